@@ -1,0 +1,3 @@
+//! Subcommand runners. Each returns the process exit code; `anyhow` stops here.
+
+pub mod config;

@@ -1,0 +1,268 @@
+//! The typed configuration model. Defaults live here and only here (see `defaults`).
+//!
+//! The file format is documented by `config/syncdeck.example.toml`; validation with
+//! line:col diagnostics lives in `validate.rs`, comment-preserving edits in `editor.rs`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// Every default of the configuration, in one place.
+pub mod defaults {
+    use super::{FormulaPolicy, Frequency};
+    pub const SYNC_ENABLED: bool = true;
+    pub const FREQUENCY: Frequency = Frequency::H1;
+    pub const QUOTA_THRESHOLD_PERCENT: u8 = 80;
+    pub const RUN_QUOTA_PERCENT: u8 = 25;
+    pub const FORMULA_POLICY: FormulaPolicy = FormulaPolicy::DailyReread;
+    pub const SMTP_PORT: u16 = 587;
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    #[serde(default, rename = "source")]
+    pub sources: Vec<SourceConfig>,
+    #[serde(default)]
+    pub notify: NotifyConfig,
+}
+
+impl Config {
+    pub fn source(&self, id: &str) -> Option<&SourceConfig> {
+        self.sources.iter().find(|s| s.id == id)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    #[default]
+    Salesforce,
+}
+
+impl fmt::Display for SourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SourceKind::Salesforce => "Salesforce",
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceConfig {
+    /// Slug, unique across sources; names the store and credentials files.
+    pub id: String,
+    /// Human name shown in the table.
+    pub name: String,
+    #[serde(default)]
+    pub kind: SourceKind,
+    /// Login host (https://login.salesforce.com, https://test.salesforce.com, a My Domain
+    /// host) or a loopback sandbox URL.
+    pub login_url: String,
+    /// Connected-app consumer key.
+    pub client_id: String,
+    /// Pin an API version such as "62.0"; newest supported when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
+    #[serde(default = "default_sync_enabled")]
+    pub sync_enabled: bool,
+    #[serde(default = "default_frequency")]
+    pub frequency: Frequency,
+    #[serde(default = "default_quota_threshold")]
+    pub quota_threshold_percent: u8,
+    #[serde(default = "default_run_quota")]
+    pub run_quota_percent: u8,
+    #[serde(default = "default_formula_policy")]
+    pub formula_policy: FormulaPolicy,
+    /// Selected fields per object, keyed by object API name.
+    #[serde(default)]
+    pub objects: BTreeMap<String, ObjectSelection>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectSelection {
+    #[serde(default)]
+    pub fields: Vec<String>,
+}
+
+fn default_sync_enabled() -> bool {
+    defaults::SYNC_ENABLED
+}
+fn default_frequency() -> Frequency {
+    defaults::FREQUENCY
+}
+fn default_quota_threshold() -> u8 {
+    defaults::QUOTA_THRESHOLD_PERCENT
+}
+fn default_run_quota() -> u8 {
+    defaults::RUN_QUOTA_PERCENT
+}
+fn default_formula_policy() -> FormulaPolicy {
+    defaults::FORMULA_POLICY
+}
+
+/// How often a source syncs. Serialized as "15m", "30m", "1h", ..., "manual".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Frequency {
+    M15,
+    M30,
+    H1,
+    H2,
+    H6,
+    H12,
+    H24,
+    Manual,
+}
+
+impl Frequency {
+    pub const ALL: [Frequency; 8] = [
+        Frequency::M15,
+        Frequency::M30,
+        Frequency::H1,
+        Frequency::H2,
+        Frequency::H6,
+        Frequency::H12,
+        Frequency::H24,
+        Frequency::Manual,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Frequency::M15 => "15m",
+            Frequency::M30 => "30m",
+            Frequency::H1 => "1h",
+            Frequency::H2 => "2h",
+            Frequency::H6 => "6h",
+            Frequency::H12 => "12h",
+            Frequency::H24 => "24h",
+            Frequency::Manual => "manual",
+        }
+    }
+
+    /// Human label for menus ("Every 15 minutes", "Manual only").
+    pub fn label(self) -> &'static str {
+        match self {
+            Frequency::M15 => "Every 15 minutes",
+            Frequency::M30 => "Every 30 minutes",
+            Frequency::H1 => "Every hour",
+            Frequency::H2 => "Every 2 hours",
+            Frequency::H6 => "Every 6 hours",
+            Frequency::H12 => "Every 12 hours",
+            Frequency::H24 => "Every 24 hours",
+            Frequency::Manual => "Manual only",
+        }
+    }
+
+    /// Interval between scheduled runs; `None` for manual.
+    pub fn interval(self) -> Option<std::time::Duration> {
+        let minutes = match self {
+            Frequency::M15 => 15,
+            Frequency::M30 => 30,
+            Frequency::H1 => 60,
+            Frequency::H2 => 120,
+            Frequency::H6 => 360,
+            Frequency::H12 => 720,
+            Frequency::H24 => 1440,
+            Frequency::Manual => return None,
+        };
+        Some(std::time::Duration::from_secs(minutes * 60))
+    }
+
+    /// Scheduled runs per day; 0 for manual.
+    pub fn runs_per_day(self) -> u32 {
+        self.interval()
+            .map(|d| (24 * 3600 / d.as_secs()) as u32)
+            .unwrap_or(0)
+    }
+}
+
+impl fmt::Display for Frequency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("\"{0}\" is not a frequency; allowed: 15m, 30m, 1h, 2h, 6h, 12h, 24h, manual")]
+pub struct BadFrequency(pub String);
+
+impl FromStr for Frequency {
+    type Err = BadFrequency;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Frequency::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s.trim())
+            .ok_or_else(|| BadFrequency(s.to_string()))
+    }
+}
+
+impl TryFrom<String> for Frequency {
+    type Error = BadFrequency;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<Frequency> for String {
+    fn from(f: Frequency) -> String {
+        f.as_str().to_string()
+    }
+}
+
+/// Formula fields change without moving SystemModstamp, so incremental sync alone lets
+/// them go stale. The policy says how to keep them fresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FormulaPolicy {
+    /// Re-read just the formula columns of every row once a day (default).
+    DailyReread,
+    /// Re-read formula columns on every run (costly on large objects).
+    EveryRun,
+    /// Accept staleness: formula columns only change when the row changes.
+    Incremental,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NotifyConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<EmailConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<WebhookConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmailConfig {
+    pub smtp_host: String,
+    #[serde(default = "default_smtp_port")]
+    pub smtp_port: u16,
+    /// "starttls" (default), "tls" (implicit, port 465) or "none" (loopback test sinks only).
+    #[serde(default)]
+    pub security: SmtpSecurity,
+    pub from: String,
+    pub to: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// NAME of the environment variable holding the SMTP password; never the password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_env: Option<String>,
+}
+
+fn default_smtp_port() -> u16 {
+    defaults::SMTP_PORT
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    #[default]
+    Starttls,
+    Tls,
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookConfig {
+    pub url: String,
+}

@@ -1,0 +1,5 @@
+//! syncdeck: a terminal control panel for CRM data-source syncs.
+
+pub mod cli;
+pub mod config;
+pub mod sync;

@@ -1,0 +1,62 @@
+//! The `syncdeck` binary: parses the command line and dispatches. Logic lives in the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use syncdeck::cli;
+use syncdeck::config::Paths;
+
+#[derive(Parser)]
+#[command(name = "syncdeck", version, about = "Keep CRM data flowing: a terminal control panel for Salesforce syncs", long_about = None)]
+struct Cli {
+    /// Configuration file [default: $XDG_CONFIG_HOME/syncdeck/config.toml]
+    #[arg(long, global = true, env = "SYNCDECK_CONFIG", value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Directory for stores, credentials and logs [default: $XDG_DATA_HOME/syncdeck]
+    #[arg(long, global = true, env = "SYNCDECK_DATA_DIR", value_name = "PATH")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Inspect and validate the configuration file
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate the configuration and print a summary of each source
+    Check,
+    /// Print where the config, data, credentials and logs live
+    Path,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let paths = match Paths::resolve(cli.config, cli.data_dir) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let code = match cli.command {
+        Some(Command::Config(ConfigCommand::Check)) => cli::config::check(&paths),
+        Some(Command::Config(ConfigCommand::Path)) => cli::config::path(&paths),
+        None => {
+            eprintln!("the TUI is not built yet; see `syncdeck --help`");
+            Ok(2)
+        }
+    };
+    match code {
+        Ok(c) => ExitCode::from(c),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

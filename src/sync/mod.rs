@@ -1,0 +1,6 @@
+//! The sync engine: per-source workers, scheduler, quota guard and status machine.
+
+pub mod model;
+pub mod schema;
+
+pub use model::*;

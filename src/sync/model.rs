@@ -1,0 +1,277 @@
+//! What the engine publishes (`Snapshot`) and what it accepts (`Command`).
+//!
+//! The UI and the CLI only read snapshots and send commands; they never touch the network
+//! or the store directly. Everything here is plain data, serializable so that a daemon can
+//! stream it over its control socket and `status --json` can print it.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, Frequency, SourceKind};
+
+/// A request to the engine.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Command {
+    /// Start a run now unless one is running. `full` discards cursors and re-reads everything.
+    SyncNow {
+        source: String,
+        full: bool,
+    },
+    /// Operator pause: the worker stops at the next page boundary, committed work kept.
+    Pause {
+        source: String,
+    },
+    /// Undo a pause; the source returns to its schedule.
+    Resume {
+        source: String,
+    },
+    /// Apply a changed configuration without restarting (frequency, threshold, fields...).
+    Reload(Arc<Config>),
+    /// Start an interactive authorization; progress appears in `SourceSnapshot::auth`.
+    Reauthorize {
+        source: String,
+        flow: AuthFlow,
+    },
+    /// Cancel a pending authorization.
+    CancelAuth {
+        source: String,
+    },
+    /// Fetch (or revalidate) the org schema; it appears in `SourceSnapshot::schema`.
+    LoadSchema {
+        source: String,
+        force: bool,
+    },
+    Shutdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuthFlow {
+    /// Device flow: the operator opens a URL anywhere and types a code.
+    Device,
+    /// Web-server flow with PKCE and a loopback redirect listener on this port.
+    Web { port: u16 },
+}
+
+/// The whole state the UI draws, published on a `tokio::sync::watch` channel.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Bumped on every publish so observers can tell snapshots apart cheaply.
+    pub version: u64,
+    pub at: Option<DateTime<Utc>>,
+    pub sources: Vec<SourceSnapshot>,
+}
+
+impl Snapshot {
+    pub fn source(&self, id: &str) -> Option<&SourceSnapshot> {
+        self.sources.iter().find(|s| s.id == id)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SourceSnapshot {
+    pub id: String,
+    pub name: String,
+    pub kind: SourceKind,
+    pub status: Status,
+    /// When the current status began.
+    pub since: Option<DateTime<Utc>>,
+    pub sync_enabled: bool,
+    pub frequency: Frequency,
+    pub quota_threshold_percent: u8,
+    pub connection: Option<ConnectionInfo>,
+    /// The run in progress, if any.
+    pub running: Option<RunProgress>,
+    pub last_run: Option<RunSummary>,
+    pub next_run: Option<DateTime<Utc>>,
+    /// Rows in the local store across all synced objects.
+    pub records: u64,
+    pub api: ApiUsage,
+    /// Projected daily API calls per frequency choice, from measured run costs.
+    pub projections: Vec<FrequencyProjection>,
+    /// Newest last.
+    pub events: Vec<Event>,
+    /// Pending interactive authorization, if one is in progress.
+    pub auth: Option<AuthPrompt>,
+    /// The org schema once loaded (shared, never cloned deeply).
+    #[serde(skip)]
+    pub schema: Option<Arc<crate::sync::schema::OrgSchema>>,
+}
+
+/// Status exactly as the product defines it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Status {
+    /// No credentials yet: authorize to start.
+    NotConnected,
+    /// First sync, or a backfill after fields were added.
+    SettingUp,
+    /// Enabled and syncing on schedule (idle or running).
+    Active,
+    /// Paused by the operator (Sync Data off).
+    NotSyncing,
+    Error(ErrorInfo),
+}
+
+impl Status {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Status::NotConnected => "Not Connected",
+            Status::SettingUp => "Setting Up",
+            Status::Active => "Active",
+            Status::NotSyncing => "Not Syncing",
+            Status::Error(_) => "Error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorInfo {
+    pub kind: ErrorKind,
+    /// One actionable sentence: what happened and what to do.
+    pub message: String,
+    /// When the engine will try again by itself (quota recovery, backoff), if it will.
+    pub retry_at: Option<DateTime<Utc>>,
+    /// For quota errors: usage when the guard tripped.
+    pub used: Option<u64>,
+    pub max: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ErrorKind {
+    AuthRequired,
+    QuotaThreshold,
+    PermissionDenied,
+    Api,
+    Network,
+    Config,
+}
+
+impl ErrorKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            ErrorKind::AuthRequired => "authorization required",
+            ErrorKind::QuotaThreshold => "API quota threshold reached",
+            ErrorKind::PermissionDenied => "permission denied",
+            ErrorKind::Api => "Salesforce API error",
+            ErrorKind::Network => "network error",
+            ErrorKind::Config => "configuration error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionInfo {
+    pub org_id: String,
+    pub instance_url: String,
+    pub username: String,
+    pub authorized_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RunProgress {
+    pub started: Option<DateTime<Utc>>,
+    pub kind: RunKind,
+    pub api_calls: u64,
+    pub records_per_second: f64,
+    pub objects: Vec<ObjectProgress>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RunKind {
+    /// First sync of a source, or a backfill of newly added fields.
+    Initial,
+    #[default]
+    Incremental,
+    /// Operator asked to discard cursors and re-read everything.
+    Full,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ObjectProgress {
+    pub object: String,
+    pub done: u64,
+    /// From COUNT() before the run; None while unknown.
+    pub expected: Option<u64>,
+    pub finished: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub started: DateTime<Utc>,
+    pub finished: DateTime<Utc>,
+    pub kind: RunKind,
+    pub outcome: RunOutcome,
+    pub upserted: u64,
+    pub deleted: u64,
+    pub api_calls: u64,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RunOutcome {
+    Succeeded,
+    Failed,
+    /// Stopped by a pause, a quota guard or shutdown at a page boundary.
+    Interrupted,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ApiUsage {
+    pub used: Option<u64>,
+    pub max: Option<u64>,
+    /// Recent (time, used) samples, oldest first, for a sparkline.
+    pub samples: Vec<(DateTime<Utc>, u64)>,
+}
+
+impl ApiUsage {
+    pub fn percent(&self) -> Option<f64> {
+        match (self.used, self.max) {
+            (Some(u), Some(m)) if m > 0 => Some(u as f64 * 100.0 / m as f64),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrequencyProjection {
+    pub frequency: Frequency,
+    pub calls_per_day: u64,
+    /// Share of the daily quota, when the quota is known.
+    pub percent_of_quota: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub at: DateTime<Utc>,
+    pub level: EventLevel,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventLevel {
+    Info,
+    Warn,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum AuthPrompt {
+    /// Waiting for the operator to open the URL and enter the code.
+    Device {
+        verification_uri: String,
+        user_code: String,
+        expires_at: DateTime<Utc>,
+    },
+    /// Waiting for the browser to hit the loopback redirect.
+    Web {
+        authorize_url: String,
+    },
+    Succeeded {
+        username: String,
+    },
+    /// The exact reason: denied, expired, not an admin...
+    Failed {
+        message: String,
+    },
+}
