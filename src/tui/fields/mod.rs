@@ -1,0 +1,561 @@
+//! Edit Data Sync: the field customization screen (All Data tree, Data Presets, Review).
+//!
+//! Self-contained: built from the org schema and the saved selection, driven by
+//! `handle_key`, drawn by `render`. It never touches files or the network; Sync Now hands
+//! the new selection back to the caller, which saves it and tells the engine.
+
+mod fuzzy;
+mod presets_view;
+mod review;
+mod style;
+mod tree;
+mod tree_view;
+
+use std::sync::Arc;
+
+use ratatui::Frame;
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+use tui_input::Input;
+use tui_input::backend::crossterm::to_input_request;
+
+use crate::fields::{Preset, PresetOutcome, Selection, SelectionDiff, presets};
+use crate::sync::schema::OrgSchema;
+use style::Theme;
+use tree::{FieldTree, Toggle};
+
+/// What the app should do after a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldsOutcome {
+    /// Handled (or ignored) here; nothing for the app to do.
+    None,
+    /// Leave the screen without saving.
+    Cancel,
+    /// Save this selection and start syncing it.
+    SyncNow(Selection),
+}
+
+pub(crate) const PAUSED_MESSAGE: &str = "Turn Sync Data on to edit fields";
+
+enum View {
+    Tree,
+    Presets {
+        cursor: usize,
+    },
+    PresetDiff {
+        preset: &'static Preset,
+        outcome: PresetOutcome,
+        diff: SelectionDiff,
+        scroll: u16,
+    },
+    Review {
+        on_sync_now: bool,
+        scroll: u16,
+    },
+}
+
+pub struct FieldsScreen {
+    saved: Selection,
+    tree: FieldTree,
+    search: Input,
+    search_focused: bool,
+    view: View,
+    paused: bool,
+    throughput: Option<f64>,
+    flash: Option<String>,
+    confirm_discard: bool,
+    theme: Theme,
+    /// Tree rows shown by the last render, for half-page moves and scrolling.
+    page: usize,
+    offset: usize,
+}
+
+impl FieldsScreen {
+    /// `saved` is the selection from `SourceConfig::objects`; `throughput` the measured
+    /// records per second of this source, if any run measured it.
+    pub fn new(
+        schema: Arc<OrgSchema>,
+        saved: Selection,
+        paused: bool,
+        throughput: Option<f64>,
+    ) -> Self {
+        FieldsScreen {
+            tree: FieldTree::new(schema, &saved),
+            saved,
+            search: Input::default(),
+            search_focused: false,
+            view: View::Tree,
+            paused,
+            throughput,
+            flash: None,
+            confirm_discard: false,
+            theme: Theme::from_env(),
+            page: 10,
+            offset: 0,
+        }
+    }
+
+    pub fn set_paused(&mut self, paused: bool) {
+        self.paused = paused;
+    }
+
+    pub fn set_throughput(&mut self, throughput: Option<f64>) {
+        self.throughput = throughput;
+    }
+
+    /// The selection as edited so far.
+    pub fn selection(&self) -> Selection {
+        self.tree.selection()
+    }
+
+    /// True when the selection differs from the saved one.
+    pub fn is_dirty(&self) -> bool {
+        self.tree.changes() != (0, 0)
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent) -> FieldsOutcome {
+        if key.kind != KeyEventKind::Press {
+            return FieldsOutcome::None;
+        }
+        self.flash = None;
+        if self.confirm_discard {
+            self.confirm_discard = false;
+            return match key.code {
+                KeyCode::Char('y') => FieldsOutcome::Cancel,
+                _ => FieldsOutcome::None,
+            };
+        }
+        match &self.view {
+            View::Tree if self.search_focused => self.search_key(key),
+            View::Tree => self.tree_key(key),
+            View::Presets { .. } => self.presets_key(key),
+            View::PresetDiff { .. } => self.preset_diff_key(key),
+            View::Review { .. } => self.review_key(key),
+        }
+    }
+
+    fn refuse_if_paused(&mut self) -> bool {
+        if self.paused {
+            self.flash = Some(PAUSED_MESSAGE.to_string());
+        }
+        self.paused
+    }
+
+    fn search_key(&mut self, key: KeyEvent) -> FieldsOutcome {
+        match key.code {
+            KeyCode::Esc => {
+                self.search.reset();
+                self.search_focused = false;
+                self.tree.set_query("");
+            }
+            KeyCode::Enter => self.search_focused = false,
+            KeyCode::Down => self.tree.move_by(1),
+            KeyCode::Up => self.tree.move_by(-1),
+            _ => {
+                let changed = to_input_request(&Event::Key(key))
+                    .and_then(|request| self.search.handle(request))
+                    .is_some_and(|c| c.value);
+                if changed {
+                    self.tree.set_query(self.search.value());
+                }
+            }
+        }
+        FieldsOutcome::None
+    }
+
+    fn tree_key(&mut self, key: KeyEvent) -> FieldsOutcome {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let half = (self.page / 2).max(1) as isize;
+        match key.code {
+            KeyCode::Char('d') if ctrl => self.tree.move_by(half),
+            KeyCode::Char('u') if ctrl => self.tree.move_by(-half),
+            KeyCode::Char('j') | KeyCode::Down => self.tree.move_by(1),
+            KeyCode::Char('k') | KeyCode::Up => self.tree.move_by(-1),
+            KeyCode::PageDown => self.tree.move_by(self.page as isize),
+            KeyCode::PageUp => self.tree.move_by(-(self.page as isize)),
+            KeyCode::Char('h') | KeyCode::Left => self.tree.collapse(),
+            KeyCode::Char('l') | KeyCode::Right | KeyCode::Enter => self.tree.expand(),
+            KeyCode::Char('g') | KeyCode::Home => self.tree.top(),
+            KeyCode::Char('G') | KeyCode::End => self.tree.bottom(),
+            KeyCode::Char('e') => self.tree.expand_all(true),
+            KeyCode::Char('E') => self.tree.expand_all(false),
+            KeyCode::Char('/') => self.search_focused = true,
+            KeyCode::Char('n') => {
+                self.tree.jump_to_match(true);
+            }
+            KeyCode::Char('N') => {
+                self.tree.jump_to_match(false);
+            }
+            KeyCode::Char(' ') if !self.refuse_if_paused() => {
+                if let Toggle::Locked(field) = self.tree.toggle_at_cursor() {
+                    self.flash = Some(format!(
+                        "{field} is always synced with its object (bookkeeping field)"
+                    ));
+                }
+            }
+            KeyCode::Char('a') if !self.refuse_if_paused() => {
+                if self.tree.is_filtering() {
+                    let n = self.tree.select_visible_matches();
+                    self.flash = Some(format!("Selected {n} matching fields"));
+                } else {
+                    self.flash = Some("Search with / first, then a selects the matches".into());
+                }
+            }
+            KeyCode::Tab => self.view = View::Presets { cursor: 0 },
+            KeyCode::Char('r') => self.open_review(),
+            KeyCode::Esc if self.tree.is_filtering() => {
+                self.search.reset();
+                self.tree.set_query("");
+            }
+            KeyCode::Esc | KeyCode::Char('q') => return self.cancel(),
+            _ => {}
+        }
+        FieldsOutcome::None
+    }
+
+    fn cancel(&mut self) -> FieldsOutcome {
+        if self.is_dirty() {
+            self.confirm_discard = true;
+            FieldsOutcome::None
+        } else {
+            FieldsOutcome::Cancel
+        }
+    }
+
+    fn presets_key(&mut self, key: KeyEvent) -> FieldsOutcome {
+        let count = presets().map(<[Preset]>::len).unwrap_or(0);
+        let View::Presets { cursor } = &mut self.view else {
+            return FieldsOutcome::None;
+        };
+        match key.code {
+            KeyCode::Char('j') | KeyCode::Down => {
+                *cursor = (*cursor + 1).min(count.saturating_sub(1))
+            }
+            KeyCode::Char('k') | KeyCode::Up => *cursor = cursor.saturating_sub(1),
+            KeyCode::Char('g') | KeyCode::Home => *cursor = 0,
+            KeyCode::Char('G') | KeyCode::End => *cursor = count.saturating_sub(1),
+            KeyCode::Tab | KeyCode::Esc => self.view = View::Tree,
+            KeyCode::Char('r') => self.open_review(),
+            KeyCode::Enter | KeyCode::Char(' ') => {
+                let cursor = *cursor;
+                if !self.refuse_if_paused() {
+                    self.open_preset_diff(cursor);
+                }
+            }
+            KeyCode::Char('q') => return self.cancel(),
+            _ => {}
+        }
+        FieldsOutcome::None
+    }
+
+    fn open_preset_diff(&mut self, index: usize) {
+        let preset = match presets() {
+            Ok(all) => match all.get(index) {
+                Some(p) => p,
+                None => return,
+            },
+            Err(e) => {
+                self.flash = Some(e.to_string());
+                return;
+            }
+        };
+        let outcome = preset.apply(self.tree.schema());
+        let diff = SelectionDiff::between(&self.tree.selection(), &outcome.selection)
+            .with_missing(outcome.missing.clone());
+        self.view = View::PresetDiff {
+            preset,
+            outcome,
+            diff,
+            scroll: 0,
+        };
+    }
+
+    fn preset_diff_key(&mut self, key: KeyEvent) -> FieldsOutcome {
+        let View::PresetDiff {
+            preset,
+            outcome,
+            diff,
+            scroll,
+        } = &mut self.view
+        else {
+            return FieldsOutcome::None;
+        };
+        match key.code {
+            KeyCode::Enter | KeyCode::Char('y') => {
+                let message = format!(
+                    "Applied {}: +{} −{}",
+                    preset.name,
+                    diff.added_count(),
+                    diff.removed_count()
+                );
+                let selection = outcome.selection.clone();
+                self.tree.set_selection(&selection);
+                self.flash = Some(message);
+                self.view = View::Tree;
+            }
+            KeyCode::Char('j') | KeyCode::Down => *scroll = scroll.saturating_add(1),
+            KeyCode::Char('k') | KeyCode::Up => *scroll = scroll.saturating_sub(1),
+            KeyCode::Esc | KeyCode::Char('n') => {
+                let cursor = presets()
+                    .ok()
+                    .and_then(|all| all.iter().position(|p| std::ptr::eq(p, *preset)))
+                    .unwrap_or(0);
+                self.view = View::Presets { cursor };
+            }
+            _ => {}
+        }
+        FieldsOutcome::None
+    }
+
+    fn open_review(&mut self) {
+        self.search_focused = false;
+        self.view = View::Review {
+            on_sync_now: !self.paused,
+            scroll: 0,
+        };
+    }
+
+    fn review_key(&mut self, key: KeyEvent) -> FieldsOutcome {
+        let View::Review {
+            on_sync_now,
+            scroll,
+        } = &mut self.view
+        else {
+            return FieldsOutcome::None;
+        };
+        match key.code {
+            KeyCode::Tab
+            | KeyCode::BackTab
+            | KeyCode::Left
+            | KeyCode::Right
+            | KeyCode::Char('h')
+            | KeyCode::Char('l') => *on_sync_now = !*on_sync_now,
+            KeyCode::Char('j') | KeyCode::Down => *scroll = scroll.saturating_add(1),
+            KeyCode::Char('k') | KeyCode::Up => *scroll = scroll.saturating_sub(1),
+            KeyCode::Esc | KeyCode::Char('c') => self.view = View::Tree,
+            KeyCode::Enter if !*on_sync_now => self.view = View::Tree,
+            KeyCode::Enter | KeyCode::Char('s') => {
+                if !self.refuse_if_paused() {
+                    let schema = Arc::clone(self.tree.schema());
+                    return FieldsOutcome::SyncNow(self.tree.selection().normalized(&schema));
+                }
+            }
+            _ => {}
+        }
+        FieldsOutcome::None
+    }
+
+    pub fn render(&mut self, frame: &mut Frame, area: Rect) {
+        let block = Block::bordered().title(Span::styled(" Edit Data Sync ", self.theme.title));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let searching =
+            matches!(self.view, View::Tree) && (self.search_focused || self.tree.is_filtering());
+        let [tabs, header, banner, search, body, footer] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Length(u16::from(self.paused)),
+            Constraint::Length(u16::from(searching)),
+            Constraint::Min(0),
+            Constraint::Length(1),
+        ])
+        .areas(inner);
+        frame.render_widget(self.tabs_line(), tabs);
+        frame.render_widget(self.header_line(), header);
+        if self.paused {
+            frame.render_widget(
+                Paragraph::new(Span::styled(PAUSED_MESSAGE, self.theme.warn)),
+                banner,
+            );
+        }
+        if searching {
+            self.render_search(frame, search);
+        }
+        match &self.view {
+            View::Tree => {
+                self.page = body.height as usize;
+                let cursor = self.tree.cursor();
+                let height = self.page.max(1);
+                if cursor < self.offset {
+                    self.offset = cursor;
+                } else if cursor >= self.offset + height {
+                    self.offset = cursor + 1 - height;
+                }
+                self.offset = self
+                    .offset
+                    .min(self.tree.visible_len().saturating_sub(height));
+                tree_view::render(frame, body, &self.tree, self.offset, &self.theme);
+            }
+            View::Presets { cursor } => presets_view::render_list(
+                frame,
+                body,
+                *cursor,
+                &self.tree.selection(),
+                self.tree.schema(),
+                &self.theme,
+            ),
+            View::PresetDiff {
+                preset,
+                diff,
+                scroll,
+                ..
+            } => presets_view::render_diff(frame, body, preset, diff, *scroll, &self.theme),
+            View::Review {
+                on_sync_now,
+                scroll,
+            } => {
+                let context = review::Context {
+                    schema: self.tree.schema(),
+                    saved: &self.saved,
+                    selection: &self.tree.selection().normalized(self.tree.schema()),
+                    throughput: self.throughput,
+                    paused: self.paused,
+                    on_sync_now: *on_sync_now,
+                    scroll: *scroll,
+                    theme: &self.theme,
+                };
+                review::render(frame, body, &context);
+            }
+        }
+        frame.render_widget(self.footer_line(), footer);
+    }
+
+    fn tabs_line(&self) -> Line<'static> {
+        let on_presets = matches!(self.view, View::Presets { .. } | View::PresetDiff { .. });
+        let on_review = matches!(self.view, View::Review { .. });
+        let tab = |name: &'static str, active: bool| {
+            if active {
+                Span::styled(name, self.theme.tab_active)
+            } else {
+                Span::styled(name, self.theme.dim)
+            }
+        };
+        Line::from(vec![
+            tab("All Data", !on_presets && !on_review),
+            Span::raw("  "),
+            tab("Data Presets", on_presets),
+            Span::raw("  "),
+            tab("Review", on_review),
+        ])
+    }
+
+    fn header_line(&self) -> Line<'static> {
+        let (added, removed) = self.tree.changes();
+        let fields = self.tree.selected_fields();
+        let objects = self.tree.selected_objects();
+        Line::from(vec![
+            Span::styled(
+                format!(
+                    "{fields} field{} in {objects} object{} selected",
+                    plural(fields),
+                    plural(objects)
+                ),
+                self.theme.title,
+            ),
+            Span::raw(" · "),
+            Span::styled(format!("+{added}"), self.theme.added),
+            Span::raw(" "),
+            Span::styled(format!("−{removed}"), self.theme.removed),
+            Span::raw(" since saved"),
+        ])
+    }
+
+    fn render_search(&self, frame: &mut Frame, area: Rect) {
+        let (rows, objects) = self.tree.match_counts();
+        let counts = if self.tree.is_filtering() {
+            format!("  {rows} matches in {objects} objects")
+        } else {
+            String::new()
+        };
+        let prefix = "/ ";
+        let room = (area.width as usize).saturating_sub(prefix.len() + counts.chars().count());
+        let scroll = self.search.visual_scroll(room.max(1));
+        let value: String = self
+            .search
+            .value()
+            .chars()
+            .skip(scroll)
+            .take(room)
+            .collect();
+        let shown = value.chars().count();
+        let line = Line::from(vec![
+            Span::styled(prefix, self.theme.key),
+            Span::raw(value),
+            Span::raw(" ".repeat(room.saturating_sub(shown))),
+            Span::styled(counts, self.theme.dim),
+        ]);
+        frame.render_widget(Paragraph::new(line), area);
+        if self.search_focused {
+            let x = self.search.visual_cursor().saturating_sub(scroll) + prefix.len();
+            frame.set_cursor_position((
+                area.x + (x as u16).min(area.width.saturating_sub(1)),
+                area.y,
+            ));
+        }
+    }
+
+    fn footer_line(&self) -> Line<'static> {
+        if self.confirm_discard {
+            let (added, removed) = self.tree.changes();
+            return Line::from(Span::styled(
+                format!(
+                    "Discard +{added} −{removed} unsaved changes? y discard · any other key keeps editing"
+                ),
+                self.theme.warn,
+            ));
+        }
+        if let Some(flash) = &self.flash {
+            return Line::from(Span::styled(flash.clone(), self.theme.warn));
+        }
+        let hints: &[(&str, &str)] = match &self.view {
+            View::Tree if self.search_focused => {
+                &[("enter", "keep filter"), ("esc", "clear"), ("↑/↓", "move")]
+            }
+            View::Tree if self.tree.is_filtering() => &[
+                ("space", "toggle"),
+                ("a", "select matches"),
+                ("n/N", "next/prev match"),
+                ("/", "edit search"),
+                ("esc", "clear search"),
+                ("r", "review"),
+            ],
+            View::Tree => &[
+                ("space", "toggle"),
+                ("h/l", "fold"),
+                ("/", "search"),
+                ("tab", "presets"),
+                ("r", "review"),
+                ("esc", "back"),
+                ("j/k g/G ^d/^u", "move"),
+            ],
+            View::Presets { .. } => &[
+                ("enter", "preview"),
+                ("j/k", "choose"),
+                ("tab", "all data"),
+                ("r", "review"),
+            ],
+            View::PresetDiff { .. } => &[("enter", "apply"), ("esc", "back"), ("j/k", "scroll")],
+            View::Review { .. } => &[
+                ("tab", "switch button"),
+                ("enter", "press"),
+                ("j/k", "scroll"),
+                ("esc", "customize"),
+            ],
+        };
+        let mut spans = Vec::new();
+        for (key, what) in hints {
+            if !spans.is_empty() {
+                spans.push(Span::raw("  "));
+            }
+            spans.push(Span::styled(*key, self.theme.key));
+            spans.push(Span::raw(format!(" {what}")));
+        }
+        Line::from(spans)
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
