@@ -97,8 +97,12 @@ impl FieldsScreen {
         }
     }
 
+    /// Follow the source's Sync Data toggle; Sync Now gets the focus once editing is allowed.
     pub fn set_paused(&mut self, paused: bool) {
         self.paused = paused;
+        if let View::Review { on_sync_now, .. } = &mut self.view {
+            *on_sync_now = !paused;
+        }
     }
 
     pub fn set_throughput(&mut self, throughput: Option<f64>) {
@@ -336,11 +340,9 @@ impl FieldsScreen {
             KeyCode::Char('k') | KeyCode::Up => *scroll = scroll.saturating_sub(1),
             KeyCode::Esc | KeyCode::Char('c') => self.view = View::Tree,
             KeyCode::Enter if !*on_sync_now => self.view = View::Tree,
-            KeyCode::Enter | KeyCode::Char('s') => {
-                if !self.refuse_if_paused() {
-                    let schema = Arc::clone(self.tree.schema());
-                    return FieldsOutcome::SyncNow(self.tree.selection().normalized(&schema));
-                }
+            KeyCode::Enter | KeyCode::Char('s') if !self.refuse_if_paused() => {
+                let schema = Arc::clone(self.tree.schema());
+                return FieldsOutcome::SyncNow(self.tree.selection().normalized(&schema));
             }
             _ => {}
         }
@@ -465,7 +467,11 @@ impl FieldsScreen {
     fn render_search(&self, frame: &mut Frame, area: Rect) {
         let (rows, objects) = self.tree.match_counts();
         let counts = if self.tree.is_filtering() {
-            format!("  {rows} matches in {objects} objects")
+            format!(
+                "  {rows} match{} in {objects} object{}",
+                if rows == 1 { "" } else { "es" },
+                plural(objects)
+            )
         } else {
             String::new()
         };

@@ -180,9 +180,9 @@ impl FieldTree {
     }
 
     fn load(&mut self, bits: &[bool]) {
-        for node in 0..self.nodes.len() {
-            if self.nodes[node].field != OBJECT_ROW && self.selected[node] != bits[node] {
-                self.set(node, bits[node]);
+        for (node, &on) in bits.iter().enumerate() {
+            if self.nodes[node].field != OBJECT_ROW {
+                self.set(node, on);
             }
         }
     }
