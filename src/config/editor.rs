@@ -47,14 +47,17 @@ pub struct Editor {
     path: PathBuf,
     /// The bytes on disk when loaded (or last saved); `None` when the file did not exist.
     baseline: Option<Vec<u8>>,
+    /// Problems the file already had when loaded (e.g. a section for another tool). They
+    /// are the operator's to fix; `save` only refuses to add new ones.
+    known_problems: Vec<String>,
     doc: DocumentMut,
 }
 
 const NEW_FILE_HEADER: &str = "# syncdeck configuration. Reference: config/syncdeck.example.toml\n";
 
 impl Editor {
-    /// Read and validate `path`. A missing file starts an empty configuration that `save`
-    /// creates (and refuses to overwrite if someone else created it meanwhile).
+    /// Read `path`, which must at least be well-formed TOML. A missing file starts an empty
+    /// configuration that `save` creates (refusing if someone else created it meanwhile).
     pub fn load(path: &Path) -> Result<Editor, EditError> {
         let (baseline, text) = match std::fs::read(path) {
             Ok(bytes) => {
@@ -75,17 +78,14 @@ impl Editor {
             path: path.to_path_buf(),
             diagnostics,
         };
-        parse_str(&text).map_err(invalid)?;
-        let doc = text.parse::<DocumentMut>().map_err(|e| {
-            invalid(vec![Diagnostic {
-                line: 1,
-                col: 1,
-                message: e.message().to_string(),
-            }])
+        let doc = text.parse::<DocumentMut>().map_err(|_| {
+            // Re-parse for the positioned syntax diagnostic.
+            invalid(parse_str(&text).err().unwrap_or_default())
         })?;
         Ok(Editor {
             path: path.to_path_buf(),
             baseline,
+            known_problems: problems(&text),
             doc,
         })
     }
@@ -94,12 +94,35 @@ impl Editor {
         &self.path
     }
 
-    /// The configuration as it would be saved now.
+    /// The configuration as it would be saved now. Problems the file already had when
+    /// loaded (such as a section for another tool) do not prevent this.
     pub fn config(&self) -> Result<Config, EditError> {
-        parse_str(&self.doc.to_string()).map_err(|diagnostics| EditError::Invalid {
+        let text = self.doc.to_string();
+        self.new_problems(&text)?;
+        toml::from_str(&text).map_err(|e| EditError::Invalid {
             path: self.path.clone(),
-            diagnostics,
+            diagnostics: vec![Diagnostic {
+                line: 1,
+                col: 1,
+                message: e.message().to_string(),
+            }],
         })
+    }
+
+    fn new_problems(&self, text: &str) -> Result<(), EditError> {
+        if let Err(diagnostics) = parse_str(text) {
+            let new: Vec<Diagnostic> = diagnostics
+                .into_iter()
+                .filter(|d| !self.known_problems.contains(&d.message))
+                .collect();
+            if !new.is_empty() {
+                return Err(EditError::Invalid {
+                    path: self.path.clone(),
+                    diagnostics: new,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The file text as it would be saved now.
@@ -249,10 +272,7 @@ impl Editor {
     /// error nothing is written and the pending edits are kept.
     pub fn save(&mut self) -> Result<(), EditError> {
         let text = self.doc.to_string();
-        parse_str(&text).map_err(|diagnostics| EditError::Invalid {
-            path: self.path.clone(),
-            diagnostics,
-        })?;
+        self.new_problems(&text)?;
         let on_disk = match std::fs::read(&self.path) {
             Ok(b) => Some(b),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -296,6 +316,16 @@ impl Editor {
             .and_then(|s| s.get_mut(index))
             .ok_or_else(|| EditError::UnknownSource(id.to_string()))
     }
+}
+
+/// Messages (without positions, which edits shift) of the problems in `text`.
+fn problems(text: &str) -> Vec<String> {
+    parse_str(text)
+        .err()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| d.message)
+        .collect()
 }
 
 /// Set `key` in `table`, keeping an existing value's surrounding whitespace and comment.
