@@ -29,6 +29,12 @@ pub enum EditError {
         "{path} changed on disk since syncdeck read it; nothing was written. Reload to see the other change, then apply yours again"
     )]
     Conflict { path: PathBuf },
+    #[error(
+        "`{0}` is not a table in the configuration; fix it by hand (see `syncdeck config check`)"
+    )]
+    NotATable(String),
+    #[error("{path} is not UTF-8 text; fix or recreate it")]
+    NotUtf8 { path: PathBuf },
     #[error("no source with id \"{0}\" in the configuration")]
     UnknownSource(String),
     #[error("a source with id \"{0}\" already exists; choose another id")]
@@ -60,10 +66,14 @@ impl Editor {
     /// configuration that `save` creates (refusing if someone else created it meanwhile).
     pub fn load(path: &Path) -> Result<Editor, EditError> {
         let (baseline, text) = match std::fs::read(path) {
-            Ok(bytes) => {
-                let text = String::from_utf8_lossy(&bytes).into_owned();
-                (Some(bytes), text)
-            }
+            Ok(bytes) => match String::from_utf8(bytes.clone()) {
+                Ok(text) => (Some(bytes), text),
+                Err(_) => {
+                    return Err(EditError::NotUtf8 {
+                        path: path.to_path_buf(),
+                    });
+                }
+            },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 (None, NEW_FILE_HEADER.to_string())
             }
@@ -171,14 +181,13 @@ impl Editor {
             Item::Table(t)
         });
         let Some(objects) = objects.as_table_like_mut() else {
-            // Validation rejects a non-table `objects`, so a loaded editor never sees it.
-            return Err(EditError::UnknownSource(source.to_string()));
+            return Err(EditError::NotATable(format!("{source}.objects")));
         };
         let entry = objects
             .entry(object)
             .or_insert_with(|| Item::Table(Table::new()));
         let Some(entry) = entry.as_table_like_mut() else {
-            return Err(EditError::UnknownSource(source.to_string()));
+            return Err(EditError::NotATable(format!("{source}.objects.{object}")));
         };
         let multiline = entry
             .get("fields")

@@ -112,7 +112,7 @@ fn new_object_table_is_created_under_its_source() {
         config.sources[1].objects["Invoice__c"].fields,
         vec!["Total__c".to_string()]
     );
-    assert!(config.sources[0].objects.get("Invoice__c").is_none());
+    assert!(!config.sources[0].objects.contains_key("Invoice__c"));
     // Everything before the sandbox source is untouched.
     let head = COMMENTED
         .split("[[source]]\nid = \"sandbox\"")
