@@ -180,12 +180,18 @@ impl Editor {
             t.set_implicit(true);
             Item::Table(t)
         });
+        // `objects = { ... }` written inline can only hold inline tables.
+        let inline = objects.is_inline_table();
         let Some(objects) = objects.as_table_like_mut() else {
             return Err(EditError::NotATable(format!("{source}.objects")));
         };
-        let entry = objects
-            .entry(object)
-            .or_insert_with(|| Item::Table(Table::new()));
+        let entry = objects.entry(object).or_insert_with(|| {
+            if inline {
+                value(toml_edit::InlineTable::new())
+            } else {
+                Item::Table(Table::new())
+            }
+        });
         let Some(entry) = entry.as_table_like_mut() else {
             return Err(EditError::NotATable(format!("{source}.objects.{object}")));
         };

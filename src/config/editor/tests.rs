@@ -240,3 +240,20 @@ fn missing_file_is_created_on_save() {
     assert_eq!(config.sources, vec![source]);
     assert!(editor.config().is_ok());
 }
+
+#[test]
+fn inline_objects_stay_inline() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "[[source]]\nid = \"a\"\nname = \"A\"\nlogin_url = \"https://x.my.salesforce.com\"\nclient_id = \"c\"\nobjects = { Account = { fields = [\"Name\"] } }\n";
+    let path = write(&dir, text);
+    let mut editor = Editor::load(&path).unwrap();
+    editor
+        .set_object_fields("a", "Lead", vec!["Company".into()])
+        .unwrap();
+    editor.save().unwrap();
+    let out = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        out,
+        text.replace("] } }", "] } , Lead = { fields = [\"Company\"] } }") // toml_edit keeps the old trailing space
+    );
+}
