@@ -3,5 +3,6 @@
 pub mod cli;
 pub mod config;
 pub mod fields;
+pub mod store;
 pub mod sync;
 pub mod tui;
