@@ -25,6 +25,8 @@ enum Command {
     /// Inspect and validate the configuration file
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Choose the objects and fields a source syncs (list, select, deselect, preset)
+    Fields(cli::fields::FieldsArgs),
 }
 
 #[derive(Subcommand)]
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Some(Command::Config(ConfigCommand::Check)) => cli::config::check(&paths),
         Some(Command::Config(ConfigCommand::Path)) => cli::config::path(&paths),
+        Some(Command::Fields(args)) => cli::fields::run(&paths, args),
         None => {
             eprintln!("the TUI is not built yet; see `syncdeck --help`");
             Ok(2)

@@ -1,0 +1,310 @@
+//! `syncdeck fields SOURCE list|select|deselect|preset`: the scriptable twin of Edit Data
+//! Sync, on the same selection model. Writes go through `config::Editor`.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use crate::config::{self, Editor, Paths};
+use crate::fields::{FieldRef, PatternSet, Preset, Selection, SelectionDiff, is_locked};
+use crate::sync::schema::OrgSchema;
+
+#[derive(Debug, Args)]
+pub struct FieldsArgs {
+    /// Source id, as in the configuration file
+    pub source: String,
+    /// Read the org schema from this JSON file instead of the source's schema cache
+    #[arg(long, value_name = "PATH")]
+    pub schema: Option<PathBuf>,
+    #[command(subcommand)]
+    pub action: FieldsAction,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum FieldsAction {
+    /// List objects and fields with what is selected
+    List {
+        /// Only selected fields
+        #[arg(long)]
+        selected: bool,
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+    },
+    /// Select fields: Account.*  *.Name  'Opportunity.*__c'  '!Account.Description'
+    Select {
+        #[arg(required = true, value_name = "PATTERN")]
+        patterns: Vec<String>,
+    },
+    /// Deselect fields; a `!PATTERN` keeps what it names
+    Deselect {
+        #[arg(required = true, value_name = "PATTERN")]
+        patterns: Vec<String>,
+    },
+    /// Replace the selection with a data preset (Sales, Marketing, Customer Success,
+    /// Partnerships, Minimal)
+    Preset {
+        name: String,
+        /// Print the diff without writing
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+pub fn run(paths: &Paths, args: FieldsArgs) -> anyhow::Result<u8> {
+    let schema = match &args.schema {
+        Some(path) => schema_from_file(path)?,
+        None => cached_schema(paths, &args.source)?,
+    };
+    let mut out = std::io::stdout().lock();
+    run_with(
+        &paths.config_file,
+        &args.source,
+        &args.action,
+        &schema,
+        &mut out,
+    )
+}
+
+fn schema_from_file(path: &Path) -> anyhow::Result<OrgSchema> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the schema file {}", path.display()))?;
+    let mut schema: OrgSchema = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not an org schema (JSON)", path.display()))?;
+    schema.objects.sort_by(|a, b| a.name.cmp(&b.name));
+    for o in &mut schema.objects {
+        o.fields.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+    Ok(schema)
+}
+
+/// The org schema the engine cached for this source.
+// The engine decides how it stores the schema it builds from describe results; until its
+// reader lands this reports how to proceed instead of guessing the format.
+fn cached_schema(paths: &Paths, source: &str) -> anyhow::Result<OrgSchema> {
+    bail!(
+        "no cached org schema for \"{source}\" in {} yet; open Edit Data Sync in the TUI once \
+         (it loads the schema), or pass --schema FILE with an org schema in JSON",
+        paths.store_file(source).display()
+    )
+}
+
+/// Run `action` for `source` of the config at `config_path` against `schema`, writing the
+/// report to `out`. Returns the exit code.
+pub fn run_with(
+    config_path: &Path,
+    source: &str,
+    action: &FieldsAction,
+    schema: &OrgSchema,
+    out: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let config = config::load(config_path)?;
+    let Some(source_config) = config.source(source) else {
+        let ids: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
+        bail!(
+            "no source \"{source}\" in {}; configured: {}",
+            config_path.display(),
+            if ids.is_empty() {
+                "none".to_string()
+            } else {
+                ids.join(", ")
+            }
+        );
+    };
+    let saved = Selection::from_config(&source_config.objects);
+    let (current, missing) = saved.split_missing(schema);
+    match action {
+        FieldsAction::List { selected, json } => {
+            list(schema, &current, *selected, *json, out)?;
+            if !missing.is_empty() {
+                eprintln!("{}", missing_note(&missing, "selected but not in this org"));
+            }
+            Ok(0)
+        }
+        FieldsAction::Select { patterns } | FieldsAction::Deselect { patterns } => {
+            let set = PatternSet::parse(patterns)?;
+            let next = if matches!(action, FieldsAction::Select { .. }) {
+                set.select(&current, schema)?
+            } else {
+                set.deselect(&current, schema)?
+            };
+            let diff = SelectionDiff::between(&current, &next);
+            // Fields this org lacks are not ours to drop here: they stay as they were.
+            let keep = missing;
+            write_selection(config_path, source, &diff, &next, &keep)?;
+            write!(out, "{diff}")?;
+            if !keep.is_empty() {
+                writeln!(
+                    out,
+                    "{}",
+                    missing_note(&keep, "kept although not in this org")
+                )?;
+            }
+            Ok(0)
+        }
+        FieldsAction::Preset { name, dry_run } => {
+            let preset = Preset::find(name)?;
+            let outcome = preset.apply(schema);
+            let diff =
+                SelectionDiff::between(&saved, &outcome.selection).with_missing(outcome.missing);
+            if !*dry_run {
+                write_selection(config_path, source, &diff, &outcome.selection, &[])?;
+            }
+            writeln!(
+                out,
+                "{} preset {}:",
+                if *dry_run { "Would apply" } else { "Applied" },
+                preset.name
+            )?;
+            write!(out, "{diff}")?;
+            Ok(0)
+        }
+    }
+}
+
+/// Write the objects `diff` touches, as `next` has them (plus `keep`), through the Editor.
+fn write_selection(
+    config_path: &Path,
+    source: &str,
+    diff: &SelectionDiff,
+    next: &Selection,
+    keep: &[FieldRef],
+) -> anyhow::Result<()> {
+    if diff.objects.is_empty() {
+        return Ok(());
+    }
+    let mut editor = Editor::load(config_path)?;
+    for change in &diff.objects {
+        let mut fields: BTreeSet<String> = next.fields(&change.object).cloned().unwrap_or_default();
+        fields.extend(
+            keep.iter()
+                .filter(|k| k.object == change.object)
+                .map(|k| k.field.clone()),
+        );
+        editor.set_object_fields(source, &change.object, fields.into_iter().collect())?;
+    }
+    editor.save()?;
+    Ok(())
+}
+
+fn missing_note(missing: &[FieldRef], what: &str) -> String {
+    let names: Vec<String> = missing.iter().map(ToString::to_string).collect();
+    format!(
+        "note: {} field(s) {what}: {}",
+        names.len(),
+        names.join(", ")
+    )
+}
+
+#[derive(Serialize)]
+struct ObjectListing<'a> {
+    object: &'a str,
+    label: &'a str,
+    record_count: Option<u64>,
+    selected: usize,
+    total_fields: usize,
+    fields: Vec<FieldListing<'a>>,
+}
+
+#[derive(Serialize)]
+struct FieldListing<'a> {
+    name: &'a str,
+    label: &'a str,
+    #[serde(rename = "type")]
+    field_type: &'a str,
+    selected: bool,
+    locked: bool,
+    custom: bool,
+    formula: bool,
+    compound: bool,
+    required: bool,
+    filterable: bool,
+}
+
+fn list(
+    schema: &OrgSchema,
+    selection: &Selection,
+    only_selected: bool,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let listing: Vec<ObjectListing> = schema
+        .objects
+        .iter()
+        .map(|o| {
+            let fields: Vec<FieldListing> = o
+                .fields
+                .iter()
+                .map(|f| FieldListing {
+                    name: &f.name,
+                    label: &f.label,
+                    field_type: &f.field_type,
+                    selected: selection.contains(&o.name, &f.name),
+                    locked: is_locked(&f.name),
+                    custom: f.custom,
+                    formula: f.formula,
+                    compound: f.compound,
+                    required: f.required,
+                    filterable: f.filterable,
+                })
+                .filter(|f| !only_selected || f.selected)
+                .collect();
+            ObjectListing {
+                object: &o.name,
+                label: &o.label,
+                record_count: o.record_count,
+                selected: selection.fields(&o.name).map_or(0, BTreeSet::len),
+                total_fields: o.fields.len(),
+                fields,
+            }
+        })
+        .filter(|o| !only_selected || o.selected > 0)
+        .collect();
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &listing)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    for o in &listing {
+        writeln!(
+            out,
+            "{}  {}  {}/{} selected{}",
+            o.object,
+            o.label,
+            o.selected,
+            o.total_fields,
+            o.record_count
+                .map(|r| format!("  {r} records"))
+                .unwrap_or_default()
+        )?;
+        for f in &o.fields {
+            let mut notes = Vec::new();
+            for (on, note) in [
+                (f.locked, "locked"),
+                (f.required, "required"),
+                (f.formula, "formula: may go stale"),
+                (f.compound, "compound"),
+                (f.custom, "custom"),
+                (!f.filterable, "not filterable"),
+            ] {
+                if on {
+                    notes.push(note);
+                }
+            }
+            writeln!(
+                out,
+                "  [{}] {:<32} {:<32} {:<10} {}",
+                if f.selected { 'x' } else { ' ' },
+                f.name,
+                f.label,
+                f.field_type,
+                notes.join(", ")
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,225 @@
+//! `syncdeck fields`: patterns, presets and writes through the config Editor, on a real
+//! config file with comments.
+
+mod fields_support;
+
+use std::path::PathBuf;
+
+use fields_support::org;
+use syncdeck::cli::fields::{FieldsAction, run_with};
+
+const CONFIG: &str = r#"# Operators' notes stay in this file.
+[[source]]
+id = "prod"
+name = "Production"
+login_url = "https://login.salesforce.com"
+client_id = "abc"
+
+# Account: what sales needs.
+[source.objects.Account]
+fields = ["Id", "IsDeleted", "SystemModstamp", "Name", "Website"] # reviewed in March
+
+[source.objects.Contact]
+fields = ["Id", "IsDeleted", "SystemModstamp", "Email", "Gone__c"]
+"#;
+
+fn config() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, CONFIG).unwrap();
+    (dir, path)
+}
+
+fn run(path: &PathBuf, action: FieldsAction) -> anyhow::Result<String> {
+    let mut out = Vec::new();
+    let code = run_with(path, "prod", &action, &org(), &mut out)?;
+    assert_eq!(code, 0);
+    Ok(String::from_utf8(out).unwrap())
+}
+
+fn select(patterns: &[&str]) -> FieldsAction {
+    FieldsAction::Select {
+        patterns: patterns.iter().map(|p| p.to_string()).collect(),
+    }
+}
+
+fn saved_fields(path: &PathBuf, object: &str) -> Vec<String> {
+    let config = syncdeck::config::load(path).unwrap();
+    config.sources[0]
+        .objects
+        .get(object)
+        .map(|o| o.fields.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn select_writes_through_the_editor_keeping_comments() {
+    let (_dir, path) = config();
+    let out = run(
+        &path,
+        select(&[
+            "Opportunity.Amount",
+            "Account.Bill*",
+            "!Account.BillingLatitude",
+        ]),
+    )
+    .unwrap();
+    assert!(out.contains("+ Amount"), "{out}");
+    assert!(out.contains("+ BillingCity"), "{out}");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("# Operators' notes stay in this file."));
+    assert!(text.contains("# Account: what sales needs."));
+    let account = saved_fields(&path, "Account");
+    assert!(account.contains(&"BillingCity".to_string()));
+    assert!(!account.contains(&"BillingLatitude".to_string()));
+    assert_eq!(
+        saved_fields(&path, "Opportunity"),
+        ["Amount", "Id", "IsDeleted", "SystemModstamp"]
+    );
+    // Contact was not touched: its field the org lacks is still there.
+    assert!(saved_fields(&path, "Contact").contains(&"Gone__c".to_string()));
+}
+
+#[test]
+fn deselect_removes_and_drops_objects_left_with_bookkeeping_only() {
+    let (_dir, path) = config();
+    run(
+        &path,
+        FieldsAction::Deselect {
+            patterns: vec!["Account.*".into(), "!Account.Name".into()],
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        saved_fields(&path, "Account"),
+        ["Id", "IsDeleted", "Name", "SystemModstamp"]
+    );
+    run(
+        &path,
+        FieldsAction::Deselect {
+            patterns: vec!["Account.Name".into()],
+        },
+    )
+    .unwrap();
+    assert!(saved_fields(&path, "Account").is_empty());
+    assert!(
+        !std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("[source.objects.Account]")
+    );
+}
+
+#[test]
+fn unknown_names_fail_with_the_closest_match_and_write_nothing() {
+    let (_dir, path) = config();
+    let err = run(&path, select(&["Acount.Name"]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("did you mean \"Account\""), "{err}");
+    let err = run(&path, select(&["Account.Webiste"]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("did you mean \"Website\""), "{err}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), CONFIG);
+}
+
+#[test]
+fn preset_dry_run_prints_the_diff_without_writing() {
+    let (_dir, path) = config();
+    let out = run(
+        &path,
+        FieldsAction::Preset {
+            name: "minimal".into(),
+            dry_run: true,
+        },
+    )
+    .unwrap();
+    assert!(out.starts_with("Would apply preset Minimal:"), "{out}");
+    assert!(out.contains("+ CloseDate"), "{out}");
+    assert!(
+        out.contains("- Gone__c"),
+        "saved fields the org lacks are shown: {out}"
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), CONFIG);
+    let out = run(
+        &path,
+        FieldsAction::Preset {
+            name: "Minimal".into(),
+            dry_run: false,
+        },
+    )
+    .unwrap();
+    assert!(out.starts_with("Applied preset Minimal:"));
+    assert!(saved_fields(&path, "Opportunity").contains(&"StageName".to_string()));
+    assert!(!saved_fields(&path, "Contact").contains(&"Gone__c".to_string()));
+}
+
+#[test]
+fn list_selected_as_json() {
+    let (_dir, path) = config();
+    let out = run(
+        &path,
+        FieldsAction::List {
+            selected: true,
+            json: true,
+        },
+    )
+    .unwrap();
+    let listing: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let objects: Vec<&str> = listing
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["object"].as_str().unwrap())
+        .collect();
+    assert_eq!(objects, ["Account", "Contact"]);
+    let names: Vec<&str> = listing[0]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["Id", "IsDeleted", "Name", "SystemModstamp", "Website"]
+    );
+    assert_eq!(listing[0]["fields"][0]["locked"], true);
+}
+
+#[test]
+fn list_as_text_marks_selected_fields() {
+    let (_dir, path) = config();
+    let out = run(
+        &path,
+        FieldsAction::List {
+            selected: false,
+            json: false,
+        },
+    )
+    .unwrap();
+    assert!(
+        out.contains("Account  Account  5/68 selected  4500 records"),
+        "{out}"
+    );
+    assert!(out.lines().any(|l| l.starts_with("  [x] Website")));
+    assert!(out.lines().any(|l| l.starts_with("  [ ] Industry")));
+}
+
+#[test]
+fn unknown_source_lists_the_configured_ones() {
+    let (_dir, path) = config();
+    let mut out = Vec::new();
+    let err = run_with(
+        &path,
+        "nope",
+        &FieldsAction::List {
+            selected: false,
+            json: false,
+        },
+        &org(),
+        &mut out,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("configured: prod"), "{err}");
+}
