@@ -3,7 +3,7 @@
 
 mod fields_support;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use fields_support::org;
 use syncdeck::cli::fields::{FieldsAction, run_with};
@@ -30,7 +30,7 @@ fn config() -> (tempfile::TempDir, PathBuf) {
     (dir, path)
 }
 
-fn run(path: &PathBuf, action: FieldsAction) -> anyhow::Result<String> {
+fn run(path: &Path, action: FieldsAction) -> anyhow::Result<String> {
     let mut out = Vec::new();
     let code = run_with(path, "prod", &action, &org(), &mut out)?;
     assert_eq!(code, 0);
@@ -43,7 +43,7 @@ fn select(patterns: &[&str]) -> FieldsAction {
     }
 }
 
-fn saved_fields(path: &PathBuf, object: &str) -> Vec<String> {
+fn saved_fields(path: &Path, object: &str) -> Vec<String> {
     let config = syncdeck::config::load(path).unwrap();
     config.sources[0]
         .objects
