@@ -40,7 +40,10 @@ fn report(name: &str, samples: &mut [Duration], budget: Duration) {
 fn main() {
     let schema = Arc::new(synthetic_schema(800, 60));
     let fields: usize = schema.objects.iter().map(|o| o.fields.len()).sum();
-    println!("synthetic org: {} objects, {fields} fields", schema.objects.len());
+    println!(
+        "synthetic org: {} objects, {fields} fields",
+        schema.objects.len()
+    );
 
     let mut open = Vec::new();
     let before = resident_bytes();
@@ -68,14 +71,22 @@ fn main() {
     let mut frames = Vec::new();
     for i in 0..200 {
         // Move so each frame differs, as while scrolling.
-        screen.handle_key(key(if i % 2 == 0 { KeyCode::PageDown } else { KeyCode::Down }));
+        screen.handle_key(key(if i % 2 == 0 {
+            KeyCode::PageDown
+        } else {
+            KeyCode::Down
+        }));
         let start = Instant::now();
         terminal
             .draw(|frame| screen.render(frame, frame.area()))
             .expect("draw");
         frames.push(start.elapsed());
     }
-    report("render one 120x40 frame (all expanded)", &mut frames, Duration::from_millis(2));
+    report(
+        "render one 120x40 frame (all expanded)",
+        &mut frames,
+        Duration::from_millis(2),
+    );
 
     let mut typing = Vec::new();
     let mut rescans = Vec::new();
@@ -92,7 +103,15 @@ fn main() {
         rescans.push(start.elapsed());
         screen.handle_key(key(KeyCode::Esc));
     }
-    report("search keystroke (typing, narrowing)", &mut typing, Duration::from_millis(10));
-    report("search keystroke (backspace, rescan)", &mut rescans, Duration::from_millis(10));
+    report(
+        "search keystroke (typing, narrowing)",
+        &mut typing,
+        Duration::from_millis(10),
+    );
+    report(
+        "search keystroke (backspace, rescan)",
+        &mut rescans,
+        Duration::from_millis(10),
+    );
     black_box(screen.selection());
 }

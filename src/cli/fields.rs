@@ -10,7 +10,9 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use crate::config::{self, Editor, Paths};
-use crate::fields::{FieldRef, PatternSet, Preset, Selection, SelectionDiff, is_locked};
+use crate::fields::{
+    FieldRef, PatternSet, Preset, Selection, SelectionDiff, is_locked, stage_selection,
+};
 use crate::sync::schema::OrgSchema;
 
 #[derive(Debug, Args)]
@@ -135,7 +137,7 @@ pub fn run_with(
             let diff = SelectionDiff::between(&current, &next);
             // Fields this org lacks are not ours to drop here: they stay as they were.
             let keep = missing;
-            write_selection(config_path, source, &diff, &next, &keep)?;
+            write_selection(config_path, source, &current, &next, &keep)?;
             write!(out, "{diff}")?;
             if !keep.is_empty() {
                 writeln!(
@@ -152,7 +154,7 @@ pub fn run_with(
             let diff =
                 SelectionDiff::between(&saved, &outcome.selection).with_missing(outcome.missing);
             if !*dry_run {
-                write_selection(config_path, source, &diff, &outcome.selection, &[])?;
+                write_selection(config_path, source, &saved, &outcome.selection, &[])?;
             }
             writeln!(
                 out,
@@ -166,28 +168,18 @@ pub fn run_with(
     }
 }
 
-/// Write the objects `diff` touches, as `next` has them (plus `keep`), through the Editor.
+/// Write `next` over `before` through the Editor; `keep` stays in its objects' lists.
 fn write_selection(
     config_path: &Path,
     source: &str,
-    diff: &SelectionDiff,
+    before: &Selection,
     next: &Selection,
     keep: &[FieldRef],
 ) -> anyhow::Result<()> {
-    if diff.objects.is_empty() {
-        return Ok(());
-    }
     let mut editor = Editor::load(config_path)?;
-    for change in &diff.objects {
-        let mut fields: BTreeSet<String> = next.fields(&change.object).cloned().unwrap_or_default();
-        fields.extend(
-            keep.iter()
-                .filter(|k| k.object == change.object)
-                .map(|k| k.field.clone()),
-        );
-        editor.set_object_fields(source, &change.object, fields.into_iter().collect())?;
+    if stage_selection(&mut editor, source, before, next, keep)? > 0 {
+        editor.save()?;
     }
-    editor.save()?;
     Ok(())
 }
 

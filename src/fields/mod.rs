@@ -8,6 +8,7 @@ mod distance;
 mod error;
 mod glob;
 mod presets;
+mod save;
 mod selection;
 pub mod synthetic;
 
@@ -17,6 +18,7 @@ pub use distance::closest;
 pub use error::FieldsError;
 pub use glob::{Pattern, PatternSet};
 pub use presets::{Preset, PresetField, PresetOutcome, presets};
+pub use save::stage_selection;
 pub use selection::{LOCKED_FIELDS, Selection, is_locked};
 
 #[cfg(test)]
