@@ -199,3 +199,46 @@ fn navigates_a_48_000_field_org_end_to_end() {
     assert_eq!(selection.field_count(), 800 * 4);
     assert!(selection.contains("Object0799__c", "Field0042__c"));
 }
+
+#[test]
+fn sync_now_selection_saves_through_the_editor_keeping_comments() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    let original = r#"# Hand-written notes survive saves.
+[[source]]
+id = "prod"
+name = "Production"
+login_url = "https://login.salesforce.com"
+client_id = "abc"
+
+[source.objects.Account]
+# what sales reviewed
+fields = ["Id", "IsDeleted", "Name", "SystemModstamp", "Website"]
+"#;
+    std::fs::write(&path, original).unwrap();
+    let config = syncdeck::config::load(&path).unwrap();
+    let saved = Selection::from_config(&config.sources[0].objects);
+    let mut s = FieldsScreen::new(org(), saved.clone(), false, None);
+    s.handle_key(key(KeyCode::Tab));
+    s.handle_key(key(KeyCode::Enter)); // Minimal
+    s.handle_key(key(KeyCode::Enter)); // apply
+    let selection = sync_now(&mut s);
+
+    let mut editor = syncdeck::config::Editor::load(&path).unwrap();
+    let staged =
+        syncdeck::fields::stage_selection(&mut editor, "prod", &saved, &selection, &[]).unwrap();
+    assert!(staged > 0);
+    editor.save().unwrap();
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains("# Hand-written notes survive saves."),
+        "{text}"
+    );
+    assert!(text.contains("# what sales reviewed"), "{text}");
+    let reloaded = syncdeck::config::load(&path).unwrap();
+    assert_eq!(
+        Selection::from_config(&reloaded.sources[0].objects),
+        selection
+    );
+}
