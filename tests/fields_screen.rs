@@ -102,3 +102,34 @@ fn never_panics_at_small_sizes() {
         draw(&mut s, w, h);
     }
 }
+
+#[test]
+fn search_matches_are_highlighted() {
+    use ratatui::style::Modifier;
+    let mut s = screen(false);
+    type_keys(&mut s, "/bilcity");
+    let terminal = draw(&mut s, 80, 24);
+    let buffer = terminal.backend().buffer();
+    let row = (0..buffer.area.height)
+        .find(|&y| {
+            (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+                .contains("BillingCity")
+        })
+        .expect("BillingCity row");
+    let line: String = (0..buffer.area.width)
+        .map(|x| buffer[(x, row)].symbol())
+        .collect();
+    let byte = line.find("BillingCity").unwrap();
+    let x0 = line[..byte].chars().count() as u16; // one cell per char on this row
+    let bold = |x: u16| {
+        buffer[(x0 + x, row)]
+            .style()
+            .add_modifier
+            .contains(Modifier::BOLD)
+    };
+    assert!(bold(0) && bold(1) && bold(2), "b, i, l of Billing");
+    assert!(!bold(3), "the second l is not part of the match");
+    assert!(bold(7) && bold(10), "C and y of City");
+}

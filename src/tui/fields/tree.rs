@@ -759,4 +759,17 @@ mod tests {
         assert_eq!(t.changes(), (0, 1));
         assert_eq!(t.selected_fields(), 1);
     }
+
+    #[test]
+    fn an_empty_org_is_harmless() {
+        let mut t = FieldTree::new(Arc::new(OrgSchema::default()), &Selection::new());
+        t.move_by(3);
+        t.expand();
+        t.collapse();
+        assert_eq!(t.toggle_at_cursor(), Toggle::Nothing);
+        t.set_query("x");
+        assert!(!t.jump_to_match(true));
+        assert_eq!(t.select_visible_matches(), 0);
+        assert!(t.selection().is_empty());
+    }
 }
