@@ -223,3 +223,44 @@ fn unknown_source_lists_the_configured_ones() {
     .to_string();
     assert!(err.contains("configured: prod"), "{err}");
 }
+
+#[test]
+fn the_binary_runs_fields_with_a_schema_file() {
+    let (dir, path) = config();
+    let schema = dir.path().join("schema.json");
+    std::fs::write(&schema, serde_json::to_string(&*org()).unwrap()).unwrap();
+    let syncdeck = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_syncdeck"))
+            .arg("--config")
+            .arg(&path)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let schema = schema.to_str().unwrap();
+    let out = syncdeck(&["fields", "prod", "--schema", schema, "select", "*.Name"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("+ Name"));
+    assert!(saved_fields(&path, "Lead").contains(&"Name".to_string()));
+
+    let out = syncdeck(&[
+        "fields",
+        "prod",
+        "--schema",
+        schema,
+        "select",
+        "Acount.Name",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean \"Account\""));
+
+    let out = syncdeck(&["fields", "prod", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--schema FILE"));
+}
