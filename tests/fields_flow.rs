@@ -237,8 +237,10 @@ fields = ["Id", "IsDeleted", "Name", "SystemModstamp", "Website"]
     );
     assert!(text.contains("# what sales reviewed"), "{text}");
     let reloaded = syncdeck::config::load(&path).unwrap();
-    assert_eq!(
-        Selection::from_config(&reloaded.sources[0].objects),
-        selection
+    let reloaded = Selection::from_config(&reloaded.sources[0].objects);
+    assert!(
+        !reloaded.contains("Account", "Id"),
+        "bookkeeping fields are implied"
     );
+    assert_eq!(reloaded.normalized(&org()), selection);
 }

@@ -119,6 +119,8 @@ pub fn run_with(
     };
     let saved = Selection::from_config(&source_config.objects);
     let (current, missing) = saved.split_missing(schema);
+    // Bookkeeping fields are implied by their object, whether the file lists them or not.
+    let current = current.normalized(schema);
     match action {
         FieldsAction::List { selected, json } => {
             list(schema, &current, *selected, *json, out)?;

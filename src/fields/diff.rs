@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::Selection;
+use super::{Selection, is_locked};
 
 /// One field, named as `Object.Field`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -54,8 +54,15 @@ impl SelectionDiff {
             .filter_map(|object| {
                 let old = before.fields(object).unwrap_or(&empty);
                 let new = after.fields(object).unwrap_or(&empty);
-                let added: Vec<String> = new.difference(old).cloned().collect();
-                let removed: Vec<String> = old.difference(new).cloned().collect();
+                // Bookkeeping fields come and go with their object: not changes of their own.
+                let changed = |a: &std::collections::BTreeSet<String>, b| {
+                    a.difference(b)
+                        .filter(|f| !is_locked(f))
+                        .cloned()
+                        .collect::<Vec<_>>()
+                };
+                let added = changed(new, old);
+                let removed = changed(old, new);
                 (!added.is_empty() || !removed.is_empty()).then(|| ObjectDiff {
                     object: object.to_string(),
                     added,
@@ -147,6 +154,13 @@ mod tests {
         assert_eq!(diff.object("Account").unwrap().added, ["Industry"]);
         assert_eq!(diff.object("Account").unwrap().removed, ["Website"]);
         assert_eq!(diff.object("Lead").unwrap().removed, ["Email"]);
+    }
+
+    #[test]
+    fn bookkeeping_fields_are_not_changes() {
+        let before = sel(&[("Account", "Name")]);
+        let after = sel(&[("Account", "Name"), ("Account", "Id"), ("Contact", "Id")]);
+        assert!(SelectionDiff::between(&before, &after).is_empty());
     }
 
     #[test]

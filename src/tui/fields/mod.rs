@@ -81,6 +81,8 @@ impl FieldsScreen {
         paused: bool,
         throughput: Option<f64>,
     ) -> Self {
+        // Saved files usually omit the bookkeeping fields; they are implied.
+        let saved = saved.normalized(&schema);
         FieldsScreen {
             tree: FieldTree::new(schema, &saved),
             saved,
@@ -403,22 +405,32 @@ impl FieldsScreen {
                 diff,
                 scroll,
                 ..
-            } => presets_view::render_diff(frame, body, preset, diff, *scroll, &self.theme),
+            } => {
+                let used =
+                    presets_view::render_diff(frame, body, preset, diff, *scroll, &self.theme);
+                if let View::PresetDiff { scroll, .. } = &mut self.view {
+                    *scroll = used;
+                }
+            }
             View::Review {
                 on_sync_now,
                 scroll,
             } => {
+                let selection = self.tree.selection().normalized(self.tree.schema());
                 let context = review::Context {
                     schema: self.tree.schema(),
                     saved: &self.saved,
-                    selection: &self.tree.selection().normalized(self.tree.schema()),
+                    selection: &selection,
                     throughput: self.throughput,
                     paused: self.paused,
                     on_sync_now: *on_sync_now,
                     scroll: *scroll,
                     theme: &self.theme,
                 };
-                review::render(frame, body, &context);
+                let used = review::render(frame, body, &context);
+                if let View::Review { scroll, .. } = &mut self.view {
+                    *scroll = used;
+                }
             }
         }
         frame.render_widget(self.footer_line(), footer);

@@ -77,7 +77,7 @@ pub(super) fn render_diff(
     diff: &SelectionDiff,
     scroll: u16,
     theme: &Theme,
-) {
+) -> u16 {
     let mut lines = vec![
         Line::from(vec![
             Span::styled(format!("Apply {}? ", preset.name), theme.title),
@@ -122,5 +122,12 @@ pub(super) fn render_diff(
             lines.push(Line::from(format!("  ? {}", clean(&m.to_string()))));
         }
     }
+    let scroll = scroll.min(max_scroll(lines.len(), area));
     frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), area);
+    scroll
+}
+
+/// The largest useful scroll offset for `lines` lines in `area`.
+pub(super) fn max_scroll(lines: usize, area: Rect) -> u16 {
+    u16::try_from(lines.saturating_sub(area.height as usize)).unwrap_or(u16::MAX)
 }

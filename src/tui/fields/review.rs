@@ -6,6 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::PAUSED_MESSAGE;
+use super::presets_view::max_scroll;
 use super::style::{Theme, clean, duration, thousands};
 use crate::fields::{ObjectCost, Selection, SelectionDiff, estimate_cost};
 use crate::sync::schema::OrgSchema;
@@ -21,10 +22,12 @@ pub(super) struct Context<'a> {
     pub(super) theme: &'a Theme,
 }
 
-pub(super) fn render(frame: &mut Frame, area: Rect, cx: &Context) {
+/// Draws the review; returns the scroll offset actually used (clamped to the content).
+pub(super) fn render(frame: &mut Frame, area: Rect, cx: &Context) -> u16 {
     let [body, buttons] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
     let lines = lines(cx);
-    frame.render_widget(Paragraph::new(lines).scroll((cx.scroll, 0)), body);
+    let scroll = cx.scroll.min(max_scroll(lines.len(), body));
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), body);
     let theme = cx.theme;
     let button = |label: &'static str, focused: bool| {
         Span::styled(
@@ -46,6 +49,7 @@ pub(super) fn render(frame: &mut Frame, area: Rect, cx: &Context) {
         spans.push(Span::styled(format!("  {PAUSED_MESSAGE}"), theme.warn));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), buttons);
+    scroll
 }
 
 fn lines<'a>(cx: &Context<'a>) -> Vec<Line<'a>> {

@@ -195,23 +195,28 @@ impl FieldTree {
         self.selected[node] = on;
         let o = self.nodes[node].object as usize;
         let was_selected_object = self.selected_in[o] > 0;
+        let locked = self.locked[node];
         if on {
             self.selected_in[o] += 1;
-            self.selected_total += 1;
-            if !self.locked[node] {
+            if !locked {
                 self.unlocked_selected_in[o] += 1;
+                self.selected_total += 1;
             }
         } else {
             self.selected_in[o] -= 1;
-            self.selected_total -= 1;
-            if !self.locked[node] {
+            if !locked {
                 self.unlocked_selected_in[o] -= 1;
+                self.selected_total -= 1;
             }
         }
         match (was_selected_object, self.selected_in[o] > 0) {
             (false, true) => self.selected_objects += 1,
             (true, false) => self.selected_objects -= 1,
             _ => {}
+        }
+        if locked {
+            // Bookkeeping fields follow their object; they are not changes of their own.
+            return;
         }
         let differs = on != self.saved[node];
         match (on, differs) {
@@ -305,6 +310,7 @@ impl FieldTree {
         selection
     }
 
+    /// Chosen fields, not counting the bookkeeping fields that come with each object.
     pub(crate) fn selected_fields(&self) -> usize {
         self.selected_total
     }
@@ -637,13 +643,9 @@ mod tests {
         t.expand();
         t.expand(); // Description
         assert_eq!(t.toggle_at_cursor(), Toggle::Changed);
-        assert_eq!(
-            t.changes(),
-            (3, 0),
-            "Description, IsDeleted, SystemModstamp"
-        );
+        assert_eq!(t.changes(), (1, 0), "bookkeeping fields are not changes");
         assert_eq!(t.toggle_at_cursor(), Toggle::Changed);
-        assert_eq!(t.changes(), (2, 0));
+        assert_eq!(t.changes(), (0, 0));
         let sel = t.selection();
         assert!(sel.contains("Account", "Name") && sel.contains("Account", "IsDeleted"));
     }
@@ -682,8 +684,9 @@ mod tests {
         t.expand();
         t.move_by(2); // Widget__c.Name
         t.toggle_at_cursor();
-        assert_eq!(t.selected_fields(), 3);
+        assert_eq!(t.selected_fields(), 1);
         assert_eq!(t.selected_objects(), 1);
+        assert_eq!(t.selection().field_count(), 3, "with Id and SystemModstamp");
         t.toggle_at_cursor();
         assert_eq!(t.selected_fields(), 0);
         assert_eq!(t.selected_objects(), 0);
