@@ -2,5 +2,6 @@
 
 pub mod cli;
 pub mod config;
+pub mod remote;
 pub mod store;
 pub mod sync;
