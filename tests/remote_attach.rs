@@ -129,8 +129,22 @@ async fn closing_a_client_never_stops_the_daemon() {
             .await
             .is_err()
     );
-    // Dropping an attachment entirely is the other way to leave.
-    drop(attach(&daemon.socket).await.unwrap());
+    // A watcher that drops its command sender keeps receiving snapshots...
+    let watcher = attach(&daemon.socket).await.unwrap();
+    let (mut watching, mut watcher_gone) = (watcher.snapshots, watcher.disconnected);
+    drop(watcher.commands);
+    // ...and dropping both is the other way to leave.
+    let quitter = attach(&daemon.socket).await.unwrap();
+    let mut quitter_gone = quitter.disconnected;
+    drop((quitter.commands, quitter.snapshots));
+    let reason = patiently(
+        "the quitter to detach",
+        quitter_gone.wait_for(Option::is_some),
+    )
+    .await
+    .unwrap()
+    .clone();
+    assert_eq!(reason, Some(Disconnect::Detached));
 
     staying
         .commands
@@ -143,6 +157,11 @@ async fn closing_a_client_never_stops_the_daemon() {
         s.source("acme").unwrap().records == 100
     })
     .await;
+    wait_for(&mut watching, "the run seen by the watcher", |s| {
+        s.source("acme").unwrap().records == 100
+    })
+    .await;
+    assert_eq!(*watcher_gone.borrow_and_update(), None);
     assert!(
         !daemon.engine.is_finished(),
         "the engine never saw Shutdown"

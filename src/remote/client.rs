@@ -27,7 +27,7 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// A live attachment to a daemon. `commands` and `snapshots` behave like the in-process
 /// engine's: when the daemon goes away, the snapshot sender is dropped (so `changed()`
 /// returns an error) and `disconnected` says why. Sending `Command::Shutdown`, or dropping
-/// every command sender, detaches without stopping the daemon.
+/// both `commands` and `snapshots`, detaches without stopping the daemon.
 #[derive(Debug)]
 pub struct Attached {
     pub commands: mpsc::UnboundedSender<Command>,
@@ -222,12 +222,15 @@ impl Session {
         };
         tokio::select! {
             reason = self.serve(incoming) => reason,
-            () = read => unreachable!("the reader never completes"),
+            () = read => Disconnect::Failed("the socket reader stopped".into()),
         }
     }
 
     async fn serve(mut self, mut incoming: mpsc::Receiver<Incoming>) -> Disconnect {
         let mut last_error = None;
+        // Dropping the command sender alone (a CLI that only watches) keeps the stream;
+        // dropping it and every snapshot receiver too means nobody is listening: detach.
+        let mut commands_open = true;
         loop {
             tokio::select! {
                 message = incoming.recv() => match message {
@@ -239,8 +242,10 @@ impl Session {
                     Some(Err(e)) => return Disconnect::Failed(e.to_string()),
                     None => return last_error.map_or(Disconnect::Closed, Disconnect::ClosedWithReason),
                 },
-                command = self.commands.recv() => match command {
-                    None | Some(Command::Shutdown) => return Disconnect::Detached,
+                () = self.snapshots.closed(), if !commands_open => return Disconnect::Detached,
+                command = self.commands.recv(), if commands_open => match command {
+                    Some(Command::Shutdown) => return Disconnect::Detached,
+                    None => commands_open = false,
                     Some(command) => match self.send(&ClientMessage::Command(command)).await {
                         Err(FrameError::TooLong { max }) => {
                             error!("a command larger than {max} bytes cannot be sent to the daemon; it was dropped");

@@ -5,6 +5,7 @@ use std::io;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::io::{AsyncWriteExt, BufReader};
@@ -80,7 +81,12 @@ impl ControlSocket {
     /// The socket appears at `path` already restricted to its owner.
     pub async fn bind(path: &Path) -> Result<ControlSocket, ServeError> {
         let parent = path.parent().unwrap_or(Path::new("."));
-        let staging = parent.join(format!(".syncdeck.{}.sock", std::process::id()));
+        static BINDS: AtomicU64 = AtomicU64::new(0);
+        let staging = parent.join(format!(
+            ".syncdeck.{}.{}.sock",
+            std::process::id(),
+            BINDS.fetch_add(1, Ordering::Relaxed)
+        ));
         for p in [path, staging.as_path()] {
             let len = p.as_os_str().len();
             if len > MAX_SOCKET_PATH {
