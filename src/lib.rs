@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod config;
 pub mod fields;
+pub mod remote;
 pub mod store;
 pub mod sync;
 pub mod tui;
