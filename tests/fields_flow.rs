@@ -244,3 +244,36 @@ fields = ["Id", "IsDeleted", "Name", "SystemModstamp", "Website"]
     );
     assert_eq!(reloaded.normalized(&org()), selection);
 }
+
+#[test]
+fn a_newer_schema_keeps_edits_and_undescribed_selections() {
+    let full = org();
+    let mut partial = (*full).clone();
+    partial
+        .objects
+        .iter_mut()
+        .find(|o| o.name == "Contact")
+        .unwrap()
+        .fields
+        .clear();
+    let mut s = FieldsScreen::new(Arc::new(partial), saved(), false, None);
+    let before = text(&draw(&mut s, 120, 40));
+    assert!(before.contains("fields not loaded yet"), "{before}");
+    assert!(before.contains("+0 −0 since saved"), "{before}");
+    type_keys(&mut s, "jjj "); // select all of Lead
+    s.set_schema(Arc::clone(&full));
+    let after = text(&draw(&mut s, 120, 40));
+    assert!(after.contains("▸ [-] Contact"), "{after}");
+    let selection = s.selection();
+    assert!(selection.contains("Contact", "Email"));
+    assert!(selection.contains("Lead", "Company"));
+    assert_eq!(
+        selection.fields("Lead").unwrap().len(),
+        full.objects
+            .iter()
+            .find(|o| o.name == "Lead")
+            .unwrap()
+            .fields
+            .len()
+    );
+}

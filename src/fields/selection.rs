@@ -110,13 +110,17 @@ impl Selection {
     }
 
     /// Split off the fields this org does not have (renamed, deleted, or no access).
+    /// Objects whose fields are not loaded yet keep all their fields: nothing is known
+    /// to be missing.
     pub fn split_missing(&self, schema: &OrgSchema) -> (Selection, Vec<super::FieldRef>) {
         let mut present = Selection::new();
         let mut missing = Vec::new();
         for (object, fields) in self.iter() {
             let described = find_object(schema, object);
             for field in fields {
-                let known = described.is_some_and(|o| o.fields.iter().any(|f| f.name == *field));
+                let known = described.is_some_and(|o| {
+                    o.fields.is_empty() || o.fields.iter().any(|f| f.name == *field)
+                });
                 if known {
                     present.insert(object, field);
                 } else {
@@ -203,5 +207,17 @@ mod tests {
         assert_eq!(present.field_count(), 1);
         let names: Vec<String> = missing.iter().map(ToString::to_string).collect();
         assert_eq!(names, ["Account.Gone__c", "Nope__c.Name"]);
+    }
+
+    #[test]
+    fn fields_of_objects_not_described_yet_are_kept() {
+        let mut org = schema();
+        org.objects[0].fields.clear();
+        let name = org.objects[0].name.clone();
+        let mut sel = Selection::new();
+        sel.insert(&name, "Anything");
+        let (present, missing) = sel.split_missing(&org);
+        assert!(present.contains(&name, "Anything"));
+        assert!(missing.is_empty());
     }
 }

@@ -111,6 +111,19 @@ impl FieldsScreen {
         self.throughput = throughput;
     }
 
+    /// Take a newer schema from the engine (more objects described, record counts known),
+    /// keeping the edits made so far and the search.
+    pub fn set_schema(&mut self, schema: Arc<OrgSchema>) {
+        if Arc::ptr_eq(&schema, self.tree.schema()) {
+            return;
+        }
+        let edited = self.tree.selection().normalized(&schema);
+        self.saved = std::mem::take(&mut self.saved).normalized(&schema);
+        self.tree = FieldTree::new(schema, &self.saved);
+        self.tree.set_selection(&edited);
+        self.tree.set_query(self.search.value());
+    }
+
     /// The selection as edited so far.
     pub fn selection(&self) -> Selection {
         self.tree.selection()
@@ -194,13 +207,19 @@ impl FieldsScreen {
             KeyCode::Char('N') => {
                 self.tree.jump_to_match(false);
             }
-            KeyCode::Char(' ') if !self.refuse_if_paused() => {
-                if let Toggle::Locked(field) = self.tree.toggle_at_cursor() {
+            KeyCode::Char(' ') if !self.refuse_if_paused() => match self.tree.toggle_at_cursor() {
+                Toggle::Locked(field) => {
                     self.flash = Some(format!(
                         "{field} is always synced with its object (bookkeeping field)"
                     ));
                 }
-            }
+                Toggle::NotLoaded(object) => {
+                    self.flash = Some(format!(
+                        "The fields of {object} are not loaded yet; its saved selection is kept"
+                    ));
+                }
+                Toggle::Changed | Toggle::Nothing => {}
+            },
             KeyCode::Char('a') if !self.refuse_if_paused() => {
                 if self.tree.is_filtering() {
                     let n = self.tree.select_visible_matches();

@@ -59,6 +59,8 @@ pub(crate) enum Check {
 pub(crate) enum Toggle {
     Changed,
     Locked(String),
+    /// The object's fields are not loaded yet, so there is nothing to toggle.
+    NotLoaded(String),
     Nothing,
 }
 
@@ -79,6 +81,8 @@ pub(crate) struct FieldTree {
     removed: usize,
     /// Saved fields this org does not have: they count as removed.
     missing_saved: usize,
+    /// Selected fields on objects whose fields are not loaded: carried through untouched.
+    unloaded: Selection,
     expanded: Vec<bool>,
     filter: Option<Filter>,
     visible: Vec<u32>,
@@ -125,13 +129,15 @@ impl FieldTree {
             added: 0,
             removed: 0,
             missing_saved: 0,
+            unloaded: Selection::new(),
             expanded: vec![false; objects],
             filter: None,
             visible: Vec::new(),
             cursor: 0,
         };
-        let (bits, missing) = tree.bits_of(saved);
+        let (bits, missing, unloaded) = tree.bits_of(saved);
         tree.missing_saved = missing;
+        tree.unloaded = unloaded;
         tree.load(&bits);
         // The loaded state is the saved state: nothing added or removed yet.
         tree.saved = bits;
@@ -145,16 +151,24 @@ impl FieldTree {
         &self.schema
     }
 
-    /// Node bits for a selection, and how many of its fields this org lacks.
-    fn bits_of(&self, selection: &Selection) -> (Vec<bool>, usize) {
+    /// Node bits for a selection, how many of its fields this org lacks, and the part of
+    /// it on objects whose fields are not loaded yet (kept as it is).
+    fn bits_of(&self, selection: &Selection) -> (Vec<bool>, usize, Selection) {
         let mut bits = vec![false; self.nodes.len()];
         let mut missing = 0;
+        let mut unloaded = Selection::new();
         for (object, fields) in selection.iter() {
             let Some(o) = self.object_index(object) else {
                 missing += fields.len();
                 continue;
             };
             let described = &self.schema.objects[o];
+            if described.fields.is_empty() {
+                for field in fields {
+                    unloaded.insert(object, field);
+                }
+                continue;
+            }
             for field in fields {
                 match described.fields.iter().position(|f| f.name == *field) {
                     Some(f) => bits[self.object_rows[o] as usize + 1 + f] = true,
@@ -162,7 +176,7 @@ impl FieldTree {
                 }
             }
         }
-        (bits, missing)
+        (bits, missing, unloaded)
     }
 
     fn object_index(&self, name: &str) -> Option<usize> {
@@ -175,7 +189,8 @@ impl FieldTree {
 
     /// Replace the whole selection (a preset was applied).
     pub(crate) fn set_selection(&mut self, selection: &Selection) {
-        let (bits, _) = self.bits_of(selection);
+        let (bits, _, unloaded) = self.bits_of(selection);
+        self.unloaded = unloaded;
         self.load(&bits);
     }
 
@@ -261,6 +276,9 @@ impl FieldTree {
         };
         let o = self.nodes[node].object as usize;
         if self.nodes[node].field == OBJECT_ROW {
+            if self.schema.objects[o].fields.is_empty() {
+                return Toggle::NotLoaded(self.schema.objects[o].name.clone());
+            }
             let all = self.field_nodes(o).all(|n| self.selected[n]);
             for n in self.field_nodes(o) {
                 self.set(n, !all);
@@ -296,7 +314,7 @@ impl FieldTree {
     }
 
     pub(crate) fn selection(&self) -> Selection {
-        let mut selection = Selection::new();
+        let mut selection = self.unloaded.clone();
         for (o, object) in self.schema.objects.iter().enumerate() {
             if self.selected_in[o] == 0 {
                 continue;
@@ -312,11 +330,16 @@ impl FieldTree {
 
     /// Chosen fields, not counting the bookkeeping fields that come with each object.
     pub(crate) fn selected_fields(&self) -> usize {
-        self.selected_total
+        let unloaded = self
+            .unloaded
+            .iter()
+            .flat_map(|(_, f)| f)
+            .filter(|f| !is_locked(f));
+        self.selected_total + unloaded.count()
     }
 
     pub(crate) fn selected_objects(&self) -> usize {
-        self.selected_objects
+        self.selected_objects + self.unloaded.object_count()
     }
 
     /// (+added, −removed) since the saved selection.
@@ -569,10 +592,13 @@ impl FieldTree {
         let object = &self.schema.objects[o];
         if node.field == OBJECT_ROW {
             let total = object.fields.len() as u32;
-            let selected = self.selected_in[o];
+            let selected = match self.unloaded.fields(&object.name) {
+                Some(fields) => fields.len() as u32,
+                None => self.selected_in[o],
+            };
             let check = match selected {
                 0 => Check::Off,
-                s if s == total => Check::On,
+                s if s == total || total == 0 => Check::On,
                 _ => Check::Partial,
             };
             Row::Object {
@@ -774,5 +800,26 @@ mod tests {
         assert!(!t.jump_to_match(true));
         assert_eq!(t.select_visible_matches(), 0);
         assert!(t.selection().is_empty());
+    }
+
+    #[test]
+    fn selections_on_objects_not_described_yet_survive() {
+        let mut org = schema();
+        let contact = org
+            .objects
+            .iter_mut()
+            .find(|o| o.name == "Contact")
+            .unwrap();
+        contact.fields.clear();
+        let mut saved = Selection::new();
+        saved.insert("Contact", "Email");
+        saved.insert("Account", "Name");
+        let mut t = FieldTree::new(Arc::new(org), &saved);
+        assert_eq!(t.changes(), (0, 0));
+        assert_eq!(t.selected_fields(), 2);
+        assert_eq!(t.selected_objects(), 2);
+        t.move_by(1); // Contact
+        assert_eq!(t.toggle_at_cursor(), Toggle::NotLoaded("Contact".into()));
+        assert!(t.selection().contains("Contact", "Email"));
     }
 }

@@ -60,7 +60,11 @@ pub(super) fn render(
                         if expanded { "▾" } else { "▸" },
                         checkbox(check)
                     ))];
-                    let count = format!(" {selected}/{total} selected");
+                    let count = if total == 0 {
+                        " fields not loaded yet".to_string()
+                    } else {
+                        format!(" {selected}/{total} selected")
+                    };
                     let room = width.saturating_sub(OBJECT_PREFIX + count.chars().count());
                     let name_width = (columns.name + 2).min(room);
                     cell(
