@@ -24,6 +24,10 @@ pub enum FieldsError {
         "\"{pattern}\" matches no {what} in this org; run `syncdeck fields SOURCE list` to see what exists"
     )]
     NoMatch { pattern: String, what: &'static str },
+    #[error(
+        "the fields of {objects} are not loaded yet, so \"{pattern}\" cannot be checked; open Edit Data Sync once (it describes the org) and try again"
+    )]
+    NotLoaded { pattern: String, objects: String },
     #[error("no preset named \"{name}\"{}; available: {available}", suggestion(.closest))]
     UnknownPreset {
         name: String,

@@ -202,6 +202,13 @@ impl Pattern {
                     .map(move |f| (*o, f.name.as_str()))
             })
             .collect();
+        if hits.is_empty() && objects.iter().all(|o| o.fields.is_empty()) {
+            let names: Vec<&str> = objects.iter().map(|o| o.name.as_str()).collect();
+            return Err(FieldsError::NotLoaded {
+                pattern: self.text.clone(),
+                objects: names.join(", "),
+            });
+        }
         if hits.is_empty() {
             return Err(if self.field.is_literal() {
                 FieldsError::UnknownField {
@@ -455,6 +462,21 @@ mod tests {
         ));
         let err = select(&["!Contact.Emial", "Contact.Name"]).unwrap_err();
         assert!(err.to_string().contains("did you mean \"Email\""), "{err}");
+    }
+
+    #[test]
+    fn objects_not_described_yet_say_so() {
+        let mut org = schema();
+        org.objects.iter_mut().for_each(|o| {
+            if o.name == "Contact" {
+                o.fields.clear();
+            }
+        });
+        let err = PatternSet::parse(["Contact.Email"])
+            .unwrap()
+            .select(&Selection::new(), &org)
+            .unwrap_err();
+        assert!(matches!(err, FieldsError::NotLoaded { ref objects, .. } if objects == "Contact"));
     }
 
     #[test]
