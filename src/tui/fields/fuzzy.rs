@@ -5,6 +5,13 @@ pub(crate) fn fold(s: &str) -> Box<[char]> {
     s.chars().map(fold_char).collect()
 }
 
+/// Append `s` folded to `out`; returns how many chars (names are far below 65 536).
+pub(crate) fn push_folded(out: &mut Vec<char>, s: &str) -> u16 {
+    let start = out.len();
+    out.extend(s.chars().take(u16::MAX as usize).map(fold_char));
+    (out.len() - start) as u16
+}
+
 fn fold_char(c: char) -> char {
     if c.is_ascii() {
         c.to_ascii_lowercase()

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::fuzzy::{fold, is_subsequence};
+use super::fuzzy::{fold, is_subsequence, push_folded};
 use crate::fields::{Selection, is_locked};
 use crate::sync::schema::{FieldSchema, ObjectSchema, OrgSchema};
 
@@ -14,9 +14,37 @@ const OBJECT_ROW: u32 = u32::MAX;
 struct Node {
     object: u32,
     field: u32,
-    /// Case-folded API name and label, computed once so filtering never allocates.
-    name_folded: Box<[char]>,
-    label_folded: Box<[char]>,
+    /// Case-folded API name and label in `FieldTree::folded`, computed once so filtering
+    /// never allocates: name at `text..text+name_len`, label right after it.
+    text: u32,
+    name_len: u16,
+    label_len: u16,
+}
+
+impl Node {
+    /// A node whose folded name and label are appended to `folded`.
+    fn new(object: usize, field: u32, folded: &mut Vec<char>, name: &str, label: &str) -> Self {
+        let text = folded.len() as u32;
+        let name_len = push_folded(folded, name);
+        let label_len = push_folded(folded, label);
+        Node {
+            object: object as u32,
+            field,
+            text,
+            name_len,
+            label_len,
+        }
+    }
+
+    fn name<'a>(&self, folded: &'a [char]) -> &'a [char] {
+        let start = self.text as usize;
+        &folded[start..start + self.name_len as usize]
+    }
+
+    fn label<'a>(&self, folded: &'a [char]) -> &'a [char] {
+        let start = self.text as usize + self.name_len as usize;
+        &folded[start..start + self.label_len as usize]
+    }
 }
 
 struct Filter {
@@ -67,6 +95,8 @@ pub(crate) enum Toggle {
 pub(crate) struct FieldTree {
     schema: Arc<OrgSchema>,
     nodes: Vec<Node>,
+    /// Every node's folded name and label, back to back (see `Node::text`).
+    folded: Vec<char>,
     /// Node index of each object row; its fields follow it.
     object_rows: Vec<u32>,
     selected: Vec<bool>,
@@ -95,28 +125,32 @@ impl FieldTree {
         let mut nodes = Vec::with_capacity(total);
         let mut object_rows = Vec::with_capacity(schema.objects.len());
         let mut locked = Vec::with_capacity(total);
+        let mut folded = Vec::with_capacity(total * 24);
         for (o, object) in schema.objects.iter().enumerate() {
             object_rows.push(nodes.len() as u32);
-            nodes.push(Node {
-                object: o as u32,
-                field: OBJECT_ROW,
-                name_folded: fold(&object.name),
-                label_folded: fold(&object.label),
-            });
+            nodes.push(Node::new(
+                o,
+                OBJECT_ROW,
+                &mut folded,
+                &object.name,
+                &object.label,
+            ));
             locked.push(false);
             for (f, field) in object.fields.iter().enumerate() {
-                nodes.push(Node {
-                    object: o as u32,
-                    field: f as u32,
-                    name_folded: fold(&field.name),
-                    label_folded: fold(&field.label),
-                });
+                nodes.push(Node::new(
+                    o,
+                    f as u32,
+                    &mut folded,
+                    &field.name,
+                    &field.label,
+                ));
                 locked.push(is_locked(&field.name));
             }
         }
         let objects = schema.objects.len();
         let mut tree = FieldTree {
             schema,
+            folded,
             selected: vec![false; nodes.len()],
             saved: vec![false; nodes.len()],
             locked,
@@ -363,9 +397,10 @@ impl FieldTree {
             return;
         }
         let nodes = &self.nodes;
+        let folded = &self.folded;
         let hit = |n: u32| {
             let node = &nodes[n as usize];
-            is_subsequence(&query, &node.name_folded) || is_subsequence(&query, &node.label_folded)
+            is_subsequence(&query, node.name(folded)) || is_subsequence(&query, node.label(folded))
         };
         let mut filter = match self.filter.take() {
             Some(mut previous) if query.starts_with(&previous.query) => {
