@@ -5,6 +5,7 @@
 //! the new selection back to the caller, which saves it and tells the engine.
 
 mod fuzzy;
+mod keys;
 mod presets_view;
 mod review;
 mod style;
@@ -14,7 +15,7 @@ mod tree_view;
 use std::sync::Arc;
 
 use ratatui::Frame;
-use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
@@ -23,6 +24,7 @@ use tui_input::backend::crossterm::to_input_request;
 
 use crate::fields::{Preset, PresetOutcome, Selection, SelectionDiff, presets};
 use crate::sync::schema::OrgSchema;
+use keys::{Act, Context};
 use style::Theme;
 use tree::{FieldTree, Toggle};
 
@@ -146,13 +148,39 @@ impl FieldsScreen {
                 _ => FieldsOutcome::None,
             };
         }
-        match &self.view {
-            View::Tree if self.search_focused => self.search_key(key),
-            View::Tree => self.tree_key(key),
-            View::Presets { .. } => self.presets_key(key),
-            View::PresetDiff { .. } => self.preset_diff_key(key),
-            View::Review { .. } => self.review_key(key),
+        let context = self.context();
+        let Some(act) = keys::resolve(context, &key) else {
+            if context == Context::Search {
+                self.type_in_search(key);
+            }
+            return FieldsOutcome::None;
+        };
+        match context {
+            Context::Search => self.search_act(act),
+            Context::Tree => return self.tree_act(act),
+            Context::Presets => return self.presets_act(act),
+            Context::PresetDiff => self.preset_diff_act(act),
+            Context::Review => return self.review_act(act),
         }
+        FieldsOutcome::None
+    }
+
+    fn context(&self) -> Context {
+        match &self.view {
+            View::Tree if self.search_focused => Context::Search,
+            View::Tree => Context::Tree,
+            View::Presets { .. } => Context::Presets,
+            View::PresetDiff { .. } => Context::PresetDiff,
+            View::Review { .. } => Context::Review,
+        }
+    }
+
+    /// The keys of the current context with what they do, for a help overlay.
+    pub fn key_help(&self) -> Vec<(&'static str, &'static str)> {
+        keys::bindings(self.context())
+            .iter()
+            .map(|b| (b.label, b.desc))
+            .collect()
     }
 
     fn refuse_if_paused(&mut self) -> bool {
@@ -162,82 +190,86 @@ impl FieldsScreen {
         self.paused
     }
 
-    fn search_key(&mut self, key: KeyEvent) -> FieldsOutcome {
-        match key.code {
-            KeyCode::Esc => {
-                self.search.reset();
-                self.search_focused = false;
-                self.tree.set_query("");
+    fn type_in_search(&mut self, key: KeyEvent) {
+        let changed = to_input_request(&Event::Key(key))
+            .and_then(|request| self.search.handle(request))
+            .is_some_and(|c| c.value);
+        if changed {
+            self.tree.set_query(self.search.value());
+        }
+    }
+
+    fn clear_search(&mut self) {
+        self.search.reset();
+        self.search_focused = false;
+        self.tree.set_query("");
+    }
+
+    fn search_act(&mut self, act: Act) {
+        match act {
+            Act::Back => self.clear_search(),
+            Act::Confirm => self.search_focused = false,
+            Act::Down => self.tree.move_by(1),
+            Act::Up => self.tree.move_by(-1),
+            _ => {}
+        }
+    }
+
+    fn tree_act(&mut self, act: Act) -> FieldsOutcome {
+        let half = (self.page / 2).max(1) as isize;
+        let page = self.page.max(1) as isize;
+        match act {
+            Act::Down => self.tree.move_by(1),
+            Act::Up => self.tree.move_by(-1),
+            Act::HalfDown => self.tree.move_by(half),
+            Act::HalfUp => self.tree.move_by(-half),
+            Act::PageDown => self.tree.move_by(page),
+            Act::PageUp => self.tree.move_by(-page),
+            Act::Collapse => self.tree.collapse(),
+            Act::Expand => self.tree.expand(),
+            Act::Top => self.tree.top(),
+            Act::Bottom => self.tree.bottom(),
+            Act::ExpandAll => self.tree.expand_all(true),
+            Act::CollapseAll => self.tree.expand_all(false),
+            Act::Search => self.search_focused = true,
+            Act::NextMatch => {
+                self.tree.jump_to_match(true);
             }
-            KeyCode::Enter => self.search_focused = false,
-            KeyCode::Down => self.tree.move_by(1),
-            KeyCode::Up => self.tree.move_by(-1),
-            _ => {
-                let changed = to_input_request(&Event::Key(key))
-                    .and_then(|request| self.search.handle(request))
-                    .is_some_and(|c| c.value);
-                if changed {
-                    self.tree.set_query(self.search.value());
-                }
+            Act::PrevMatch => {
+                self.tree.jump_to_match(false);
             }
+            Act::Toggle if !self.refuse_if_paused() => self.toggle(),
+            Act::SelectMatches if !self.refuse_if_paused() => {
+                self.flash = Some(if self.tree.is_filtering() {
+                    let n = self.tree.select_visible_matches();
+                    format!("Selected {n} matching fields")
+                } else {
+                    "Search with / first, then a selects the matches".into()
+                });
+            }
+            Act::Presets => self.view = View::Presets { cursor: 0 },
+            Act::Review => self.open_review(),
+            Act::Back if self.tree.is_filtering() => self.clear_search(),
+            Act::Back | Act::Quit => return self.cancel(),
+            _ => {}
         }
         FieldsOutcome::None
     }
 
-    fn tree_key(&mut self, key: KeyEvent) -> FieldsOutcome {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        let half = (self.page / 2).max(1) as isize;
-        match key.code {
-            KeyCode::Char('d') if ctrl => self.tree.move_by(half),
-            KeyCode::Char('u') if ctrl => self.tree.move_by(-half),
-            KeyCode::Char('j') | KeyCode::Down => self.tree.move_by(1),
-            KeyCode::Char('k') | KeyCode::Up => self.tree.move_by(-1),
-            KeyCode::PageDown => self.tree.move_by(self.page as isize),
-            KeyCode::PageUp => self.tree.move_by(-(self.page as isize)),
-            KeyCode::Char('h') | KeyCode::Left => self.tree.collapse(),
-            KeyCode::Char('l') | KeyCode::Right | KeyCode::Enter => self.tree.expand(),
-            KeyCode::Char('g') | KeyCode::Home => self.tree.top(),
-            KeyCode::Char('G') | KeyCode::End => self.tree.bottom(),
-            KeyCode::Char('e') => self.tree.expand_all(true),
-            KeyCode::Char('E') => self.tree.expand_all(false),
-            KeyCode::Char('/') => self.search_focused = true,
-            KeyCode::Char('n') => {
-                self.tree.jump_to_match(true);
+    fn toggle(&mut self) {
+        match self.tree.toggle_at_cursor() {
+            Toggle::Locked(field) => {
+                self.flash = Some(format!(
+                    "{field} is always synced with its object (bookkeeping field)"
+                ));
             }
-            KeyCode::Char('N') => {
-                self.tree.jump_to_match(false);
+            Toggle::NotLoaded(object) => {
+                self.flash = Some(format!(
+                    "The fields of {object} are not loaded yet; its saved selection is kept"
+                ));
             }
-            KeyCode::Char(' ') if !self.refuse_if_paused() => match self.tree.toggle_at_cursor() {
-                Toggle::Locked(field) => {
-                    self.flash = Some(format!(
-                        "{field} is always synced with its object (bookkeeping field)"
-                    ));
-                }
-                Toggle::NotLoaded(object) => {
-                    self.flash = Some(format!(
-                        "The fields of {object} are not loaded yet; its saved selection is kept"
-                    ));
-                }
-                Toggle::Changed | Toggle::Nothing => {}
-            },
-            KeyCode::Char('a') if !self.refuse_if_paused() => {
-                if self.tree.is_filtering() {
-                    let n = self.tree.select_visible_matches();
-                    self.flash = Some(format!("Selected {n} matching fields"));
-                } else {
-                    self.flash = Some("Search with / first, then a selects the matches".into());
-                }
-            }
-            KeyCode::Tab => self.view = View::Presets { cursor: 0 },
-            KeyCode::Char('r') => self.open_review(),
-            KeyCode::Esc if self.tree.is_filtering() => {
-                self.search.reset();
-                self.tree.set_query("");
-            }
-            KeyCode::Esc | KeyCode::Char('q') => return self.cancel(),
-            _ => {}
+            Toggle::Changed | Toggle::Nothing => {}
         }
-        FieldsOutcome::None
     }
 
     fn cancel(&mut self) -> FieldsOutcome {
@@ -249,27 +281,28 @@ impl FieldsScreen {
         }
     }
 
-    fn presets_key(&mut self, key: KeyEvent) -> FieldsOutcome {
-        let count = presets().map(<[Preset]>::len).unwrap_or(0);
+    fn presets_act(&mut self, act: Act) -> FieldsOutcome {
+        let last = presets()
+            .map(<[Preset]>::len)
+            .unwrap_or(0)
+            .saturating_sub(1);
         let View::Presets { cursor } = &mut self.view else {
             return FieldsOutcome::None;
         };
-        match key.code {
-            KeyCode::Char('j') | KeyCode::Down => {
-                *cursor = (*cursor + 1).min(count.saturating_sub(1))
-            }
-            KeyCode::Char('k') | KeyCode::Up => *cursor = cursor.saturating_sub(1),
-            KeyCode::Char('g') | KeyCode::Home => *cursor = 0,
-            KeyCode::Char('G') | KeyCode::End => *cursor = count.saturating_sub(1),
-            KeyCode::Tab | KeyCode::Esc => self.view = View::Tree,
-            KeyCode::Char('r') => self.open_review(),
-            KeyCode::Enter | KeyCode::Char(' ') => {
+        match act {
+            Act::Down => *cursor = (*cursor + 1).min(last),
+            Act::Up => *cursor = cursor.saturating_sub(1),
+            Act::Top => *cursor = 0,
+            Act::Bottom => *cursor = last,
+            Act::Back => self.view = View::Tree,
+            Act::Review => self.open_review(),
+            Act::Confirm => {
                 let cursor = *cursor;
                 if !self.refuse_if_paused() {
                     self.open_preset_diff(cursor);
                 }
             }
-            KeyCode::Char('q') => return self.cancel(),
+            Act::Quit => return self.cancel(),
             _ => {}
         }
         FieldsOutcome::None
@@ -297,7 +330,7 @@ impl FieldsScreen {
         };
     }
 
-    fn preset_diff_key(&mut self, key: KeyEvent) -> FieldsOutcome {
+    fn preset_diff_act(&mut self, act: Act) {
         let View::PresetDiff {
             preset,
             outcome,
@@ -305,10 +338,10 @@ impl FieldsScreen {
             scroll,
         } = &mut self.view
         else {
-            return FieldsOutcome::None;
+            return;
         };
-        match key.code {
-            KeyCode::Enter | KeyCode::Char('y') => {
+        match act {
+            Act::Confirm => {
                 let message = format!(
                     "Applied {}: +{} −{}",
                     preset.name,
@@ -320,9 +353,9 @@ impl FieldsScreen {
                 self.flash = Some(message);
                 self.view = View::Tree;
             }
-            KeyCode::Char('j') | KeyCode::Down => *scroll = scroll.saturating_add(1),
-            KeyCode::Char('k') | KeyCode::Up => *scroll = scroll.saturating_sub(1),
-            KeyCode::Esc | KeyCode::Char('n') => {
+            Act::Down => *scroll = scroll.saturating_add(1),
+            Act::Up => *scroll = scroll.saturating_sub(1),
+            Act::Back => {
                 let cursor = presets()
                     .ok()
                     .and_then(|all| all.iter().position(|p| std::ptr::eq(p, *preset)))
@@ -331,7 +364,6 @@ impl FieldsScreen {
             }
             _ => {}
         }
-        FieldsOutcome::None
     }
 
     fn open_review(&mut self) {
@@ -342,7 +374,7 @@ impl FieldsScreen {
         };
     }
 
-    fn review_key(&mut self, key: KeyEvent) -> FieldsOutcome {
+    fn review_act(&mut self, act: Act) -> FieldsOutcome {
         let View::Review {
             on_sync_now,
             scroll,
@@ -350,18 +382,13 @@ impl FieldsScreen {
         else {
             return FieldsOutcome::None;
         };
-        match key.code {
-            KeyCode::Tab
-            | KeyCode::BackTab
-            | KeyCode::Left
-            | KeyCode::Right
-            | KeyCode::Char('h')
-            | KeyCode::Char('l') => *on_sync_now = !*on_sync_now,
-            KeyCode::Char('j') | KeyCode::Down => *scroll = scroll.saturating_add(1),
-            KeyCode::Char('k') | KeyCode::Up => *scroll = scroll.saturating_sub(1),
-            KeyCode::Esc | KeyCode::Char('c') => self.view = View::Tree,
-            KeyCode::Enter if !*on_sync_now => self.view = View::Tree,
-            KeyCode::Enter | KeyCode::Char('s') if !self.refuse_if_paused() => {
+        match act {
+            Act::SwitchButton => *on_sync_now = !*on_sync_now,
+            Act::Down => *scroll = scroll.saturating_add(1),
+            Act::Up => *scroll = scroll.saturating_sub(1),
+            Act::Back => self.view = View::Tree,
+            Act::Confirm if !*on_sync_now => self.view = View::Tree,
+            Act::Confirm | Act::SyncNow if !self.refuse_if_paused() => {
                 let schema = Arc::clone(self.tree.schema());
                 return FieldsOutcome::SyncNow(self.tree.selection().normalized(&schema));
             }
@@ -546,47 +573,16 @@ impl FieldsScreen {
         if let Some(flash) = &self.flash {
             return Line::from(Span::styled(flash.clone(), self.theme.warn));
         }
-        let hints: &[(&str, &str)] = match &self.view {
-            View::Tree if self.search_focused => {
-                &[("enter", "keep filter"), ("esc", "clear"), ("↑/↓", "move")]
-            }
-            View::Tree if self.tree.is_filtering() => &[
-                ("space", "toggle"),
-                ("a", "select matches"),
-                ("n/N", "next/prev match"),
-                ("/", "edit search"),
-                ("esc", "clear search"),
-                ("r", "review"),
-            ],
-            View::Tree => &[
-                ("space", "toggle"),
-                ("h/l", "fold"),
-                ("/", "search"),
-                ("tab", "presets"),
-                ("r", "review"),
-                ("esc", "back"),
-                ("j/k g/G ^d/^u", "move"),
-            ],
-            View::Presets { .. } => &[
-                ("enter", "preview"),
-                ("j/k", "choose"),
-                ("tab", "all data"),
-                ("r", "review"),
-            ],
-            View::PresetDiff { .. } => &[("enter", "apply"), ("esc", "back"), ("j/k", "scroll")],
-            View::Review { .. } => &[
-                ("tab", "switch button"),
-                ("enter", "press"),
-                ("j/k", "scroll"),
-                ("esc", "customize"),
-            ],
-        };
+        let hints = keys::bindings(self.context())
+            .iter()
+            .filter(|b| b.footer)
+            .map(|b| (b.label, b.desc));
         let mut spans = Vec::new();
         for (key, what) in hints {
             if !spans.is_empty() {
                 spans.push(Span::raw("  "));
             }
-            spans.push(Span::styled(*key, self.theme.key));
+            spans.push(Span::styled(key, self.theme.key));
             spans.push(Span::raw(format!(" {what}")));
         }
         Line::from(spans)
