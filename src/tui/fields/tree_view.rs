@@ -185,8 +185,13 @@ fn checkbox(check: Check) -> &'static str {
     }
 }
 
-/// Push `text` cleaned, cut or padded to exactly `width` columns, with the chars of a fuzzy
-/// match on `query` highlighted.
+/// Display width as ratatui measures it (unicode-width), so padding agrees with drawing.
+fn display_width(s: &str) -> usize {
+    Span::raw(s).width()
+}
+
+/// Push `text` cleaned, cut or padded to exactly `width` columns (wide characters count
+/// double), with the chars of a fuzzy match on `query` highlighted.
 pub(super) fn cell(
     text: &str,
     width: usize,
@@ -199,20 +204,22 @@ pub(super) fn cell(
         return;
     }
     let text = clean(text);
-    let len = text.chars().count();
-    let (shown, ellipsis) = if len > width {
-        (width - 1, true)
-    } else {
-        (len, false)
-    };
+    let fits = display_width(&text) <= width;
+    let budget = if fits { width } else { width - 1 };
     let positions = query
         .and_then(|q| match_positions(q, &text))
         .unwrap_or_default();
+    let mut next_hit = positions.iter().peekable();
+    let mut used = 0;
     let mut run = String::new();
     let mut run_hit = false;
-    let mut next = positions.iter().peekable();
-    for (i, c) in text.chars().take(shown).enumerate() {
-        let hit = next.next_if(|&&p| p == i).is_some();
+    for (i, (byte, c)) in text.char_indices().enumerate() {
+        let w = display_width(&text[byte..byte + c.len_utf8()]);
+        if used + w > budget {
+            break;
+        }
+        used += w;
+        let hit = next_hit.next_if(|&&p| p == i).is_some();
         if hit != run_hit && !run.is_empty() {
             let style = if run_hit { highlight } else { base };
             spans.push(Span::styled(std::mem::take(&mut run), style));
@@ -220,16 +227,56 @@ pub(super) fn cell(
         run_hit = hit;
         run.push(c);
     }
-    if ellipsis {
+    if !fits {
         if run_hit {
             spans.push(Span::styled(std::mem::take(&mut run), highlight));
+            run_hit = false;
         }
         run.push('…');
-        run_hit = false;
+        used += 1;
     }
-    run.extend(std::iter::repeat_n(
-        ' ',
-        width - shown - usize::from(ellipsis),
-    ));
+    run.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
     spans.push(Span::styled(run, if run_hit { highlight } else { base }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rendered(text: &str, width: usize) -> (String, usize) {
+        let mut spans = Vec::new();
+        cell(text, width, None, Style::new(), Style::new(), &mut spans);
+        let s: String = spans.iter().map(|s| s.content.as_ref()).collect();
+        let w = display_width(&s);
+        (s, w)
+    }
+
+    #[test]
+    fn pads_and_cuts_to_exact_columns() {
+        assert_eq!(rendered("Name", 6), ("Name  ".to_string(), 6));
+        assert_eq!(rendered("AnnualRevenue", 6), ("Annua…".to_string(), 6));
+        assert_eq!(rendered("日本語テキスト", 6), ("日本… ".to_string(), 6));
+        assert_eq!(rendered("x\u{1b}[2Jy", 4), ("xy  ".to_string(), 4));
+    }
+
+    #[test]
+    fn highlights_the_matched_chars() {
+        let mut spans = Vec::new();
+        let bold = Style::new().add_modifier(ratatui::style::Modifier::BOLD);
+        let query: Vec<char> = "nr".chars().collect();
+        cell(
+            "AnnualRevenue",
+            20,
+            Some(&query),
+            Style::new(),
+            bold,
+            &mut spans,
+        );
+        let hits: Vec<&str> = spans
+            .iter()
+            .filter(|s| s.style == bold)
+            .map(|s| s.content.as_ref())
+            .collect();
+        assert_eq!(hits, ["n", "R"]);
+    }
 }
