@@ -4,22 +4,26 @@
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
-use crate::config::{self, Editor, Paths};
+use crate::config::{self, Config, Editor, Paths};
 use crate::fields::{
     FieldRef, PatternSet, Preset, Selection, SelectionDiff, is_locked, stage_selection,
 };
+use crate::remote::{self, AttachError, Attached};
+use crate::sync::Command;
 use crate::sync::schema::OrgSchema;
 
 #[derive(Debug, Args)]
 pub struct FieldsArgs {
     /// Source id, as in the configuration file
     pub source: String,
-    /// Read the org schema from this JSON file instead of the source's schema cache
+    /// Read the org schema from this JSON file instead of asking the running daemon
     #[arg(long, value_name = "PATH")]
     pub schema: Option<PathBuf>,
     #[command(subcommand)]
@@ -57,19 +61,103 @@ pub enum FieldsAction {
     },
 }
 
+/// How long to wait for the daemon to describe the org when it has no schema yet.
+const SCHEMA_WAIT: Duration = Duration::from_secs(120);
+/// How long to wait for the daemon to take the reload and the detach.
+const DETACH_WAIT: Duration = Duration::from_secs(5);
+
 pub fn run(paths: &Paths, args: FieldsArgs) -> anyhow::Result<u8> {
-    let schema = match &args.schema {
-        Some(path) => schema_from_file(path)?,
-        None => cached_schema(paths, &args.source)?,
-    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     let mut out = std::io::stdout().lock();
-    run_with(
-        &paths.config_file,
-        &args.source,
-        &args.action,
-        &schema,
-        &mut out,
+    runtime.block_on(run_async(paths, &args, &mut out))
+}
+
+/// `run` inside a runtime: the schema comes from `--schema`, or from the daemon serving
+/// this data dir, which also gets the saved configuration as a reload.
+pub async fn run_async(
+    paths: &Paths,
+    args: &FieldsArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let mut daemon = match remote::attach(&paths.socket_file()).await {
+        Ok(attached) => Some(attached),
+        Err(AttachError::NotRunning { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let schema = match (&args.schema, &mut daemon) {
+        (Some(path), _) => Arc::new(schema_from_file(path)?),
+        (None, Some(attached)) => schema_from_daemon(attached, &args.source).await?,
+        (None, None) => bail!(
+            "no org schema for \"{}\": start the daemon (`syncdeck daemon`), which describes \
+             the org, or pass --schema FILE with an org schema in JSON",
+            args.source
+        ),
+    };
+    let code = run_with(&paths.config_file, &args.source, &args.action, &schema, out)?;
+    if let Some(attached) = daemon {
+        let writes = !matches!(
+            args.action,
+            FieldsAction::List { .. } | FieldsAction::Preset { dry_run: true, .. }
+        );
+        let reload = if writes {
+            Some(config::load(&paths.config_file)?)
+        } else {
+            None
+        };
+        detach(attached, reload).await;
+    }
+    Ok(code)
+}
+
+async fn schema_from_daemon(
+    attached: &mut Attached,
+    source: &str,
+) -> anyhow::Result<Arc<OrgSchema>> {
+    if let Some(schema) = attached.schemas.fetch(source).await? {
+        return Ok(schema);
+    }
+    if attached.snapshots.borrow().source(source).is_none() {
+        bail!("the running daemon has no source \"{source}\"; check the id with `syncdeck status`");
+    }
+    attached.commands.send(Command::LoadSchema {
+        source: source.to_string(),
+        force: false,
+    })?;
+    let waited = tokio::time::timeout(
+        SCHEMA_WAIT,
+        attached
+            .snapshots
+            .wait_for(|s| s.source(source).is_some_and(|s| s.schema.is_some())),
     )
+    .await
+    .with_context(|| {
+        format!(
+            "the daemon did not describe \"{source}\" within {}s; see `syncdeck status`",
+            SCHEMA_WAIT.as_secs()
+        )
+    })?
+    .context("the daemon went away while describing the org")?
+    .source(source)
+    .and_then(|s| s.schema.clone());
+    waited.context("the daemon published no schema")
+}
+
+/// Tell the daemon about the saved configuration, then detach once it has the message.
+async fn detach(attached: Attached, reload: Option<Config>) {
+    let Attached {
+        commands,
+        mut disconnected,
+        ..
+    } = attached;
+    if let Some(config) = reload {
+        let _ = commands.send(Command::Reload(Arc::new(config)));
+    }
+    let _ = commands.send(Command::Shutdown);
+    // Commands go out in order: once detached, the reload has been written.
+    let _ = tokio::time::timeout(DETACH_WAIT, disconnected.wait_for(Option::is_some)).await;
 }
 
 fn schema_from_file(path: &Path) -> anyhow::Result<OrgSchema> {
@@ -82,17 +170,6 @@ fn schema_from_file(path: &Path) -> anyhow::Result<OrgSchema> {
         o.fields.sort_by(|a, b| a.name.cmp(&b.name));
     }
     Ok(schema)
-}
-
-/// The org schema the engine cached for this source.
-// The engine decides how it stores the schema it builds from describe results; until its
-// reader lands this reports how to proceed instead of guessing the format.
-fn cached_schema(paths: &Paths, source: &str) -> anyhow::Result<OrgSchema> {
-    bail!(
-        "no cached org schema for \"{source}\" in {} yet; open Edit Data Sync in the TUI once \
-         (it loads the schema), or pass --schema FILE with an org schema in JSON",
-        paths.store_file(source).display()
-    )
 }
 
 /// Run `action` for `source` of the config at `config_path` against `schema`, writing the
