@@ -262,3 +262,20 @@ fn the_binary_runs_fields_with_a_schema_file() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--schema FILE"));
 }
+
+#[test]
+fn list_output_cannot_drive_the_terminal() {
+    let (_dir, path) = config();
+    let mut schema = (*org()).clone();
+    schema.objects[0].label = "Acc\u{1b}]0;pwned\u{7}ount".into();
+    schema.objects[0].fields[0].label = "Evil\u{1b}[2J label".into();
+    let mut out = Vec::new();
+    let action = FieldsAction::List {
+        selected: false,
+        json: false,
+    };
+    run_with(&path, "prod", &action, &schema, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'));
+    assert!(text.contains("Evil label"), "{text}");
+}

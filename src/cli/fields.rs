@@ -13,11 +13,12 @@ use serde::Serialize;
 
 use crate::config::{self, Config, Editor, Paths};
 use crate::fields::{
-    FieldRef, PatternSet, Preset, Selection, SelectionDiff, is_locked, stage_selection,
+    FieldRef, PatternSet, Preset, Selection, SelectionDiff, badges, is_locked, stage_selection,
 };
 use crate::remote::{self, AttachError, Attached};
 use crate::sync::Command;
-use crate::sync::schema::OrgSchema;
+use crate::sync::schema::{FieldSchema, OrgSchema};
+use crate::tui::fields::clean;
 
 #[derive(Debug, Args)]
 pub struct FieldsArgs {
@@ -283,6 +284,8 @@ struct ObjectListing<'a> {
 
 #[derive(Serialize)]
 struct FieldListing<'a> {
+    #[serde(skip)]
+    schema: &'a FieldSchema,
     name: &'a str,
     label: &'a str,
     #[serde(rename = "type")]
@@ -311,6 +314,7 @@ fn list(
                 .fields
                 .iter()
                 .map(|f| FieldListing {
+                    schema: f,
                     name: &f.name,
                     label: &f.label,
                     field_type: &f.field_type,
@@ -344,8 +348,8 @@ fn list(
         writeln!(
             out,
             "{}  {}  {}/{} selected{}",
-            o.object,
-            o.label,
+            clean(o.object),
+            clean(o.label),
             o.selected,
             o.total_fields,
             o.record_count
@@ -353,27 +357,14 @@ fn list(
                 .unwrap_or_default()
         )?;
         for f in &o.fields {
-            let mut notes = Vec::new();
-            for (on, note) in [
-                (f.locked, "locked"),
-                (f.required, "required"),
-                (f.formula, "formula: may go stale"),
-                (f.compound, "compound"),
-                (f.custom, "custom"),
-                (!f.filterable, "not filterable"),
-            ] {
-                if on {
-                    notes.push(note);
-                }
-            }
             writeln!(
                 out,
                 "  [{}] {:<32} {:<32} {:<10} {}",
                 if f.selected { 'x' } else { ' ' },
-                f.name,
-                f.label,
-                f.field_type,
-                notes.join(", ")
+                clean(f.name),
+                clean(f.label),
+                clean(f.field_type),
+                badges(f.schema).join(", ")
             )?;
         }
     }

@@ -2,6 +2,7 @@
 //! of which objects to sync, Meltano-style patterns over them, data presets, diffs between
 //! selections, and what a selection costs in API calls and time.
 
+mod badges;
 mod cost;
 mod diff;
 mod distance;
@@ -12,6 +13,7 @@ mod save;
 mod selection;
 pub mod synthetic;
 
+pub use badges::badges;
 pub use cost::{CostEstimate, MAX_QUERY_URL_BYTES, ObjectCost, RECORDS_PER_PAGE, estimate_cost};
 pub use diff::{FieldRef, ObjectDiff, SelectionDiff};
 pub use distance::closest;

@@ -24,6 +24,8 @@ use tui_input::backend::crossterm::to_input_request;
 
 use crate::fields::{Preset, PresetOutcome, Selection, SelectionDiff, presets};
 use crate::sync::schema::OrgSchema;
+pub(crate) use style::clean;
+
 use keys::{Act, Context};
 use style::Theme;
 use tree::{FieldTree, Toggle};

@@ -71,7 +71,6 @@ pub(crate) enum Row<'a> {
     Field {
         field: &'a FieldSchema,
         check: Check,
-        locked: bool,
     },
 }
 
@@ -651,7 +650,6 @@ impl FieldTree {
                 } else {
                     Check::Off
                 },
-                locked: self.locked[n],
             }
         }
     }

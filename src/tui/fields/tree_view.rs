@@ -9,6 +9,7 @@ use ratatui::widgets::Paragraph;
 use super::fuzzy::match_positions;
 use super::style::{Theme, clean};
 use super::tree::{Check, FieldTree, Row};
+use crate::fields::badges;
 use crate::sync::schema::FieldSchema;
 
 const FIELD_PREFIX: usize = 8; // "    [x] "
@@ -88,11 +89,9 @@ pub(super) fn render(
                     spans.push(Span::styled(count, theme.dim));
                     Line::from(spans)
                 }
-                Row::Field {
-                    field,
-                    check,
-                    locked,
-                } => field_line(field, check, locked, query, &columns, width, theme),
+                Row::Field { field, check } => {
+                    field_line(field, check, query, &columns, width, theme)
+                }
             };
             if offset + i == cursor {
                 line.style(theme.cursor)
@@ -107,7 +106,6 @@ pub(super) fn render(
 fn field_line<'a>(
     field: &'a FieldSchema,
     check: Check,
-    locked: bool,
     query: Option<&[char]>,
     columns: &Columns,
     width: usize,
@@ -142,7 +140,7 @@ fn field_line<'a>(
     );
     spans.push(Span::raw(" "));
     let used = FIELD_PREFIX + columns.name + columns.label + columns.kind + 3;
-    let badges = badges(field, locked).join(" · ");
+    let badges = badges(field).join(" · ");
     cell(
         &badges,
         width.saturating_sub(used),
@@ -152,29 +150,6 @@ fn field_line<'a>(
         &mut spans,
     );
     Line::from(spans)
-}
-
-pub(super) fn badges(field: &FieldSchema, locked: bool) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    if locked {
-        out.push("locked");
-    }
-    if field.required {
-        out.push("required");
-    }
-    if field.formula {
-        out.push("formula: may go stale");
-    }
-    if field.compound {
-        out.push("compound");
-    }
-    if field.custom {
-        out.push("custom");
-    }
-    if !field.filterable {
-        out.push("not filterable");
-    }
-    out
 }
 
 fn checkbox(check: Check) -> &'static str {
