@@ -119,8 +119,19 @@ impl SettingsForm {
         })
     }
 
-    /// Adopts a newer file state as the base while keeping the operator's edits.
+    /// Adopts a newer file state as the base: values the operator edited keep the edit,
+    /// untouched ones take the file's new value (so someone else's change is not undone).
     pub fn rebase(&mut self, saved: SettingsChange) {
+        let old = self.saved;
+        if self.sync_enabled == old.sync_enabled {
+            self.sync_enabled = saved.sync_enabled;
+        }
+        if self.frequency == old.frequency {
+            self.frequency = saved.frequency;
+        }
+        if self.threshold.value().trim() == old.quota_threshold_percent.to_string() {
+            self.threshold = Input::new(saved.quota_threshold_percent.to_string());
+        }
         self.saved = saved;
     }
 
@@ -200,6 +211,21 @@ mod tests {
         f.move_dropdown(true);
         f.choose_dropdown();
         assert_eq!(f.frequency, Frequency::H2);
+        assert!(f.is_dirty());
+    }
+
+    #[test]
+    fn rebase_keeps_edits_and_adopts_untouched_values() {
+        let mut f = form();
+        f.sync_enabled = false;
+        f.rebase(SettingsChange {
+            sync_enabled: true,
+            frequency: Frequency::H6,
+            quota_threshold_percent: 70,
+        });
+        assert!(!f.sync_enabled);
+        assert_eq!(f.frequency, Frequency::H6);
+        assert_eq!(f.threshold.value(), "70");
         assert!(f.is_dirty());
     }
 

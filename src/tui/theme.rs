@@ -32,7 +32,12 @@ pub struct Theme {
 impl Theme {
     /// Colour unless `NO_COLOR` is set to a non-empty value (https://no-color.org).
     pub fn from_env() -> Self {
-        match std::env::var_os("NO_COLOR") {
+        Theme::for_no_color(std::env::var_os("NO_COLOR").as_deref())
+    }
+
+    /// The theme for a given value of `NO_COLOR` (absent or empty means colour).
+    pub fn for_no_color(value: Option<&std::ffi::OsStr>) -> Self {
+        match value {
             Some(v) if !v.is_empty() => Theme::mono(),
             _ => Theme::color(),
         }
@@ -160,6 +165,14 @@ mod tests {
             assert_eq!(s.bg, None);
         }
         assert_eq!(t.usage(99.0, 80.0), t.gauge_fill);
+    }
+
+    #[test]
+    fn no_color_variable_selects_mono() {
+        use std::ffi::OsStr;
+        assert!(!Theme::for_no_color(Some(OsStr::new("1"))).colored);
+        assert!(Theme::for_no_color(Some(OsStr::new(""))).colored);
+        assert!(Theme::for_no_color(None).colored);
     }
 
     #[test]

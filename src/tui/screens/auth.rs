@@ -12,6 +12,8 @@ use crate::tui::format;
 use crate::tui::screens::{modal, wrap};
 use crate::tui::theme::Theme;
 
+const MODAL_WIDTH: u16 = 76;
+
 pub fn render(app: &App, frame: &mut Frame, area: Rect, source: &str, flow: AuthFlow) {
     let theme = &app.theme;
     let snapshot = app.source(source);
@@ -20,8 +22,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, source: &str, flow: Auth
         format!(" Reauthorize · {} ", format::truncate(name, 40)),
         theme.title,
     ));
-    let inner = modal(frame, area, 76, 18, title, theme);
-    let width = inner.width as usize;
+    let width = area.width.min(MODAL_WIDTH).saturating_sub(2) as usize;
     let mut lines: Vec<Line> = Vec::new();
     let text = |lines: &mut Vec<Line>, t: &str, style| {
         for l in wrap(t, width) {
@@ -116,6 +117,14 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, source: &str, flow: Auth
             );
         }
     }
+    let inner = modal(
+        frame,
+        area,
+        MODAL_WIDTH,
+        lines.len() as u16 + 2,
+        title,
+        theme,
+    );
     frame.render_widget(Paragraph::new(lines), inner);
 }
 

@@ -27,8 +27,7 @@ pub fn render(
         format!(" Edit Data Sync · {} ", format::truncate(name, 40)),
         theme.title,
     ));
-    let inner = modal(frame, area, 76, 20, title, theme);
-    let width = inner.width as usize;
+    let width = area.width.min(76).saturating_sub(2) as usize;
     let mut lines = vec![
         Line::from(Span::styled(
             "Read-only: field customization is not available in this version.",
@@ -48,5 +47,6 @@ pub fn render(
             lines.push(Line::from(format!("  {l}")));
         }
     }
+    let inner = modal(frame, area, 76, lines.len() as u16 + 2, title, theme);
     frame.render_widget(Paragraph::new(lines), inner);
 }

@@ -17,6 +17,7 @@ use crate::tui::widgets::toggle::toggle;
 
 const LABEL_WIDTH: usize = 20;
 const THRESHOLD_BOX: usize = 4;
+const MODAL_WIDTH: u16 = 80;
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, form: &SettingsForm) {
     let theme = &app.theme;
@@ -29,11 +30,19 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, form: &SettingsForm) {
     if form.is_dirty() {
         title.push(Span::styled("● unsaved ", theme.unsaved));
     }
-    let inner = modal(frame, area, 80, 22, Line::from(title), theme);
-    let width = inner.width as usize;
+    let width = area.width.min(MODAL_WIDTH).saturating_sub(2) as usize;
     let mut lines: Vec<Line> = Vec::new();
     let mut rows: Vec<(Field, usize)> = Vec::new();
-    let label = |text: &str| Span::styled(format!("{text:<LABEL_WIDTH$}"), theme.label);
+    // The focused row is marked with `›` as well as by style, so focus reads without colour.
+    let marked = |text: &str, field: Field| {
+        let marker = if form.focus == field { "› " } else { "  " };
+        Span::styled(
+            format!("{marker}{text:<w$}", w = LABEL_WIDTH - 2),
+            theme.label,
+        )
+    };
+    let label =
+        |text: &str| Span::styled(format!("  {text:<w$}", w = LABEL_WIDTH - 2), theme.label);
 
     // Connection facts.
     match source.and_then(|s| s.connection.as_ref()) {
@@ -59,13 +68,13 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, form: &SettingsForm) {
     }
     rows.push((Field::Reauthorize, lines.len()));
     lines.push(Line::from(vec![
-        label(""),
+        marked("", Field::Reauthorize),
         button("Reauthorize", form.focus == Field::Reauthorize, theme),
     ]));
 
     rows.push((Field::SyncData, lines.len()));
     lines.push(Line::from(vec![
-        label("Sync Data"),
+        marked("Sync Data", Field::SyncData),
         toggle(form.sync_enabled, form.focus == Field::SyncData, theme)
             .spans
             .into_iter()
@@ -94,7 +103,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, form: &SettingsForm) {
         if form.sync_enabled == form.saved.sync_enabled {
             for l in error_lines(e, app.now, width.saturating_sub(LABEL_WIDTH), theme)
                 .into_iter()
-                .take(3)
+                .take(4)
             {
                 let mut spans = vec![Span::raw(" ".repeat(LABEL_WIDTH))];
                 spans.extend(l.spans);
@@ -106,7 +115,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, form: &SettingsForm) {
     let projections = source.map(|s| s.projections.as_slice()).unwrap_or(&[]);
     rows.push((Field::Frequency, lines.len()));
     lines.push(Line::from(vec![
-        label("Update Frequency"),
+        marked("Update Frequency", Field::Frequency),
         Span::styled(
             format!("▾ {:<17}", form.frequency.label()),
             focus_style(form.focus == Field::Frequency, theme),
@@ -128,7 +137,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, form: &SettingsForm) {
         focus_style(form.focus == Field::Threshold, theme)
     };
     lines.push(Line::from(vec![
-        label("API quota threshold"),
+        marked("API quota thresh.", Field::Threshold),
         Span::raw("["),
         Span::styled(format!("{shown:<THRESHOLD_BOX$}"), box_style),
         Span::raw("]% "),
@@ -137,7 +146,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, form: &SettingsForm) {
 
     rows.push((Field::EditDataSync, lines.len()));
     lines.push(Line::from(vec![
-        label("Edit Data Sync"),
+        marked("Edit Data Sync", Field::EditDataSync),
         Span::styled(
             format!(
                 "▸ {} objects · {} fields",
@@ -150,7 +159,13 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, form: &SettingsForm) {
 
     lines.push(Line::default());
     rows.push((Field::Save, lines.len()));
+    let marker = if matches!(form.focus, Field::Save | Field::Cancel) {
+        "› "
+    } else {
+        "  "
+    };
     lines.push(Line::from(vec![
+        Span::styled(marker, theme.label),
         button("Save Changes", form.focus == Field::Save, theme),
         Span::raw("  "),
         button("Cancel", form.focus == Field::Cancel, theme),
@@ -162,6 +177,14 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, form: &SettingsForm) {
         }
     }
 
+    let inner = modal(
+        frame,
+        area,
+        MODAL_WIDTH,
+        lines.len() as u16 + 2,
+        Line::from(title),
+        theme,
+    );
     // Keep the focused control visible when the panel is short.
     let focus_row = rows
         .iter()

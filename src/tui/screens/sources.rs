@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Block, Borders, Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
 
 use crate::sync::{SourceSnapshot, Status};
 use crate::tui::app::App;
@@ -64,7 +64,7 @@ fn render_table(app: &App, frame: &mut Frame, area: Rect) {
     widths.extend([
         Constraint::Length(15),
         Constraint::Length(9),
-        Constraint::Length(10),
+        Constraint::Length(9),
         Constraint::Length(7),
         Constraint::Length(gauge_width),
         Constraint::Length(6),
@@ -92,10 +92,12 @@ fn render_table(app: &App, frame: &mut Frame, area: Rect) {
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(theme.title))
         .row_highlight_style(theme.selected)
+        .highlight_symbol("› ")
+        .highlight_spacing(HighlightSpacing::Always)
         .column_spacing(1)
         .block(
             Block::default()
-                .borders(Borders::ALL)
+                .borders(Borders::TOP | Borders::BOTTOM)
                 .border_style(theme.border)
                 .title(Span::styled(" Data Sources ", theme.title)),
         );

@@ -25,7 +25,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, source: &str) {
         return;
     };
     let objects = s.running.as_ref().map(|r| r.objects.len()).unwrap_or(0) as u16;
-    let run_height = (objects + 4).clamp(5, area.height / 2);
+    let run_height = (objects + 4).max(5).min(area.height / 2);
     let [run_area, usage_area, events_area] = Layout::vertical([
         Constraint::Length(run_height),
         Constraint::Length(6),
@@ -94,28 +94,41 @@ fn render_run(app: &App, frame: &mut Frame, area: Rect, s: &SourceSnapshot) {
                 .max()
                 .unwrap_or(0)
                 .min(24);
+            let counts_width = run
+                .objects
+                .iter()
+                .map(|o| format::display_width(&object_counts(o)))
+                .max()
+                .unwrap_or(0);
             for o in &run.objects {
-                lines.push(object_line(o, name_width, width, theme));
+                lines.push(object_line(o, name_width, counts_width, width, theme));
             }
         }
     }
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
+fn object_counts(o: &crate::sync::ObjectProgress) -> String {
+    match o.expected {
+        Some(e) => format!("{}/{}", format::grouped(o.done), format::grouped(e)),
+        None => format!("{} so far", format::grouped(o.done)),
+    }
+}
+
+/// `Contact  ██████░░░░  40% 19,200/48,000`, bars aligned across objects.
 fn object_line(
     o: &crate::sync::ObjectProgress,
     name_width: usize,
+    counts_width: usize,
     width: usize,
     theme: &Theme,
 ) -> Line<'static> {
     let name = format::truncate(&o.object, name_width);
     let pad = name_width.saturating_sub(format::display_width(&name));
-    let counts = match o.expected {
-        Some(e) => format!(" {}/{}", format::grouped(o.done), format::grouped(e)),
-        None => format!(" {} so far", format::grouped(o.done)),
-    };
-    let mark = if o.finished { " ✓" } else { "" };
-    let bar_width = width.saturating_sub(name_width + 1 + counts.len() + mark.len() + 5);
+    let counts = object_counts(o);
+    let mark = if o.finished { " ✓" } else { "  " };
+    // name + space + bar + " 100%" + space + counts + mark
+    let bar_width = width.saturating_sub(name_width + 1 + 5 + 1 + counts_width + 2);
     let ratio = match (o.finished, o.expected) {
         (true, _) => 1.0,
         (false, Some(e)) if e > 0 => (o.done as f64 / e as f64).min(1.0),
@@ -126,8 +139,8 @@ fn object_line(
         Span::raw(format!("{name}{} ", " ".repeat(pad))),
         Span::styled("█".repeat(filled), theme.gauge_fill),
         Span::styled("░".repeat(bar_width - filled), theme.gauge_empty),
-        Span::styled(format!(" {:>3.0}%", ratio * 100.0), theme.label),
-        Span::styled(counts, theme.dim),
+        Span::styled(format!(" {:>3.0}% ", ratio * 100.0), theme.label),
+        Span::styled(format!("{counts:>counts_width$}"), theme.dim),
         Span::styled(mark.to_string(), theme.ok),
     ])
 }

@@ -69,11 +69,11 @@ mod tests {
         let t = Theme::mono();
         assert_eq!(
             text(&usage_gauge(Some(50.0), 80, 15, &t)),
-            "█████░░│░░  50%"
+            "█████░░░│░  50%"
         );
         assert_eq!(
             text(&usage_gauge(Some(100.0), 80, 15, &t)),
-            "███████│██ 100%"
+            "████████│█ 100%"
         );
         assert_eq!(text(&usage_gauge(None, 80, 15, &t)), "—");
         assert_eq!(text(&usage_gauge(Some(5.0), 80, 6, &t)), "  5%");
