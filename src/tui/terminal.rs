@@ -9,7 +9,9 @@ use std::io::{self, Stdout, Write};
 use std::time::Duration;
 
 use chrono::Utc;
-use futures::{FutureExt, StreamExt};
+use std::task::Poll;
+
+use futures::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::EventStream;
@@ -116,7 +118,7 @@ async fn event_loop(
                 Some(Ok(event)) => {
                     dirty |= app.handle_event(&event);
                     // Drain what is already queued (key repeat, paste) into the same frame.
-                    while let Some(Some(Ok(event))) = events.next().now_or_never() {
+                    while let Some(Ok(event)) = ready_event(&mut events).await {
                         dirty |= app.handle_event(&event);
                     }
                 }
@@ -139,6 +141,19 @@ async fn event_loop(
             _ = sighup.recv() => return Ok(()),
         }
     }
+}
+
+/// The next event if one is already queued, without waiting. Polls with this task's own
+/// waker: crossterm's `EventStream` keeps the first waker it is polled with, so polling it
+/// with a no-op waker (`now_or_never`) would leave later key presses unannounced.
+async fn ready_event(
+    events: &mut EventStream,
+) -> Option<io::Result<ratatui::crossterm::event::Event>> {
+    std::future::poll_fn(|cx| match events.poll_next_unpin(cx) {
+        Poll::Ready(event) => Poll::Ready(event),
+        Poll::Pending => Poll::Ready(None),
+    })
+    .await
 }
 
 async fn sleep_until_opt(deadline: Option<Instant>) {
