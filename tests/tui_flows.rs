@@ -375,3 +375,55 @@ fn relative_times_redraw_once_a_minute_when_idle() {
     assert!(h.app.tick(now + chrono::Duration::seconds(61)));
     assert!(!h.app.tick(now + chrono::Duration::seconds(62)));
 }
+
+#[test]
+fn edit_data_sync_lists_the_current_selection_read_only() {
+    let mut h = harness();
+    h.keys("s")
+        .key(KeyCode::Tab)
+        .key(KeyCode::Tab)
+        .key(KeyCode::Tab)
+        .key(KeyCode::Enter);
+    assert_eq!(h.app.screen(), ScreenKind::Selection);
+    let text = h.screen_text(80, 24);
+    assert!(text.contains("Account  5 fields"), "{text}");
+    assert!(
+        text.contains("Id, Email, AccountId, SystemModstamp"),
+        "{text}"
+    );
+    h.key(KeyCode::Esc);
+    assert_eq!(h.app.screen(), ScreenKind::Settings);
+    assert!(h.sent().is_empty());
+}
+
+#[test]
+fn ctrl_c_at_the_discard_prompt_quits_without_saving() {
+    use ratatui::crossterm::event::{KeyEvent, KeyModifiers};
+    let mut h = harness();
+    h.keys("s ").keys("q");
+    assert!(!h.app.should_quit());
+    h.app
+        .handle_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert!(h.app.should_quit());
+    assert!(h.settings.applied().is_empty());
+}
+
+#[test]
+fn footer_hints_never_cut_a_hint_in_half() {
+    use syncdeck::tui::keymap::{self, Context};
+    let theme = syncdeck::tui::Theme::mono();
+    for width in 0..120 {
+        let line = syncdeck::tui::hints_line(Context::Settings, width, &theme);
+        let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+        assert!(line.width() <= width.max(1), "width {width}: {text}");
+        for b in keymap::footer(Context::Settings) {
+            if text.contains(b.shown) {
+                assert!(
+                    text.contains(b.desc),
+                    "{} shown without its description",
+                    b.shown
+                );
+            }
+        }
+    }
+}

@@ -248,6 +248,8 @@ impl App {
         }
         let Some(action) = action else { return };
         match action {
+            // A second quit at the discard prompt is an explicit "quit without saving".
+            Action::Quit if ctx == Context::ConfirmDiscard => self.quit = true,
             Action::Quit => self.request_quit(),
             Action::Help => self.stack.push(Screen::Help { under: ctx }),
             _ => self.dispatch(action),

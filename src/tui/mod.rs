@@ -20,6 +20,7 @@ pub use app::{App, Flash, MenuItem, ScreenKind, WEB_FLOW_PORT};
 pub use ports::{
     EngineHandle, HistoryError, RunHistory, SettingsChange, SettingsError, SettingsStore,
 };
+pub use screens::hints_line;
 pub use terminal::TuiError;
 pub use theme::Theme;
 

@@ -147,7 +147,13 @@ fn object_line(
 
 fn render_usage(app: &App, frame: &mut Frame, area: Rect, s: &SourceSnapshot) {
     let theme = &app.theme;
-    let block = bordered(" API usage ", theme);
+    let title = match (s.api.samples.first(), s.api.samples.last()) {
+        (Some((first, _)), Some((last, _))) if last > first => {
+            format!(" API usage · last {} ", format::duration(*first, *last))
+        }
+        _ => " API usage ".to_string(),
+    };
+    let block = bordered(&title, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if inner.height == 0 {
