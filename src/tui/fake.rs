@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::config::{Config, Frequency, ObjectSelection, SourceConfig, SourceKind};
 use crate::sync::{
-    ApiUsage, AuthPrompt, ConnectionInfo, ErrorInfo, ErrorKind, Event, EventLevel,
+    ApiUsage, AuthPrompt, Command, ConnectionInfo, ErrorInfo, ErrorKind, Event, EventLevel,
     FrequencyProjection, ObjectProgress, RunKind, RunOutcome, RunProgress, RunSummary, Snapshot,
     SourceSnapshot, Status,
 };
@@ -391,5 +391,110 @@ impl RunHistory for FakeHistory {
             return Err(HistoryError("database is locked".into()));
         }
         Ok(runs().into_iter().take(limit).collect())
+    }
+}
+
+/// A scripted engine for previews and tests: it owns a snapshot, applies each command the
+/// way the real engine's status machine would (Pause → Not Syncing, Resume → Active,
+/// Reauthorize → a device prompt, Reload → new settings) and publishes the result.
+pub struct FakeEngine {
+    pub snapshot: Snapshot,
+}
+
+impl FakeEngine {
+    pub fn new(snapshot: Snapshot) -> Self {
+        FakeEngine { snapshot }
+    }
+
+    /// Applies one command; returns false for `Shutdown`.
+    pub fn apply(&mut self, command: Command, at: DateTime<Utc>) -> bool {
+        let snap = &mut self.snapshot;
+        snap.version += 1;
+        snap.at = Some(at);
+        let find = |snap: &mut Snapshot, id: &str| -> Option<usize> {
+            snap.sources.iter().position(|s| s.id == id)
+        };
+        match command {
+            Command::Pause { source } => {
+                if let Some(i) = find(snap, &source) {
+                    let s = &mut snap.sources[i];
+                    s.sync_enabled = false;
+                    s.status = Status::NotSyncing;
+                    s.since = Some(at);
+                    s.running = None;
+                    s.next_run = None;
+                }
+            }
+            Command::Resume { source } => {
+                if let Some(i) = find(snap, &source) {
+                    let s = &mut snap.sources[i];
+                    s.sync_enabled = true;
+                    if s.connection.is_some() {
+                        s.status = Status::Active;
+                        s.since = Some(at);
+                        s.next_run = s.frequency.interval().map(|d| {
+                            at + Duration::from_std(d).unwrap_or_else(|_| Duration::zero())
+                        });
+                    }
+                }
+            }
+            Command::SyncNow { source, .. } => {
+                if let Some(i) = find(snap, &source) {
+                    snap.sources[i].events.push(Event {
+                        at,
+                        level: EventLevel::Info,
+                        message: "Run started (manual)".into(),
+                    });
+                }
+            }
+            Command::Reauthorize { source, flow } => {
+                if let Some(i) = find(snap, &source) {
+                    snap.sources[i].auth = Some(match flow {
+                        crate::sync::AuthFlow::Device => AuthPrompt::Device {
+                            verification_uri: "https://login.salesforce.com/setup/connect".into(),
+                            user_code: "HX7Q-9KLM".into(),
+                            expires_at: at + Duration::seconds(300),
+                        },
+                        crate::sync::AuthFlow::Web { port } => AuthPrompt::Web {
+                            authorize_url: format!(
+                                "https://login.salesforce.com/services/oauth2/authorize?redirect_uri=http://127.0.0.1:{port}/callback"
+                            ),
+                        },
+                    });
+                }
+            }
+            Command::CancelAuth { source } => {
+                if let Some(i) = find(snap, &source) {
+                    snap.sources[i].auth = None;
+                }
+            }
+            Command::Reload(config) => {
+                for s in &mut snap.sources {
+                    if let Some(c) = config.source(&s.id) {
+                        s.frequency = c.frequency;
+                        s.quota_threshold_percent = c.quota_threshold_percent;
+                        s.sync_enabled = c.sync_enabled;
+                    }
+                }
+            }
+            Command::LoadSchema { .. } => {}
+            Command::Shutdown => return false,
+        }
+        true
+    }
+
+    /// Serves commands until `Shutdown` or until every sender is gone.
+    pub async fn serve(
+        mut self,
+        snapshots: tokio::sync::watch::Sender<Snapshot>,
+        mut commands: tokio::sync::mpsc::UnboundedReceiver<Command>,
+    ) {
+        while let Some(command) = commands.recv().await {
+            let more = self.apply(command, Utc::now());
+            snapshots.send_replace(self.snapshot.clone());
+            if !more {
+                break;
+            }
+        }
     }
 }
