@@ -99,25 +99,34 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect, title: &str) {
             None => counts.push((key, 1)),
         }
     }
-    let mut right: Vec<Span> = Vec::new();
-    for (status, n) in &counts {
-        if !right.is_empty() {
-            right.push(Span::styled(" · ", theme.dim));
+    // Full labels when they fit, symbols and counts ("✓1 ✗1") when they do not.
+    let counts_line = |compact: bool| {
+        let mut spans: Vec<Span> = Vec::new();
+        for (status, n) in &counts {
+            if !spans.is_empty() {
+                spans.push(Span::styled(if compact { " " } else { " · " }, theme.dim));
+            }
+            let text = if compact {
+                format!("{}{n}", status_symbol(status))
+            } else {
+                format!("{} {n} {}", status_symbol(status), status.label())
+            };
+            spans.push(Span::styled(text, theme.status(status)));
         }
-        right.push(Span::styled(
-            format!("{} {n} {}", status_symbol(status), status.label()),
-            theme.status(status),
-        ));
-    }
+        Line::from(spans)
+    };
     let left = Line::from(vec![
         Span::styled(" syncdeck ", theme.title),
         Span::styled("│ ", theme.dim),
         Span::styled(title.to_string(), theme.title),
     ]);
-    let right = Line::from(right);
-    let right_width = right.width() as u16;
     frame.render_widget(Paragraph::new(left), area);
-    if right_width + left_width_of(title) < area.width {
+    let room = area.width.saturating_sub(left_width_of(title));
+    let right = [counts_line(false), counts_line(true)]
+        .into_iter()
+        .find(|line| (line.width() as u16) < room);
+    if let Some(right) = right {
+        let right_width = right.width() as u16;
         let r = Rect {
             x: area.x + area.width - right_width - 1,
             width: right_width,
