@@ -184,13 +184,13 @@ const SETTINGS: &[Binding] = &[
     b(
         &[k('j'), code(KeyCode::Down), code(KeyCode::Tab)],
         "tab/↓/j",
-        "next control",
+        "next",
         Action::NextField,
         true,
     ),
     b(&[k(' ')], "space", "toggle", Action::Toggle, true),
     b(ENTER, "enter", "open/press", Action::Confirm, true),
-    b(&[k('w')], "w", "save changes", Action::Save, true),
+    b(&[k('w')], "w", "save", Action::Save, true),
     b(ESC, "esc", "cancel", Action::Back, true),
 ];
 
@@ -212,18 +212,18 @@ const TEXT_INPUT: &[Binding] = &[
     b(
         &[code(KeyCode::Tab), code(KeyCode::Down)],
         "tab/↓",
-        "next control",
+        "next",
         Action::NextField,
         true,
     ),
     b(
         &[code(KeyCode::BackTab), code(KeyCode::Up)],
         "S-tab/↑",
-        "previous control",
+        "previous",
         Action::PrevField,
         true,
     ),
-    b(ENTER, "enter", "save changes", Action::Save, true),
+    b(ENTER, "enter", "save", Action::Save, true),
     b(ESC, "esc", "cancel", Action::Back, true),
 ];
 
