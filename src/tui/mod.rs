@@ -2,7 +2,23 @@
 //! and run history. It only draws snapshots and sends commands (see `ports`).
 //!
 //! Entry point: [`run`]. Tests drive [`App`] directly with key events and render it into a
-//! `TestBackend`; [`fake`] provides snapshots with every status and in-memory ports.
+//! `TestBackend`; [`fake`] provides snapshots with every status, in-memory ports and a
+//! scripted engine.
+//!
+//! Wiring (done by the CLI, which must route `tracing` to a file first, never stderr):
+//!
+//! ```text
+//! let engine = EngineHandle { snapshots: engine.subscribe(), commands: engine.sender() };
+//! tui::run(engine, EditorSettings(editor), StoreHistory(stores), RunOptions::default()).await?;
+//! ```
+//!
+//! `SettingsStore` maps onto `config::Editor` (load = read the file as the base;
+//! apply = set_sync_enabled/set_frequency/set_quota_threshold, `Conflict` when the file
+//! changed meanwhile) and `RunHistory` onto the store's run table. After a successful save
+//! the UI sends `Reload(config)`, plus `Pause`/`Resume` when Sync Data flipped.
+//!
+//! Issue 7 (field customization) plugs in at `App::open_edit_data_sync`, which today pushes
+//! a read-only list of the selection (`Screen::Selection`).
 
 pub mod app;
 pub mod fake;

@@ -30,7 +30,7 @@ pub struct Theme {
 }
 
 impl Theme {
-    /// Colour unless `NO_COLOR` is set to a non-empty value (https://no-color.org).
+    /// Colour unless `NO_COLOR` is set to a non-empty value (<https://no-color.org>).
     pub fn from_env() -> Self {
         Theme::for_no_color(std::env::var_os("NO_COLOR").as_deref())
     }
