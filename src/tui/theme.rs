@@ -27,6 +27,8 @@ pub struct Theme {
     pub threshold: Style,
     pub unsaved: Style,
     pub big: Style,
+    /// QR modules: light on dark, forced in colour so light terminals scan right too.
+    pub qr: Style,
 }
 
 impl Theme {
@@ -71,6 +73,7 @@ impl Theme {
             threshold: fg(Color::Red).add_modifier(Modifier::BOLD),
             unsaved: fg(Color::Yellow).add_modifier(Modifier::BOLD),
             big: Style::new().add_modifier(Modifier::BOLD),
+            qr: Style::new().fg(Color::White).bg(Color::Black),
         }
     }
 
@@ -98,6 +101,7 @@ impl Theme {
             threshold: bold,
             unsaved: bold,
             big: bold,
+            qr: plain,
         }
     }
 

@@ -1,8 +1,8 @@
 //! Reauthorize: the device code shown large with a countdown, the web-flow alternative,
-//! then success or the exact failure. (No QR code: it would need a QR encoder crate.)
+//! then success or the exact failure. A QR code of the URL is added when it fits.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -11,8 +11,11 @@ use crate::tui::app::{App, WEB_FLOW_PORT};
 use crate::tui::format;
 use crate::tui::screens::{modal, wrap};
 use crate::tui::theme::Theme;
+use crate::tui::widgets::qr::QrCode;
 
 const MODAL_WIDTH: u16 = 76;
+/// Scanners want a light margin; two modules is enough on a terminal's plain background.
+const QR_QUIET_ZONE: usize = 2;
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, source: &str, flow: AuthFlow) {
     let theme = &app.theme;
@@ -117,14 +120,37 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, source: &str, flow: Auth
             );
         }
     }
-    let inner = modal(
-        frame,
-        area,
-        MODAL_WIDTH,
-        lines.len() as u16 + 2,
-        title,
-        theme,
-    );
+    // A QR code of the verification URL beside the text, when the terminal has room.
+    let qr = match snapshot.and_then(|s| s.auth.as_ref()) {
+        Some(AuthPrompt::Device {
+            verification_uri, ..
+        }) => QrCode::encode(verification_uri.as_bytes()).map(|q| q.to_lines(QR_QUIET_ZONE)),
+        _ => None,
+    };
+    let text_height = lines.len() as u16;
+    if let Some(qr) = qr {
+        let qr_width = qr.first().map(|l| l.chars().count()).unwrap_or(0) as u16;
+        let qr_height = qr.len() as u16;
+        let width = MODAL_WIDTH + qr_width + 1;
+        let height = text_height.max(qr_height) + 2;
+        if area.width >= width && area.height >= height {
+            let inner = modal(frame, area, width, height, title, theme);
+            let [text_area, _, qr_area] = Layout::horizontal([
+                Constraint::Length(MODAL_WIDTH - 2),
+                Constraint::Length(1),
+                Constraint::Length(qr_width),
+            ])
+            .areas(inner);
+            frame.render_widget(Paragraph::new(lines), text_area);
+            let qr_lines: Vec<Line> = qr
+                .into_iter()
+                .map(|l| Line::from(Span::styled(l, theme.qr)))
+                .collect();
+            frame.render_widget(Paragraph::new(qr_lines), qr_area);
+            return;
+        }
+    }
+    let inner = modal(frame, area, MODAL_WIDTH, text_height + 2, title, theme);
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
