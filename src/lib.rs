@@ -5,3 +5,4 @@ pub mod config;
 pub mod remote;
 pub mod store;
 pub mod sync;
+pub mod tui;
