@@ -2,7 +2,6 @@
 //! Salesforce's wire shape for clients.
 
 use axum::http::StatusCode;
-use serde_json::json;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
@@ -69,8 +68,12 @@ impl ApiError {
     }
 
     pub fn body(&self) -> Vec<u8> {
-        json!([{"message": self.message, "errorCode": self.code}])
-            .to_string()
-            .into_bytes()
+        // Written by hand so the keys keep Salesforce's order (message, then errorCode).
+        format!(
+            "[{{\"message\":{},\"errorCode\":{}}}]",
+            serde_json::Value::String(self.message.clone()),
+            serde_json::Value::String(self.code.to_string())
+        )
+        .into_bytes()
     }
 }
