@@ -97,7 +97,11 @@ pub fn run(args: SandboxArgs) -> anyhow::Result<u8> {
             args.bind
         );
     }
-    let schema = match (&args.schema_dir, args.synthetic_objects, args.fields_per_object) {
+    let schema = match (
+        &args.schema_dir,
+        args.synthetic_objects,
+        args.fields_per_object,
+    ) {
         (Some(dir), _, _) => SchemaSource::Dir(dir.clone()),
         (None, Some(objects), Some(fields_per_object)) => SchemaSource::Synthetic {
             objects,
@@ -127,7 +131,14 @@ pub fn run(args: SandboxArgs) -> anyhow::Result<u8> {
         let port = handle.local_addr().port();
         println!("syncdeck sandbox org listening on {base}");
         println!("  client_id:      {}", handle.client_id());
-        println!("  approve logins: {base}/setup/connect{}", if args.auto_approve.is_some() { " (auto-approve is on)" } else { "" });
+        println!(
+            "  approve logins: {base}/setup/connect{}",
+            if args.auto_approve.is_some() {
+                " (auto-approve is on)"
+            } else {
+                ""
+            }
+        );
         println!("  controls:       {base}/__sandbox/");
         println!();
         println!("Add this to config.toml (syncdeck config path shows where it lives):");
@@ -141,7 +152,9 @@ pub fn run(args: SandboxArgs) -> anyhow::Result<u8> {
         println!("frequency = \"15m\"");
         println!();
         println!("Press Ctrl-C to stop.");
-        tokio::signal::ctrl_c().await.context("cannot listen for Ctrl-C")?;
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot listen for Ctrl-C")?;
         println!("stopping sandbox org");
         handle.shutdown().await;
         Ok(0)

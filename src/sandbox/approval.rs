@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use axum::Form;
 use axum::extract::{Query, State as AxState};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
 
 use super::Shared;
 use super::oauth::{Decision, is_loopback_redirect};
@@ -106,7 +107,8 @@ fn redirect_with(redirect_uri: &str, params: &[(&str, &str)]) -> Response {
             qp.append_pair(k, v);
         }
     }
-    Redirect::to(url.as_str()).into_response()
+    // 302 Found, as Salesforce answers the authorize endpoint.
+    (StatusCode::FOUND, [(header::LOCATION, url.to_string())]).into_response()
 }
 
 fn check_authorize(st: &Shared, q: &HashMap<String, String>) -> Result<(), Response> {

@@ -657,14 +657,17 @@ async fn wire_layer(AxState(st): AxState<Shared>, req: Request, next: Next) -> R
             let body = if fault == Some(Fault::Malformed) {
                 Body::from(head)
             } else {
-                let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-                    Ok(head),
+                use futures::StreamExt;
+                // The pause lets the status line and the first half reach the client first.
+                let first = futures::stream::once(async move { Ok::<Bytes, std::io::Error>(head) });
+                let cut = futures::stream::once(async {
+                    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
                     Err(std::io::Error::new(
                         std::io::ErrorKind::ConnectionReset,
                         "sandbox fault: connection dropped",
-                    )),
-                ];
-                Body::from_stream(futures::stream::iter(chunks))
+                    ))
+                });
+                Body::from_stream(first.chain(cut))
             };
             Response::from_parts(parts, body)
         }

@@ -85,11 +85,21 @@ impl Org {
     }
 
     /// Follows nextRecordsUrl to the end; returns every page body.
-    pub async fn query_all_pages(&self, endpoint: &str, soql: &str, batch: Option<u32>) -> Vec<Value> {
+    pub async fn query_all_pages(
+        &self,
+        endpoint: &str,
+        soql: &str,
+        batch: Option<u32>,
+    ) -> Vec<Value> {
         let first = self.query(endpoint, soql, batch).await;
         assert_eq!(first.status(), StatusCode::OK);
         let mut pages = vec![first.json::<Value>().await.unwrap()];
-        while let Some(next) = pages.last().unwrap().get("nextRecordsUrl").and_then(Value::as_str) {
+        while let Some(next) = pages
+            .last()
+            .unwrap()
+            .get("nextRecordsUrl")
+            .and_then(Value::as_str)
+        {
             let mut req = self.http.get(self.url(next)).bearer_auth(&self.token);
             if let Some(b) = batch {
                 req = req.header("Sforce-Query-Options", format!("batchSize={b}"));
