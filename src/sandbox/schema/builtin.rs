@@ -89,6 +89,7 @@ fn parse(text: &str) -> Result<Vec<ObjectDef>, SandboxError> {
                     f.read_only = true;
                 }
                 "ro" => f.read_only = true,
+                "inname" => f.compound = Some("Name".into()),
                 other => return Err(bad(n + 1, &format!("unknown flag '{other}'"))),
             }
         }
