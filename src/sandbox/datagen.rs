@@ -403,8 +403,6 @@ impl Dataset {
     fn text(&self, obj: usize, f: &FieldDef, row: u64, h: u64, st: Option<&RowState>) -> String {
         let o = self.object(obj);
         let n = f.name.as_str();
-        let pick =
-            |list: &[&'static str]| -> &'static str { list[(h % list.len() as u64) as usize] };
         if let Some(c) = f.compound.as_deref().filter(|c| *c != "Name") {
             let city = self.city(obj, c, row, st);
             let part = address_key(n);
@@ -423,21 +421,26 @@ impl Dataset {
                 _ => format!("{}-{:06}", o.key_prefix.to_uppercase(), row + 1),
             };
         }
-        let person = o.field("FirstName").is_some() && o.field("LastName").is_some();
-        let first_last = |which: &str| {
-            let fi = o.field_index(which).unwrap_or(0);
-            let fd = &o.fields[fi];
-            let hh = self.hash(obj, fd, row, st.map(|s| s.version).unwrap_or(0));
-            if which == "FirstName" {
-                FIRST[(hh % 24) as usize]
-            } else {
-                LAST[(hh % 24) as usize]
-            }
+        let version = st.map(|s| s.version).unwrap_or(0);
+        let first_last = |(fi, li): (usize, usize)| {
+            let first = self.hash(obj, &o.fields[fi], row, version);
+            let last = self.hash(obj, &o.fields[li], row, version);
+            (FIRST[(first % 24) as usize], LAST[(last % 24) as usize])
         };
+        match (n, o.person_name.map(first_last)) {
+            ("FirstName", Some((first, _))) => first.to_string(),
+            ("LastName", Some((_, last))) => last.to_string(),
+            ("Name", Some((first, last))) => format!("{first} {last}"),
+            _ => self.plain_text(obj, f, row, h),
+        }
+    }
+
+    fn plain_text(&self, obj: usize, f: &FieldDef, row: u64, h: u64) -> String {
+        let o = self.object(obj);
+        let n = f.name.as_str();
+        let pick =
+            |list: &[&'static str]| -> &'static str { list[(h % list.len() as u64) as usize] };
         match n {
-            "FirstName" => first_last("FirstName").to_string(),
-            "LastName" => first_last("LastName").to_string(),
-            "Name" if person => format!("{} {}", first_last("FirstName"), first_last("LastName")),
             "Name" | "Company" | "CompanyName" | "SuppliedCompany" => {
                 format!(
                     "{} {} {}",

@@ -45,6 +45,37 @@ pub fn format_datetime(ms: i64) -> String {
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{milli:03}+0000")
 }
 
+fn push_digits(out: &mut Vec<u8>, mut n: u64, width: usize) {
+    let start = out.len();
+    out.resize(start + width, b'0');
+    for i in (0..width).rev() {
+        out[start + i] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+}
+
+/// Writes `"YYYY-MM-DDThh:mm:ss.mmm+0000"` without allocating (the hot path of paging).
+fn write_datetime(out: &mut Vec<u8>, ms: i64) {
+    let days = ms.div_euclid(86_400_000);
+    let rem = ms.rem_euclid(86_400_000) as u64;
+    let (y, mo, d) = civil_from_days(days);
+    out.push(b'"');
+    push_digits(out, y.rem_euclid(10_000) as u64, 4);
+    out.push(b'-');
+    push_digits(out, u64::from(mo), 2);
+    out.push(b'-');
+    push_digits(out, u64::from(d), 2);
+    out.push(b'T');
+    push_digits(out, rem / 3_600_000, 2);
+    out.push(b':');
+    push_digits(out, rem / 60_000 % 60, 2);
+    out.push(b':');
+    push_digits(out, rem / 1000 % 60, 2);
+    out.push(b'.');
+    push_digits(out, rem % 1000, 3);
+    out.extend_from_slice(b"+0000\"");
+}
+
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let bytes = s.as_bytes();
@@ -88,8 +119,17 @@ pub fn write_val(out: &mut Vec<u8>, v: &Val) {
             }
         }
         Val::Str(s) => write_str(out, s),
-        Val::Date(d) => write_str(out, &format_date(*d)),
-        Val::DateTime(ms) => write_str(out, &format_datetime(*ms)),
+        Val::Date(d) => {
+            let (y, m, day) = civil_from_days(*d);
+            out.push(b'"');
+            push_digits(out, y.rem_euclid(10_000) as u64, 4);
+            out.push(b'-');
+            push_digits(out, u64::from(m), 2);
+            out.push(b'-');
+            push_digits(out, u64::from(day), 2);
+            out.push(b'"');
+        }
+        Val::DateTime(ms) => write_datetime(out, *ms),
         Val::Object(entries) => {
             out.push(b'{');
             for (i, (k, v)) in entries.iter().enumerate() {
@@ -115,6 +155,13 @@ mod tests {
         let ms = days_from_civil(2024, 1, 31) * 86_400_000 + 12 * 3_600_000;
         assert_eq!(format_datetime(ms), "2024-01-31T12:00:00.000+0000");
         assert_eq!(format_date(days_from_civil(2000, 2, 29)), "2000-02-29");
+        let mut out = Vec::new();
+        write_val(&mut out, &Val::DateTime(ms + 7));
+        write_val(&mut out, &Val::Date(days_from_civil(2000, 2, 29)));
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\"2024-01-31T12:00:00.007+0000\"\"2000-02-29\""
+        );
     }
 
     #[test]

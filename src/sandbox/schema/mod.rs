@@ -209,6 +209,8 @@ pub struct ObjectDef {
     /// Describe JSON recorded from a real org, served verbatim when loaded from a folder.
     pub recorded_describe: Option<Arc<serde_json::Value>>,
     pub salt: u64,
+    /// Indices of FirstName and LastName when the object names a person.
+    pub person_name: Option<(usize, usize)>,
 }
 
 impl ObjectDef {
@@ -223,7 +225,11 @@ impl ObjectDef {
             .iter()
             .enumerate()
             .map(|(i, f)| (f.name.to_ascii_lowercase(), i))
-            .collect();
+            .collect::<HashMap<String, usize>>();
+        let person_name = by_name
+            .get("firstname")
+            .copied()
+            .zip(by_name.get("lastname").copied());
         ObjectDef {
             name: name.to_string(),
             label: label.to_string(),
@@ -233,6 +239,7 @@ impl ObjectDef {
             by_name,
             recorded_describe: None,
             salt: fnv1a(name.as_bytes()),
+            person_name,
         }
     }
 
