@@ -111,13 +111,20 @@ fn redirect_with(redirect_uri: &str, params: &[(&str, &str)]) -> Response {
     (StatusCode::FOUND, [(header::LOCATION, url.to_string())]).into_response()
 }
 
-fn check_authorize(st: &Shared, q: &HashMap<String, String>) -> Result<(), Response> {
+fn boxed_redirect(redirect_uri: &str, params: &[(&str, &str)]) -> Box<Response> {
+    Box::new(redirect_with(redirect_uri, params))
+}
+
+/// Validates an authorize request; the refusal to send back when it is not acceptable.
+fn check_authorize(st: &Shared, q: &HashMap<String, String>) -> Result<(), Box<Response>> {
     let bad = |msg: &str| {
-        (
-            StatusCode::BAD_REQUEST,
-            page("Cannot authorize", &format!("<p>{}</p>", escape(msg))),
+        Box::new(
+            (
+                StatusCode::BAD_REQUEST,
+                page("Cannot authorize", &format!("<p>{}</p>", escape(msg))),
+            )
+                .into_response(),
         )
-            .into_response()
     };
     if q.get("client_id") != Some(&st.client_id) {
         return Err(bad("client identifier invalid"));
@@ -129,7 +136,7 @@ fn check_authorize(st: &Shared, q: &HashMap<String, String>) -> Result<(), Respo
         ));
     }
     if q.get("response_type").map(String::as_str) != Some("code") {
-        return Err(redirect_with(
+        return Err(boxed_redirect(
             redirect,
             &[
                 ("error", "unsupported_response_type"),
@@ -140,7 +147,7 @@ fn check_authorize(st: &Shared, q: &HashMap<String, String>) -> Result<(), Respo
     if q.contains_key("code_challenge")
         && q.get("code_challenge_method").map(String::as_str) != Some("S256")
     {
-        return Err(redirect_with(
+        return Err(boxed_redirect(
             redirect,
             &[
                 ("error", "invalid_request"),
@@ -167,7 +174,7 @@ pub async fn authorize_form(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     if let Err(r) = check_authorize(&st, &q) {
-        return r;
+        return *r;
     }
     if let Some(delay) = st.auto_approve {
         tokio::time::sleep(delay).await;
@@ -199,7 +206,7 @@ pub async fn authorize_submit(
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     if let Err(r) = check_authorize(&st, &form) {
-        return r;
+        return *r;
     }
     if form.get("action").map(String::as_str) == Some("deny") {
         let redirect = form.get("redirect_uri").map(String::as_str).unwrap_or("");

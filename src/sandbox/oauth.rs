@@ -164,15 +164,14 @@ impl State {
     pub fn token_endpoint(&self, p: &HashMap<String, String>) -> OAuthReply {
         let get = |k: &str| p.get(k).map(String::as_str).filter(|v| !v.is_empty());
         let grant = get("grant_type");
-        if grant != Some("refresh_token") || get("client_id").is_some() {
-            if get("client_id") != Some(self.client_id.as_str()) {
-                return oauth_error("invalid_client_id", "client identifier invalid");
-            }
+        // A refresh may omit client_id (the refresh token identifies the app); others may not.
+        let client_ok = get("client_id") == Some(self.client_id.as_str())
+            || (grant == Some("refresh_token") && get("client_id").is_none());
+        if !client_ok {
+            return oauth_error("invalid_client_id", "client identifier invalid");
         }
-        if let Some(secret) = get("client_secret") {
-            if secret != self.client_secret {
-                return oauth_error("invalid_client", "invalid client credentials");
-            }
+        if get("client_secret").is_some_and(|s| s != self.client_secret) {
+            return oauth_error("invalid_client", "invalid client credentials");
         }
         if get("response_type") == Some("device_code") {
             return self.start_device();

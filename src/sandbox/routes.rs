@@ -127,17 +127,21 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-fn authenticate(st: &State, headers: &HeaderMap) -> Result<SandboxUser, Response> {
-    bearer(headers)
-        .and_then(|t| st.check_access(t))
-        .ok_or_else(|| Reply::from(ApiError::invalid_session()).into_response(None))
+/// The user behind the request's bearer token, if it is valid and not idle too long.
+fn authenticate(st: &State, headers: &HeaderMap) -> Option<SandboxUser> {
+    bearer(headers).and_then(|t| st.check_access(t))
 }
 
-fn admit(st: &State) -> Result<Usage, Response> {
+fn unauthorized() -> Response {
+    Reply::from(ApiError::invalid_session()).into_response(None)
+}
+
+/// Counts a call; past the daily maximum, the 403 the caller must send instead.
+fn admit(st: &State) -> Result<Usage, Box<Response>> {
     let r = lock(&st.quota).admit();
     r.map_err(|usage| {
         lock(&st.log).counters.limit_refusals += 1;
-        Reply::from(ApiError::limit_exceeded()).into_response(Some(usage))
+        Box::new(Reply::from(ApiError::limit_exceeded()).into_response(Some(usage)))
     })
 }
 
@@ -175,18 +179,17 @@ fn handle_data(
     let Some(version) = parse_version(version) else {
         return Reply::from(ApiError::not_found()).into_response(None);
     };
-    let user = match authenticate(&st, &headers) {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
+    if authenticate(&st, &headers).is_none() {
+        return unauthorized();
+    }
     if rest.trim_end_matches('/') == "composite/batch" {
-        return composite_batch(&st, &version, &method, &body, user);
+        return composite_batch(&st, &version, &method, &body);
     }
     let usage = match admit(&st) {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
-    dispatch(&st, &version, &method, rest, q.as_deref(), &headers, user).into_response(Some(usage))
+    dispatch(&st, &version, &method, rest, q.as_deref(), &headers).into_response(Some(usage))
 }
 
 fn query_param(q: Option<&str>, key: &str) -> Option<String> {
@@ -249,7 +252,6 @@ pub fn dispatch(
     rest: &str,
     q: Option<&str>,
     headers: &HeaderMap,
-    user: SandboxUser,
 ) -> Reply {
     let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
     let known_get = matches!(
@@ -327,7 +329,7 @@ pub fn dispatch(
                     .get("sforce-query-options")
                     .and_then(|v| v.to_str().ok()),
             );
-            match query::run(st, &soql, *kind == "queryAll", version, batch, user) {
+            match query::run(st, &soql, *kind == "queryAll", version, batch) {
                 Ok(body) => Reply::ok(body),
                 Err(e) => e.into(),
             }
@@ -382,13 +384,7 @@ fn limits_json(st: &State) -> Value {
     })
 }
 
-fn composite_batch(
-    st: &State,
-    version: &str,
-    method: &Method,
-    body: &[u8],
-    user: SandboxUser,
-) -> Response {
+fn composite_batch(st: &State, version: &str, method: &Method, body: &[u8]) -> Response {
     if method != Method::POST {
         return Reply::from(ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -425,7 +421,7 @@ fn composite_batch(
         .unwrap_or(false);
     let mut usage = match admit(st) {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mut first = true;
     let mut halted = false;
@@ -453,7 +449,7 @@ fn composite_batch(
                 }
                 Ok(u) => {
                     usage = u;
-                    run_subrequest(st, version, sub, user)
+                    run_subrequest(st, version, sub)
                 }
             }
         };
@@ -471,7 +467,7 @@ fn composite_batch(
     Reply::json(&json!({"hasErrors": has_errors, "results": results})).into_response(Some(usage))
 }
 
-fn run_subrequest(st: &State, version: &str, sub: &Value, user: SandboxUser) -> Reply {
+fn run_subrequest(st: &State, version: &str, sub: &Value) -> Reply {
     let method = sub.get("method").and_then(Value::as_str).unwrap_or("GET");
     let method = Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET);
     let url = sub.get("url").and_then(Value::as_str).unwrap_or("");
@@ -486,7 +482,7 @@ fn run_subrequest(st: &State, version: &str, sub: &Value, user: SandboxUser) -> 
     else {
         return ApiError::not_found().into();
     };
-    dispatch(st, &ver, &method, rest, q, &HeaderMap::new(), user)
+    dispatch(st, &ver, &method, rest, q, &HeaderMap::new())
 }
 
 fn form_params(headers: &HeaderMap, q: Option<&str>, body: &[u8]) -> HashMap<String, String> {
@@ -564,8 +560,8 @@ async fn identity(
     Path((org, user)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = authenticate(&st, &headers) {
-        return r;
+    if authenticate(&st, &headers).is_none() {
+        return unauthorized();
     }
     match st.user_for_id(&user) {
         Some(u) if org == st.org_id => Reply::json(&st.identity(u)).into_response(None),
@@ -575,8 +571,8 @@ async fn identity(
 
 async fn userinfo(AxState(st): AxState<Shared>, headers: HeaderMap) -> Response {
     match authenticate(&st, &headers) {
-        Ok(u) => Reply::json(&st.userinfo(u)).into_response(None),
-        Err(r) => r,
+        Some(u) => Reply::json(&st.userinfo(u)).into_response(None),
+        None => unauthorized(),
     }
 }
 

@@ -251,6 +251,7 @@ impl ObjectDef {
         self.by_name.get(&name.to_ascii_lowercase()).copied()
     }
 
+    #[cfg(test)]
     pub fn field(&self, name: &str) -> Option<&FieldDef> {
         self.field_index(name).map(|i| &self.fields[i])
     }
