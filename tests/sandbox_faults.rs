@@ -263,7 +263,10 @@ use syncdeck::sandbox::SandboxConfig;
 
 #[tokio::test]
 async fn mutate_every_changes_records_in_the_background() {
-    let cfg = SandboxConfig { mutate_every: Some(Duration::from_millis(20)), ..config(&[("Account", 100)]) };
+    let cfg = SandboxConfig {
+        mutate_every: Some(Duration::from_millis(20)),
+        ..config(&[("Account", 100)])
+    };
     let org = Org::start(cfg).await;
     let mut waited = 0;
     while org.handle.counters().mutations == 0 {
@@ -277,16 +280,32 @@ async fn mutate_every_changes_records_in_the_background() {
 #[tokio::test]
 async fn a_million_row_object_is_served_without_materialising_it() {
     let org = Org::start(config(&[("Lead", 1_000_000)])).await;
-    let c: Value = org.query("query", "SELECT COUNT() FROM Lead", None).await.json().await.unwrap();
+    let c: Value = org
+        .query("query", "SELECT COUNT() FROM Lead", None)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(c["totalSize"], 1_000_000);
-    let p: Value = org.query("query", "SELECT Id, Name, Email FROM Lead", None).await.json().await.unwrap();
+    let p: Value = org
+        .query("query", "SELECT Id, Name, Email FROM Lead", None)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(p["totalSize"], 1_000_000);
     assert_eq!(p["records"].as_array().unwrap().len(), 2000);
-    let last = org.get_json(&format!(
-        "{}-999000",
-        p["nextRecordsUrl"].as_str().unwrap().rsplit_once('-').unwrap().0
-    ))
-    .await;
+    let last = org
+        .get_json(&format!(
+            "{}-999000",
+            p["nextRecordsUrl"]
+                .as_str()
+                .unwrap()
+                .rsplit_once('-')
+                .unwrap()
+                .0
+        ))
+        .await;
     assert_eq!(last["done"], true);
     assert_eq!(last["records"].as_array().unwrap().len(), 1000);
     org.handle.shutdown().await;

@@ -153,7 +153,7 @@ async fn data_root(
     q: RawQuery,
     body: Bytes,
 ) -> Response {
-    handle_data(st.0, &version, "", method, headers, q.0, body)
+    off_runtime(st.0, version, String::new(), method, headers, q.0, body).await
 }
 
 async fn data(
@@ -164,7 +164,35 @@ async fn data(
     q: RawQuery,
     body: Bytes,
 ) -> Response {
-    handle_data(st.0, &version, &rest, method, headers, q.0, body)
+    off_runtime(st.0, version, rest, method, headers, q.0, body).await
+}
+
+/// Runs a REST request on the blocking pool: a query over a million generated rows is CPU
+/// work that must not stall the other sandboxes sharing the runtime.
+async fn off_runtime(
+    st: Shared,
+    version: String,
+    rest: String,
+    method: Method,
+    headers: HeaderMap,
+    q: Option<String>,
+    body: Bytes,
+) -> Response {
+    let job = tokio::task::spawn_blocking(move || {
+        handle_data(st, &version, &rest, method, headers, q, body)
+    });
+    match job.await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "sandbox request handler failed");
+            Reply::from(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "UNKNOWN_EXCEPTION",
+                "An unexpected error occurred in the sandbox; see its log",
+            ))
+            .into_response(None)
+        }
+    }
 }
 
 fn handle_data(
