@@ -153,6 +153,8 @@ pub struct Dataset {
     pub seed: u64,
     pub schema: Arc<Schema>,
     counts: Vec<u64>,
+    /// Per object, per field: the object a reference field points at (resolved once).
+    targets: Vec<Vec<Option<usize>>>,
     overlays: Vec<RwLock<HashMap<u64, RowState>>>,
 }
 
@@ -163,10 +165,21 @@ impl Dataset {
             .iter()
             .map(|_| RwLock::new(HashMap::new()))
             .collect();
+        let targets = schema
+            .objects
+            .iter()
+            .map(|o| {
+                o.fields
+                    .iter()
+                    .map(|f| f.reference_to.iter().find_map(|t| schema.index_of(t)))
+                    .collect()
+            })
+            .collect();
         Dataset {
             seed,
             schema,
             counts,
+            targets,
             overlays,
         }
     }
@@ -276,18 +289,12 @@ impl Dataset {
         {
             return Val::Null;
         }
-        self.typed_value(obj, f, row, h, st)
+        self.typed_value(obj, fi, row, h, st)
     }
 
-    fn typed_value(
-        &self,
-        obj: usize,
-        f: &FieldDef,
-        row: u64,
-        h: u64,
-        st: Option<&RowState>,
-    ) -> Val {
+    fn typed_value(&self, obj: usize, fi: usize, row: u64, h: u64, st: Option<&RowState>) -> Val {
         let o = self.object(obj);
+        let f = &o.fields[fi];
         let n = f.name.as_str();
         let pick = |list: &[&str], salt: u64| {
             list[(mix(h ^ salt) % list.len() as u64) as usize].to_string()
@@ -295,7 +302,7 @@ impl Dataset {
         match f.ftype {
             FieldType::Id => Val::Str(self.id(obj, row)),
             FieldType::Boolean => Val::Bool(h % 3 == 0),
-            FieldType::Reference => self.reference(obj, f, row, h),
+            FieldType::Reference => self.reference(obj, fi, row, h),
             FieldType::Picklist | FieldType::Combobox if !f.picklist.is_empty() => {
                 Val::Str(f.picklist[(h % f.picklist.len() as u64) as usize].clone())
             }
@@ -489,8 +496,9 @@ impl Dataset {
         }
     }
 
-    fn reference(&self, obj: usize, f: &FieldDef, row: u64, h: u64) -> Val {
-        let Some(target) = f.reference_to.iter().find_map(|t| self.schema.index_of(t)) else {
+    fn reference(&self, obj: usize, fi: usize, row: u64, h: u64) -> Val {
+        let f = &self.object(obj).fields[fi];
+        let Some(target) = self.targets[obj][fi] else {
             return if f.nillable {
                 Val::Null
             } else {
