@@ -64,9 +64,10 @@ fn compare(v: &Val, op: Op, lit: &Literal) -> bool {
     }
 }
 
-/// Text compares case-insensitively; 15- and 18-character forms of one Id are equal.
+/// Text compares case-insensitively, but Ids compare case-sensitively on their 15-character
+/// form (so `WHERE Id > :last ORDER BY Id` pages correctly and 15/18-character forms match).
 fn cmp_text(a: &str, b: &str) -> Ordering {
-    if looks_like_id(a) && looks_like_id(b) && a.len() != b.len() {
+    if looks_like_id(a) && looks_like_id(b) {
         return a[..15].cmp(&b[..15]);
     }
     let (mut x, mut y) = (
@@ -145,5 +146,16 @@ mod tests {
             &Literal::Str("ACME".into())
         ));
         assert!(compare(&Val::Int(5), Op::Ge, &Literal::Number(5.0)));
+        let (lower, upper) = ("001Sb000000000aAAA".to_string(), "001Sb000000000AAAA");
+        assert!(compare(
+            &Val::Str(lower.clone()),
+            Op::Gt,
+            &Literal::Str(upper.into())
+        ));
+        assert!(compare(
+            &Val::Str(lower),
+            Op::Eq,
+            &Literal::Str("001Sb000000000a".into())
+        ));
     }
 }
