@@ -6,6 +6,8 @@
 
 use std::time::{Duration, Instant};
 
+use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::Value;
 use syncdeck::sandbox::{Sandbox, SandboxConfig};
 
@@ -16,6 +18,15 @@ BillingStreet, BillingCity, BillingState, BillingPostalCode, BillingCountry, Own
 LastModifiedDate, SystemModstamp, IsDeleted FROM Account WHERE SystemModstamp >= 2020-01-01T00:00:00Z \
 ORDER BY SystemModstamp, Id";
 
+/// A page as a client reads it: every byte is parsed and validated, records are not kept, so
+/// the number reflects the sandbox rather than the client's allocator.
+#[derive(Deserialize)]
+struct Page {
+    #[serde(rename = "nextRecordsUrl")]
+    next: Option<String>,
+    records: Vec<IgnoredAny>,
+}
+
 async fn fetch_all(http: &reqwest::Client, base: &str, token: &str) -> u64 {
     let first = http
         .get(format!("{base}/services/data/v62.0/queryAll/"))
@@ -24,18 +35,11 @@ async fn fetch_all(http: &reqwest::Client, base: &str, token: &str) -> u64 {
         .send()
         .await
         .expect("first page");
-    let mut page: Value = first.json().await.expect("first page JSON");
+    let mut page: Page = first.json().await.expect("first page JSON");
     let mut n = 0u64;
     loop {
-        n += page["records"]
-            .as_array()
-            .map(|r| r.len() as u64)
-            .unwrap_or(0);
-        let Some(next) = page
-            .get("nextRecordsUrl")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-        else {
+        n += page.records.len() as u64;
+        let Some(next) = page.next.take() else {
             break;
         };
         page = http
