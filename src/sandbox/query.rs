@@ -201,6 +201,17 @@ fn render_page(
         obj.name, obj.name
     );
     let id_field = obj.field_index("Id");
+    // `,"FieldName":` for each selected field, encoded once per page.
+    let keys: Vec<Vec<u8>> = c
+        .fields
+        .iter()
+        .map(|&fi| {
+            let mut k = vec![b','];
+            write_str(&mut k, &obj.fields[fi].name);
+            k.push(b':');
+            k
+        })
+        .collect();
     for (n, &row) in slice.iter().enumerate() {
         if n > 0 {
             out.push(b',');
@@ -209,10 +220,8 @@ fn render_page(
         out.extend_from_slice(url_prefix.as_bytes());
         super::ids::write_id(&mut out, &obj.key_prefix, row);
         out.extend_from_slice(b"\"}");
-        for &fi in &c.fields {
-            out.push(b',');
-            write_str(&mut out, &obj.fields[fi].name);
-            out.push(b':');
+        for (&fi, key) in c.fields.iter().zip(&keys) {
+            out.extend_from_slice(key);
             if Some(fi) == id_field {
                 out.push(b'"');
                 super::ids::write_id(&mut out, &obj.key_prefix, row);
