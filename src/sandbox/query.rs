@@ -19,6 +19,9 @@ use super::wire::{write_str, write_val};
 pub const MAX_BATCH: usize = 2000;
 pub const MIN_BATCH: usize = 200;
 const MAX_OPEN_CURSORS: usize = 512;
+/// Rows all open cursors may hold together (8 bytes each); the oldest cursors are released
+/// first, like Salesforce releasing old locators.
+const MAX_CURSOR_ROWS: usize = 16_000_000;
 
 /// An open query: the matching rows in order, served page by page.
 pub struct Cursor {
@@ -32,16 +35,26 @@ pub struct Cursor {
 pub struct Cursors {
     open: HashMap<String, Arc<Cursor>>,
     order: VecDeque<String>,
+    held_rows: usize,
     pub seq: AtomicU64,
 }
 
 impl Cursors {
     fn insert(&mut self, id: String, c: Cursor) {
-        if self.order.len() >= MAX_OPEN_CURSORS {
+        self.insert_within(id, c, MAX_CURSOR_ROWS);
+    }
+
+    fn insert_within(&mut self, id: String, c: Cursor, row_budget: usize) {
+        while self.order.len() >= MAX_OPEN_CURSORS
+            || (self.held_rows + c.rows.len() > row_budget && !self.order.is_empty())
+        {
             if let Some(old) = self.order.pop_front() {
-                self.open.remove(&old);
+                if let Some(gone) = self.open.remove(&old) {
+                    self.held_rows -= gone.rows.len();
+                }
             }
         }
+        self.held_rows += c.rows.len();
         self.order.push_back(id.clone());
         self.open.insert(id, Arc::new(c));
     }
@@ -49,6 +62,7 @@ impl Cursors {
     pub fn clear(&mut self) {
         self.open.clear();
         self.order.clear();
+        self.held_rows = 0;
     }
 }
 
@@ -478,6 +492,26 @@ pub fn record(state: &State, obj: usize, row: u64, version: &str) -> Option<Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn cursor(rows: usize) -> Cursor {
+        Cursor {
+            obj: 0,
+            fields: Vec::new(),
+            rows: vec![0; rows],
+            batch: MAX_BATCH,
+        }
+    }
+
+    #[test]
+    fn oldest_cursors_are_released_past_the_row_budget() {
+        let mut cs = Cursors::default();
+        cs.insert_within("a".into(), cursor(500), 1000);
+        cs.insert_within("b".into(), cursor(500), 1000);
+        cs.insert_within("c".into(), cursor(10), 1000);
+        assert!(!cs.open.contains_key("a"));
+        assert!(cs.open.contains_key("b") && cs.open.contains_key("c"));
+        assert_eq!(cs.held_rows, 510);
+    }
 
     #[test]
     fn batch_size_is_clamped() {
