@@ -6,6 +6,7 @@
 //! format on its own so a mistake on one side cannot hide in the other.
 
 mod approval;
+mod composite;
 mod config;
 mod controls;
 mod counters;
@@ -15,8 +16,11 @@ mod faults;
 mod ids;
 mod limits;
 mod oauth;
+mod oauth_http;
 mod permissions;
 mod query;
+mod reply;
+mod rest;
 mod routes;
 mod schema;
 mod soql;
