@@ -501,3 +501,37 @@ async fn permission_probe_answers_per_user() {
     }
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn delayed_auto_approve_and_deny_control() {
+    let cfg = SandboxConfig {
+        auto_approve: Some(Duration::from_millis(300)),
+        device_poll_interval: Duration::from_millis(50),
+        ..SandboxConfig::default()
+    };
+    let h = Sandbox::start(cfg).await.unwrap();
+    let http = client();
+    let d = start_device(&http, &h).await;
+    let code = d["device_code"].as_str().unwrap();
+    let (s, v) = poll(&http, &h, code).await;
+    assert_eq!(
+        (s, v["error"].as_str().unwrap()),
+        (400, "authorization_pending")
+    );
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let (s, _) = poll(&http, &h, code).await;
+    assert_eq!(s, 200, "approved after the delay");
+
+    // An explicit denial wins over a pending auto-approval.
+    let d = start_device(&http, &h).await;
+    let r = http
+        .post(format!("{}/__sandbox/deny", h.base_url()))
+        .json(&serde_json::json!({"user_code": d["user_code"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (s, v) = poll(&http, &h, d["device_code"].as_str().unwrap()).await;
+    assert_eq!((s, v["error"].as_str().unwrap()), (400, "access_denied"));
+    h.shutdown().await;
+}
