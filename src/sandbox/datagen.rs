@@ -353,16 +353,29 @@ impl Dataset {
                 }
                 Val::Num((h % 100_000) as f64 / 100.0)
             }
+            FieldType::Date if n == "Birthdate" => {
+                Val::Date(days_from_civil(1950, 1, 1) + (h % (50 * 365)) as i64)
+            }
             FieldType::Date => Val::Date(days_from_civil(2024, 1, 1) + (h % 900) as i64),
             FieldType::DateTime => Val::DateTime(ANCHOR_MS + (h % (700 * 86_400_000)) as i64),
             FieldType::Time => Val::Str(format!("{:02}:{:02}:00.000Z", h % 24, (h >> 8) % 60)),
-            FieldType::Email => Val::Str(format!(
-                "{}.{}{}@{}.example.com",
-                pick(&FIRST, 1).to_lowercase(),
-                pick(&LAST, 2).to_lowercase().replace(' ', ""),
-                row,
-                pick(&COMPANY_A, 3).to_lowercase()
-            )),
+            FieldType::Email => {
+                // A person's own email follows their name; other addresses are random people.
+                let (first, last) = match (n, o.person_name) {
+                    ("Email", Some(parts)) => self.person(obj, parts, row, st),
+                    _ => (
+                        FIRST[(mix(h ^ 1) % 24) as usize],
+                        LAST[(mix(h ^ 2) % 24) as usize],
+                    ),
+                };
+                Val::Str(format!(
+                    "{}.{}{}@{}.example.com",
+                    first.to_lowercase(),
+                    last.to_lowercase().replace(' ', ""),
+                    row,
+                    COMPANY_A[(mix(h ^ 3) % 16) as usize].to_lowercase()
+                ))
+            }
             FieldType::Phone => {
                 Val::Str(format!("({}) 555-{:04}", 200 + h % 700, (h >> 12) % 10_000))
             }
@@ -428,18 +441,27 @@ impl Dataset {
                 _ => format!("{}-{:06}", o.key_prefix.to_uppercase(), row + 1),
             };
         }
-        let version = st.map(|s| s.version).unwrap_or(0);
-        let first_last = |(fi, li): (usize, usize)| {
-            let first = self.hash(obj, &o.fields[fi], row, version);
-            let last = self.hash(obj, &o.fields[li], row, version);
-            (FIRST[(first % 24) as usize], LAST[(last % 24) as usize])
-        };
-        match (n, o.person_name.map(first_last)) {
+        match (n, o.person_name.map(|p| self.person(obj, p, row, st))) {
             ("FirstName", Some((first, _))) => first.to_string(),
             ("LastName", Some((_, last))) => last.to_string(),
             ("Name", Some((first, last))) => format!("{first} {last}"),
             _ => self.plain_text(obj, f, row, h),
         }
+    }
+
+    /// First and last name of a person row (Contact, Lead, User), consistent across fields.
+    fn person(
+        &self,
+        obj: usize,
+        (fi, li): (usize, usize),
+        row: u64,
+        st: Option<&RowState>,
+    ) -> (&'static str, &'static str) {
+        let o = self.object(obj);
+        let version = st.map(|s| s.version).unwrap_or(0);
+        let first = self.hash(obj, &o.fields[fi], row, version);
+        let last = self.hash(obj, &o.fields[li], row, version);
+        (FIRST[(first % 24) as usize], LAST[(last % 24) as usize])
     }
 
     fn plain_text(&self, obj: usize, f: &FieldDef, row: u64, h: u64) -> String {
@@ -482,6 +504,9 @@ impl Dataset {
                 h % 10
             ),
             "YearStarted" => format!("{}", 1950 + h % 74),
+            _ if n.ends_with("Phone") => {
+                format!("({}) 555-{:04}", 200 + h % 700, (h >> 12) % 10_000)
+            }
             _ if f.name_field => format!("{} {}", o.label, row),
             _ => {
                 let max = if f.length == 0 {
@@ -512,8 +537,8 @@ impl Dataset {
         if count == 0 {
             return Val::Null;
         }
-        if target == obj {
-            // Self references (ParentId, ReportsToId) point at an earlier row so trees are acyclic.
+        if target == obj && f.nillable {
+            // Hierarchies (ParentId, ReportsToId) point at an earlier row so trees are acyclic.
             if row == 0 {
                 return Val::Null;
             }
@@ -572,6 +597,28 @@ mod tests {
         let (prefix, row) = crate::sandbox::ids::parse_id(&id).unwrap();
         assert_eq!(prefix, "005");
         assert!(row < 100);
+    }
+
+    #[test]
+    fn required_fields_are_filled_and_people_are_consistent() {
+        let d = dataset();
+        let user = d.schema.index_of("User").unwrap();
+        let created_by = d.object(user).field_index("CreatedById").unwrap();
+        assert!(matches!(d.value(user, created_by, 0, None), Val::Str(_)));
+        let con = d.schema.index_of("Contact").unwrap();
+        let field = |n: &str| d.object(con).field_index(n).unwrap();
+        for row in 0..20 {
+            let (Val::Str(first), Val::Str(email)) = (
+                d.value(con, field("FirstName"), row, None),
+                d.value(con, field("Email"), row, None),
+            ) else {
+                continue;
+            };
+            assert!(
+                email.starts_with(&format!("{}.", first.to_lowercase())),
+                "{first} {email}"
+            );
+        }
     }
 
     #[test]
