@@ -25,6 +25,8 @@ enum Command {
     /// Inspect and validate the configuration file
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Run a local Salesforce sandbox org (REST API + OAuth) until Ctrl-C
+    Sandbox(cli::sandbox::SandboxArgs),
 }
 
 #[derive(Subcommand)]
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Some(Command::Config(ConfigCommand::Check)) => cli::config::check(&paths),
         Some(Command::Config(ConfigCommand::Path)) => cli::config::path(&paths),
+        Some(Command::Sandbox(args)) => cli::sandbox::run(args),
         None => {
             eprintln!("the TUI is not built yet; see `syncdeck --help`");
             Ok(2)

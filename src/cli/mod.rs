@@ -1,3 +1,4 @@
 //! Subcommand runners. Each returns the process exit code; `anyhow` stops here.
 
 pub mod config;
+pub mod sandbox;
