@@ -27,6 +27,8 @@ enum Command {
     Config(ConfigCommand),
     /// Choose the objects and fields a source syncs (list, select, deselect, preset)
     Fields(cli::fields::FieldsArgs),
+    /// Run a local Salesforce sandbox org (REST API + OAuth) until Ctrl-C
+    Sandbox(cli::sandbox::SandboxArgs),
 }
 
 #[derive(Subcommand)]
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
         Some(Command::Config(ConfigCommand::Check)) => cli::config::check(&paths),
         Some(Command::Config(ConfigCommand::Path)) => cli::config::path(&paths),
         Some(Command::Fields(args)) => cli::fields::run(&paths, args),
+        Some(Command::Sandbox(args)) => cli::sandbox::run(args),
         None => {
             eprintln!("the TUI is not built yet; see `syncdeck --help`");
             Ok(2)
