@@ -277,5 +277,8 @@ fn list_output_cannot_drive_the_terminal() {
     run_with(&path, "prod", &action, &schema, &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
     assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'));
-    assert!(text.contains("Evil label"), "{text}");
+    assert!(
+        text.contains("Evil␛[2J label"),
+        "made visible, not obeyed: {text}"
+    );
 }

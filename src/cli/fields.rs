@@ -18,7 +18,7 @@ use crate::fields::{
 use crate::remote::{self, AttachError, Attached};
 use crate::sync::Command;
 use crate::sync::schema::{FieldSchema, OrgSchema};
-use crate::tui::fields::clean;
+use crate::tui::sanitize::clean;
 
 #[derive(Debug, Args)]
 pub struct FieldsArgs {

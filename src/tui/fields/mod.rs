@@ -24,8 +24,6 @@ use tui_input::backend::crossterm::to_input_request;
 
 use crate::fields::{Preset, PresetOutcome, Selection, SelectionDiff, presets};
 use crate::sync::schema::OrgSchema;
-pub(crate) use style::clean;
-
 use keys::{Act, Context};
 use style::Theme;
 use tree::{FieldTree, Toggle};
@@ -97,10 +95,16 @@ impl FieldsScreen {
             throughput,
             flash: None,
             confirm_discard: false,
-            theme: Theme::from_env(),
+            theme: Theme::from_app(&crate::tui::Theme::from_env()),
             page: 10,
             offset: 0,
         }
+    }
+
+    /// Draw with the app's theme (the default follows NO_COLOR).
+    pub fn with_theme(mut self, theme: &crate::tui::Theme) -> Self {
+        self.theme = Theme::from_app(theme);
+        self
     }
 
     /// Follow the source's Sync Data toggle; Sync Now gets the focus once editing is allowed.

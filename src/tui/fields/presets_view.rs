@@ -90,7 +90,7 @@ pub(super) fn render_diff(
     ];
     for o in &diff.objects {
         lines.push(Line::from(vec![
-            Span::styled(clean(&o.object).into_owned(), theme.title),
+            Span::styled(clean(&o.object), theme.title),
             Span::raw(format!("  +{} −{}", o.added.len(), o.removed.len())),
         ]));
         for added in &o.added {

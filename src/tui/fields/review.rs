@@ -75,7 +75,7 @@ fn lines<'a>(cx: &Context<'a>) -> Vec<Line<'a>> {
     for name in names {
         let object_cost = cost.objects.iter().find(|c| c.object == name);
         let change = diff.object(name);
-        let mut head = vec![Span::styled(clean(name).into_owned(), theme.title)];
+        let mut head = vec![Span::styled(clean(name), theme.title)];
         match (object_cost, change) {
             (Some(c), _) => head.push(Span::styled(cost_summary(c), theme.dim)),
             (None, _) => head.push(Span::styled(" · no longer synced", theme.removed)),
@@ -113,18 +113,14 @@ fn lines<'a>(cx: &Context<'a>) -> Vec<Line<'a>> {
                 theme.removed,
             )];
             match field(removed) {
-                Some(f) => spans.push(Span::styled(clean(&f.label).into_owned(), theme.dim)),
+                Some(f) => spans.push(Span::styled(clean(&f.label), theme.dim)),
                 None => spans.push(Span::styled("not in this org", theme.warn)),
             }
             lines.push(Line::from(spans));
         }
     }
     if !diff.missing.is_empty() {
-        let names: Vec<String> = diff
-            .missing
-            .iter()
-            .map(|m| clean(&m.to_string()).into_owned())
-            .collect();
+        let names: Vec<String> = diff.missing.iter().map(|m| clean(&m.to_string())).collect();
         lines.push(Line::from(Span::styled(
             format!(
                 "Saved but not in this org (dropped on save): {}",

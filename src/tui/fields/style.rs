@@ -1,9 +1,17 @@
-//! Styles and text hygiene for the field screens. Kept local until the app-wide theme and
-//! sanitizer from the `tui` branch are merged; then these delegate to them.
+//! The field screens' styles, derived from the app theme (so NO_COLOR and user choices
+//! apply here too), plus the app's text hygiene and number formats.
 
-use std::borrow::Cow;
+use std::time::Duration;
 
-use ratatui::style::{Color, Modifier, Style};
+use chrono::{DateTime, TimeDelta, Utc};
+use ratatui::style::{Modifier, Style};
+
+use crate::tui::format;
+use crate::tui::theme::Theme as AppTheme;
+
+pub(crate) use crate::tui::format::{display_width, grouped as thousands};
+/// Every string from Salesforce or a file passes through this before it is drawn.
+pub(crate) use crate::tui::sanitize::clean;
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Theme {
@@ -21,109 +29,30 @@ pub(crate) struct Theme {
 }
 
 impl Theme {
-    /// Colours unless NO_COLOR is set (any value), per no-color.org.
-    pub(crate) fn from_env() -> Self {
-        if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
-            Self::mono()
-        } else {
-            Self::colour()
-        }
-    }
-
-    fn colour() -> Self {
-        let bold = Style::new().add_modifier(Modifier::BOLD);
+    pub(crate) fn from_app(app: &AppTheme) -> Self {
         Theme {
-            cursor: Style::new().add_modifier(Modifier::REVERSED),
-            matched: bold.fg(Color::Yellow),
-            dim: Style::new().fg(Color::DarkGray),
-            warn: bold.fg(Color::Yellow),
-            added: Style::new().fg(Color::Green),
-            removed: Style::new().fg(Color::Red),
-            title: bold,
-            tab_active: bold.add_modifier(Modifier::UNDERLINED).fg(Color::Cyan),
+            cursor: app.selected,
+            matched: app.warn.add_modifier(Modifier::BOLD),
+            dim: app.dim,
+            warn: app.warn,
+            added: app.ok,
+            removed: app.err,
+            title: app.title,
+            tab_active: app.key.add_modifier(Modifier::UNDERLINED),
             button: Style::new(),
-            button_focused: bold.add_modifier(Modifier::REVERSED),
-            key: bold.fg(Color::Cyan),
-        }
-    }
-
-    fn mono() -> Self {
-        let bold = Style::new().add_modifier(Modifier::BOLD);
-        Theme {
-            cursor: Style::new().add_modifier(Modifier::REVERSED),
-            matched: bold.add_modifier(Modifier::UNDERLINED),
-            dim: Style::new().add_modifier(Modifier::DIM),
-            warn: bold,
-            added: Style::new(),
-            removed: Style::new(),
-            title: bold,
-            tab_active: bold.add_modifier(Modifier::UNDERLINED),
-            button: Style::new(),
-            button_focused: bold.add_modifier(Modifier::REVERSED),
-            key: bold,
+            button_focused: app.focused,
+            key: app.key,
         }
     }
 }
 
-/// Strip control characters and escape sequences (CSI `ESC [ … final`, OSC `ESC ] … BEL/ST`)
-/// from text that came from Salesforce or a file, so it cannot drive the terminal.
-pub(crate) fn clean(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            match chars.peek() {
-                Some('[') => {
-                    chars.next();
-                    for c in chars.by_ref() {
-                        if ('\u{40}'..='\u{7e}').contains(&c) {
-                            break;
-                        }
-                    }
-                }
-                Some(']') => {
-                    chars.next();
-                    while let Some(c) = chars.next() {
-                        if c == '\u{7}' || (c == '\u{1b}' && chars.next_if_eq(&'\\').is_some()) {
-                            break;
-                        }
-                    }
-                }
-                _ => {
-                    chars.next();
-                }
-            }
-        } else if !c.is_control() {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
-}
-
-/// Thousands separators for counts shown to people.
-pub(crate) fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// "45s", "12 min", "3 h 20 min".
-pub(crate) fn duration(d: std::time::Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{} min", s.div_ceil(60)),
-        _ => format!("{} h {} min", s / 3600, (s % 3600) / 60),
-    }
+/// A duration as the rest of the app writes it ("45s", "3m 05s", "1h 02m").
+pub(crate) fn duration(d: Duration) -> String {
+    // Capped far beyond any backfill so the arithmetic below cannot overflow.
+    const CAP_SECS: i64 = 100 * 365 * 86_400;
+    let secs = i64::try_from(d.as_secs()).unwrap_or(CAP_SECS).min(CAP_SECS);
+    let start = DateTime::<Utc>::UNIX_EPOCH;
+    format::duration(start, start + TimeDelta::seconds(secs))
 }
 
 #[cfg(test)]
@@ -131,22 +60,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn strips_escape_sequences_and_controls() {
-        assert_eq!(clean("plain"), "plain");
-        assert_eq!(clean("a\u{1b}[31mred\u{1b}[0m b"), "ared b");
-        assert_eq!(clean("x\u{1b}]0;title\u{7}y"), "xy");
-        assert_eq!(clean("tab\there\r\n"), "tabhere");
+    fn durations_match_the_app() {
+        assert_eq!(duration(Duration::from_secs(45)), "45s");
+        assert_eq!(duration(Duration::from_secs(601)), "10m 01s");
+        assert_eq!(duration(Duration::from_secs(12_000)), "3h 20m");
+        assert!(!duration(Duration::MAX).is_empty());
     }
 
     #[test]
-    fn formats_numbers_and_durations() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(1_234_567), "1,234,567");
-        assert_eq!(duration(std::time::Duration::from_secs(45)), "45s");
-        assert_eq!(duration(std::time::Duration::from_secs(601)), "11 min");
-        assert_eq!(
-            duration(std::time::Duration::from_secs(12_000)),
-            "3 h 20 min"
-        );
+    fn matches_stay_visible_without_colour() {
+        let mono = Theme::from_app(&AppTheme::mono());
+        assert!(mono.matched.add_modifier.contains(Modifier::BOLD));
+        assert_ne!(mono.cursor, Style::new());
     }
 }

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::fuzzy::match_positions;
-use super::style::{Theme, clean};
+use super::style::{Theme, clean, display_width};
 use super::tree::{Check, FieldTree, Row};
 use crate::fields::badges;
 use crate::sync::schema::FieldSchema;
@@ -160,11 +160,6 @@ fn checkbox(check: Check) -> &'static str {
     }
 }
 
-/// Display width as ratatui measures it (unicode-width), so padding agrees with drawing.
-fn display_width(s: &str) -> usize {
-    Span::raw(s).width()
-}
-
 /// Push `text` cleaned, cut or padded to exactly `width` columns (wide characters count
 /// double), with the chars of a fuzzy match on `query` highlighted.
 pub(super) fn cell(
@@ -231,7 +226,7 @@ mod tests {
         assert_eq!(rendered("Name", 6), ("Name  ".to_string(), 6));
         assert_eq!(rendered("AnnualRevenue", 6), ("Annua…".to_string(), 6));
         assert_eq!(rendered("日本語テキスト", 6), ("日本… ".to_string(), 6));
-        assert_eq!(rendered("x\u{1b}[2Jy", 4), ("xy  ".to_string(), 4));
+        assert_eq!(rendered("x\u{1b}[2Jy", 8), ("x␛[2Jy  ".to_string(), 8));
     }
 
     #[test]
