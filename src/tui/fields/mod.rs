@@ -485,7 +485,7 @@ impl FieldsScreen {
                 }
             }
         }
-        frame.render_widget(self.footer_line(), footer);
+        frame.render_widget(self.footer_line(footer.width as usize), footer);
     }
 
     fn tabs_line(&self) -> Line<'static> {
@@ -566,7 +566,7 @@ impl FieldsScreen {
         }
     }
 
-    fn footer_line(&self) -> Line<'static> {
+    fn footer_line(&self, width: usize) -> Line<'static> {
         if self.confirm_discard {
             let (added, removed) = self.tree.changes();
             return Line::from(Span::styled(
@@ -579,17 +579,17 @@ impl FieldsScreen {
         if let Some(flash) = &self.flash {
             return Line::from(Span::styled(flash.clone(), self.theme.warn));
         }
-        let hints = keys::bindings(self.context())
-            .iter()
-            .filter(|b| b.footer)
-            .map(|b| (b.label, b.desc));
+        // Same look as the app's footer: whole hints only, as many as fit.
         let mut spans = Vec::new();
-        for (key, what) in hints {
-            if !spans.is_empty() {
-                spans.push(Span::raw("  "));
+        let mut used = 0;
+        for b in keys::bindings(self.context()).iter().filter(|b| b.footer) {
+            let w = style::display_width(b.label) + style::display_width(b.desc) + 3;
+            if used + w > width {
+                break;
             }
-            spans.push(Span::styled(key, self.theme.key));
-            spans.push(Span::raw(format!(" {what}")));
+            spans.push(Span::styled(b.label, self.theme.key));
+            spans.push(Span::styled(format!(" {}  ", b.desc), self.theme.dim));
+            used += w;
         }
         Line::from(spans)
     }
