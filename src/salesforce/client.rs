@@ -18,7 +18,7 @@ use super::errors::{Error, Fault, Veto, classify};
 use super::http::HttpClient;
 use super::limit_info::LimitInfo;
 use super::retry::{RetryPolicy, parse_retry_after};
-use super::soql::{self, QueryPlan, Select, Soql, validate_identifier};
+use super::soql::{self, QueryPlan, Select, Soql, validate_object};
 use super::types::{
     BatchResponse, Describe, DescribeGlobal, Limits, QueryPage, Record, RecordCounts, Version,
 };
@@ -225,7 +225,7 @@ impl Client {
         object: &str,
         if_modified_since: Option<DateTime<Utc>>,
     ) -> Result<Described, Error> {
-        let object = validate_identifier(object).map_err(soql_error)?;
+        let object = validate_object(object).map_err(soql_error)?;
         let mut call = Call::get(self.data_url(&format!("sobjects/{object}/describe/")), 1);
         if let Some(at) = if_modified_since {
             call.headers.push((
@@ -250,7 +250,7 @@ impl Client {
         objects: &[String],
     ) -> Result<Vec<(String, Result<Describe, Error>)>, Error> {
         for object in objects {
-            validate_identifier(object).map_err(soql_error)?;
+            validate_object(object).map_err(soql_error)?;
         }
         let version = self.api_version();
         let mut out = Vec::with_capacity(objects.len());
@@ -398,7 +398,7 @@ impl Client {
     /// Approximate row counts (`limits/recordCount`), cheap planning numbers.
     pub async fn record_count(&self, objects: &[String]) -> Result<RecordCounts, Error> {
         for object in objects {
-            validate_identifier(object).map_err(soql_error)?;
+            validate_object(object).map_err(soql_error)?;
         }
         let mut call = Call::get(self.data_url("limits/recordCount"), 1);
         call.query.push(("sObjects", objects.join(",")));

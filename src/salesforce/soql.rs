@@ -8,6 +8,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 use super::types::format_soql_datetime;
+use crate::config::sfname;
 
 /// Request-URL budget; Salesforce rejects GET URLs somewhat above 16 KiB with 414.
 pub const MAX_URL_BYTES: usize = 16_000;
@@ -16,36 +17,14 @@ const SYSTEM_MODSTAMP: &str = "SystemModstamp";
 const IS_DELETED: &str = "IsDeleted";
 const ID: &str = "Id";
 
-/// Suffixes Salesforce appends after `__` (custom fields/objects, relationships, metadata
-/// types, external/big objects, person-account fields, geolocation components, ...).
-const SUFFIXES: &[&str] = &[
-    "c",
-    "r",
-    "pc",
-    "pr",
-    "mdt",
-    "x",
-    "xo",
-    "e",
-    "b",
-    "kav",
-    "ka",
-    "dlm",
-    "hd",
-    "History",
-    "Share",
-    "Feed",
-    "ChangeEvent",
-    "Tag",
-    "chn",
-];
-
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SoqlError {
-    #[error(
-        "\"{0}\" is not a valid Salesforce API name (letters, digits and single underscores, starting with a letter, optionally ns__Name__c); check the config"
-    )]
-    BadIdentifier(String),
+    #[error("\"{name}\" is not a valid Salesforce {kind} name: it {reason}; check the config")]
+    BadIdentifier {
+        name: String,
+        kind: &'static str,
+        reason: String,
+    },
     #[error("\"{0}\" is not a Salesforce record id (15 or 18 letters and digits)")]
     BadRecordId(String),
     #[error("a query needs at least one field")]
@@ -88,34 +67,26 @@ fn encoded_len(text: &str) -> usize {
         .sum()
 }
 
-/// Check an object or field API name.
-pub fn validate_identifier(name: &str) -> Result<&str, SoqlError> {
-    let bad = || SoqlError::BadIdentifier(name.to_string());
-    if name.is_empty() || name.len() > 120 {
-        return Err(bad());
-    }
-    let parts: Vec<&str> = name.split("__").collect();
-    if !parts.iter().all(|p| is_segment(p)) {
-        return Err(bad());
-    }
-    let ok = match parts.as_slice() {
-        [_] => true,
-        // Geolocation component: [ns__]Loc__latitude__s
-        [.., coord, "s"] if (3..=4).contains(&parts.len()) => {
-            matches!(*coord, "latitude" | "longitude")
-        }
-        [_, suffix] | [_, _, suffix] => SUFFIXES.contains(suffix),
-        _ => false,
-    };
-    ok.then_some(name).ok_or_else(bad)
+/// Check an object API name (rules in `config::sfname`, shared with config validation).
+pub fn validate_object(name: &str) -> Result<&str, SoqlError> {
+    sfname::check_object_name(name)
+        .map(|()| name)
+        .map_err(|reason| SoqlError::BadIdentifier {
+            name: name.to_string(),
+            kind: "object",
+            reason,
+        })
 }
 
-/// A segment between `__`: starts with a letter, letters/digits, single inner underscores.
-fn is_segment(part: &str) -> bool {
-    let mut chars = part.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !part.ends_with('_')
+/// Check a field API name.
+pub fn validate_field(name: &str) -> Result<&str, SoqlError> {
+    sfname::check_field_name(name)
+        .map(|()| name)
+        .map_err(|reason| SoqlError::BadIdentifier {
+            name: name.to_string(),
+            kind: "field",
+            reason,
+        })
 }
 
 /// Check a record id before it goes into a literal.
@@ -238,12 +209,12 @@ impl Select {
 
     /// Validate every identifier and id, then render.
     pub fn build(&self) -> Result<Soql, SoqlError> {
-        validate_identifier(&self.object)?;
+        validate_object(&self.object)?;
         if self.fields.is_empty() {
             return Err(SoqlError::NoFields);
         }
         for field in &self.fields {
-            validate_identifier(field)?;
+            validate_field(field)?;
         }
         let mut text = format!("SELECT {} FROM {}", self.fields.join(", "), self.object);
         text.push_str(&render_filter(&self.filter)?);
@@ -392,7 +363,7 @@ fn render_filter(filter: &Filter) -> Result<String, SoqlError> {
 
 /// `SELECT COUNT() FROM X [WHERE SystemModstamp >= ts]`.
 pub fn count(object: &str, since: Option<DateTime<Utc>>) -> Result<Soql, SoqlError> {
-    validate_identifier(object)?;
+    validate_object(object)?;
     let filter = since.map_or(Filter::None, Filter::ModstampAtOrAfter);
     Ok(Soql(format!(
         "SELECT COUNT() FROM {object}{}",
@@ -417,41 +388,14 @@ mod tests {
 
     #[test]
     fn identifiers() {
-        for ok in [
-            "Account",
-            "Name",
-            "Foo__c",
-            "ns__Foo__c",
-            "Account__r",
-            "Loc__latitude__s",
-            "ns__Loc__longitude__s",
-            "Custom_Field_2__c",
-            "Foo__mdt",
-            "Person__pc",
-            "a1",
-        ] {
-            assert_eq!(validate_identifier(ok), Ok(ok), "{ok}");
+        assert_eq!(validate_object("ns__Foo__c"), Ok("ns__Foo__c"));
+        assert_eq!(validate_field("Loc__Latitude__s"), Ok("Loc__Latitude__s"));
+        for bad in ["Name, (SELECT Id FROM Contacts)", "Id FROM User--", "Name'", "a.b", "Foo__zz"] {
+            assert!(validate_field(bad).is_err(), "{bad}");
+            assert!(validate_object(bad).is_err(), "{bad}");
         }
-        for bad in [
-            "",
-            "1Foo",
-            "_Foo",
-            "Foo_",
-            "Foo__",
-            "__c",
-            "Foo___c",
-            "Foo__zz",
-            "a__b__c__d",
-            "Name, (SELECT Id FROM Contacts)",
-            "Id FROM User--",
-            "Name'",
-            "Nä",
-            "a.b",
-            "Foo__c__c__c",
-            "Foo__bar__s",
-        ] {
-            assert!(validate_identifier(bad).is_err(), "{bad}");
-        }
+        let err = validate_field("Foo__zz").unwrap_err().to_string();
+        assert!(err.contains("unknown suffix") && err.contains("check the config"), "{err}");
     }
 
     #[test]
@@ -487,7 +431,7 @@ mod tests {
         let err = Select::new("Account")
             .fields(["Name FROM User WHERE Id != null"])
             .build();
-        assert!(matches!(err, Err(SoqlError::BadIdentifier(_))));
+        assert!(matches!(err, Err(SoqlError::BadIdentifier { .. })));
         assert!(Select::new("Account WHERE").build().is_err());
         let err = Select::new("Account")
             .where_id_in(["001' OR Name != '"])

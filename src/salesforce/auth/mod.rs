@@ -9,7 +9,6 @@ mod oauth_client;
 mod permissions;
 mod refresh;
 mod revoke;
-mod secret;
 mod web_pkce;
 
 pub use admin::{Authorization, authorize_admin};
@@ -18,7 +17,7 @@ pub use identity::Identity;
 pub use permissions::Permissions;
 pub use refresh::refresh_access_token;
 pub use revoke::revoke;
-pub use secret::Secret;
+pub use crate::config::Secret;
 pub use web_pkce::{WebFlow, start_web_flow};
 
 use super::errors::{Error, Fault};

@@ -1,10 +1,10 @@
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// `GET /services/data/vXX.X/sobjects/`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DescribeGlobal {
     #[serde(default)]
@@ -15,7 +15,7 @@ pub struct DescribeGlobal {
 }
 
 /// One object of describeGlobal.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GlobalSObject {
     pub name: String,
@@ -51,7 +51,7 @@ impl GlobalSObject {
 }
 
 /// `GET /services/data/vXX.X/sobjects/{Name}/describe/`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Describe {
     pub name: String,
@@ -94,7 +94,7 @@ impl Describe {
 }
 
 /// One field of a describe.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Field {
     pub name: String,
@@ -163,7 +163,7 @@ impl Field {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PicklistValue {
     #[serde(default)]
@@ -175,7 +175,7 @@ pub struct PicklistValue {
     pub value: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChildRelationship {
     #[serde(rename = "childSObject")]
@@ -187,7 +187,7 @@ pub struct ChildRelationship {
     pub cascade_delete: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RecordTypeInfo {
     #[serde(default)]
