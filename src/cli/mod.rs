@@ -1,3 +1,5 @@
 //! Subcommand runners. Each returns the process exit code; `anyhow` stops here.
 
+pub mod auth;
 pub mod config;
+pub mod schema;

@@ -390,12 +390,21 @@ mod tests {
     fn identifiers() {
         assert_eq!(validate_object("ns__Foo__c"), Ok("ns__Foo__c"));
         assert_eq!(validate_field("Loc__Latitude__s"), Ok("Loc__Latitude__s"));
-        for bad in ["Name, (SELECT Id FROM Contacts)", "Id FROM User--", "Name'", "a.b", "Foo__zz"] {
+        for bad in [
+            "Name, (SELECT Id FROM Contacts)",
+            "Id FROM User--",
+            "Name'",
+            "a.b",
+            "Foo__zz",
+        ] {
             assert!(validate_field(bad).is_err(), "{bad}");
             assert!(validate_object(bad).is_err(), "{bad}");
         }
         let err = validate_field("Foo__zz").unwrap_err().to_string();
-        assert!(err.contains("unknown suffix") && err.contains("check the config"), "{err}");
+        assert!(
+            err.contains("unknown suffix") && err.contains("check the config"),
+            "{err}"
+        );
     }
 
     #[test]

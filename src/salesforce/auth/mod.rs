@@ -11,13 +11,13 @@ mod refresh;
 mod revoke;
 mod web_pkce;
 
+pub use crate::config::Secret;
 pub use admin::{Authorization, authorize_admin};
 pub use device::{DevicePoll, poll_device_flow, poll_device_once, start_device_flow};
 pub use identity::Identity;
 pub use permissions::Permissions;
 pub use refresh::refresh_access_token;
 pub use revoke::revoke;
-pub use crate::config::Secret;
 pub use web_pkce::{WebFlow, start_web_flow};
 
 use super::errors::{Error, Fault};
