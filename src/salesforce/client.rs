@@ -374,11 +374,19 @@ impl Client {
         }
         let client = self.clone();
         let plan = Arc::new(plan);
-        self.query_pages_with(&driver, options)
-            .then(move |page| {
-                let client = client.clone();
-                let plan = plan.clone();
-                async move { client.join_lookups(page?, &plan, options, prefix).await }
+        let joined = self.query_pages_with(&driver, options).then(move |page| {
+            let client = client.clone();
+            let plan = plan.clone();
+            async move { client.join_lookups(page?, &plan, options, prefix).await }
+        });
+        // Like every query stream, end after the first error.
+        joined
+            .scan(false, |failed, item| {
+                let next = (!*failed).then(|| {
+                    *failed = item.is_err();
+                    item
+                });
+                futures::future::ready(next)
             })
             .boxed()
     }
@@ -728,3 +736,6 @@ fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     lock.write()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+#[cfg(test)]
+mod tests;
