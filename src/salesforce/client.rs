@@ -3,7 +3,7 @@
 //! stops it before it is sent), is counted, and reports `Sforce-Limit-Info`. A 401 refreshes
 //! the access token once (single-flight across clones) and retries the call.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
@@ -96,6 +96,7 @@ struct Inner {
     refresh_lock: tokio::sync::Mutex<()>,
     api_version: RwLock<String>,
     retry: RwLock<RetryPolicy>,
+    max_url_bytes: AtomicUsize,
     calls: AtomicU64,
 }
 
@@ -149,6 +150,7 @@ impl Client {
                 refresh_lock: tokio::sync::Mutex::new(()),
                 api_version: RwLock::new(DEFAULT_API_VERSION.to_string()),
                 retry: RwLock::new(RetryPolicy::default()),
+                max_url_bytes: AtomicUsize::new(soql::MAX_URL_BYTES),
                 calls: AtomicU64::new(0),
             }),
         }
@@ -169,6 +171,14 @@ impl Client {
 
     pub fn set_retry_policy(&self, policy: RetryPolicy) {
         *write(&self.inner.retry) = policy;
+    }
+
+    /// Lower the URL budget of split queries below Salesforce's (`soql::MAX_URL_BYTES`), for
+    /// proxies with shorter request-line limits.
+    pub fn set_max_url_bytes(&self, max: usize) {
+        self.inner
+            .max_url_bytes
+            .store(max.min(soql::MAX_URL_BYTES), Ordering::Relaxed);
     }
 
     /// The current access token (after any refresh).
@@ -361,7 +371,8 @@ impl Client {
         options: QueryOptions,
     ) -> BoxStream<'static, Result<QueryPage, Error>> {
         let prefix = self.query_url(options).len() + "?q=".len();
-        let plan = match select.plan(prefix, MIN_IDS_PER_LOOKUP) {
+        let max_url = self.inner.max_url_bytes.load(Ordering::Relaxed);
+        let plan = match select.plan(prefix, max_url, MIN_IDS_PER_LOOKUP) {
             Ok(plan) => plan,
             Err(e) => return stream::once(async move { Err(soql_error(e)) }).boxed(),
         };
@@ -377,7 +388,11 @@ impl Client {
         let joined = self.query_pages_with(&driver, options).then(move |page| {
             let client = client.clone();
             let plan = plan.clone();
-            async move { client.join_lookups(page?, &plan, options, prefix).await }
+            async move {
+                client
+                    .join_lookups(page?, &plan, options, prefix, max_url)
+                    .await
+            }
         });
         // Like every query stream, end after the first error.
         joined
@@ -480,6 +495,7 @@ impl Client {
         plan: &QueryPlan,
         options: QueryOptions,
         prefix: usize,
+        max_url: usize,
     ) -> Result<QueryPage, Error> {
         let ids: Vec<String> = page
             .records
@@ -496,8 +512,8 @@ impl Client {
         for (group_no, fields) in plan.lookups.iter().enumerate() {
             let mut found: std::collections::HashMap<String, Record> =
                 std::collections::HashMap::new();
-            for soql in
-                QueryPlan::lookup_queries(object, fields, &ids, prefix).map_err(soql_error)?
+            for soql in QueryPlan::lookup_queries(object, fields, &ids, prefix, max_url)
+                .map_err(soql_error)?
             {
                 let mut pages = self.query_pages_with(&soql, options);
                 while let Some(lookup) = pages.next().await {

@@ -230,16 +230,17 @@ impl Select {
     }
 
     /// Split into a driver query and lookup field groups so that every request URL stays
-    /// within `MAX_URL_BYTES`, given the length of the URL before the encoded query
-    /// (`https://host/services/data/vXX.X/queryAll/?q=`). Each lookup group leaves room for
-    /// at least `min_ids_per_lookup` ids.
+    /// within `max_url_bytes` (normally `MAX_URL_BYTES`), given the length of the URL before
+    /// the encoded query (`https://host/services/data/vXX.X/queryAll/?q=`). Each lookup
+    /// group leaves room for at least `min_ids_per_lookup` ids.
     pub fn plan(
         &self,
         url_prefix_len: usize,
+        max_url_bytes: usize,
         min_ids_per_lookup: usize,
     ) -> Result<QueryPlan, SoqlError> {
         let whole = self.build()?;
-        if url_prefix_len + whole.encoded_len() <= MAX_URL_BYTES {
+        if url_prefix_len + whole.encoded_len() <= max_url_bytes {
             return Ok(QueryPlan {
                 driver: self.clone(),
                 lookups: Vec::new(),
@@ -267,13 +268,13 @@ impl Select {
         while let Some(field) = rest.peek() {
             let mut candidate = driver.clone();
             candidate.fields.push((*field).clone());
-            if url_prefix_len + candidate.build()?.encoded_len() > MAX_URL_BYTES {
+            if url_prefix_len + candidate.build()?.encoded_len() > max_url_bytes {
                 break;
             }
             driver = candidate;
             rest.next();
         }
-        if url_prefix_len + driver.build()?.encoded_len() > MAX_URL_BYTES {
+        if url_prefix_len + driver.build()?.encoded_len() > max_url_bytes {
             return Err(too_long());
         }
         let id_reserve = min_ids_per_lookup * encoded_id_len();
@@ -283,7 +284,7 @@ impl Select {
             let mut candidate = group.clone();
             candidate.push(field.clone());
             let len = lookup_skeleton(&self.object, &candidate).encoded_len();
-            if url_prefix_len + len + id_reserve > MAX_URL_BYTES {
+            if url_prefix_len + len + id_reserve > max_url_bytes {
                 if group.is_empty() {
                     return Err(too_long());
                 }
@@ -314,9 +315,10 @@ impl QueryPlan {
         fields: &[String],
         ids: &[String],
         url_prefix_len: usize,
+        max_url_bytes: usize,
     ) -> Result<Vec<Soql>, SoqlError> {
         let skeleton = lookup_skeleton(object, fields).encoded_len();
-        let room = MAX_URL_BYTES.saturating_sub(url_prefix_len + skeleton);
+        let room = max_url_bytes.saturating_sub(url_prefix_len + skeleton);
         let per_query = (room / encoded_id_len()).max(1);
         ids.chunks(per_query)
             .map(|chunk| {
@@ -459,7 +461,7 @@ mod tests {
     #[test]
     fn narrow_query_is_not_split() {
         let plan = Select::incremental("Account", &["Name"], None)
-            .plan(80, 200)
+            .plan(80, MAX_URL_BYTES, 200)
             .unwrap();
         assert!(plan.lookups.is_empty());
     }
@@ -470,7 +472,7 @@ mod tests {
         let at = Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap();
         let select = Select::incremental("Wide__c", &fields, Some(at));
         let prefix = "https://127.0.0.1:12345/services/data/v62.0/queryAll/?q=".len();
-        let plan = select.plan(prefix, 200).unwrap();
+        let plan = select.plan(prefix, MAX_URL_BYTES, 200).unwrap();
         assert!(!plan.lookups.is_empty());
         let driver = plan.driver.build().unwrap();
         assert!(prefix + driver.encoded_len() <= MAX_URL_BYTES);
@@ -488,7 +490,8 @@ mod tests {
         let ids: Vec<String> = (0..2000).map(|i| format!("a0000000000{i:04}AAA")).collect();
         for group in &plan.lookups {
             covered.extend(group.iter().cloned());
-            let queries = QueryPlan::lookup_queries("Wide__c", group, &ids, prefix).unwrap();
+            let queries =
+                QueryPlan::lookup_queries("Wide__c", group, &ids, prefix, MAX_URL_BYTES).unwrap();
             assert!(queries.len() <= 2000 / 200);
             for q in &queries {
                 assert!(

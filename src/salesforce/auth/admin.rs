@@ -42,7 +42,7 @@ pub async fn authorize_admin(
             .refresh_token
             .as_ref()
             .unwrap_or(&session.access_token);
-        if let Err(e) = revoke(http, login_url, client_id, discard).await {
+        if let Err(e) = revoke(http, login_url, discard).await {
             tracing::warn!(error = %e, "could not revoke the refused authorization's tokens");
         }
         return Err(AuthError::NotAdmin {

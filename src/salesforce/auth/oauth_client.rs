@@ -1,12 +1,12 @@
 //! The `oauth2` crate client for Salesforce's RFC-conforming grants (refresh, authorization
-//! code + PKCE, revoke), with token bodies parsed into our `TokenBody`.
+//! code + PKCE), with token bodies parsed into our `TokenBody`.
 
 use oauth2::basic::{
     BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse,
     BasicTokenIntrospectionResponse,
 };
 use oauth2::{
-    AuthType, AuthUrl, ClientId, EndpointNotSet, EndpointSet, RequestTokenError, RevocationUrl,
+    AuthType, AuthUrl, ClientId, EndpointNotSet, EndpointSet, RequestTokenError,
     StandardRevocableToken, TokenUrl,
 };
 
@@ -24,7 +24,7 @@ pub(super) type OAuthClient = oauth2::Client<
     EndpointSet,
     EndpointNotSet,
     EndpointNotSet,
-    EndpointSet,
+    EndpointNotSet,
     EndpointSet,
 >;
 
@@ -39,10 +39,7 @@ pub(super) fn oauth_client(login_url: &str, client_id: &str) -> Result<OAuthClie
         // No client secret: the connected app is a public client (PKCE / device flow).
         .set_auth_type(AuthType::RequestBody)
         .set_auth_uri(AuthUrl::new(oauth_endpoint(login_url, "authorize")).map_err(bad_url)?)
-        .set_token_uri(TokenUrl::new(oauth_endpoint(login_url, "token")).map_err(bad_url)?)
-        .set_revocation_url(
-            RevocationUrl::new(oauth_endpoint(login_url, "revoke")).map_err(bad_url)?,
-        ))
+        .set_token_uri(TokenUrl::new(oauth_endpoint(login_url, "token")).map_err(bad_url)?))
 }
 
 /// Map an `oauth2` token-request failure. `invalid_grant` means the grant (refresh token
