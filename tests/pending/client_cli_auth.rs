@@ -50,17 +50,27 @@ async fn auth_with_auto_approve_stores_private_credentials() {
     let out = run_auth(root.path(), &["trial"]).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "stdout: {stdout}\nstderr: {stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
     assert!(stdout.contains(&sb.user_id(SandboxUser::Admin)), "{stdout}");
     assert!(stdout.contains("View All Data yes"), "{stdout}");
     let paths = Paths::under(root.path());
     let file = paths.credentials_file("trial");
-    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     let creds = Credentials::load(&paths, "trial").unwrap().unwrap();
     assert_eq!(creds.user_id, sb.user_id(SandboxUser::Admin));
     assert_eq!(creds.instance_url, sb.base_url());
     assert!(creds.refresh_token.is_some());
-    assert!(!stdout.contains(creds.access_token.expose()), "token printed");
+    assert!(
+        !stdout.contains(creds.access_token.expose()),
+        "token printed"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -84,7 +94,10 @@ async fn auth_by_a_non_admin_exits_3_and_stores_nothing() {
     let (out, ()) = tokio::join!(run_auth(root.path(), &["trial"]), approve);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
-    assert!(stderr.contains("A Salesforce admin must authorize this connection"), "{stderr}");
+    assert!(
+        stderr.contains("A Salesforce admin must authorize this connection"),
+        "{stderr}"
+    );
     assert!(stderr.contains("lacks View All Data"), "{stderr}");
     assert!(!Paths::under(root.path()).credentials_file("trial").exists());
 }
@@ -97,7 +110,10 @@ async fn unknown_source_exits_1_naming_the_fix() {
     let out = run_auth(root.path(), &["nope"]).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("no source \"nope\"") && stderr.contains("trial"), "{stderr}");
+    assert!(
+        stderr.contains("no source \"nope\"") && stderr.contains("trial"),
+        "{stderr}"
+    );
 }
 
 /// The README path: start `syncdeck sandbox --auto-approve`, paste its [[source]] into the
@@ -152,16 +168,41 @@ fn readme_path_sandbox_auth_then_schema() {
     let _ = sandbox.wait();
 
     let out = String::from_utf8_lossy(&auth.stdout);
-    assert_eq!(auth.status.code(), Some(0), "{out}\n{}", String::from_utf8_lossy(&auth.stderr));
-    assert!(out.contains("enter the code") && out.contains("Connected"), "{out}");
-    assert_eq!(schema.status.code(), Some(0), "{}", String::from_utf8_lossy(&schema.stderr));
+    assert_eq!(
+        auth.status.code(),
+        Some(0),
+        "{out}\n{}",
+        String::from_utf8_lossy(&auth.stderr)
+    );
+    assert!(
+        out.contains("enter the code") && out.contains("Connected"),
+        "{out}"
+    );
+    assert_eq!(
+        schema.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&schema.stderr)
+    );
     let account: serde_json::Value = serde_json::from_slice(&schema.stdout).unwrap();
     assert_eq!(account["name"], "Account");
     let fields = account["fields"].as_array().unwrap();
-    assert!(fields.iter().any(|f| f["name"] == "SystemModstamp" && f["field_type"] == "datetime"));
+    assert!(
+        fields
+            .iter()
+            .any(|f| f["name"] == "SystemModstamp" && f["field_type"] == "datetime")
+    );
     let listing = String::from_utf8_lossy(&objects.stdout);
-    assert_eq!(objects.status.code(), Some(0), "{}", String::from_utf8_lossy(&objects.stderr));
-    assert!(listing.lines().any(|l| l.starts_with("Account ")), "{listing}");
+    assert_eq!(
+        objects.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&objects.stderr)
+    );
+    assert!(
+        listing.lines().any(|l| l.starts_with("Account ")),
+        "{listing}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -175,7 +216,10 @@ async fn schema_is_served_from_the_cache_the_second_time() {
     .unwrap();
     let root = tempfile::tempdir().unwrap();
     write_config(root.path(), &sb);
-    assert_eq!(run_auth(root.path(), &["trial"]).await.status.code(), Some(0));
+    assert_eq!(
+        run_auth(root.path(), &["trial"]).await.status.code(),
+        Some(0)
+    );
     let schema = |root: std::path::PathBuf| {
         tokio::task::spawn_blocking(move || {
             Command::new(env!("CARGO_BIN_EXE_syncdeck"))
@@ -189,13 +233,28 @@ async fn schema_is_served_from_the_cache_the_second_time() {
         })
     };
     let describes = |sb: &SandboxHandle| {
-        sb.calls().iter().filter(|c| c.path.ends_with("/sobjects/Contact/describe/") || c.path.ends_with("/sobjects/Contact/describe")).count()
+        sb.calls()
+            .iter()
+            .filter(|c| {
+                c.path.ends_with("/sobjects/Contact/describe/")
+                    || c.path.ends_with("/sobjects/Contact/describe")
+            })
+            .count()
     };
     let first = schema(root.path().to_path_buf()).await.unwrap();
-    assert_eq!(first.status.code(), Some(0), "{}", String::from_utf8_lossy(&first.stderr));
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     let text = String::from_utf8_lossy(&first.stdout);
     assert!(text.starts_with("Contact (Contact)"), "{text}");
-    assert!(text.lines().any(|l| l.trim_start().starts_with("LastName ") && l.contains("required")), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.trim_start().starts_with("LastName ") && l.contains("required")),
+        "{text}"
+    );
     assert_eq!(describes(&sb), 1);
     let second = schema(root.path().to_path_buf()).await.unwrap();
     assert_eq!(String::from_utf8_lossy(&second.stdout), text);

@@ -16,7 +16,9 @@ use syncdeck::salesforce::{
     CallHooks, Client, Described, ErrorClass, HttpClient, LimitInfo, QueryOptions, RetryPolicy,
     Session, Timeouts, Veto,
 };
-use syncdeck::sandbox::{FaultSpec, Sandbox, SandboxConfig, SandboxHandle, SandboxUser, SchemaSource};
+use syncdeck::sandbox::{
+    FaultSpec, Sandbox, SandboxConfig, SandboxHandle, SandboxUser, SchemaSource,
+};
 
 fn http() -> HttpClient {
     HttpClient::new(Timeouts::default()).unwrap()
@@ -34,9 +36,14 @@ async fn org(config: SandboxConfig) -> SandboxHandle {
 /// Device flow approved at once as `user`.
 async fn tokens_for(sb: &SandboxHandle, user: SandboxUser) -> TokenBody {
     let http = http();
-    let device = auth::start_device_flow(&http, &sb.base_url(), &sb.client_id()).await.unwrap();
+    let device = auth::start_device_flow(&http, &sb.base_url(), &sb.client_id())
+        .await
+        .unwrap();
     assert_eq!(sb.approve(Some(&device.user_code), user), 1);
-    match auth::poll_device_once(&http, &sb.base_url(), &sb.client_id(), &device).await.unwrap() {
+    match auth::poll_device_once(&http, &sb.base_url(), &sb.client_id(), &device)
+        .await
+        .unwrap()
+    {
         DevicePoll::Authorized(token) => *token,
         other => panic!("expected tokens, got {other:?}"),
     }
@@ -53,7 +60,9 @@ impl CallHooks for Recorder {
     fn before_call(&self, calls: u32) -> Result<(), Veto> {
         let mut allow = self.allow.lock().unwrap();
         match allow.as_mut() {
-            Some(left) if *left < u64::from(calls) => Err(Veto { reason: "quota guard: threshold reached".into() }),
+            Some(left) if *left < u64::from(calls) => Err(Veto {
+                reason: "quota guard: threshold reached".into(),
+            }),
             Some(left) => {
                 *left -= u64::from(calls);
                 Ok(())
@@ -88,7 +97,9 @@ fn fast_retries(max_attempts: u32) -> RetryPolicy {
     }
 }
 
-async fn collect(mut pages: futures::stream::BoxStream<'static, Result<QueryPage, syncdeck::salesforce::Error>>) -> Vec<QueryPage> {
+async fn collect(
+    mut pages: futures::stream::BoxStream<'static, Result<QueryPage, syncdeck::salesforce::Error>>,
+) -> Vec<QueryPage> {
     let mut out = Vec::new();
     while let Some(page) = pages.next().await {
         out.push(page.unwrap());
@@ -101,27 +112,49 @@ async fn device_flow_pending_slow_down_then_success_as_admin() {
     let sb = org(SandboxConfig::default()).await;
     let http = http();
     let (base, client_id) = (sb.base_url(), sb.client_id());
-    let device = auth::start_device_flow(&http, &base, &client_id).await.unwrap();
+    let device = auth::start_device_flow(&http, &base, &client_id)
+        .await
+        .unwrap();
     assert!(!device.user_code.is_empty());
-    assert!(device.verification_uri.starts_with(&base), "{}", device.verification_uri);
+    assert!(
+        device.verification_uri.starts_with(&base),
+        "{}",
+        device.verification_uri
+    );
     assert!(!format!("{device:?}").contains(&device.device_code));
-    let first = auth::poll_device_once(&http, &base, &client_id, &device).await.unwrap();
+    let first = auth::poll_device_once(&http, &base, &client_id, &device)
+        .await
+        .unwrap();
     assert!(matches!(first, DevicePoll::Pending), "{first:?}");
-    let second = auth::poll_device_once(&http, &base, &client_id, &device).await.unwrap();
+    let second = auth::poll_device_once(&http, &base, &client_id, &device)
+        .await
+        .unwrap();
     assert!(matches!(second, DevicePoll::SlowDown), "{second:?}");
     let mut waits = 0;
     let approve = async {
         tokio::time::sleep(Duration::from_millis(1500)).await;
         sb.approve(Some(&device.user_code), SandboxUser::Admin)
     };
-    let poll = auth::poll_device_flow(&http, &base, &client_id, &device, Duration::from_secs(60), |_| waits += 1);
+    let poll = auth::poll_device_flow(
+        &http,
+        &base,
+        &client_id,
+        &device,
+        Duration::from_secs(60),
+        |_| waits += 1,
+    );
     let (token, approved) = tokio::join!(poll, approve);
     assert_eq!(approved, 1);
     let token = token.unwrap();
     assert!(waits >= 2, "{waits}");
     assert!(token.refresh_token.is_some());
-    let authorization = auth::authorize_admin(&http, &base, &client_id, token).await.unwrap();
-    assert_eq!(authorization.identity.user_id, sb.user_id(SandboxUser::Admin));
+    let authorization = auth::authorize_admin(&http, &base, &client_id, token)
+        .await
+        .unwrap();
+    assert_eq!(
+        authorization.identity.user_id,
+        sb.user_id(SandboxUser::Admin)
+    );
     assert_eq!(authorization.identity.organization_id, sb.org_id());
     assert!(authorization.permissions.api_enabled && authorization.permissions.view_all_data);
     assert_eq!(authorization.session.instance_url, base);
@@ -131,9 +164,13 @@ async fn device_flow_pending_slow_down_then_success_as_admin() {
 async fn device_flow_denial_is_a_refusal() {
     let sb = org(SandboxConfig::default()).await;
     let http = http();
-    let device = auth::start_device_flow(&http, &sb.base_url(), &sb.client_id()).await.unwrap();
+    let device = auth::start_device_flow(&http, &sb.base_url(), &sb.client_id())
+        .await
+        .unwrap();
     assert_eq!(sb.deny(Some(&device.user_code)), 1);
-    let err = auth::poll_device_once(&http, &sb.base_url(), &sb.client_id(), &device).await.unwrap_err();
+    let err = auth::poll_device_once(&http, &sb.base_url(), &sb.client_id(), &device)
+        .await
+        .unwrap_err();
     assert!(matches!(err, AuthError::Denied { .. }), "{err:?}");
     assert!(err.is_refusal());
     assert!(err.to_string().contains("access_denied"), "{err}");
@@ -142,7 +179,9 @@ async fn device_flow_denial_is_a_refusal() {
 #[tokio::test]
 async fn unknown_client_id_is_rejected_clearly() {
     let sb = org(SandboxConfig::default()).await;
-    let err = auth::start_device_flow(&http(), &sb.base_url(), "not-the-key").await.unwrap_err();
+    let err = auth::start_device_flow(&http(), &sb.base_url(), "not-the-key")
+        .await
+        .unwrap_err();
     assert!(!err.is_refusal());
     assert!(err.to_string().contains("client_id"), "{err}");
 }
@@ -153,46 +192,74 @@ async fn non_admin_is_refused_and_its_tokens_revoked() {
     let http = http();
     let token = tokens_for(&sb, SandboxUser::Standard).await;
     let refresh = Secret::new(token.refresh_token.as_ref().unwrap().secret().as_str());
-    let err = auth::authorize_admin(&http, &sb.base_url(), &sb.client_id(), token).await.unwrap_err();
+    let err = auth::authorize_admin(&http, &sb.base_url(), &sb.client_id(), token)
+        .await
+        .unwrap_err();
     assert!(err.is_refusal());
     let text = err.to_string();
-    assert!(text.starts_with("A Salesforce admin must authorize this connection: "), "{text}");
+    assert!(
+        text.starts_with("A Salesforce admin must authorize this connection: "),
+        "{text}"
+    );
     assert!(text.ends_with(" lacks View All Data"), "{text}");
-    let refreshed = auth::refresh_access_token(&http, &sb.base_url(), &sb.client_id(), &refresh).await;
+    let refreshed =
+        auth::refresh_access_token(&http, &sb.base_url(), &sb.client_id(), &refresh).await;
     assert_eq!(refreshed.unwrap_err().class(), ErrorClass::AuthRequired);
 }
 
 #[tokio::test]
 async fn web_flow_with_pkce_and_loopback_callback() {
-    let sb = org(SandboxConfig { auto_approve: Some(Duration::ZERO), ..SandboxConfig::default() }).await;
+    let sb = org(SandboxConfig {
+        auto_approve: Some(Duration::ZERO),
+        ..SandboxConfig::default()
+    })
+    .await;
     let http = http();
-    let flow = auth::start_web_flow(&sb.base_url(), &sb.client_id(), 0).await.unwrap();
+    let flow = auth::start_web_flow(&sb.base_url(), &sb.client_id(), 0)
+        .await
+        .unwrap();
     let url = url::Url::parse(flow.authorize_url()).unwrap();
     let params: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
     assert_eq!(params["code_challenge_method"], "S256");
     assert_eq!(params["response_type"], "code");
     assert!(params["redirect_uri"].starts_with("http://localhost:"));
     // The "browser": follows the authorize redirect to our loopback listener.
-    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let authorize_url = flow.authorize_url().to_string();
     let finish = flow.finish(&http, Duration::from_secs(30));
     let visit = async move {
         let reply = browser.get(&authorize_url).send().await.unwrap();
         assert!(reply.status().is_redirection(), "{}", reply.status());
-        let location = reply.headers()["location"].to_str().unwrap().replace("localhost", "127.0.0.1");
+        let location = reply.headers()["location"]
+            .to_str()
+            .unwrap()
+            .replace("localhost", "127.0.0.1");
         let page = browser.get(&location).send().await.unwrap();
         assert_eq!(page.status(), 200);
         page.text().await.unwrap()
     };
     let (token, page) = tokio::join!(finish, visit);
     assert!(page.contains("authorized"), "{page}");
-    let authorization = auth::authorize_admin(&http, &sb.base_url(), &sb.client_id(), token.unwrap()).await.unwrap();
-    assert_eq!(authorization.identity.user_id, sb.user_id(SandboxUser::Admin));
+    let authorization =
+        auth::authorize_admin(&http, &sb.base_url(), &sb.client_id(), token.unwrap())
+            .await
+            .unwrap();
+    assert_eq!(
+        authorization.identity.user_id,
+        sb.user_id(SandboxUser::Admin)
+    );
 }
 
 #[tokio::test]
 async fn expired_access_token_is_refreshed_persisted_and_the_call_retried() {
-    let sb = org(SandboxConfig { token_idle_timeout: Duration::from_millis(300), ..SandboxConfig::default() }).await;
+    let sb = org(SandboxConfig {
+        token_idle_timeout: Duration::from_millis(300),
+        ..SandboxConfig::default()
+    })
+    .await;
     let (client, hooks) = admin_client(&sb).await;
     let before = client.access_token();
     tokio::time::sleep(Duration::from_millis(600)).await;
@@ -211,7 +278,11 @@ async fn revoked_refresh_token_requires_reauthorization() {
     assert!(sb.revoke_all_tokens() >= 2);
     let err = client.limits().await.unwrap_err();
     assert_eq!(err.class(), ErrorClass::AuthRequired);
-    assert!(err.to_string().starts_with("Reauthorize: the refresh token was revoked or has expired"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("Reauthorize: the refresh token was revoked or has expired"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -220,36 +291,59 @@ async fn revoke_ends_the_session() {
     let token = tokens_for(&sb, SandboxUser::Admin).await;
     let session = Session::from_token(&token, &sb.base_url(), &sb.client_id());
     let refresh = session.refresh_token.clone().unwrap();
-    auth::revoke(&http(), &sb.base_url(), &refresh).await.unwrap();
+    auth::revoke(&http(), &sb.base_url(), &refresh)
+        .await
+        .unwrap();
     let client = Client::new(http(), session, Arc::new(Recorder::default()));
-    assert_eq!(client.limits().await.unwrap_err().class(), ErrorClass::AuthRequired);
+    assert_eq!(
+        client.limits().await.unwrap_err().class(),
+        ErrorClass::AuthRequired
+    );
 }
 
 #[tokio::test]
 async fn pagination_over_ten_thousand_records_default_and_reduced_batch() {
     let records = [("Account".to_string(), 10_500u64)].into_iter().collect();
-    let sb = org(SandboxConfig { records, ..SandboxConfig::default() }).await;
+    let sb = org(SandboxConfig {
+        records,
+        ..SandboxConfig::default()
+    })
+    .await;
     let (client, _) = admin_client(&sb).await;
     let live = sb.record_count("Account").unwrap();
     for batch_size in [None, Some(500)] {
         let select = Select::incremental("Account", &["Name"], None);
-        let options = QueryOptions { include_deleted: true, batch_size };
+        let options = QueryOptions {
+            include_deleted: true,
+            batch_size,
+        };
         let calls_before = client.calls();
         let pages = collect(client.select_pages(&select, options)).await;
         let ids: Vec<String> = pages
             .iter()
-            .flat_map(|p| p.records.iter().map(|r| r["Id"].as_str().unwrap().to_string()))
+            .flat_map(|p| {
+                p.records
+                    .iter()
+                    .map(|r| r["Id"].as_str().unwrap().to_string())
+            })
             .collect();
         let unique: HashSet<&String> = ids.iter().collect();
         assert_eq!(unique.len(), ids.len(), "duplicate ids with {batch_size:?}");
         assert_eq!(ids.len() as u64, pages[0].total_size);
-        assert!(ids.len() as u64 >= live && live >= 10_000, "{} vs {live}", ids.len());
+        assert!(
+            ids.len() as u64 >= live && live >= 10_000,
+            "{} vs {live}",
+            ids.len()
+        );
         let expected_pages = ids.len().div_ceil(batch_size.unwrap_or(2000) as usize);
         assert_eq!(pages.len(), expected_pages, "{batch_size:?}");
         assert_eq!(client.calls() - calls_before, pages.len() as u64);
         assert!(pages.last().unwrap().done);
     }
-    let count = client.count(&soql::count("Account", None).unwrap()).await.unwrap();
+    let count = client
+        .count(&soql::count("Account", None).unwrap())
+        .await
+        .unwrap();
     assert_eq!(count, live);
 }
 
@@ -258,14 +352,31 @@ async fn transient_faults_are_retried_within_bounds() {
     let sb = org(SandboxConfig::default()).await;
     let (client, _) = admin_client(&sb).await;
     for spec in [
-        FaultSpec { status: Some(503), count: 2, ..FaultSpec::default() },
-        FaultSpec { status: Some(500), count: 1, ..FaultSpec::default() },
-        FaultSpec { malformed: 2, ..FaultSpec::default() },
-        FaultSpec { drop_connection: 2, ..FaultSpec::default() },
+        FaultSpec {
+            status: Some(503),
+            count: 2,
+            ..FaultSpec::default()
+        },
+        FaultSpec {
+            status: Some(500),
+            count: 1,
+            ..FaultSpec::default()
+        },
+        FaultSpec {
+            malformed: 2,
+            ..FaultSpec::default()
+        },
+        FaultSpec {
+            drop_connection: 2,
+            ..FaultSpec::default()
+        },
     ] {
         sb.inject(&spec);
         let before = client.calls();
-        let limits = client.limits().await.unwrap_or_else(|e| panic!("{spec:?}: {e}"));
+        let limits = client
+            .limits()
+            .await
+            .unwrap_or_else(|e| panic!("{spec:?}: {e}"));
         assert!(limits.daily_api_requests.max > 0);
         let expected = 1 + u64::from(spec.count.max(spec.malformed).max(spec.drop_connection));
         assert_eq!(client.calls() - before, expected, "{spec:?}");
@@ -277,7 +388,11 @@ async fn exhausted_retries_give_a_clear_error() {
     let sb = org(SandboxConfig::default()).await;
     let (client, _) = admin_client(&sb).await;
     client.set_retry_policy(fast_retries(3));
-    sb.inject(&FaultSpec { status: Some(503), count: 10, ..FaultSpec::default() });
+    sb.inject(&FaultSpec {
+        status: Some(503),
+        count: 10,
+        ..FaultSpec::default()
+    });
     let err = client.describe_global().await.unwrap_err();
     assert_eq!(err.class(), ErrorClass::Retryable);
     let text = err.to_string();
@@ -291,39 +406,83 @@ async fn exhausted_retries_give_a_clear_error() {
 async fn slow_responses_time_out_and_are_retried() {
     let sb = org(SandboxConfig::default()).await;
     let token = tokens_for(&sb, SandboxUser::Admin).await;
-    let quick = HttpClient::new(Timeouts { connect: Duration::from_secs(5), read: Duration::from_millis(200) }).unwrap();
-    let client = Client::new(quick, Session::from_token(&token, &sb.base_url(), &sb.client_id()), Arc::new(Recorder::default()));
+    let quick = HttpClient::new(Timeouts {
+        connect: Duration::from_secs(5),
+        read: Duration::from_millis(200),
+    })
+    .unwrap();
+    let client = Client::new(
+        quick,
+        Session::from_token(&token, &sb.base_url(), &sb.client_id()),
+        Arc::new(Recorder::default()),
+    );
     client.set_retry_policy(fast_retries(2));
-    sb.inject(&FaultSpec { latency_ms: Some(1_000), ..FaultSpec::default() });
+    sb.inject(&FaultSpec {
+        latency_ms: Some(1_000),
+        ..FaultSpec::default()
+    });
     let err = client.limits().await.unwrap_err();
     assert_eq!(err.class(), ErrorClass::Retryable);
     assert_eq!(err.fault().unwrap().code, "TIMEOUT", "{err}");
-    sb.inject(&FaultSpec { latency_ms: Some(0), ..FaultSpec::default() });
+    sb.inject(&FaultSpec {
+        latency_ms: Some(0),
+        ..FaultSpec::default()
+    });
     client.limits().await.unwrap();
 }
 
 #[tokio::test]
 async fn expired_locator_is_reported_as_restartable() {
     let records = [("Contact".to_string(), 1_000u64)].into_iter().collect();
-    let sb = org(SandboxConfig { records, ..SandboxConfig::default() }).await;
+    let sb = org(SandboxConfig {
+        records,
+        ..SandboxConfig::default()
+    })
+    .await;
     let (client, _) = admin_client(&sb).await;
-    let soql = Select::full_refresh("Contact", &["LastName"]).build().unwrap();
-    let mut pages = client.query_pages_with(&soql, QueryOptions { include_deleted: false, batch_size: Some(200) });
+    let soql = Select::full_refresh("Contact", &["LastName"])
+        .build()
+        .unwrap();
+    let mut pages = client.query_pages_with(
+        &soql,
+        QueryOptions {
+            include_deleted: false,
+            batch_size: Some(200),
+        },
+    );
     let first = pages.next().await.unwrap().unwrap();
     assert!(!first.done);
-    sb.inject(&FaultSpec { expire_locators: true, ..FaultSpec::default() });
+    sb.inject(&FaultSpec {
+        expire_locators: true,
+        ..FaultSpec::default()
+    });
     let err = pages.next().await.unwrap().unwrap_err();
     assert_eq!(err.class(), ErrorClass::InvalidQueryLocator);
-    assert!(err.to_string().contains("restart the query from the last checkpoint"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("restart the query from the last checkpoint"),
+        "{err}"
+    );
     assert!(pages.next().await.is_none());
 }
 
 #[tokio::test]
 async fn quota_exhaustion_is_not_retried_and_veto_stops_calls() {
-    let sb = org(SandboxConfig { api_max: 1_000, ..SandboxConfig::default() }).await;
+    let sb = org(SandboxConfig {
+        api_max: 1_000,
+        ..SandboxConfig::default()
+    })
+    .await;
     let (client, hooks) = admin_client(&sb).await;
     client.limits().await.unwrap();
-    let seen = hooks.usage.lock().unwrap().last().copied().flatten().unwrap();
+    let seen = hooks
+        .usage
+        .lock()
+        .unwrap()
+        .last()
+        .copied()
+        .flatten()
+        .unwrap();
     assert_eq!(seen.max, 1_000);
     assert!(seen.used >= 1);
     sb.set_quota(Some(1_000), None);
@@ -337,7 +496,11 @@ async fn quota_exhaustion_is_not_retried_and_veto_stops_calls() {
     let served = sb.counters().requests;
     let err = client.limits().await.unwrap_err();
     assert_eq!(err.class(), ErrorClass::Vetoed);
-    assert_eq!(sb.counters().requests, served, "a vetoed call reached the server");
+    assert_eq!(
+        sb.counters().requests,
+        served,
+        "a vetoed call reached the server"
+    );
 }
 
 #[tokio::test]
@@ -363,12 +526,22 @@ async fn describe_revalidates_and_batches() {
     let sb = org(SandboxConfig::default()).await;
     let (client, _) = admin_client(&sb).await;
     let fresh = client.describe("Account", None).await.unwrap();
-    let Described::Fresh { describe, .. } = fresh else { panic!("expected a describe") };
+    let Described::Fresh { describe, .. } = fresh else {
+        panic!("expected a describe")
+    };
     assert!(describe.has_system_modstamp());
-    let again = client.describe("Account", Some(Utc::now() + chrono::Duration::minutes(1))).await.unwrap();
+    let again = client
+        .describe("Account", Some(Utc::now() + chrono::Duration::minutes(1)))
+        .await
+        .unwrap();
     assert!(matches!(again, Described::NotModified));
     let global = client.describe_global().await.unwrap();
-    let mut names: Vec<String> = global.sobjects.iter().filter(|o| o.is_sync_candidate()).map(|o| o.name.clone()).collect();
+    let mut names: Vec<String> = global
+        .sobjects
+        .iter()
+        .filter(|o| o.is_sync_candidate())
+        .map(|o| o.name.clone())
+        .collect();
     names.truncate(30);
     names.push("NoSuchThing__c".into());
     let before = client.calls();
@@ -386,14 +559,31 @@ async fn describe_revalidates_and_batches() {
 
 #[tokio::test]
 async fn wide_object_query_is_split_by_url_length_and_joined_by_id() {
-    let records = [("Synthetic0001__c".to_string(), 450u64)].into_iter().collect();
-    let schema = SchemaSource::Synthetic { objects: 1, fields_per_object: 700 };
-    let sb = org(SandboxConfig { records, schema, ..SandboxConfig::default() }).await;
+    let records = [("Synthetic0001__c".to_string(), 450u64)]
+        .into_iter()
+        .collect();
+    let schema = SchemaSource::Synthetic {
+        objects: 1,
+        fields_per_object: 700,
+    };
+    let sb = org(SandboxConfig {
+        records,
+        schema,
+        ..SandboxConfig::default()
+    })
+    .await;
     let (client, _) = admin_client(&sb).await;
-    let Described::Fresh { describe, .. } = client.describe("Synthetic0001__c", None).await.unwrap() else {
+    let Described::Fresh { describe, .. } =
+        client.describe("Synthetic0001__c", None).await.unwrap()
+    else {
         panic!("expected a describe")
     };
-    let fields: Vec<String> = describe.fields.iter().filter(|f| !f.is_compound()).map(|f| f.name.clone()).collect();
+    let fields: Vec<String> = describe
+        .fields
+        .iter()
+        .filter(|f| !f.is_compound())
+        .map(|f| f.name.clone())
+        .collect();
     assert!(fields.len() >= 700);
     let select = Select::incremental("Synthetic0001__c", &fields, None);
     // The sandbox's field names are short (Field001__c): 700 of them fit Salesforce's
@@ -402,17 +592,33 @@ async fn wide_object_query_is_split_by_url_length_and_joined_by_id() {
     assert!(whole.encoded_len() < MAX_URL_BYTES);
     let budget = 6_000;
     client.set_max_url_bytes(budget);
-    let prefix = format!("{}/services/data/v{}/queryAll/?q=", sb.base_url(), client.api_version()).len();
+    let prefix = format!(
+        "{}/services/data/v{}/queryAll/?q=",
+        sb.base_url(),
+        client.api_version()
+    )
+    .len();
     let plan = select.plan(prefix, budget, 200).unwrap();
     assert!(plan.lookups.len() >= 2, "{} groups", plan.lookups.len());
     let before = sb.counters().queries;
-    let pages = collect(client.select_pages(&select, QueryOptions { include_deleted: true, batch_size: Some(200) })).await;
+    let pages = collect(client.select_pages(
+        &select,
+        QueryOptions {
+            include_deleted: true,
+            batch_size: Some(200),
+        },
+    ))
+    .await;
     let rows: Vec<_> = pages.iter().flat_map(|p| p.records.iter()).collect();
     assert_eq!(rows.len() as u64, pages[0].total_size);
     assert!(rows.len() >= 400);
     for row in &rows {
         for field in &fields {
-            assert!(row.contains_key(field.as_str()), "{field} missing from {}", row["Id"]);
+            assert!(
+                row.contains_key(field.as_str()),
+                "{field} missing from {}",
+                row["Id"]
+            );
         }
     }
     let ids: HashSet<_> = rows.iter().map(|r| r["Id"].as_str().unwrap()).collect();
