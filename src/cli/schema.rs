@@ -2,15 +2,16 @@
 //! fields with type, label and flags. Describes come from the store's schema cache when
 //! fresh (under a day), are revalidated with If-Modified-Since when older, else fetched.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::{Duration, Utc};
 
 use super::auth::find_source;
-use crate::config::{self, Credentials, Paths, Secret};
+use crate::config::{self, Credentials, Paths};
+use crate::salesforce::auth::CredentialsWriter;
 use crate::salesforce::types::{Describe, Field};
-use crate::salesforce::{CallHooks, Client, Described, HttpClient, Session, Timeouts};
+use crate::salesforce::{Client, Described, HttpClient, Session, Timeouts};
 use crate::store::Store;
 use crate::sync::schema::{FieldSchema, ObjectSchema};
 
@@ -25,19 +26,12 @@ pub fn run(paths: &Paths, source_id: &str, object: Option<&str>, json: bool) -> 
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let http = HttpClient::new(Timeouts::default())?;
-        let session = Session {
-            instance_url: credentials.instance_url.clone(),
-            access_token: credentials.access_token.clone(),
-            refresh_token: credentials.refresh_token.clone(),
-            login_url: credentials.login_url.clone(),
-            client_id: source.client_id.clone(),
-            identity_url: Some(credentials.identity_url.clone()),
-        };
-        let hooks = Arc::new(PersistRefreshedTokens {
-            paths: paths.clone(),
-            source_id: source_id.to_string(),
-            credentials: Mutex::new(credentials),
-        });
+        let session = Session::from_credentials(&credentials, &source.client_id);
+        let hooks = Arc::new(CredentialsWriter::new(
+            paths.clone(),
+            source_id,
+            credentials,
+        ));
         let client = Client::new(http, session, hooks);
         client
             .negotiate_api_version(source.api_version.as_deref())
@@ -179,25 +173,4 @@ fn print_object(describe: &Describe, json: bool) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// Writes a refreshed access token back to the credentials file.
-struct PersistRefreshedTokens {
-    paths: Paths,
-    source_id: String,
-    credentials: Mutex<Credentials>,
-}
-
-impl CallHooks for PersistRefreshedTokens {
-    fn tokens_refreshed(&self, access_token: &Secret, refresh_token: Option<&Secret>) {
-        let mut credentials = self.credentials.lock().unwrap_or_else(|p| p.into_inner());
-        credentials.access_token = access_token.clone();
-        if let Some(r) = refresh_token {
-            credentials.refresh_token = Some(r.clone());
-        }
-        credentials.issued_at = Utc::now();
-        if let Err(e) = credentials.save(&self.paths, &self.source_id) {
-            tracing::warn!(error = %e, "could not save the refreshed token");
-        }
-    }
 }

@@ -7,6 +7,7 @@ mod device;
 mod identity;
 mod oauth_client;
 mod permissions;
+mod persist;
 mod refresh;
 mod revoke;
 mod web_pkce;
@@ -16,6 +17,7 @@ pub use admin::{Authorization, authorize_admin};
 pub use device::{DevicePoll, poll_device_flow, poll_device_once, start_device_flow};
 pub use identity::Identity;
 pub use permissions::Permissions;
+pub use persist::CredentialsWriter;
 pub use refresh::refresh_access_token;
 pub use revoke::revoke;
 pub use web_pkce::{WebFlow, start_web_flow};
@@ -91,4 +93,49 @@ fn oauth_endpoint(login_url: &str, endpoint: &str) -> String {
         "{}/services/oauth2/{endpoint}",
         login_url.trim_end_matches('/')
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN_JSON: &str = r#"{"access_token":"00Dx!ACCESS-SECRET","refresh_token":"REFRESH-SECRET",
+        "instance_url":"https://na1.salesforce.com/","id":"https://login.salesforce.com/id/00Dx/005x",
+        "issued_at":"1278448832702","signature":"sig","scope":"api refresh_token","token_type":"Bearer"}"#;
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let token: TokenBody = serde_json::from_str(TOKEN_JSON).unwrap();
+        let session = Session::from_token(&token, "https://login.salesforce.com/", "cid");
+        assert_eq!(session.instance_url, "https://na1.salesforce.com");
+        assert_eq!(session.access_token.expose(), "00Dx!ACCESS-SECRET");
+        for text in [format!("{token:?}"), format!("{session:?}")] {
+            assert!(!text.contains("ACCESS-SECRET"), "{text}");
+            assert!(!text.contains("REFRESH-SECRET"), "{text}");
+        }
+        let device: crate::salesforce::types::DeviceAuthorization = serde_json::from_str(
+            r#"{"device_code":"DEVICE-SECRET","user_code":"ABCD-EFGH","verification_uri":"https://x/setup/connect","interval":5}"#,
+        )
+        .unwrap();
+        let text = format!("{device:?}");
+        assert!(
+            !text.contains("DEVICE-SECRET") && text.contains("ABCD-EFGH"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn refusals_are_told_apart_from_failures() {
+        let not_admin = AuthError::NotAdmin {
+            username: "ops@acme.com".into(),
+            missing: "View All Data".into(),
+        };
+        assert!(not_admin.is_refusal());
+        assert_eq!(
+            not_admin.to_string(),
+            "A Salesforce admin must authorize this connection: ops@acme.com lacks View All Data"
+        );
+        assert!(!AuthError::Expired { minutes: 10 }.is_refusal());
+        assert!(!AuthError::Api(Error::fatal("X", "y")).is_refusal());
+    }
 }
