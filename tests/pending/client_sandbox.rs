@@ -626,3 +626,19 @@ async fn wide_object_query_is_split_by_url_length_and_joined_by_id() {
     // One driver query plus, per page, at least one lookup per field group.
     assert!(sb.counters().queries - before >= 1 + (pages.len() * plan.lookups.len()) as u64);
 }
+
+#[tokio::test]
+async fn api_version_is_negotiated_or_pinned() {
+    let sb = org(SandboxConfig::default()).await;
+    let (client, _) = admin_client(&sb).await;
+    let offered = client.versions().await.unwrap();
+    let newest = client.api_version();
+    assert!(offered.iter().any(|v| v.version == newest));
+    let oldest = offered[0].version.clone();
+    assert_eq!(client.negotiate_api_version(Some(&oldest)).await.unwrap(), oldest);
+    assert_eq!(client.api_version(), oldest);
+    client.describe_global().await.unwrap();
+    let err = client.negotiate_api_version(Some("7.0")).await.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Fatal);
+    assert!(err.to_string().contains("api_version"), "{err}");
+}
