@@ -85,7 +85,8 @@ pub enum Error {
     QuotaExceeded { fault: Fault },
     /// Transient failure that outlasted the retry budget.
     #[error(
-        "Salesforce or the network kept failing ({fault}) after {attempts} attempts over {}s; the next run will try again",
+        "Salesforce or the network failed ({fault}) after {attempts} attempt{} in {}s; the next run will try again",
+        if *attempts == 1 { "" } else { "s" },
         elapsed.as_secs()
     )]
     Retryable {

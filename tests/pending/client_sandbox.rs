@@ -396,7 +396,7 @@ async fn exhausted_retries_give_a_clear_error() {
     let err = client.describe_global().await.unwrap_err();
     assert_eq!(err.class(), ErrorClass::Retryable);
     let text = err.to_string();
-    assert!(text.contains("after 3 attempts"), "{text}");
+    assert!(text.contains("after 3 attempts in"), "{text}");
     assert!(text.contains("503"), "{text}");
     assert!(text.contains("the next run will try again"), "{text}");
     sb.clear_faults();
