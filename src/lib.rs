@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod remote;
 pub mod salesforce;
 pub mod store;
 pub mod sync;
