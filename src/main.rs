@@ -48,6 +48,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run a local Salesforce sandbox org (REST API + OAuth) until Ctrl-C
+    Sandbox(cli::sandbox::SandboxArgs),
 }
 
 #[derive(Subcommand)]
@@ -76,6 +78,7 @@ fn main() -> ExitCode {
             object,
             json,
         }) => cli::schema::run(&paths, &source, object.as_deref(), json),
+        Some(Command::Sandbox(args)) => cli::sandbox::run(args),
         None => {
             eprintln!("the TUI is not built yet; see `syncdeck --help`");
             Ok(2)
