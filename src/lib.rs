@@ -4,6 +4,7 @@ pub mod cli;
 pub mod config;
 pub mod fields;
 pub mod remote;
+pub mod salesforce;
 pub mod sandbox;
 pub mod store;
 pub mod sync;

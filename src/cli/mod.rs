@@ -1,5 +1,7 @@
 //! Subcommand runners. Each returns the process exit code; `anyhow` stops here.
 
+pub mod auth;
 pub mod config;
 pub mod fields;
 pub mod sandbox;
+pub mod schema;
