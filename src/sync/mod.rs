@@ -4,3 +4,6 @@ pub mod model;
 pub mod schema;
 
 pub use model::*;
+pub mod clock;
+pub mod quota;
+pub mod scheduler;
