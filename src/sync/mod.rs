@@ -5,5 +5,7 @@ pub mod schema;
 
 pub use model::*;
 pub mod clock;
+pub mod projection;
 pub mod quota;
 pub mod scheduler;
+pub mod status;
