@@ -1,16 +1,91 @@
 //! `syncdeck config check` and `syncdeck config path`.
 
-use crate::config::Paths;
+use crate::config::{self, ConfigError, Paths};
 
 /// Validate the configuration; exit 0 when valid, 1 with diagnostics, 2 when missing.
-pub fn check(_paths: &Paths) -> anyhow::Result<u8> {
-    anyhow::bail!("config check is not built yet")
+pub fn check(paths: &Paths) -> anyhow::Result<u8> {
+    let path = &paths.config_file;
+    let config = match config::load(path) {
+        Ok(c) => c,
+        Err(e @ ConfigError::Missing { .. }) => {
+            eprintln!("{e}");
+            eprintln!(
+                "  mkdir -p {dir} && cp config/syncdeck.example.toml {file}",
+                dir = path
+                    .parent()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| ".".into()),
+                file = path.display()
+            );
+            return Ok(2);
+        }
+        Err(e @ ConfigError::Invalid { .. }) => {
+            eprintln!("{e}");
+            if let ConfigError::Invalid { diagnostics, .. } = &e {
+                eprintln!(
+                    "{} problem{} found; the file was not changed",
+                    diagnostics.len(),
+                    if diagnostics.len() == 1 { "" } else { "s" }
+                );
+            }
+            return Ok(1);
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(1);
+        }
+    };
+    println!("{}: valid", path.display());
+    if config.sources.is_empty() {
+        println!(
+            "no sources configured yet; add a [[source]] table (see config/syncdeck.example.toml)"
+        );
+    }
+    for s in &config.sources {
+        let host = url::Url::parse(&s.login_url)
+            .ok()
+            .and_then(|u| {
+                u.host_str().map(|h| {
+                    format!(
+                        "{h}{}",
+                        u.port().map(|p| format!(":{p}")).unwrap_or_default()
+                    )
+                })
+            })
+            .unwrap_or_else(|| s.login_url.clone());
+        let fields: usize = s.objects.values().map(|o| o.fields.len()).sum();
+        println!(
+            "  {id}  \"{name}\"  login host {host}  every {freq}  quota threshold {thr}%  run cap {run}%  sync {on}  {objs} object{os}, {fields} field{fs}",
+            id = s.id,
+            name = s.name,
+            freq = s.frequency,
+            thr = s.quota_threshold_percent,
+            run = s.run_quota_percent,
+            on = if s.sync_enabled { "on" } else { "off" },
+            objs = s.objects.len(),
+            os = if s.objects.len() == 1 { "" } else { "s" },
+            fs = if fields == 1 { "" } else { "s" },
+        );
+    }
+    if let Some(email) = &config.notify.email {
+        println!(
+            "  notify email via {}:{} to {}",
+            email.smtp_host,
+            email.smtp_port,
+            email.to.join(", ")
+        );
+    }
+    if let Some(webhook) = &config.notify.webhook {
+        println!("  notify webhook {}", webhook.url);
+    }
+    Ok(0)
 }
 
 pub fn path(paths: &Paths) -> anyhow::Result<u8> {
     println!("config       {}", paths.config_file.display());
     println!("data         {}", paths.data_dir.display());
     println!("credentials  {}", paths.credentials_dir().display());
+    println!("stores       {}", paths.sources_dir().display());
     println!("logs         {}", paths.log_file().display());
     Ok(0)
 }

@@ -1,0 +1,76 @@
+//! Versioned schema: `PRAGMA user_version` counts the migrations applied. Append only.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: bookkeeping tables; object tables (`sf_<Object>`) are created on demand.
+    "
+    CREATE TABLE runs (
+        id        INTEGER PRIMARY KEY,
+        kind      TEXT NOT NULL,
+        started   TEXT NOT NULL,
+        finished  TEXT,
+        outcome   TEXT,
+        upserted  INTEGER NOT NULL DEFAULT 0,
+        deleted   INTEGER NOT NULL DEFAULT 0,
+        api_calls INTEGER NOT NULL DEFAULT 0,
+        error     TEXT
+    );
+    CREATE TABLE cursors (
+        object          TEXT PRIMARY KEY,
+        system_modstamp TEXT NOT NULL,
+        last_id         TEXT NOT NULL,
+        field_set_hash  TEXT NOT NULL,
+        full_sync_done  INTEGER NOT NULL
+    );
+    CREATE TABLE api_usage (
+        at   TEXT NOT NULL,
+        used INTEGER NOT NULL,
+        max  INTEGER NOT NULL
+    );
+    CREATE INDEX api_usage_at ON api_usage(at);
+    CREATE TABLE schema_cache (
+        object        TEXT PRIMARY KEY,
+        json          TEXT NOT NULL,
+        fetched_at    TEXT NOT NULL,
+        etag          TEXT,
+        last_modified TEXT
+    );
+    -- Which column holds which field (or compound component), and how to convert it.
+    CREATE TABLE object_columns (
+        object      TEXT NOT NULL,
+        column_name TEXT NOT NULL,
+        field       TEXT NOT NULL,
+        component   TEXT,
+        sf_type     TEXT NOT NULL,
+        column_type TEXT NOT NULL,
+        PRIMARY KEY (object, column_name)
+    );
+    ",
+];
+
+/// Bring the database to the newest schema; refuse one written by a newer syncdeck.
+pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let supported = MIGRATIONS.len() as i64;
+    if version > supported {
+        return Err(StoreError::NewerSchema {
+            found: version,
+            supported,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+        tracing::debug!(version = i + 1, "store migrated");
+    }
+    Ok(())
+}
+
+pub(super) fn latest() -> i64 {
+    MIGRATIONS.len() as i64
+}

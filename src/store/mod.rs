@@ -1,0 +1,731 @@
+//! The local SQLite store: one database file per source (WAL mode, versioned migrations).
+//!
+//! Holds one table per synced object (`sf_<Object>`, primary key `Id`, one column per
+//! selected field, typed per [`types`]), the per-object sync cursor, run history, API-usage
+//! samples and a describe cache. [`Store::apply_page`] writes a page of upserts, deletes
+//! and the advanced cursor in ONE transaction, so a killed process resumes from the last
+//! committed page with nothing lost or duplicated.
+//!
+//! Removed fields keep their column: existing data stays readable and the column simply
+//! stops being updated; re-adding the field resumes filling it (after the engine's
+//! backfill). Nothing is ever dropped behind the operator's back.
+
+mod migrations;
+pub mod types;
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use serde_json::{Map, Value};
+
+use crate::config::sfname;
+use types::{ColumnType, quote_ident};
+
+/// `put_schema`/`get_schema` key for the describeGlobal result.
+pub const GLOBAL_SCHEMA: &str = "__global__";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "cannot open store {path}: {source}; check the data directory's permissions and free space"
+    )]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("cannot create directory {path}: {source}")]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("store error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(
+        "the store was written by a newer syncdeck (schema {found}, this build knows {supported}); upgrade syncdeck"
+    )]
+    NewerSchema { found: i64, supported: i64 },
+    #[error("\"{0}\" is not a valid Salesforce API name: it {1}")]
+    BadName(String, String),
+    #[error("object {0} has no table yet; call ensure_object_table first")]
+    UnknownObject(String),
+    #[error("record in {object} cannot be stored: {reason}")]
+    BadRecord { object: String, reason: String },
+    #[error("injected failure (test hook)")]
+    Injected,
+}
+
+/// One selected field of an object, as describe reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreField {
+    pub name: String,
+    /// Salesforce describe `type` (`string`, `boolean`, `address`, ...).
+    pub sf_type: String,
+    /// Components of a compound field; empty means the standard ones for `address`/`location`.
+    pub compound_components: Vec<String>,
+}
+
+impl StoreField {
+    pub fn new(name: impl Into<String>, sf_type: impl Into<String>) -> StoreField {
+        StoreField {
+            name: name.into(),
+            sf_type: sf_type.into(),
+            compound_components: Vec::new(),
+        }
+    }
+}
+
+/// Where incremental sync of one object resumes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    /// The last committed record's SystemModstamp, as Salesforce returned it.
+    pub system_modstamp: String,
+    /// The last committed record's Id (tie-break within one SystemModstamp).
+    pub last_id: String,
+    /// Hash of the selected field set the rows were synced with; a change means backfill.
+    pub field_set_hash: String,
+    pub full_sync_done: bool,
+}
+
+/// One page of query results to commit atomically.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PageWrite<'a> {
+    /// Records as in Salesforce query JSON (`attributes` ignored, compounds nested).
+    pub upserts: &'a [Map<String, Value>],
+    /// Ids to delete.
+    pub deletes: &'a [String],
+    /// The cursor after this page; `None` leaves it unchanged.
+    pub cursor: Option<&'a Cursor>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PageApplied {
+    pub upserted: u64,
+    pub deleted: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RunId(pub i64);
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRecord {
+    pub finished: DateTime<Utc>,
+    /// e.g. "ok", "error", "cancelled", "quota".
+    pub outcome: String,
+    pub upserted: u64,
+    pub deleted: u64,
+    pub api_calls: u64,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRow {
+    pub id: RunId,
+    pub kind: String,
+    pub started: DateTime<Utc>,
+    pub finished: Option<DateTime<Utc>>,
+    pub outcome: Option<String>,
+    pub upserted: u64,
+    pub deleted: u64,
+    pub api_calls: u64,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageSample {
+    pub at: DateTime<Utc>,
+    pub used: u64,
+    pub max: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedSchema {
+    pub json: String,
+    pub fetched_at: DateTime<Utc>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// A column of an object table and where its value comes from in a record.
+#[derive(Debug, Clone)]
+struct Column {
+    name: String,
+    field: String,
+    component: Option<String>,
+    ty: ColumnType,
+}
+
+pub struct Store {
+    conn: Connection,
+    /// Test hook: fail `apply_page` after this many upserts (see [`Store::fail_page_after`]).
+    fail_after: Cell<Option<usize>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.conn.path())
+            .finish()
+    }
+}
+
+impl Store {
+    /// Open (creating if needed) the store at `path` and migrate it.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let open_err = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        Store::init(conn)
+    }
+
+    /// A private in-memory store, for tests.
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        Store::init(Connection::open_in_memory()?)
+    }
+
+    fn init(mut conn: Connection) -> Result<Store, StoreError> {
+        // WAL + NORMAL: a killed process never loses a committed page; a power cut may lose
+        // the last pages, and the cursor (committed with them) rewinds consistently.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrations::migrate(&mut conn)?;
+        Ok(Store {
+            conn,
+            fail_after: Cell::new(None),
+        })
+    }
+
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    pub fn latest_schema_version() -> i64 {
+        migrations::latest()
+    }
+
+    /// Create the object's table, or add columns for newly selected fields. Columns of
+    /// fields no longer selected are kept (see the module docs).
+    pub fn ensure_object_table(
+        &mut self,
+        object: &str,
+        fields: &[StoreField],
+    ) -> Result<(), StoreError> {
+        sfname::check_object_name(object).map_err(|why| StoreError::BadName(object.into(), why))?;
+        let mut wanted = Vec::new();
+        for f in fields {
+            sfname::check_field_name(&f.name)
+                .map_err(|why| StoreError::BadName(f.name.clone(), why))?;
+            if f.name == "Id" {
+                continue;
+            }
+            let components: Vec<String> = if !f.compound_components.is_empty() {
+                f.compound_components.clone()
+            } else if let Some(c) = types::default_components(&f.sf_type) {
+                c.iter().map(|s| s.to_string()).collect()
+            } else {
+                Vec::new()
+            };
+            if components.is_empty() {
+                wanted.push(Column {
+                    name: f.name.clone(),
+                    field: f.name.clone(),
+                    component: None,
+                    ty: types::column_type(&f.sf_type),
+                });
+            } else {
+                for c in components {
+                    wanted.push(Column {
+                        name: types::component_column(&f.name, &c),
+                        field: f.name.clone(),
+                        ty: types::component_type(&c),
+                        component: Some(c),
+                    });
+                }
+            }
+        }
+        let table = quote_ident(&table_name(object));
+        let tx = self.conn.transaction()?;
+        let exists: bool = tx.query_row(
+            "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
+            [table_name(object)],
+            |r| r.get(0),
+        )?;
+        if !exists {
+            tx.execute_batch(&format!(
+                "CREATE TABLE {table} (\"Id\" TEXT PRIMARY KEY NOT NULL)"
+            ))?;
+        }
+        let existing: Vec<String> = {
+            let mut stmt = tx.prepare(&format!(
+                "SELECT name FROM pragma_table_info({})",
+                sql_string(&table_name(object))
+            ))?;
+            stmt.query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?
+        };
+        for col in &wanted {
+            if !existing.contains(&col.name) {
+                tx.execute_batch(&format!(
+                    "ALTER TABLE {table} ADD COLUMN {} {}",
+                    quote_ident(&col.name),
+                    col.ty.sql()
+                ))?;
+            }
+            let sf_type = fields
+                .iter()
+                .find(|f| f.name == col.field)
+                .map(|f| f.sf_type.as_str())
+                .unwrap_or("string");
+            tx.execute(
+                "INSERT INTO object_columns (object, column_name, field, component, sf_type, column_type)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (object, column_name) DO UPDATE SET
+                   field = excluded.field, component = excluded.component,
+                   sf_type = excluded.sf_type, column_type = excluded.column_type",
+                params![object, col.name, col.field, col.component, sf_type, col.ty.as_str()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Upsert `page.upserts`, delete `page.deletes` and store `page.cursor`, all in one
+    /// transaction: on any error nothing of the page is visible and the cursor is unchanged.
+    pub fn apply_page(
+        &mut self,
+        object: &str,
+        page: &PageWrite<'_>,
+    ) -> Result<PageApplied, StoreError> {
+        let columns = self.columns(object)?;
+        if columns.is_empty() && !self.has_table(object)? {
+            return Err(StoreError::UnknownObject(object.to_string()));
+        }
+        let by_field = group_by_field(&columns);
+        let table = quote_ident(&table_name(object));
+        let fail_after = self.fail_after.get();
+        let tx = self.conn.transaction()?;
+        let mut applied = PageApplied::default();
+        for (i, record) in page.upserts.iter().enumerate() {
+            if fail_after == Some(i) {
+                return Err(StoreError::Injected);
+            }
+            let (names, values) = record_values(object, record, &by_field)?;
+            let sql = upsert_sql(&table, &names);
+            tx.prepare_cached(&sql)?.execute(params_from_iter(values))?;
+            applied.upserted += 1;
+        }
+        if fail_after == Some(page.upserts.len()) {
+            return Err(StoreError::Injected);
+        }
+        {
+            let mut delete =
+                tx.prepare_cached(&format!("DELETE FROM {table} WHERE \"Id\" = ?1"))?;
+            for id in page.deletes {
+                applied.deleted += delete.execute([id])? as u64;
+            }
+        }
+        if let Some(cursor) = page.cursor {
+            write_cursor(&tx, object, cursor)?;
+        }
+        tx.commit()?;
+        Ok(applied)
+    }
+
+    /// Test hook: make the next `apply_page` calls fail after `upserts` records were
+    /// written inside the transaction (`None` disables). Proves pages are atomic.
+    pub fn fail_page_after(&self, upserts: Option<usize>) {
+        self.fail_after.set(upserts);
+    }
+
+    pub fn cursor(&self, object: &str) -> Result<Option<Cursor>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT system_modstamp, last_id, field_set_hash, full_sync_done FROM cursors WHERE object = ?1",
+                [object],
+                |r| {
+                    Ok(Cursor {
+                        system_modstamp: r.get(0)?,
+                        last_id: r.get(1)?,
+                        field_set_hash: r.get(2)?,
+                        full_sync_done: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    pub fn set_cursor(&mut self, object: &str, cursor: &Cursor) -> Result<(), StoreError> {
+        write_cursor(&self.conn, object, cursor)
+    }
+
+    /// Forget where sync was, so the next run re-reads the object from the start.
+    pub fn reset_cursor(&mut self, object: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM cursors WHERE object = ?1", [object])?;
+        Ok(())
+    }
+
+    pub fn begin_run(&mut self, kind: &str, started: DateTime<Utc>) -> Result<RunId, StoreError> {
+        self.conn.execute(
+            "INSERT INTO runs (kind, started) VALUES (?1, ?2)",
+            params![kind, ts(started)],
+        )?;
+        Ok(RunId(self.conn.last_insert_rowid()))
+    }
+
+    pub fn finish_run(&mut self, id: RunId, run: &RunRecord) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE runs SET finished = ?2, outcome = ?3, upserted = ?4, deleted = ?5, api_calls = ?6, error = ?7
+             WHERE id = ?1",
+            params![
+                id.0,
+                ts(run.finished),
+                run.outcome,
+                run.upserted as i64,
+                run.deleted as i64,
+                run.api_calls as i64,
+                run.error
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Newest first.
+    pub fn recent_runs(&self, limit: usize) -> Result<Vec<RunRow>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, kind, started, finished, outcome, upserted, deleted, api_calls, error
+             FROM runs ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt
+            .query_map([limit as i64], |r| {
+                Ok(RunRow {
+                    id: RunId(r.get(0)?),
+                    kind: r.get(1)?,
+                    started: parse_ts(&r.get::<_, String>(2)?),
+                    finished: r.get::<_, Option<String>>(3)?.map(|s| parse_ts(&s)),
+                    outcome: r.get(4)?,
+                    upserted: r.get::<_, i64>(5)? as u64,
+                    deleted: r.get::<_, i64>(6)? as u64,
+                    api_calls: r.get::<_, i64>(7)? as u64,
+                    error: r.get(8)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    pub fn last_run(&self) -> Result<Option<RunRow>, StoreError> {
+        Ok(self.recent_runs(1)?.into_iter().next())
+    }
+
+    pub fn record_usage(
+        &mut self,
+        at: DateTime<Utc>,
+        used: u64,
+        max: u64,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO api_usage (at, used, max) VALUES (?1, ?2, ?3)",
+            params![ts(at), used as i64, max as i64],
+        )?;
+        Ok(())
+    }
+
+    /// Samples at or after `since`, oldest first.
+    pub fn usage_since(&self, since: DateTime<Utc>) -> Result<Vec<UsageSample>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT at, used, max FROM api_usage WHERE at >= ?1 ORDER BY at, rowid")?;
+        let rows = stmt
+            .query_map([ts(since)], |r| {
+                Ok(UsageSample {
+                    at: parse_ts(&r.get::<_, String>(0)?),
+                    used: r.get::<_, i64>(1)? as u64,
+                    max: r.get::<_, i64>(2)? as u64,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// Drop samples older than `before`; returns how many went.
+    pub fn prune_usage(&mut self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        Ok(self
+            .conn
+            .execute("DELETE FROM api_usage WHERE at < ?1", [ts(before)])?)
+    }
+
+    pub fn put_schema(
+        &mut self,
+        object: &str,
+        json: &str,
+        fetched_at: DateTime<Utc>,
+        etag: Option<&str>,
+        last_modified: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO schema_cache (object, json, fetched_at, etag, last_modified) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (object) DO UPDATE SET json = excluded.json, fetched_at = excluded.fetched_at,
+               etag = excluded.etag, last_modified = excluded.last_modified",
+            params![object, json, ts(fetched_at), etag, last_modified],
+        )?;
+        Ok(())
+    }
+
+    pub fn get_schema(&self, object: &str) -> Result<Option<CachedSchema>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT json, fetched_at, etag, last_modified FROM schema_cache WHERE object = ?1",
+                [object],
+                |r| {
+                    Ok(CachedSchema {
+                        json: r.get(0)?,
+                        fetched_at: parse_ts(&r.get::<_, String>(1)?),
+                        etag: r.get(2)?,
+                        last_modified: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Objects that have a table, sorted.
+    pub fn objects(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'sf\\_%' ESCAPE '\\' ORDER BY name")?;
+        let names = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(names
+            .into_iter()
+            .filter_map(|n| n.strip_prefix("sf_").map(str::to_string))
+            .collect())
+    }
+
+    /// Rows in the object's table; 0 when it has none yet.
+    pub fn row_count(&self, object: &str) -> Result<u64, StoreError> {
+        if !self.has_table(object)? {
+            return Ok(0);
+        }
+        let n: i64 = self.conn.query_row(
+            &format!("SELECT COUNT(*) FROM {}", quote_ident(&table_name(object))),
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(n as u64)
+    }
+
+    pub fn total_rows(&self) -> Result<u64, StoreError> {
+        let mut total = 0;
+        for o in self.objects()? {
+            total += self.row_count(&o)?;
+        }
+        Ok(total)
+    }
+
+    /// Every Id in the object's table, sorted.
+    pub fn all_ids(&self, object: &str) -> Result<Vec<String>, StoreError> {
+        if !self.has_table(object)? {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT \"Id\" FROM {} ORDER BY \"Id\"",
+            quote_ident(&table_name(object))
+        ))?;
+        let ids = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(ids)
+    }
+
+    /// Up to `limit` rows ordered by Id, as column → JSON value (compound components under
+    /// their column names, booleans as JSON booleans).
+    pub fn read_rows(
+        &self,
+        object: &str,
+        limit: usize,
+    ) -> Result<Vec<Map<String, Value>>, StoreError> {
+        if !self.has_table(object)? {
+            return Ok(Vec::new());
+        }
+        let types: HashMap<String, ColumnType> = self
+            .columns(object)?
+            .into_iter()
+            .map(|c| (c.name, c.ty))
+            .collect();
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT * FROM {} ORDER BY \"Id\" LIMIT ?1",
+            quote_ident(&table_name(object))
+        ))?;
+        let names: Vec<String> = stmt.column_names().map(str::to_string).collect();
+        let rows = stmt
+            .query_map([limit as i64], |r| {
+                let mut map = Map::new();
+                for (i, name) in names.iter().enumerate() {
+                    let ty = types.get(name).copied().unwrap_or(ColumnType::Text);
+                    map.insert(name.clone(), types::from_sql(r.get(i)?, ty));
+                }
+                Ok(map)
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    fn has_table(&self, object: &str) -> Result<bool, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
+            [table_name(object)],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn columns(&self, object: &str) -> Result<Vec<Column>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT column_name, field, component, column_type FROM object_columns WHERE object = ?1 ORDER BY rowid",
+        )?;
+        let cols = stmt
+            .query_map([object], |r| {
+                Ok(Column {
+                    name: r.get(0)?,
+                    field: r.get(1)?,
+                    component: r.get(2)?,
+                    ty: ColumnType::parse(&r.get::<_, String>(3)?),
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(cols)
+    }
+}
+
+fn table_name(object: &str) -> String {
+    format!("sf_{object}")
+}
+
+/// A string literal for the few places SQLite wants one (table-valued pragma arguments).
+fn sql_string(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn group_by_field(columns: &[Column]) -> HashMap<&str, Vec<&Column>> {
+    let mut map: HashMap<&str, Vec<&Column>> = HashMap::new();
+    for c in columns {
+        map.entry(c.field.as_str()).or_default().push(c);
+    }
+    map
+}
+
+/// Column names and values present in `record`. Fields the page does not carry are left
+/// untouched on update (a formula re-read selects only some columns).
+fn record_values(
+    object: &str,
+    record: &Map<String, Value>,
+    by_field: &HashMap<&str, Vec<&Column>>,
+) -> Result<(Vec<String>, Vec<rusqlite::types::Value>), StoreError> {
+    let bad = |reason: String| StoreError::BadRecord {
+        object: object.to_string(),
+        reason,
+    };
+    let id = record
+        .get("Id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("it has no string Id".into()))?;
+    let mut names = vec!["Id".to_string()];
+    let mut values = vec![rusqlite::types::Value::Text(id.to_string())];
+    for (field, value) in record {
+        let Some(columns) = by_field.get(field.as_str()) else {
+            continue; // `attributes`, relationship objects, unselected fields
+        };
+        for col in columns {
+            let v = match (&col.component, value) {
+                (Some(component), Value::Object(parts)) => {
+                    parts.get(component).unwrap_or(&Value::Null)
+                }
+                (Some(_), Value::Null) => &Value::Null,
+                (Some(_), _) => {
+                    return Err(bad(format!(
+                        "{id}: {field} should be an object with components"
+                    )));
+                }
+                (None, v) => v,
+            };
+            let sql = types::to_sql(v, col.ty).map_err(|expected| {
+                bad(format!("{id}: {} should be {expected}, got {v}", col.name))
+            })?;
+            names.push(col.name.clone());
+            values.push(sql);
+        }
+    }
+    Ok((names, values))
+}
+
+fn upsert_sql(table: &str, names: &[String]) -> String {
+    let cols: Vec<String> = names.iter().map(|n| quote_ident(n)).collect();
+    let placeholders: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
+    let updates: Vec<String> = cols
+        .iter()
+        .skip(1)
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    let on_conflict = if updates.is_empty() {
+        "DO NOTHING".to_string()
+    } else {
+        format!("DO UPDATE SET {}", updates.join(", "))
+    };
+    format!(
+        "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT (\"Id\") {on_conflict}",
+        cols.join(", "),
+        placeholders.join(", ")
+    )
+}
+
+fn write_cursor(conn: &Connection, object: &str, c: &Cursor) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO cursors (object, system_modstamp, last_id, field_set_hash, full_sync_done)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (object) DO UPDATE SET system_modstamp = excluded.system_modstamp,
+           last_id = excluded.last_id, field_set_hash = excluded.field_set_hash,
+           full_sync_done = excluded.full_sync_done",
+        params![
+            object,
+            c.system_modstamp,
+            c.last_id,
+            c.field_set_hash,
+            c.full_sync_done
+        ],
+    )?;
+    Ok(())
+}
+
+/// Fixed-width UTC timestamps so text order is time order.
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn parse_ts(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&Utc))
+        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+}
+
+#[cfg(test)]
+mod tests;

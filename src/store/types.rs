@@ -1,0 +1,244 @@
+//! Salesforce field type → SQLite column mapping, and conversion of query-JSON values.
+//!
+//! | Salesforce describe `type`                         | SQLite column | stored value                      |
+//! |----------------------------------------------------|---------------|-----------------------------------|
+//! | `boolean`                                          | INTEGER       | 0 / 1                             |
+//! | `int`, `long`                                      | INTEGER       | integer (`400.0` accepted)        |
+//! | `double`, `currency`, `percent`                    | REAL          | floating point                    |
+//! | `date`, `time`                                     | TEXT          | ISO-8601 as returned              |
+//! | `datetime`                                         | TEXT          | RFC 3339 UTC, `2024-01-02T03:04:05.000Z` |
+//! | `address` (compound)                               | one column per component: `<Field>__street`, `__city`, `__state`, `__postalCode`, `__country`, `__stateCode`, `__countryCode` TEXT; `__latitude`, `__longitude` REAL; `__geocodeAccuracy` TEXT |
+//! | `location` (compound)                              | `<Field>__latitude`, `<Field>__longitude` REAL |
+//! | everything else (`id`, `string`, `reference`, `picklist`, `multipicklist`, `textarea`, `email`, `url`, `phone`, `base64`, `anyType`, ...) | TEXT | the string; other JSON as JSON text |
+//!
+//! JSON `null` is SQL NULL. Component columns use a double underscore, which a Salesforce
+//! field name can never end with, so they cannot collide with a real field.
+
+use rusqlite::types::Value as SqlValue;
+use serde_json::Value;
+
+/// The storage class of a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    Text,
+    Integer,
+    Real,
+    Boolean,
+    DateTime,
+}
+
+impl ColumnType {
+    pub fn sql(self) -> &'static str {
+        match self {
+            ColumnType::Text | ColumnType::DateTime => "TEXT",
+            ColumnType::Integer | ColumnType::Boolean => "INTEGER",
+            ColumnType::Real => "REAL",
+        }
+    }
+
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ColumnType::Text => "text",
+            ColumnType::Integer => "integer",
+            ColumnType::Real => "real",
+            ColumnType::Boolean => "boolean",
+            ColumnType::DateTime => "datetime",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> ColumnType {
+        match s {
+            "integer" => ColumnType::Integer,
+            "real" => ColumnType::Real,
+            "boolean" => ColumnType::Boolean,
+            "datetime" => ColumnType::DateTime,
+            _ => ColumnType::Text,
+        }
+    }
+}
+
+/// Components of a standard address, as Salesforce returns them in query JSON.
+pub const ADDRESS_COMPONENTS: &[&str] = &[
+    "street",
+    "city",
+    "state",
+    "postalCode",
+    "country",
+    "stateCode",
+    "countryCode",
+    "latitude",
+    "longitude",
+    "geocodeAccuracy",
+];
+/// Components of a geolocation field.
+pub const LOCATION_COMPONENTS: &[&str] = &["latitude", "longitude"];
+
+/// The column type for a scalar Salesforce field type.
+pub fn column_type(sf_type: &str) -> ColumnType {
+    match sf_type.to_ascii_lowercase().as_str() {
+        "boolean" => ColumnType::Boolean,
+        "int" | "long" => ColumnType::Integer,
+        "double" | "currency" | "percent" => ColumnType::Real,
+        "datetime" => ColumnType::DateTime,
+        _ => ColumnType::Text,
+    }
+}
+
+/// The components a compound type splits into, or `None` for a scalar type.
+pub fn default_components(sf_type: &str) -> Option<&'static [&'static str]> {
+    match sf_type.to_ascii_lowercase().as_str() {
+        "address" => Some(ADDRESS_COMPONENTS),
+        "location" => Some(LOCATION_COMPONENTS),
+        _ => None,
+    }
+}
+
+/// Column type of one component of a compound field.
+pub fn component_type(component: &str) -> ColumnType {
+    match component {
+        "latitude" | "longitude" => ColumnType::Real,
+        _ => ColumnType::Text,
+    }
+}
+
+/// Column name of a compound field's component.
+pub fn component_column(field: &str, component: &str) -> String {
+    format!("{field}__{component}")
+}
+
+/// Convert a query-JSON value for a column of type `ty`; `Err` says what was expected.
+pub fn to_sql(value: &Value, ty: ColumnType) -> Result<SqlValue, &'static str> {
+    if value.is_null() {
+        return Ok(SqlValue::Null);
+    }
+    match ty {
+        ColumnType::Boolean => match value {
+            Value::Bool(b) => Ok(SqlValue::Integer(i64::from(*b))),
+            Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(SqlValue::Integer(1)),
+            Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(SqlValue::Integer(0)),
+            _ => Err("true or false"),
+        },
+        ColumnType::Integer => match value {
+            Value::Number(n) => n
+                .as_i64()
+                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
+                .map(SqlValue::Integer)
+                .ok_or("a whole number"),
+            Value::String(s) => s
+                .trim()
+                .parse::<i64>()
+                .map(SqlValue::Integer)
+                .map_err(|_| "a whole number"),
+            _ => Err("a whole number"),
+        },
+        ColumnType::Real => match value {
+            Value::Number(n) => n.as_f64().map(SqlValue::Real).ok_or("a number"),
+            Value::String(s) => s
+                .trim()
+                .parse::<f64>()
+                .map(SqlValue::Real)
+                .map_err(|_| "a number"),
+            _ => Err("a number"),
+        },
+        ColumnType::DateTime => match value {
+            Value::String(s) => Ok(SqlValue::Text(normalize_datetime(s))),
+            _ => Err("a datetime string"),
+        },
+        ColumnType::Text => Ok(SqlValue::Text(match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })),
+    }
+}
+
+/// Salesforce writes `2022-03-17T16:21:26.000+0000`; store RFC 3339 UTC so values sort and
+/// parse everywhere. Unparseable text is kept as returned rather than lost.
+pub fn normalize_datetime(s: &str) -> String {
+    chrono::DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z")
+        .or_else(|_| chrono::DateTime::parse_from_rfc3339(s))
+        .map(|d| {
+            d.with_timezone(&chrono::Utc)
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        })
+        .unwrap_or_else(|_| s.to_string())
+}
+
+/// Back to JSON for `read_rows`.
+pub fn from_sql(value: SqlValue, ty: ColumnType) -> Value {
+    match (value, ty) {
+        (SqlValue::Null, _) => Value::Null,
+        (SqlValue::Integer(i), ColumnType::Boolean) => Value::Bool(i != 0),
+        (SqlValue::Integer(i), _) => Value::from(i),
+        (SqlValue::Real(f), _) => Value::from(f),
+        (SqlValue::Text(s), _) => Value::String(s),
+        (SqlValue::Blob(b), _) => Value::String(String::from_utf8_lossy(&b).into_owned()),
+    }
+}
+
+/// `"name"` with embedded quotes doubled: safe for any identifier.
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn salesforce_types_map_to_documented_columns() {
+        assert_eq!(column_type("boolean"), ColumnType::Boolean);
+        assert_eq!(column_type("int").sql(), "INTEGER");
+        assert_eq!(column_type("long").sql(), "INTEGER");
+        for real in ["double", "currency", "percent"] {
+            assert_eq!(column_type(real).sql(), "REAL", "{real}");
+        }
+        for text in [
+            "id",
+            "string",
+            "reference",
+            "picklist",
+            "date",
+            "time",
+            "textarea",
+            "email",
+        ] {
+            assert_eq!(column_type(text).sql(), "TEXT", "{text}");
+        }
+        assert_eq!(column_type("datetime"), ColumnType::DateTime);
+        assert_eq!(default_components("address").unwrap().len(), 10);
+        assert_eq!(default_components("location").unwrap(), LOCATION_COMPONENTS);
+        assert!(default_components("string").is_none());
+        assert_eq!(component_type("latitude"), ColumnType::Real);
+        assert_eq!(
+            component_column("BillingAddress", "city"),
+            "BillingAddress__city"
+        );
+    }
+
+    #[test]
+    fn values_convert_leniently_but_never_silently_wrong() {
+        use SqlValue::*;
+        assert_eq!(to_sql(&json!(true), ColumnType::Boolean), Ok(Integer(1)));
+        assert_eq!(to_sql(&json!(false), ColumnType::Boolean), Ok(Integer(0)));
+        assert_eq!(to_sql(&json!(400.0), ColumnType::Integer), Ok(Integer(400)));
+        assert!(to_sql(&json!(400.5), ColumnType::Integer).is_err());
+        assert!(to_sql(&json!("abc"), ColumnType::Real).is_err());
+        assert_eq!(to_sql(&json!(300), ColumnType::Real), Ok(Real(300.0)));
+        assert_eq!(to_sql(&json!(null), ColumnType::Integer), Ok(Null));
+        assert_eq!(
+            to_sql(&json!("2022-03-17T16:21:26.000+0000"), ColumnType::DateTime),
+            Ok(Text("2022-03-17T16:21:26.000Z".into()))
+        );
+        assert_eq!(
+            to_sql(&json!("2022-03-17T18:21:26.5+0200"), ColumnType::DateTime),
+            Ok(Text("2022-03-17T16:21:26.500Z".into()))
+        );
+        assert_eq!(
+            to_sql(&json!("2010-01-01"), ColumnType::Text),
+            Ok(Text("2010-01-01".into()))
+        );
+        assert_eq!(to_sql(&json!(12), ColumnType::Text), Ok(Text("12".into())));
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+    }
+}
