@@ -59,6 +59,11 @@ impl Scheduler {
         self.frequency = frequency;
     }
 
+    /// An operator request is waiting to start.
+    pub fn has_request(&self) -> bool {
+        self.requested.is_some()
+    }
+
     pub fn is_running(&self) -> bool {
         self.running
     }
