@@ -25,6 +25,25 @@ enum Command {
     /// Inspect and validate the configuration file
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Run one sync of a source in the foreground, with progress and a summary
+    Sync {
+        /// Source id from the config
+        source: String,
+        /// Discard cursors and re-read everything
+        #[arg(long)]
+        full: bool,
+        /// Sync only this object
+        #[arg(long, value_name = "NAME")]
+        object: Option<String>,
+    },
+    /// Run every source on its schedule until SIGINT/SIGTERM (SIGHUP reloads the config)
+    Daemon,
+    /// Show each source's status, last and next run, records and API usage
+    Status {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -47,6 +66,20 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Some(Command::Config(ConfigCommand::Check)) => cli::config::check(&paths),
         Some(Command::Config(ConfigCommand::Path)) => cli::config::path(&paths),
+        Some(Command::Sync {
+            source,
+            full,
+            object,
+        }) => cli::sync::sync(
+            &paths,
+            cli::sync::SyncArgs {
+                source,
+                full,
+                object,
+            },
+        ),
+        Some(Command::Daemon) => cli::daemon::daemon(&paths),
+        Some(Command::Status { json }) => cli::status::status(&paths, json),
         None => {
             eprintln!("the TUI is not built yet; see `syncdeck --help`");
             Ok(2)

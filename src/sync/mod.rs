@@ -5,6 +5,7 @@ pub mod schema;
 
 pub mod authorize;
 pub mod clock;
+pub mod connect;
 pub mod describe_cache;
 pub mod engine;
 pub mod error;

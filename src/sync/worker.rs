@@ -10,12 +10,12 @@ use tokio::task::JoinHandle;
 
 use crate::config::{Credentials, Paths, SourceConfig};
 use crate::notify::{Incident, Notifier};
-use crate::salesforce::auth::{Secret as ClientSecret, Session};
 use crate::salesforce::{Client, HttpClient};
 use crate::store::Store;
 use crate::sync::SyncError;
 use crate::sync::authorize;
 use crate::sync::clock::SharedClock;
+use crate::sync::connect::{client_for, settings};
 use crate::sync::describe_cache;
 use crate::sync::hooks::EngineHooks;
 use crate::sync::model::{
@@ -24,7 +24,7 @@ use crate::sync::model::{
 };
 use crate::sync::object_sync::ObjectOutcome;
 use crate::sync::projection::{self, RunCost};
-use crate::sync::quota::{self, QuotaGuard, QuotaSettings, QuotaStop, ResumeProbes, UsageReading};
+use crate::sync::quota::{self, QuotaGuard, QuotaStop, ResumeProbes, UsageReading};
 use crate::sync::run::{RunContext, RunObserver, RunReport, RunSpec, parse_kind, parse_outcome};
 use crate::sync::scheduler::{DueRun, Scheduler};
 use crate::sync::shared_store::SharedStore;
@@ -194,33 +194,6 @@ pub struct Worker {
     samples: Vec<(DateTime<Utc>, u64)>,
     projections: Vec<crate::sync::model::FrequencyProjection>,
     schema: Option<Arc<crate::sync::schema::OrgSchema>>,
-}
-
-fn settings(source: &SourceConfig) -> QuotaSettings {
-    QuotaSettings {
-        threshold_percent: source.quota_threshold_percent,
-        run_quota_percent: source.run_quota_percent,
-    }
-}
-
-fn client_for(
-    http: &HttpClient,
-    source: &SourceConfig,
-    creds: &Credentials,
-    hooks: Arc<EngineHooks>,
-) -> Client {
-    let session = Session {
-        instance_url: creds.instance_url.clone(),
-        access_token: ClientSecret::new(creds.access_token.expose()),
-        refresh_token: creds
-            .refresh_token
-            .as_ref()
-            .map(|t| ClientSecret::new(t.expose())),
-        login_url: creds.login_url.clone(),
-        client_id: source.client_id.clone(),
-        identity_url: Some(creds.identity_url.clone()).filter(|s| !s.is_empty()),
-    };
-    Client::new(http.clone(), session, hooks)
 }
 
 impl Worker {
