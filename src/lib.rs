@@ -3,5 +3,6 @@
 pub mod cli;
 pub mod config;
 pub mod notify;
+pub mod remote;
 pub mod store;
 pub mod sync;
