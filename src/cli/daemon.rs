@@ -1,14 +1,17 @@
-//! `syncdeck daemon`: every source on its schedule, headless, until SIGINT or SIGTERM.
+//! `syncdeck daemon`: every source on its schedule, headless, until SIGINT or SIGTERM,
+//! serving its engine on the control socket so TUIs and CLI commands attach to it.
 //! SIGHUP reloads the configuration. Logs go to the state directory.
 
 use std::sync::Arc;
 
 use anyhow::Context;
 use tokio::signal::unix::{SignalKind, signal};
+use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{self, Paths};
 use crate::notify::{Notifier, RetryPolicy};
+use crate::remote;
 use crate::sync::Engine;
 use crate::sync::clock::SystemClock;
 use crate::sync::model::Command;
@@ -39,6 +42,20 @@ pub fn daemon(paths: &Paths) -> anyhow::Result<u8> {
             SystemClock::shared(),
             notifier,
         )?;
+        let socket = match remote::ControlSocket::bind(&paths.socket_file()).await {
+            Ok(s) => s,
+            Err(e) => {
+                engine.shutdown().await;
+                return Err(e.into());
+            }
+        };
+        let stop_serving = CancellationToken::new();
+        let server = tokio::spawn(remote::serve(
+            socket,
+            engine.commands.clone(),
+            engine.snapshots.clone(),
+            stop_serving.clone(),
+        ));
         eprintln!(
             "syncdeck daemon running (PID {}) with {} source(s); logs: {}",
             std::process::id(),
@@ -61,6 +78,8 @@ pub fn daemon(paths: &Paths) -> anyhow::Result<u8> {
             }
         }
         eprintln!("stopping: runs finish their current page...");
+        stop_serving.cancel();
+        let _ = server.await;
         engine.shutdown().await;
         eprintln!("stopped");
         anyhow::Ok(0)

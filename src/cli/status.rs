@@ -1,15 +1,16 @@
 //! `syncdeck status [--json]`: each source's status, reason, last and next run, records
-//! and API usage. While an engine runs (daemon or TUI) its live snapshot is shown;
-//! otherwise the state is read from the stores.
+//! and API usage. While a daemon runs its live snapshot is shown (through its control
+//! socket); otherwise the state is read from the stores, which is safe beside a running
+//! engine (SQLite WAL).
 
 use chrono::{DateTime, Utc};
 
 use crate::config::{self, Credentials, Paths, SourceConfig};
+use crate::remote;
 use crate::store::Store;
-use crate::sync::engine::snapshot_file;
-use crate::sync::lock;
 use crate::sync::model::{
-    ApiUsage, ErrorInfo, ErrorKind, RunOutcome, RunSummary, Snapshot, SourceSnapshot, Status,
+    ApiUsage, Command, ErrorInfo, ErrorKind, RunOutcome, RunSummary, Snapshot, SourceSnapshot,
+    Status,
 };
 use crate::sync::run::{parse_kind, parse_outcome};
 use crate::sync::scheduler::Scheduler;
@@ -17,7 +18,7 @@ use crate::sync::status::StatusMachine;
 
 pub fn status(paths: &Paths, json: bool) -> anyhow::Result<u8> {
     let config = config::load(&paths.config_file)?;
-    let live = live_snapshot(paths);
+    let live = live_snapshot(paths)?;
     let sources: Vec<SourceSnapshot> = config
         .sources
         .iter()
@@ -35,11 +36,22 @@ pub fn status(paths: &Paths, json: bool) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-/// The running engine's snapshot, when one holds the lock.
-fn live_snapshot(paths: &Paths) -> Option<Snapshot> {
-    lock::holder(&paths.lock_file())?;
-    let bytes = std::fs::read(snapshot_file(paths)).ok()?;
-    serde_json::from_slice(&bytes).ok()
+/// The daemon's snapshot, when one runs for this data dir.
+fn live_snapshot(paths: &Paths) -> anyhow::Result<Option<Snapshot>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        match remote::attach(&paths.socket_file()).await {
+            Ok(attached) => {
+                let snapshot = attached.snapshots.borrow().clone();
+                let _ = attached.commands.send(Command::Shutdown); // detach only
+                Ok(Some(snapshot))
+            }
+            Err(remote::AttachError::NotRunning { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    })
 }
 
 fn offline(paths: &Paths, source: &SourceConfig) -> SourceSnapshot {
@@ -195,6 +207,6 @@ fn print_table(sources: &[SourceSnapshot], live: bool) {
         );
     }
     if !live {
-        println!("(no engine running: state read from the stores)");
+        println!("(no daemon running: state read from the stores)");
     }
 }

@@ -7,16 +7,17 @@ use std::time::Instant;
 use anyhow::Context;
 
 use crate::config::{self, Credentials, Paths};
+use crate::remote;
 use crate::salesforce::{HttpClient, Timeouts};
 use crate::store::Store;
 use crate::sync::clock::{SharedClock, SystemClock};
 use crate::sync::connect::{client_for, settings};
 use crate::sync::hooks::EngineHooks;
 use crate::sync::lock::EngineLock;
-use crate::sync::model::{RunKind, RunOutcome};
+use crate::sync::model::{Command, ObjectProgress, RunKind, RunOutcome, RunSummary};
 use crate::sync::object_sync::ObjectOutcome;
 use crate::sync::quota::{QuotaGuard, UsageReading};
-use crate::sync::run::{RunContext, RunObserver, RunSpec};
+use crate::sync::run::{RunContext, RunObserver, RunSpec, kind_label};
 use crate::sync::shared_store::SharedStore;
 use crate::sync::stop::{StopReason, StopSignal};
 
@@ -42,6 +43,12 @@ pub fn sync(paths: &Paths, args: SyncArgs) -> anyhow::Result<u8> {
             }
         );
     };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    match runtime.block_on(remote::attach(&paths.socket_file())) {
+        Ok(attached) => return runtime.block_on(via_daemon(attached, &source.id, &args)),
+        Err(remote::AttachError::NotRunning { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
     let _lock = EngineLock::acquire(&paths.lock_file())?;
     let Some(creds) = Credentials::load(paths, &source.id)? else {
         anyhow::bail!(
@@ -51,7 +58,6 @@ pub fn sync(paths: &Paths, args: SyncArgs) -> anyhow::Result<u8> {
         );
     };
     let store = Store::open(&paths.store_file(&source.id))?;
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let clock: SharedClock = SystemClock::shared();
         let guard = Arc::new(QuotaGuard::new(settings(&source)));
@@ -62,7 +68,10 @@ pub fn sync(paths: &Paths, args: SyncArgs) -> anyhow::Result<u8> {
                 .and_then(|v| v.last().cloned())
         });
         if let Some(u) = latest {
-            guard.seed(UsageReading { used: u.used, max: u.max });
+            guard.seed(UsageReading {
+                used: u.used,
+                max: u.max,
+            });
         }
         let hooks = Arc::new(EngineHooks::new(
             guard,
@@ -100,37 +109,146 @@ pub fn sync(paths: &Paths, args: SyncArgs) -> anyhow::Result<u8> {
         };
         let started = Instant::now();
         let report = ctx.execute(&spec, &observer).await;
+        print_summary(&source.id, &report.summary, started.elapsed().as_secs_f64());
         let s = &report.summary;
-        let secs = started.elapsed().as_secs_f64();
-        let rate = if secs > 0.0 { (s.upserted + s.deleted) as f64 / secs } else { 0.0 };
-        println!(
-            "{}: {} run {}: {} records upserted, {} deleted, {} API calls, {:.1}s ({:.0} records/s)",
-            source.id,
-            match s.kind {
-                RunKind::Initial => "initial",
-                RunKind::Incremental => "incremental",
-                RunKind::Full => "full",
-            },
-            match s.outcome {
-                RunOutcome::Succeeded => "succeeded",
-                RunOutcome::Failed => "failed",
-                RunOutcome::Interrupted => "interrupted",
-            },
-            s.upserted,
-            s.deleted,
-            s.api_calls,
-            secs,
-            rate
-        );
         Ok(match (&report.error, s.outcome) {
             (Some(e), _) => {
                 eprintln!("error: {e}");
-                if s.outcome == RunOutcome::Interrupted { 3 } else { 1 }
+                if s.outcome == RunOutcome::Interrupted {
+                    3
+                } else {
+                    1
+                }
             }
             (None, RunOutcome::Succeeded) => 0,
             (None, _) => 3,
         })
     })
+}
+
+/// How long a daemon may take to start the requested run before we give up waiting.
+const DAEMON_START_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A daemon owns this data dir: ask it for the run and follow it through snapshots.
+async fn via_daemon(
+    mut attached: remote::Attached,
+    source: &str,
+    args: &SyncArgs,
+) -> anyhow::Result<u8> {
+    let pid = attached.daemon_pid;
+    if args.object.is_some() {
+        anyhow::bail!(
+            "the syncdeck daemon (PID {pid}) runs this data dir and syncs whole sources; run without --object, or stop the daemon first"
+        );
+    }
+    let current = attached.snapshots.borrow().source(source).cloned();
+    let Some(current) = current else {
+        anyhow::bail!(
+            "the daemon (PID {pid}) does not know source \"{source}\"; send it the new config (SIGHUP) or restart it"
+        );
+    };
+    if !current.sync_enabled {
+        anyhow::bail!("source \"{source}\" is paused; resume it in the TUI first");
+    }
+    if current.connection.is_none() {
+        anyhow::bail!(
+            "source \"{source}\" is not connected yet; run `syncdeck auth {source}` first"
+        );
+    }
+    eprintln!("syncing through the daemon (PID {pid})");
+    let before = current.last_run.as_ref().map(|r| (r.started, r.finished));
+    attached.commands.send(Command::SyncNow {
+        source: source.to_string(),
+        full: args.full,
+    })?;
+    let progress = CliProgress::new(std::io::stderr().is_terminal());
+    let started = Instant::now();
+    let mut seen_running = false;
+    loop {
+        let snap = attached
+            .snapshots
+            .borrow_and_update()
+            .source(source)
+            .cloned();
+        if let Some(s) = snap {
+            match &s.running {
+                Some(run) => {
+                    if !seen_running {
+                        seen_running = true;
+                        let names: Vec<String> =
+                            run.objects.iter().map(|o| o.object.clone()).collect();
+                        progress.started(run.kind, &names);
+                    }
+                    progress.show(&run.objects);
+                }
+                None => {
+                    let last = s.last_run.as_ref().map(|r| (r.started, r.finished));
+                    if last != before
+                        && let Some(run) = &s.last_run
+                    {
+                        print_summary(source, run, started.elapsed().as_secs_f64());
+                        let _ = attached.commands.send(Command::Shutdown); // detach only
+                        return Ok(match (&run.error, run.outcome) {
+                            (Some(e), _) => {
+                                eprintln!("error: {e}");
+                                if run.outcome == RunOutcome::Interrupted {
+                                    3
+                                } else {
+                                    1
+                                }
+                            }
+                            (None, RunOutcome::Succeeded) => 0,
+                            (None, _) => 3,
+                        });
+                    }
+                }
+            }
+        }
+        let wait = if seen_running {
+            None
+        } else {
+            Some(DAEMON_START_WAIT)
+        };
+        let changed = attached.snapshots.changed();
+        let next = match wait {
+            Some(d) => tokio::time::timeout(d, changed).await.map_err(|_| {
+                anyhow::anyhow!(
+                    "the daemon (PID {pid}) did not start a run; see `syncdeck status` for why"
+                )
+            })?,
+            None => changed.await,
+        };
+        if next.is_err() {
+            let why = attached.disconnected.borrow().clone();
+            anyhow::bail!(
+                "{}; the run may go on in the daemon, see `syncdeck status`",
+                why.map_or("the daemon went away".to_string(), |d| d.to_string())
+            );
+        }
+    }
+}
+
+fn print_summary(source: &str, s: &RunSummary, secs: f64) {
+    let rate = if secs > 0.0 {
+        (s.upserted + s.deleted) as f64 / secs
+    } else {
+        0.0
+    };
+    println!(
+        "{}: {} run {}: {} records upserted, {} deleted, {} API calls, {:.1}s ({:.0} records/s)",
+        source,
+        kind_label(s.kind),
+        match s.outcome {
+            RunOutcome::Succeeded => "succeeded",
+            RunOutcome::Failed => "failed",
+            RunOutcome::Interrupted => "interrupted",
+        },
+        s.upserted,
+        s.deleted,
+        s.api_calls,
+        secs,
+        rate
+    );
 }
 
 struct ObjectLine {
@@ -189,6 +307,25 @@ impl CliProgress {
             let _ = writeln!(err, "\r\x1b[2K{}", Self::render_bar(l));
         }
         let _ = err.flush();
+    }
+
+    /// Progress as a daemon's snapshot reports it.
+    fn show(&self, objects: &[ObjectProgress]) {
+        for o in objects {
+            let known = self.lines().iter().any(|l| {
+                l.object == o.object
+                    && l.done == o.done
+                    && l.expected == o.expected
+                    && l.finished == o.finished
+            });
+            if !known {
+                self.update(&o.object, |l| {
+                    l.done = o.done;
+                    l.expected = o.expected;
+                    l.finished = o.finished;
+                });
+            }
+        }
     }
 
     fn update(&self, object: &str, f: impl FnOnce(&mut ObjectLine)) {

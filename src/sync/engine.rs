@@ -3,12 +3,10 @@
 //! ```text
 //! Command ──▶ Engine task ──WorkerCommand──▶ Worker (per source) ──▶ watch<Snapshot>
 //! ```
-//! The engine holds the data directory's lock for its whole life, and mirrors the
-//! snapshot to `<state dir>/snapshot.json` so `syncdeck status` can show live state while
-//! a daemon runs.
+//! The engine holds the data directory's lock for its whole life; a daemon serves its
+//! commands and snapshots to other processes through `remote`.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, watch};
@@ -47,14 +45,6 @@ impl EngineHandle {
     }
 }
 
-/// Where the live snapshot is mirrored for `syncdeck status`.
-pub fn snapshot_file(paths: &Paths) -> PathBuf {
-    paths.state_dir.join("snapshot.json")
-}
-
-/// Snapshot mirror writes at most this often.
-const MIRROR_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
-
 pub struct Engine;
 
 impl Engine {
@@ -78,10 +68,8 @@ impl Engine {
             snapshots: Arc::new(snap_tx),
         };
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-        let mirror = tokio::spawn(mirror_snapshots(snapshot_file(&paths), snap_rx.clone()));
         let task = tokio::spawn(async move {
             supervise(shared, config, cmd_rx).await;
-            mirror.abort();
             drop(lock);
         });
         Ok(EngineHandle {
@@ -182,34 +170,4 @@ async fn reload(shared: &Shared, workers: &mut HashMap<String, WorkerHandle>, co
             }
         }
     }
-}
-
-async fn mirror_snapshots(path: PathBuf, mut rx: watch::Receiver<Snapshot>) {
-    loop {
-        if rx.changed().await.is_err() {
-            return;
-        }
-        let json = match serde_json::to_vec_pretty(&*rx.borrow_and_update()) {
-            Ok(j) => j,
-            Err(e) => {
-                tracing::warn!("snapshot not mirrored: {e}");
-                continue;
-            }
-        };
-        let path = path.clone();
-        let written = tokio::task::spawn_blocking(move || write_atomic(&path, &json)).await;
-        if let Ok(Err(e)) = written {
-            tracing::warn!("snapshot not mirrored: {e}");
-        }
-        tokio::time::sleep(MIRROR_EVERY).await;
-    }
-}
-
-fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
 }
