@@ -7,62 +7,9 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use common::*;
-use syncdeck::config::{Config, FormulaPolicy, Frequency, ObjectSelection, SourceConfig};
-use syncdeck::notify::Notifier;
-use syncdeck::sync::clock::{ManualClock, SharedClock};
-use syncdeck::sync::model::{Command, RunKind, RunOutcome, Snapshot, SourceSnapshot, Status};
-use syncdeck::sync::{Engine, EngineHandle};
-
-fn start(org: &Org, sources: Vec<SourceConfig>, clock: SharedClock) -> EngineHandle {
-    let config = Config {
-        sources,
-        ..Config::default()
-    };
-    Engine::start(
-        org.paths.clone(),
-        Arc::new(config),
-        clock,
-        Notifier::disabled(),
-    )
-    .unwrap()
-}
-
-fn src<'a>(s: &'a Snapshot, id: &str) -> &'a SourceSnapshot {
-    s.source(id).unwrap()
-}
-
-/// Ask for a run and wait for a run newer than the last one to finish.
-async fn sync_now(engine: &mut EngineHandle, clock: &ManualClock, id: &str) -> SourceSnapshot {
-    let before = engine
-        .snapshots
-        .borrow()
-        .source(id)
-        .and_then(|s| s.last_run.as_ref().map(|r| r.started));
-    // Runs are told apart by their start time.
-    clock.advance(chrono::Duration::seconds(1));
-    engine
-        .commands
-        .send(Command::SyncNow {
-            source: id.into(),
-            full: false,
-        })
-        .unwrap();
-    let snap = wait_for(&mut engine.snapshots, "the requested run to finish", |s| {
-        s.source(id).is_some_and(|s| {
-            s.running.is_none()
-                && s.last_run
-                    .as_ref()
-                    .is_some_and(|r| Some(r.started) != before)
-        })
-    })
-    .await;
-    src(&snap, id).clone()
-}
-
-fn manual(mut s: SourceConfig) -> SourceConfig {
-    s.frequency = Frequency::Manual;
-    s
-}
+use syncdeck::config::{Config, FormulaPolicy, Frequency, ObjectSelection};
+use syncdeck::sync::clock::ManualClock;
+use syncdeck::sync::model::{Command, RunKind, RunOutcome, SourceSnapshot, Status};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_sync_then_incremental_runs_cost_one_call_per_object() {

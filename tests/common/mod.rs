@@ -9,14 +9,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
+use syncdeck::config::Frequency;
 use syncdeck::config::{Config, Credentials, ObjectSelection, Paths, SourceConfig, defaults};
+use syncdeck::notify::Notifier;
 use syncdeck::salesforce::soql::Select;
 use syncdeck::salesforce::{HttpClient, NoHooks, QueryOptions, Timeouts};
 use syncdeck::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use syncdeck::store::{PageWrite, Store, StoreField};
-use syncdeck::sync::Snapshot;
+use syncdeck::sync::clock::{ManualClock, SharedClock};
 use syncdeck::sync::connect::client_for;
 use syncdeck::sync::model::AuthFlow;
+use syncdeck::sync::model::{Command, SourceSnapshot};
+use syncdeck::sync::{Engine, EngineHandle, Snapshot};
 use tokio::sync::watch;
 
 /// Hang guard for waits in tests; never an assertion about speed.
@@ -225,4 +229,55 @@ pub async fn patiently<T>(what: &str, f: impl Future<Output = T>) -> T {
     tokio::time::timeout(PATIENCE, f)
         .await
         .unwrap_or_else(|_| panic!("gave up waiting for: {what}"))
+}
+
+pub fn start(org: &Org, sources: Vec<SourceConfig>, clock: SharedClock) -> EngineHandle {
+    let config = Config {
+        sources,
+        ..Config::default()
+    };
+    Engine::start(
+        org.paths.clone(),
+        Arc::new(config),
+        clock,
+        Notifier::disabled(),
+    )
+    .unwrap()
+}
+
+pub fn src<'a>(s: &'a Snapshot, id: &str) -> &'a SourceSnapshot {
+    s.source(id).unwrap()
+}
+
+/// Ask for a run and wait for a run newer than the last one to finish.
+pub async fn sync_now(engine: &mut EngineHandle, clock: &ManualClock, id: &str) -> SourceSnapshot {
+    let before = engine
+        .snapshots
+        .borrow()
+        .source(id)
+        .and_then(|s| s.last_run.as_ref().map(|r| r.started));
+    // Runs are told apart by their start time.
+    clock.advance(chrono::Duration::seconds(1));
+    engine
+        .commands
+        .send(Command::SyncNow {
+            source: id.into(),
+            full: false,
+        })
+        .unwrap();
+    let snap = wait_for(&mut engine.snapshots, "the requested run to finish", |s| {
+        s.source(id).is_some_and(|s| {
+            s.running.is_none()
+                && s.last_run
+                    .as_ref()
+                    .is_some_and(|r| Some(r.started) != before)
+        })
+    })
+    .await;
+    src(&snap, id).clone()
+}
+
+pub fn manual(mut s: SourceConfig) -> SourceConfig {
+    s.frequency = Frequency::Manual;
+    s
 }
