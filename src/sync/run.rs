@@ -219,7 +219,9 @@ impl RunContext<'_> {
                     s.record_usage(*at, r.used, r.max)?;
                 }
                 if let Some((at, r)) = latest
-                    && samples.last().is_none_or(|(t, _)| *t != at)
+                    && samples
+                        .last()
+                        .is_none_or(|(t, s)| (*t, s.used) != (at, r.used))
                 {
                     s.record_usage(at, r.used, r.max)?;
                 }

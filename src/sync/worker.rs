@@ -907,7 +907,12 @@ impl Worker {
             .threshold_calls()
             .or_else(|| max.map(|m| m * u64::from(self.source.quota_threshold_percent) / 100))
             .unwrap_or(0);
-        let estimate = quota::estimate_resume(&self.samples, threshold, now);
+        // The guard's view is the newest reading, even when no sample was stored for it.
+        let mut samples = self.samples.clone();
+        if let (Some(used), _) = self.guard.usage() {
+            samples.push((now, used));
+        }
+        let estimate = quota::estimate_resume(&samples, threshold, now);
         let probe_at = self.probes.next_probe(estimate).max(now);
         self.probe_at = Some(probe_at);
         self.scheduler.hold(probe_at);

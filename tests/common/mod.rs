@@ -281,3 +281,54 @@ pub fn manual(mut s: SourceConfig) -> SourceConfig {
     s.frequency = Frequency::Manual;
     s
 }
+
+/// An engine whose notifications go to `notifier`.
+pub fn start_notifying(
+    org: &Org,
+    sources: Vec<SourceConfig>,
+    clock: SharedClock,
+    notifier: Notifier,
+) -> EngineHandle {
+    let config = Config {
+        sources,
+        ..Config::default()
+    };
+    Engine::start(org.paths.clone(), Arc::new(config), clock, notifier).unwrap()
+}
+
+/// An axum webhook receiver on 127.0.0.1 keeping every JSON body it gets.
+pub async fn webhook_receiver() -> (String, Arc<std::sync::Mutex<Vec<Value>>>) {
+    use axum::routing::post;
+    let bodies = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = bodies.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        post(move |axum::Json(body): axum::Json<Value>| {
+            let keep = keep.clone();
+            async move {
+                keep.lock().unwrap().push(body);
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, bodies)
+}
+
+pub fn webhook_notifier(url: &str) -> Notifier {
+    Notifier::new(
+        &syncdeck::config::NotifyConfig {
+            email: None,
+            webhook: Some(syncdeck::config::WebhookConfig {
+                url: url.to_string(),
+            }),
+        },
+        syncdeck::notify::RetryPolicy {
+            attempts: 3,
+            first_delay: Duration::from_millis(20),
+        },
+    )
+    .unwrap()
+}
