@@ -47,7 +47,13 @@ pub async fn org(config: SandboxConfig) -> Org {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let sandbox = Sandbox::start(config).await.unwrap();
     let root = tempfile::tempdir().unwrap();
-    let paths = Paths::under(root.path());
+    // The same layout `syncdeck --config ROOT/config.toml --data-dir ROOT/data` uses, so
+    // child processes share it.
+    let paths = Paths::resolve(
+        Some(root.path().join("config.toml")),
+        Some(root.path().join("data")),
+    )
+    .unwrap();
     Org {
         sandbox,
         root,
@@ -331,4 +337,24 @@ pub fn webhook_notifier(url: &str) -> Notifier {
         },
     )
     .unwrap()
+}
+
+/// `syncdeck` with this org's config and data dir.
+pub fn syncdeck(org: &Org) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_syncdeck"));
+    cmd.arg("--config")
+        .arg(&org.paths.config_file)
+        .arg("--data-dir")
+        .arg(&org.paths.data_dir)
+        .env_remove("SYNCDECK_CONFIG")
+        .env_remove("SYNCDECK_DATA_DIR")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+pub fn config_of(sources: Vec<SourceConfig>) -> Config {
+    Config {
+        sources,
+        ..Config::default()
+    }
 }
