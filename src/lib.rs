@@ -4,5 +4,7 @@ pub mod cli;
 pub mod config;
 pub mod notify;
 pub mod remote;
+pub mod sandbox;
 pub mod store;
 pub mod sync;
+pub mod tui;

@@ -44,6 +44,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run a local Salesforce sandbox org (REST API + OAuth) until Ctrl-C
+    Sandbox(cli::sandbox::SandboxArgs),
 }
 
 #[derive(Subcommand)]
@@ -80,6 +82,7 @@ fn main() -> ExitCode {
         ),
         Some(Command::Daemon) => cli::daemon::daemon(&paths),
         Some(Command::Status { json }) => cli::status::status(&paths, json),
+        Some(Command::Sandbox(args)) => cli::sandbox::run(args),
         None => {
             eprintln!("the TUI is not built yet; see `syncdeck --help`");
             Ok(2)

@@ -2,5 +2,6 @@
 
 pub mod config;
 pub mod daemon;
+pub mod sandbox;
 pub mod status;
 pub mod sync;

@@ -1,0 +1,200 @@
+//! Test and demo controls, in process (on `State`, surfaced by `SandboxHandle`) and over
+//! HTTP under `/__sandbox/`. None of them count against the API quota.
+
+use axum::extract::State as AxState;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::Shared;
+use super::datagen::mix;
+use super::faults::FaultSpec;
+use super::oauth::Decision;
+use super::state::{SandboxUser, State, lock};
+
+/// What `mutate` did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct MutationSummary {
+    pub updated: u64,
+    pub deleted: u64,
+}
+
+impl State {
+    /// Updates (about 4 in 5) or deletes `n` random live records; SystemModstamp moves to now.
+    pub fn mutate(&self, n: u64) -> MutationSummary {
+        let data = &self.data;
+        let candidates: Vec<(usize, u64)> = data
+            .schema
+            .objects
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.name != "User")
+            .map(|(i, _)| (i, data.count(i)))
+            .filter(|(_, c)| *c > 0)
+            .collect();
+        let total: u64 = candidates.iter().map(|c| c.1).sum();
+        let mut summary = MutationSummary::default();
+        if total == 0 {
+            return summary;
+        }
+        for _ in 0..n {
+            let h = mix(data.seed ^ 0x6d75_7461_7465 ^ self.next_seq());
+            let mut pick = h % total;
+            let Some(&(obj, _)) = candidates.iter().find(|(_, c)| {
+                if pick < *c {
+                    true
+                } else {
+                    pick -= c;
+                    false
+                }
+            }) else {
+                continue;
+            };
+            let delete = (h >> 40) % 5 == 0;
+            data.mutate_row(obj, pick, delete, State::now_ms());
+            if delete {
+                summary.deleted += 1;
+            } else {
+                summary.updated += 1;
+            }
+        }
+        lock(&self.log).counters.mutations += n;
+        summary
+    }
+
+    pub fn expire_locators(&self) {
+        lock(&self.cursors).clear();
+    }
+
+    pub fn inject(&self, spec: &FaultSpec) {
+        lock(&self.faults).apply(spec);
+        if spec.expire_locators {
+            self.expire_locators();
+        }
+    }
+
+    pub fn counters(&self) -> super::counters::Counters {
+        let usage = lock(&self.quota).usage();
+        let injected = lock(&self.faults).injected;
+        let mut c = lock(&self.log).counters.clone();
+        c.api_used = usage.used;
+        c.api_max = usage.max;
+        c.faults_injected = injected;
+        c
+    }
+}
+
+pub fn router() -> Router<Shared> {
+    Router::new()
+        .route("/", get(index))
+        .route("/counters", get(counters))
+        .route("/calls", get(calls))
+        .route("/quota", post(quota))
+        .route("/mutate", post(mutate))
+        .route("/approve", post(approve))
+        .route("/deny", post(deny))
+        .route("/pending", get(pending))
+        .route("/revoke-all", post(revoke_all))
+        .route("/faults", post(faults))
+        .route("/faults/clear", post(clear_faults))
+}
+
+async fn index(AxState(st): AxState<Shared>) -> Json<serde_json::Value> {
+    Json(json!({
+        "base_url": st.base_url, "client_id": st.client_id, "org_id": st.org_id,
+        "admin_user_id": st.user_id(SandboxUser::Admin), "standard_user_id": st.user_id(SandboxUser::Standard),
+        "controls": ["GET counters", "GET calls", "POST quota {used,max}", "POST mutate {count}",
+            "POST approve {user_code?,user?}", "POST deny {user_code?}", "GET pending", "POST revoke-all",
+            "POST faults {status,count,latency_ms,malformed,drop_connection,expire_locators}", "POST faults/clear"],
+    }))
+}
+
+async fn counters(AxState(st): AxState<Shared>) -> Json<super::counters::Counters> {
+    Json(st.counters())
+}
+
+async fn calls(AxState(st): AxState<Shared>) -> Json<Vec<super::counters::CallRecord>> {
+    Json(lock(&st.log).entries.iter().cloned().collect())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QuotaBody {
+    used: Option<u64>,
+    max: Option<u64>,
+}
+
+async fn quota(AxState(st): AxState<Shared>, Json(b): Json<QuotaBody>) -> Json<serde_json::Value> {
+    let mut q = lock(&st.quota);
+    q.set(b.used, b.max);
+    let u = q.usage();
+    Json(json!({"used": u.used, "max": u.max}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MutateBody {
+    count: u64,
+}
+
+async fn mutate(AxState(st): AxState<Shared>, Json(b): Json<MutateBody>) -> Json<MutationSummary> {
+    Json(st.mutate(b.count))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct DecideBody {
+    user_code: Option<String>,
+    user: SandboxUser,
+}
+
+fn decided(n: usize) -> Response {
+    if n == 0 {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"decided": 0, "message": "no pending device code matched"})),
+        )
+            .into_response();
+    }
+    Json(json!({"decided": n})).into_response()
+}
+
+async fn approve(AxState(st): AxState<Shared>, body: Option<Json<DecideBody>>) -> Response {
+    let b = body.map(|b| b.0).unwrap_or_default();
+    decided(st.decide_device(b.user_code.as_deref(), Decision::Approved(b.user)))
+}
+
+async fn deny(AxState(st): AxState<Shared>, body: Option<Json<DecideBody>>) -> Response {
+    let b = body.map(|b| b.0).unwrap_or_default();
+    decided(st.decide_device(b.user_code.as_deref(), Decision::Denied))
+}
+
+async fn pending(AxState(st): AxState<Shared>) -> Json<Vec<super::oauth::PendingDevice>> {
+    Json(st.pending_devices())
+}
+
+async fn revoke_all(AxState(st): AxState<Shared>) -> Json<serde_json::Value> {
+    Json(json!({"revoked": st.revoke_all()}))
+}
+
+async fn faults(AxState(st): AxState<Shared>, Json(spec): Json<FaultSpec>) -> Response {
+    if let Some(s) = spec.status {
+        if !(400..=599).contains(&s) {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"message": "status must be an HTTP error status such as 500 or 503"})),
+            )
+                .into_response();
+        }
+    }
+    st.inject(&spec);
+    Json(json!({"ok": true})).into_response()
+}
+
+async fn clear_faults(AxState(st): AxState<Shared>) -> Json<serde_json::Value> {
+    lock(&st.faults).clear();
+    Json(json!({"ok": true}))
+}

@@ -1,0 +1,788 @@
+//! The TUI's state and its reaction to keys, snapshots and time. Rendering lives in
+//! `screens`; this file never draws and never does I/O except through the ports.
+
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::crossterm::event::{Event, KeyEvent, KeyEventKind};
+use tokio::sync::mpsc::UnboundedSender;
+use tui_input::backend::crossterm::EventHandler;
+
+use crate::config::{Frequency, SourceConfig};
+use crate::sync::{AuthFlow, AuthPrompt, Command, RunSummary, Snapshot, SourceSnapshot};
+use crate::tui::keymap::{self, Action, Context};
+use crate::tui::ports::{RunHistory, SettingsChange, SettingsError, SettingsStore};
+use crate::tui::sanitize;
+use crate::tui::settings_form::{Field, FormMessage, SelectedObject, SettingsForm};
+use crate::tui::theme::Theme;
+
+/// Loopback port of the web (PKCE) authorization flow; forward it with `ssh -L` when remote.
+pub const WEB_FLOW_PORT: u16 = 8717;
+const HISTORY_LIMIT: usize = 200;
+
+/// Items of the actions ("three dots") menu, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MenuItem {
+    Settings,
+    SyncNow,
+    PauseResume,
+    Reauthorize,
+    RunHistory,
+    LiveStatus,
+}
+
+impl MenuItem {
+    pub const ALL: [MenuItem; 6] = [
+        MenuItem::Settings,
+        MenuItem::SyncNow,
+        MenuItem::PauseResume,
+        MenuItem::Reauthorize,
+        MenuItem::RunHistory,
+        MenuItem::LiveStatus,
+    ];
+}
+
+/// Screens and modals stacked above the Data Sources table; the last one has the keys.
+#[derive(Debug)]
+pub enum Screen {
+    Actions {
+        source: String,
+        cursor: usize,
+    },
+    Settings(Box<SettingsForm>),
+    /// Settings → Edit Data Sync. Read-only until the field customization screen lands
+    /// (issue 7 replaces this variant; `App::open_edit_data_sync` is the one entry point).
+    Selection {
+        source: String,
+        objects: Vec<SelectedObject>,
+        scroll: usize,
+    },
+    Auth {
+        source: String,
+        flow: AuthFlow,
+    },
+    Status {
+        source: String,
+    },
+    History {
+        source: String,
+        rows: Result<Vec<RunSummary>, String>,
+        scroll: usize,
+    },
+    Help {
+        under: Context,
+    },
+}
+
+/// Which screen has the keyboard, for tests and the daemon-attach mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScreenKind {
+    Sources,
+    Actions,
+    Settings,
+    Selection,
+    Auth,
+    Status,
+    History,
+    Help,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flash {
+    pub text: String,
+    pub is_error: bool,
+}
+
+pub struct App {
+    pub(crate) snapshot: Snapshot,
+    pub(crate) selected: usize,
+    pub(crate) stack: Vec<Screen>,
+    pub(crate) theme: Theme,
+    pub(crate) now: DateTime<Utc>,
+    pub(crate) flash: Option<Flash>,
+    commands: UnboundedSender<Command>,
+    settings: Box<dyn SettingsStore>,
+    history: Box<dyn RunHistory>,
+    quit: bool,
+}
+
+impl App {
+    pub fn new(
+        snapshot: Snapshot,
+        commands: UnboundedSender<Command>,
+        settings: Box<dyn SettingsStore>,
+        history: Box<dyn RunHistory>,
+        theme: Theme,
+        now: DateTime<Utc>,
+    ) -> Self {
+        App {
+            snapshot: sanitize::snapshot(snapshot),
+            selected: 0,
+            stack: Vec::new(),
+            theme,
+            now,
+            flash: None,
+            commands,
+            settings,
+            history,
+            quit: false,
+        }
+    }
+
+    // ---- queries -------------------------------------------------------------------
+
+    pub fn should_quit(&self) -> bool {
+        self.quit
+    }
+
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
+
+    pub fn selected_source(&self) -> Option<&SourceSnapshot> {
+        self.snapshot.sources.get(self.selected)
+    }
+
+    pub fn source(&self, id: &str) -> Option<&SourceSnapshot> {
+        self.snapshot.source(id)
+    }
+
+    pub fn screen(&self) -> ScreenKind {
+        match self.stack.last() {
+            None => ScreenKind::Sources,
+            Some(Screen::Actions { .. }) => ScreenKind::Actions,
+            Some(Screen::Settings(_)) => ScreenKind::Settings,
+            Some(Screen::Selection { .. }) => ScreenKind::Selection,
+            Some(Screen::Auth { .. }) => ScreenKind::Auth,
+            Some(Screen::Status { .. }) => ScreenKind::Status,
+            Some(Screen::History { .. }) => ScreenKind::History,
+            Some(Screen::Help { .. }) => ScreenKind::Help,
+        }
+    }
+
+    /// The open Settings panel, wherever it is in the stack.
+    pub fn settings_form(&self) -> Option<&SettingsForm> {
+        self.stack.iter().rev().find_map(|s| match s {
+            Screen::Settings(form) => Some(form.as_ref()),
+            _ => None,
+        })
+    }
+
+    pub fn flash(&self) -> Option<&Flash> {
+        self.flash.as_ref()
+    }
+
+    pub fn context(&self) -> Context {
+        match self.stack.last() {
+            None => Context::Sources,
+            Some(Screen::Actions { .. }) => Context::Actions,
+            Some(Screen::Settings(form)) => form.context(),
+            Some(Screen::Selection { .. }) => Context::Selection,
+            Some(Screen::Auth { .. }) => Context::Auth,
+            Some(Screen::Status { .. }) => Context::Status,
+            Some(Screen::History { .. }) => Context::History,
+            Some(Screen::Help { .. }) => Context::Help,
+        }
+    }
+
+    // ---- inputs --------------------------------------------------------------------
+
+    /// A new engine snapshot: cleaned at this boundary, selection kept on the same source.
+    /// Returns whether anything visible may have changed.
+    pub fn on_snapshot(&mut self, snapshot: Snapshot) -> bool {
+        if snapshot.version == self.snapshot.version && snapshot.version != 0 {
+            return false;
+        }
+        let selected_id = self.selected_source().map(|s| s.id.clone());
+        self.snapshot = sanitize::snapshot(snapshot);
+        self.selected = selected_id
+            .and_then(|id| self.snapshot.sources.iter().position(|s| s.id == id))
+            .unwrap_or(self.selected)
+            .min(self.snapshot.sources.len().saturating_sub(1));
+        true
+    }
+
+    /// The clock moved on. Returns whether the screen shows something that changed: minute
+    /// resolution for relative times, second resolution while a countdown is visible.
+    pub fn tick(&mut self, now: DateTime<Utc>) -> bool {
+        let step = if self.shows_countdown() { 1 } else { 60 };
+        let changed = self.now.timestamp().div_euclid(step) != now.timestamp().div_euclid(step);
+        self.now = now;
+        changed
+    }
+
+    fn shows_countdown(&self) -> bool {
+        self.stack.iter().any(|s| match s {
+            Screen::Auth { source, .. } => matches!(
+                self.source(source).and_then(|s| s.auth.as_ref()),
+                Some(AuthPrompt::Device { .. })
+            ),
+            _ => false,
+        })
+    }
+
+    /// Any terminal event. Returns whether a redraw is needed.
+    pub fn handle_event(&mut self, event: &Event) -> bool {
+        match event {
+            Event::Key(key) => {
+                self.handle_key(*key);
+                true
+            }
+            Event::Resize(_, _) => true,
+            _ => false,
+        }
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent) {
+        if key.kind != KeyEventKind::Press {
+            return;
+        }
+        self.flash = None;
+        let ctx = self.context();
+        let action = keymap::resolve(ctx, &key);
+        if ctx == Context::TextInput && action.is_none() {
+            if let Some(Screen::Settings(form)) = self.stack.last_mut() {
+                form.threshold.handle_event(&Event::Key(key));
+                form.message = None;
+            }
+            return;
+        }
+        let Some(action) = action else { return };
+        match action {
+            // A second quit at the discard prompt is an explicit "quit without saving".
+            Action::Quit if ctx == Context::ConfirmDiscard => self.quit = true,
+            Action::Quit => self.request_quit(),
+            Action::Help => self.stack.push(Screen::Help { under: ctx }),
+            _ => self.dispatch(action),
+        }
+    }
+
+    fn request_quit(&mut self) {
+        for screen in self.stack.iter_mut().rev() {
+            if let Screen::Settings(form) = screen {
+                if form.is_dirty() {
+                    // Bring the panel back to the top so the prompt is what the user sees.
+                    form.confirm_discard = true;
+                    form.quit_after_discard = true;
+                    while !matches!(self.stack.last(), Some(Screen::Settings(_))) {
+                        self.stack.pop();
+                    }
+                    return;
+                }
+            }
+        }
+        self.quit = true;
+    }
+
+    fn dispatch(&mut self, action: Action) {
+        match self.screen() {
+            ScreenKind::Sources => self.on_sources(action),
+            ScreenKind::Actions => self.on_actions(action),
+            ScreenKind::Settings => self.on_settings(action),
+            ScreenKind::Auth => self.on_auth(action),
+            ScreenKind::Status => self.on_status(action),
+            ScreenKind::History | ScreenKind::Selection => self.on_list(action),
+            ScreenKind::Help => {
+                if action == Action::Back {
+                    self.stack.pop();
+                }
+            }
+        }
+    }
+
+    // ---- Data Sources table --------------------------------------------------------
+
+    fn move_selection(&mut self, action: Action) {
+        let last = self.snapshot.sources.len().saturating_sub(1);
+        self.selected = match action {
+            Action::Up => self.selected.saturating_sub(1),
+            Action::Down => (self.selected + 1).min(last),
+            Action::Top => 0,
+            Action::Bottom => last,
+            _ => self.selected,
+        };
+    }
+
+    fn on_sources(&mut self, action: Action) {
+        match action {
+            Action::Up | Action::Down | Action::Top | Action::Bottom => self.move_selection(action),
+            Action::OpenActions => {
+                if let Some(id) = self.selected_id() {
+                    self.stack.push(Screen::Actions {
+                        source: id,
+                        cursor: 0,
+                    });
+                }
+            }
+            other => {
+                if let Some(id) = self.selected_id() {
+                    self.source_action(&id, other);
+                }
+            }
+        }
+    }
+
+    fn selected_id(&self) -> Option<String> {
+        self.selected_source().map(|s| s.id.clone())
+    }
+
+    /// The per-source actions shared by the table, the actions menu and live status.
+    fn source_action(&mut self, id: &str, action: Action) {
+        match action {
+            Action::OpenSettings => self.open_settings(id),
+            Action::SyncNow => self.sync_now(id),
+            Action::PauseResume => self.pause_resume(id),
+            Action::Reauthorize => self.start_auth(id, AuthFlow::Device),
+            Action::OpenHistory => self.open_history(id),
+            Action::OpenStatus => self.stack.push(Screen::Status { source: id.into() }),
+            _ => {}
+        }
+    }
+
+    fn send(&mut self, command: Command) -> bool {
+        if self.commands.send(command).is_err() {
+            self.flash_error("The sync engine has stopped; restart syncdeck to continue.");
+            return false;
+        }
+        true
+    }
+
+    fn flash_info(&mut self, text: impl Into<String>) {
+        self.flash = Some(Flash {
+            text: text.into(),
+            is_error: false,
+        });
+    }
+
+    fn flash_error(&mut self, text: impl Into<String>) {
+        self.flash = Some(Flash {
+            text: text.into(),
+            is_error: true,
+        });
+    }
+
+    fn name_of(&self, id: &str) -> String {
+        self.source(id)
+            .map(|s| s.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    fn sync_now(&mut self, id: &str) {
+        let command = Command::SyncNow {
+            source: id.into(),
+            full: false,
+        };
+        if self.send(command) {
+            self.flash_info(format!("Sync requested for {}", self.name_of(id)));
+        }
+    }
+
+    /// Pause/Resume is the Sync Data toggle: written to the config so it survives a restart.
+    fn pause_resume(&mut self, id: &str) {
+        let enabled = self.source(id).map(|s| s.sync_enabled).unwrap_or(true);
+        let base = match self.settings.load(id) {
+            Ok(cfg) => SettingsChange::of(&cfg),
+            Err(e) => return self.flash_error(settings_error_text(&e)),
+        };
+        let change = SettingsChange {
+            sync_enabled: !enabled,
+            ..base
+        };
+        match self.settings.apply(id, change) {
+            Ok(config) => {
+                self.send_saved(id, config, Some(change.sync_enabled));
+                let verb = if change.sync_enabled {
+                    "Resumed"
+                } else {
+                    "Paused"
+                };
+                self.flash_info(format!("{verb} {}", self.name_of(id)));
+            }
+            Err(e) => self.flash_error(settings_error_text(&e)),
+        }
+    }
+
+    /// After a successful write: Reload, plus Pause/Resume when Sync Data flipped so the
+    /// worker reacts at once whatever Reload diffs.
+    fn send_saved(
+        &mut self,
+        id: &str,
+        config: std::sync::Arc<crate::config::Config>,
+        sync_flipped_to: Option<bool>,
+    ) {
+        self.send(Command::Reload(config));
+        match sync_flipped_to {
+            Some(true) => self.send(Command::Resume { source: id.into() }),
+            Some(false) => self.send(Command::Pause { source: id.into() }),
+            None => true,
+        };
+    }
+
+    fn open_history(&mut self, id: &str) {
+        let rows = self
+            .history
+            .runs(id, HISTORY_LIMIT)
+            .map(|mut rows| {
+                rows.iter_mut().for_each(sanitize::run_summary);
+                rows
+            })
+            .map_err(|e| sanitize::clean(&e.to_string()));
+        self.stack.push(Screen::History {
+            source: id.into(),
+            rows,
+            scroll: 0,
+        });
+    }
+
+    // ---- actions menu --------------------------------------------------------------
+
+    fn on_actions(&mut self, action: Action) {
+        let Some(Screen::Actions { source, cursor }) = self.stack.last_mut() else {
+            return;
+        };
+        let id = source.clone();
+        let item = match action {
+            Action::Up => {
+                *cursor = cursor.saturating_sub(1);
+                return;
+            }
+            Action::Down => {
+                *cursor = (*cursor + 1).min(MenuItem::ALL.len() - 1);
+                return;
+            }
+            Action::Back => {
+                self.stack.pop();
+                return;
+            }
+            Action::Confirm => MenuItem::ALL[(*cursor).min(MenuItem::ALL.len() - 1)],
+            Action::OpenSettings => MenuItem::Settings,
+            Action::SyncNow => MenuItem::SyncNow,
+            Action::PauseResume => MenuItem::PauseResume,
+            Action::Reauthorize => MenuItem::Reauthorize,
+            Action::OpenHistory => MenuItem::RunHistory,
+            Action::OpenStatus => MenuItem::LiveStatus,
+            _ => return,
+        };
+        self.stack.pop();
+        let action = match item {
+            MenuItem::Settings => Action::OpenSettings,
+            MenuItem::SyncNow => Action::SyncNow,
+            MenuItem::PauseResume => Action::PauseResume,
+            MenuItem::Reauthorize => Action::Reauthorize,
+            MenuItem::RunHistory => Action::OpenHistory,
+            MenuItem::LiveStatus => Action::OpenStatus,
+        };
+        self.source_action(&id, action);
+    }
+
+    // ---- settings panel ------------------------------------------------------------
+
+    fn open_settings(&mut self, id: &str) {
+        let (saved, selection, message) = match self.settings.load(id) {
+            Ok(cfg) => (SettingsChange::of(&cfg), selection_of(&cfg), None),
+            Err(e) => {
+                // Show what the engine reports so the panel still explains the source.
+                let fallback = self.source(id).map(|s| SettingsChange {
+                    sync_enabled: s.sync_enabled,
+                    frequency: s.frequency,
+                    quota_threshold_percent: s.quota_threshold_percent,
+                });
+                let Some(fallback) = fallback else { return };
+                let message = FormMessage {
+                    text: settings_error_text(&e),
+                    is_error: true,
+                };
+                (fallback, Vec::new(), Some(message))
+            }
+        };
+        let mut form = SettingsForm::new(id.into(), saved, selection);
+        form.message = message;
+        self.stack.push(Screen::Settings(Box::new(form)));
+    }
+
+    fn form_mut(&mut self) -> Option<&mut SettingsForm> {
+        match self.stack.last_mut() {
+            Some(Screen::Settings(form)) => Some(form),
+            _ => None,
+        }
+    }
+
+    fn on_settings(&mut self, action: Action) {
+        let Some(form) = self.form_mut() else { return };
+        match form.context() {
+            Context::ConfirmDiscard => match action {
+                Action::Discard => {
+                    let quit = form.quit_after_discard;
+                    self.stack.pop();
+                    if quit {
+                        self.quit = true;
+                    }
+                }
+                Action::KeepEditing => {
+                    form.confirm_discard = false;
+                    form.quit_after_discard = false;
+                }
+                Action::Save => {
+                    form.confirm_discard = false;
+                    self.save_settings();
+                }
+                _ => {}
+            },
+            Context::Dropdown => match action {
+                Action::Up => form.move_dropdown(false),
+                Action::Down => form.move_dropdown(true),
+                Action::Confirm => form.choose_dropdown(),
+                Action::Back => form.dropdown = None,
+                _ => {}
+            },
+            _ => match action {
+                Action::NextField => form.focus_next(),
+                Action::PrevField => form.focus_prev(),
+                Action::Back => {
+                    if form.is_dirty() {
+                        form.confirm_discard = true;
+                    } else {
+                        self.stack.pop();
+                    }
+                }
+                Action::Save => self.save_settings(),
+                Action::Toggle | Action::Confirm => self.press_focused(action),
+                _ => {}
+            },
+        }
+    }
+
+    fn press_focused(&mut self, action: Action) {
+        let Some(form) = self.form_mut() else { return };
+        match form.focus {
+            Field::Reauthorize => {
+                let id = form.source.clone();
+                self.start_auth(&id, AuthFlow::Device);
+            }
+            Field::SyncData => form.sync_enabled = !form.sync_enabled,
+            Field::Frequency => form.open_dropdown(),
+            Field::Threshold => {}
+            Field::EditDataSync => {
+                let id = form.source.clone();
+                self.open_edit_data_sync(&id);
+            }
+            Field::Save if action == Action::Confirm => self.save_settings(),
+            Field::Cancel if action == Action::Confirm => self.on_settings(Action::Back),
+            Field::Save | Field::Cancel => {}
+        }
+    }
+
+    /// Settings → Edit Data Sync. The field customization screen (issue 7) replaces the
+    /// read-only list pushed here.
+    pub fn open_edit_data_sync(&mut self, id: &str) {
+        let objects = self
+            .settings_form()
+            .filter(|f| f.source == id)
+            .map(|f| f.selection.clone())
+            .unwrap_or_default();
+        self.stack.push(Screen::Selection {
+            source: id.into(),
+            objects,
+            scroll: 0,
+        });
+    }
+
+    fn save_settings(&mut self) {
+        let Some(form) = self.form_mut() else { return };
+        if !form.is_dirty() {
+            self.stack.pop();
+            return;
+        }
+        let change = match form.change() {
+            Ok(c) => c,
+            Err(text) => {
+                form.message = Some(FormMessage {
+                    text,
+                    is_error: true,
+                });
+                form.focus = Field::Threshold;
+                return;
+            }
+        };
+        let id = form.source.clone();
+        let flipped =
+            (change.sync_enabled != form.saved.sync_enabled).then_some(change.sync_enabled);
+        match self.settings.apply(&id, change) {
+            Ok(config) => {
+                self.stack.pop();
+                self.send_saved(&id, config, flipped);
+                self.flash_info(format!("Saved settings of {}", self.name_of(&id)));
+            }
+            Err(SettingsError::Conflict) => {
+                // Re-read the file as the new base; the edits stay in the form.
+                let reloaded = self.settings.load(&id);
+                let Some(form) = self.form_mut() else { return };
+                if let Ok(cfg) = reloaded {
+                    form.rebase(SettingsChange::of(&cfg));
+                }
+                form.message = Some(FormMessage {
+                    text: "config.toml was changed on disk while you edited. Your edits are kept \
+                           here; press w to save them over the new file, or esc to discard."
+                        .into(),
+                    is_error: true,
+                });
+            }
+            Err(e) => {
+                let text = settings_error_text(&e);
+                if let Some(form) = self.form_mut() {
+                    form.message = Some(FormMessage {
+                        text,
+                        is_error: true,
+                    });
+                }
+            }
+        }
+    }
+
+    // ---- reauthorize ---------------------------------------------------------------
+
+    fn start_auth(&mut self, id: &str, flow: AuthFlow) {
+        if !matches!(self.stack.last(), Some(Screen::Auth { .. })) {
+            self.stack.push(Screen::Auth {
+                source: id.into(),
+                flow,
+            });
+        } else if let Some(Screen::Auth { flow: f, .. }) = self.stack.last_mut() {
+            *f = flow;
+        }
+        self.send(Command::Reauthorize {
+            source: id.into(),
+            flow,
+        });
+    }
+
+    fn on_auth(&mut self, action: Action) {
+        let Some(Screen::Auth { source, flow }) = self.stack.last() else {
+            return;
+        };
+        let (id, flow) = (source.clone(), *flow);
+        let prompt = self.source(&id).and_then(|s| s.auth.clone());
+        let pending = !matches!(
+            prompt,
+            Some(AuthPrompt::Succeeded { .. } | AuthPrompt::Failed { .. })
+        );
+        match action {
+            Action::WebFlow | Action::DeviceFlow => {
+                let new_flow = if action == Action::WebFlow {
+                    AuthFlow::Web {
+                        port: WEB_FLOW_PORT,
+                    }
+                } else {
+                    AuthFlow::Device
+                };
+                if pending {
+                    self.send(Command::CancelAuth { source: id.clone() });
+                }
+                self.start_auth(&id, new_flow);
+            }
+            Action::Retry => {
+                if pending {
+                    self.send(Command::CancelAuth { source: id.clone() });
+                }
+                self.start_auth(&id, flow);
+            }
+            Action::Back | Action::Confirm => {
+                if action == Action::Confirm && pending {
+                    return;
+                }
+                if pending {
+                    self.send(Command::CancelAuth { source: id });
+                }
+                self.stack.pop();
+            }
+            _ => {}
+        }
+    }
+
+    // ---- live status, history, selection --------------------------------------------
+
+    fn on_status(&mut self, action: Action) {
+        match action {
+            Action::Up | Action::Down => {
+                self.move_selection(action);
+                if let (Some(id), Some(Screen::Status { source })) =
+                    (self.selected_id(), self.stack.last_mut())
+                {
+                    *source = id;
+                }
+            }
+            Action::Back => {
+                self.stack.pop();
+            }
+            Action::SyncNow => {
+                if let Some(Screen::Status { source }) = self.stack.last() {
+                    let id = source.clone();
+                    self.sync_now(&id);
+                }
+            }
+            Action::OpenActions => {
+                if let Some(Screen::Status { source }) = self.stack.last() {
+                    let id = source.clone();
+                    self.stack.push(Screen::Actions {
+                        source: id,
+                        cursor: 0,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_list(&mut self, action: Action) {
+        let (scroll, len) = match self.stack.last_mut() {
+            Some(Screen::History { scroll, rows, .. }) => {
+                (scroll, rows.as_ref().map(|r| r.len()).unwrap_or(0))
+            }
+            Some(Screen::Selection {
+                scroll, objects, ..
+            }) => (scroll, objects.len()),
+            _ => return,
+        };
+        let last = len.saturating_sub(1);
+        match action {
+            Action::Up => *scroll = scroll.saturating_sub(1),
+            Action::Down => *scroll = (*scroll + 1).min(last),
+            Action::Top => *scroll = 0,
+            Action::Bottom => *scroll = last,
+            Action::Back => {
+                self.stack.pop();
+            }
+            _ => {}
+        }
+    }
+
+    // ---- drawing -------------------------------------------------------------------
+
+    pub fn render(&self, frame: &mut Frame) {
+        crate::tui::screens::render(self, frame);
+    }
+}
+
+fn selection_of(cfg: &SourceConfig) -> Vec<SelectedObject> {
+    cfg.objects
+        .iter()
+        .map(|(object, sel)| SelectedObject {
+            object: sanitize::clean(object),
+            fields: sel.fields.iter().map(|f| sanitize::clean(f)).collect(),
+        })
+        .collect()
+}
+
+fn settings_error_text(e: &SettingsError) -> String {
+    let hint = match e {
+        SettingsError::Conflict => "reopen Settings to see the file's current values",
+        SettingsError::UnknownSource(_) => "check the [[source]] ids in config.toml",
+        SettingsError::Invalid(_) => "correct the value and save again",
+        SettingsError::Io(_) => "check the file's permissions and free space, then retry",
+    };
+    sanitize::clean(&format!("{e}; {hint}."))
+}
+
+/// The frequency choices in dropdown order (for renderers and tests).
+pub fn frequency_choices() -> &'static [Frequency] {
+    &Frequency::ALL
+}

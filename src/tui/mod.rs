@@ -1,0 +1,68 @@
+//! The terminal UI: a live table of data sources, settings, reauthorization, live status
+//! and run history. It only draws snapshots and sends commands (see `ports`).
+//!
+//! Entry point: [`run`]. Tests drive [`App`] directly with key events and render it into a
+//! `TestBackend`; [`fake`] provides snapshots with every status, in-memory ports and a
+//! scripted engine.
+//!
+//! Wiring (done by the CLI, which must route `tracing` to a file first, never stderr):
+//!
+//! ```text
+//! let engine = EngineHandle { snapshots: engine.subscribe(), commands: engine.sender() };
+//! tui::run(engine, EditorSettings(editor), StoreHistory(stores), RunOptions::default()).await?;
+//! ```
+//!
+//! `SettingsStore` maps onto `config::Editor` (load = read the file as the base;
+//! apply = set_sync_enabled/set_frequency/set_quota_threshold, `Conflict` when the file
+//! changed meanwhile) and `RunHistory` onto the store's run table. After a successful save
+//! the UI sends `Reload(config)`, plus `Pause`/`Resume` when Sync Data flipped.
+//!
+//! Issue 7 (field customization) plugs in at `App::open_edit_data_sync`, which today pushes
+//! a read-only list of the selection (`Screen::Selection`).
+
+pub mod app;
+pub mod fake;
+pub mod format;
+pub mod keymap;
+pub mod ports;
+pub mod sanitize;
+mod screens;
+pub mod settings_form;
+pub mod terminal;
+pub mod theme;
+pub mod widgets;
+
+pub use app::{App, Flash, MenuItem, ScreenKind, WEB_FLOW_PORT};
+pub use ports::{
+    EngineHandle, HistoryError, RunHistory, SettingsChange, SettingsError, SettingsStore,
+};
+pub use screens::hints_line;
+pub use terminal::TuiError;
+pub use theme::Theme;
+
+/// Options of [`run`]; `Default` picks the theme from `NO_COLOR`.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub theme: Option<Theme>,
+}
+
+/// Runs the TUI until the operator quits (or SIGTERM/SIGHUP), restoring the terminal on
+/// every exit path including panics. Must be called inside a tokio runtime.
+pub async fn run(
+    engine: EngineHandle,
+    settings: impl SettingsStore + 'static,
+    history: impl RunHistory + 'static,
+    options: RunOptions,
+) -> Result<(), TuiError> {
+    let theme = options.theme.unwrap_or_else(Theme::from_env);
+    let snapshot = engine.snapshots.borrow().clone();
+    let app = App::new(
+        snapshot,
+        engine.commands.clone(),
+        Box::new(settings),
+        Box::new(history),
+        theme,
+        chrono::Utc::now(),
+    );
+    terminal::run(app, engine.snapshots).await
+}

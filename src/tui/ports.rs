@@ -1,0 +1,71 @@
+//! The narrow seams between the TUI and the rest of syncdeck.
+//!
+//! The UI never reaches the engine, the config file or the store directly: it reads
+//! snapshots and sends commands through [`EngineHandle`], edits settings through a
+//! [`SettingsStore`] and reads past runs through a [`RunHistory`]. The in-process engine
+//! and a daemon attachment can both provide these.
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, watch};
+
+use crate::config::{Config, Frequency, SourceConfig};
+use crate::sync::{Command, RunSummary, Snapshot};
+
+/// Where the TUI gets engine state from and sends commands to.
+pub struct EngineHandle {
+    pub snapshots: watch::Receiver<Snapshot>,
+    pub commands: mpsc::UnboundedSender<Command>,
+}
+
+/// The settings the Settings panel edits: the desired values, written as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SettingsChange {
+    pub sync_enabled: bool,
+    pub frequency: Frequency,
+    pub quota_threshold_percent: u8,
+}
+
+impl SettingsChange {
+    pub fn of(source: &SourceConfig) -> Self {
+        SettingsChange {
+            sync_enabled: source.sync_enabled,
+            frequency: source.frequency,
+            quota_threshold_percent: source.quota_threshold_percent,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    /// The file changed on disk since it was last loaded; nothing was written.
+    #[error("the config file was changed by someone else since it was read; nothing was written")]
+    Conflict,
+    #[error("no source \"{0}\" in the config file")]
+    UnknownSource(String),
+    #[error("invalid setting: {0}")]
+    Invalid(String),
+    #[error("could not read or write the config file: {0}")]
+    Io(String),
+}
+
+/// Reads and writes source settings (the lead wires this to `config::Editor`).
+///
+/// Contract: `load` reads the file as it is now and remembers it as the base; `apply`
+/// writes only changed keys (comments survive) and fails with `Conflict` when the file
+/// changed on disk since the last `load`, so a later `load` + `apply` can retry.
+pub trait SettingsStore {
+    fn load(&mut self, source: &str) -> Result<SourceConfig, SettingsError>;
+    /// On success returns the whole new configuration, which the UI sends as `Reload`.
+    fn apply(&mut self, source: &str, change: SettingsChange)
+    -> Result<Arc<Config>, SettingsError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("could not read the run history: {0}")]
+pub struct HistoryError(pub String);
+
+/// Past runs of a source, newest first (the lead wires this to the store).
+pub trait RunHistory {
+    fn runs(&mut self, source: &str, limit: usize) -> Result<Vec<RunSummary>, HistoryError>;
+}

@@ -1,0 +1,119 @@
+//! Run history of one source, newest first, with the selected run's error in full.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
+
+use crate::sync::{RunKind, RunOutcome, RunSummary};
+use crate::tui::app::App;
+use crate::tui::format;
+use crate::tui::screens::wrap;
+
+pub fn render(
+    app: &App,
+    frame: &mut Frame,
+    area: Rect,
+    source: &str,
+    rows: &Result<Vec<RunSummary>, String>,
+    scroll: usize,
+) {
+    let theme = &app.theme;
+    let name = app
+        .source(source)
+        .map(|s| s.name.as_str())
+        .unwrap_or(source);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(Span::styled(format!(" Run history · {name} "), theme.title));
+    let runs = match rows {
+        Err(e) => {
+            frame.render_widget(
+                Paragraph::new(Span::styled(e.clone(), theme.err)).block(block),
+                area,
+            );
+            return;
+        }
+        Ok(runs) if runs.is_empty() => {
+            frame.render_widget(Paragraph::new("No runs recorded yet.").block(block), area);
+            return;
+        }
+        Ok(runs) => runs,
+    };
+    let [table_area, detail_area] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(4)]).areas(area);
+    let table_rows = runs.iter().map(|r| {
+        let (symbol, outcome, style) = match r.outcome {
+            RunOutcome::Succeeded => ("✓", "Succeeded", theme.ok),
+            RunOutcome::Failed => ("✗", "Failed", theme.err),
+            RunOutcome::Interrupted => ("‖", "Interrupted", theme.warn),
+        };
+        let kind = match r.kind {
+            RunKind::Initial => "initial",
+            RunKind::Incremental => "incremental",
+            RunKind::Full => "full",
+        };
+        Row::new(vec![
+            Cell::from(r.started.format("%m-%d %H:%M").to_string()),
+            Cell::from(format::duration(r.started, r.finished)),
+            Cell::from(kind),
+            Cell::from(Span::styled(format!("{symbol} {outcome}"), style)),
+            Cell::from(format::compact(r.upserted)),
+            Cell::from(format::compact(r.deleted)),
+            Cell::from(format::grouped(r.api_calls)),
+            Cell::from(r.error.clone().unwrap_or_default()),
+        ])
+    });
+    let table = Table::new(
+        table_rows,
+        [
+            Constraint::Length(11),
+            Constraint::Length(8),
+            Constraint::Length(11),
+            Constraint::Length(13),
+            Constraint::Length(7),
+            Constraint::Length(7),
+            Constraint::Length(6),
+            Constraint::Min(0),
+        ],
+    )
+    .header(
+        Row::new([
+            "Started", "Took", "Kind", "Outcome", "Upsert", "Delete", "Calls", "Error",
+        ])
+        .style(theme.title),
+    )
+    .row_highlight_style(theme.selected)
+    .block(block);
+    let mut state = TableState::default().with_selected(Some(scroll.min(runs.len() - 1)));
+    frame.render_stateful_widget(table, table_area, &mut state);
+
+    if let Some(run) = runs.get(scroll) {
+        let width = detail_area.width.saturating_sub(2) as usize;
+        let mut lines = vec![Line::from(Span::styled(
+            format!(
+                "{} → {}",
+                format::timestamp(run.started),
+                format::timestamp(run.finished)
+            ),
+            theme.dim,
+        ))];
+        if let Some(e) = &run.error {
+            lines.extend(
+                wrap(e, width)
+                    .into_iter()
+                    .take(2)
+                    .map(|l| Line::from(Span::styled(l, theme.err))),
+            );
+        }
+        frame.render_widget(
+            Paragraph::new(lines).block(
+                Block::default()
+                    .borders(Borders::TOP)
+                    .border_style(theme.border),
+            ),
+            detail_area,
+        );
+    }
+}

@@ -1,0 +1,333 @@
+//! Pure renderers: each screen draws the `App` model; none of them mutates it.
+
+mod actions;
+mod auth;
+mod help;
+mod history;
+mod selection;
+mod settings;
+mod sources;
+mod status;
+
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use crate::sync::{ErrorInfo, ErrorKind, SourceSnapshot, Status};
+use crate::tui::app::{App, Screen};
+use crate::tui::format;
+use crate::tui::keymap::{self, Context};
+use crate::tui::theme::{Theme, status_symbol};
+
+/// Below this the app shows only a "too small" notice instead of squeezed screens.
+pub const MIN_WIDTH: u16 = 30;
+pub const MIN_HEIGHT: u16 = 8;
+
+pub fn render(app: &App, frame: &mut Frame) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text = format!(
+            "syncdeck needs at least {MIN_WIDTH}×{MIN_HEIGHT}; this terminal is {}×{}. Enlarge it, or press q to quit.",
+            area.width, area.height
+        );
+        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
+        return;
+    }
+    let [header, body, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+
+    // The topmost full screen is the backdrop; everything above it draws as a modal.
+    let base = app
+        .stack
+        .iter()
+        .rposition(|s| matches!(s, Screen::Status { .. } | Screen::History { .. }));
+    let title = match base.map(|i| &app.stack[i]) {
+        Some(Screen::Status { source }) => {
+            status::render(app, frame, body, source);
+            "Live status"
+        }
+        Some(Screen::History {
+            source,
+            rows,
+            scroll,
+        }) => {
+            history::render(app, frame, body, source, rows, *scroll);
+            "Run history"
+        }
+        _ => {
+            sources::render(app, frame, body);
+            "Data Sources"
+        }
+    };
+    render_header(app, frame, header, title);
+    let modals = base.map(|i| i + 1).unwrap_or(0);
+    for screen in &app.stack[modals..] {
+        match screen {
+            Screen::Actions { source, cursor } => {
+                actions::render(app, frame, body, source, *cursor)
+            }
+            Screen::Settings(form) => settings::render(app, frame, body, form),
+            Screen::Selection {
+                source,
+                objects,
+                scroll,
+            } => selection::render(app, frame, body, source, objects, *scroll),
+            Screen::Auth { source, flow } => auth::render(app, frame, body, source, *flow),
+            Screen::Help { under } => help::render(app, frame, body, *under),
+            Screen::Status { .. } | Screen::History { .. } => {}
+        }
+    }
+    render_footer(app, frame, footer);
+}
+
+fn render_header(app: &App, frame: &mut Frame, area: Rect, title: &str) {
+    let theme = &app.theme;
+    let mut counts: Vec<(Status, usize)> = Vec::new();
+    for s in &app.snapshot.sources {
+        let key = match &s.status {
+            Status::Error(_) => Status::Error(placeholder_error()),
+            other => other.clone(),
+        };
+        match counts.iter_mut().find(|(st, _)| st.label() == key.label()) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((key, 1)),
+        }
+    }
+    // Full labels when they fit, symbols and counts ("✓1 ✗1") when they do not.
+    let counts_line = |compact: bool| {
+        let mut spans: Vec<Span> = Vec::new();
+        for (status, n) in &counts {
+            if !spans.is_empty() {
+                spans.push(Span::styled(if compact { " " } else { " · " }, theme.dim));
+            }
+            let text = if compact {
+                format!("{}{n}", status_symbol(status))
+            } else {
+                format!("{} {n} {}", status_symbol(status), status.label())
+            };
+            spans.push(Span::styled(text, theme.status(status)));
+        }
+        Line::from(spans)
+    };
+    let left = Line::from(vec![
+        Span::styled(" syncdeck ", theme.title),
+        Span::styled("│ ", theme.dim),
+        Span::styled(title.to_string(), theme.title),
+    ]);
+    frame.render_widget(Paragraph::new(left), area);
+    let room = area.width.saturating_sub(left_width_of(title));
+    let right = [counts_line(false), counts_line(true)]
+        .into_iter()
+        .find(|line| (line.width() as u16) < room);
+    if let Some(right) = right {
+        let right_width = right.width() as u16;
+        let r = Rect {
+            x: area.x + area.width - right_width - 1,
+            width: right_width,
+            ..area
+        };
+        frame.render_widget(Paragraph::new(right), r);
+    }
+}
+
+fn left_width_of(title: &str) -> u16 {
+    (12 + format::display_width(title) + 2) as u16
+}
+
+fn placeholder_error() -> ErrorInfo {
+    ErrorInfo {
+        kind: ErrorKind::Api,
+        message: String::new(),
+        retry_at: None,
+        used: None,
+        max: None,
+    }
+}
+
+fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
+    let theme = &app.theme;
+    let width = area.width as usize;
+    if let Some(flash) = &app.flash {
+        let style = if flash.is_error { theme.err } else { theme.ok };
+        let text = format::truncate(&format!(" {}", flash.text), width);
+        frame.render_widget(Paragraph::new(Span::styled(text, style)), area);
+        return;
+    }
+    frame.render_widget(
+        Paragraph::new(hints_line(app.context(), width, theme)),
+        area,
+    );
+}
+
+/// Footer hints from the keymap, cut at a whole hint so nothing is half shown.
+pub fn hints_line(ctx: Context, width: usize, theme: &Theme) -> Line<'static> {
+    let mut spans = vec![Span::raw(" ")];
+    let mut used = 1;
+    for binding in keymap::footer(ctx) {
+        let w = format::display_width(binding.shown) + format::display_width(binding.desc) + 3;
+        if used + w > width {
+            break;
+        }
+        spans.push(Span::styled(binding.shown, theme.key));
+        spans.push(Span::styled(format!(" {}  ", binding.desc), theme.dim));
+        used += w;
+    }
+    Line::from(spans)
+}
+
+/// A bordered modal centred in `area`, cleared underneath; returns the inner area.
+pub fn modal(
+    frame: &mut Frame,
+    area: Rect,
+    width: u16,
+    height: u16,
+    title: Line,
+    theme: &Theme,
+) -> Rect {
+    let rect = crate::tui::widgets::centered(area, width, height);
+    frame.render_widget(Clear, rect);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border_focus)
+        .title(title);
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    inner
+}
+
+/// "✓ Active" with its style: symbol and words carry the status, colour reinforces it.
+pub fn status_span(status: &Status, theme: &Theme) -> Span<'static> {
+    Span::styled(
+        format!("{} {}", status_symbol(status), status.label()),
+        theme.status(status),
+    )
+}
+
+/// Status with its age ("since 3h ago") for detail panes.
+pub fn status_line(source: &SourceSnapshot, now: DateTime<Utc>, theme: &Theme) -> Line<'static> {
+    let mut spans = vec![status_span(&source.status, theme)];
+    if let Status::Error(e) = &source.status {
+        spans.push(Span::styled(format!(": {}", e.kind.label()), theme.err));
+    }
+    if let Some(since) = source.since {
+        spans.push(Span::styled(
+            format!("  since {}", format::ago(now, since)),
+            theme.dim,
+        ));
+    }
+    Line::from(spans)
+}
+
+/// What went wrong, what happens next, wrapped to `width`.
+pub fn error_lines(
+    e: &ErrorInfo,
+    now: DateTime<Utc>,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let mut lines: Vec<Line> = wrap(&e.message, width)
+        .into_iter()
+        .map(|l| Line::from(Span::styled(l, theme.err)))
+        .collect();
+    let mut next = Vec::new();
+    if let (Some(used), Some(max)) = (e.used, e.max) {
+        next.push(format!(
+            "API usage {} of {} calls",
+            format::grouped(used),
+            format::grouped(max)
+        ));
+    }
+    match e.retry_at {
+        Some(at) => next.push(format!(
+            "resumes by itself {} ({})",
+            format::until(now, at),
+            format::timestamp(at)
+        )),
+        None if e.kind == ErrorKind::AuthRequired => {
+            next.push("press a to reauthorize".into());
+        }
+        None => {}
+    }
+    if !next.is_empty() {
+        for l in wrap(&next.join(" · "), width) {
+            lines.push(Line::from(Span::styled(l, theme.warn)));
+        }
+    }
+    lines
+}
+
+/// Greedy word wrap by display width; words longer than a line are cut.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut used = 0;
+    for word in text.split_whitespace() {
+        let mut word = word.to_string();
+        loop {
+            let w = format::display_width(&word);
+            let need = if used == 0 { w } else { used + 1 + w };
+            if need <= width {
+                if used > 0 {
+                    line.push(' ');
+                }
+                line.push_str(&word);
+                used = need;
+                break;
+            }
+            if used > 0 {
+                lines.push(std::mem::take(&mut line));
+                used = 0;
+                continue;
+            }
+            // A single word wider than the line: split it.
+            let take = chars_fitting(&word, width);
+            lines.push(word.chars().take(take).collect());
+            word = word.chars().skip(take).collect();
+            if word.is_empty() {
+                break;
+            }
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// How many leading chars of `s` fit in `width` columns (at least one).
+fn chars_fitting(s: &str, width: usize) -> usize {
+    let mut used = 0;
+    let mut n = 0;
+    for c in s.chars() {
+        let mut buf = [0u8; 4];
+        let w = format::display_width(c.encode_utf8(&mut buf));
+        if used + w > width {
+            break;
+        }
+        used += w;
+        n += 1;
+    }
+    n.max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_breaks_on_words_and_splits_long_ones() {
+        assert_eq!(wrap("aa bb cc", 5), vec!["aa bb", "cc"]);
+        assert_eq!(wrap("abcdefgh", 3), vec!["abc", "def", "gh"]);
+        assert_eq!(wrap("", 3), Vec::<String>::new());
+        for l in wrap("https://example.com/a/very/long/url and words", 7) {
+            assert!(format::display_width(&l) <= 7, "{l}");
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! The Data Sources table with the selected source's details below it.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
+
+use crate::sync::{SourceSnapshot, Status};
+use crate::tui::app::App;
+use crate::tui::format;
+use crate::tui::screens::{error_lines, status_line, status_span};
+use crate::tui::widgets::gauge::usage_gauge;
+
+const DETAILS_HEIGHT: u16 = 6;
+
+pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+    let theme = &app.theme;
+    if app.snapshot.sources.is_empty() {
+        let text = vec![
+            Line::from(Span::styled("No data sources configured yet.", theme.title)),
+            Line::from(
+                "Add a [[source]] to config.toml (see `syncdeck config path`), then restart.",
+            ),
+        ];
+        frame.render_widget(
+            Paragraph::new(text).block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(theme.border),
+            ),
+            area,
+        );
+        return;
+    }
+    let details_height = if area.height >= 14 { DETAILS_HEIGHT } else { 0 };
+    let [table_area, details_area] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(details_height)]).areas(area);
+    render_table(app, frame, table_area);
+    if details_height > 0 {
+        if let Some(source) = app.selected_source() {
+            render_details(app, frame, details_area, source);
+        }
+    }
+}
+
+fn render_table(app: &App, frame: &mut Frame, area: Rect) {
+    let theme = &app.theme;
+    let wide = area.width >= 100;
+    let gauge_width: u16 = if area.width >= 110 { 18 } else { 12 };
+    let mut header = vec!["Name"];
+    let mut widths = vec![Constraint::Min(10)];
+    if wide {
+        header.push("Kind");
+        widths.push(Constraint::Length(10));
+    }
+    header.extend([
+        "Status",
+        "Last sync",
+        "Next sync",
+        "Records",
+        "API usage",
+        "Freq",
+    ]);
+    widths.extend([
+        Constraint::Length(15),
+        Constraint::Length(9),
+        Constraint::Length(9),
+        Constraint::Length(7),
+        Constraint::Length(gauge_width),
+        Constraint::Length(6),
+    ]);
+    let rows = app.snapshot.sources.iter().map(|s| {
+        let mut cells = vec![Cell::from(s.name.clone())];
+        if wide {
+            cells.push(Cell::from(s.kind.to_string()));
+        }
+        cells.extend([
+            Cell::from(Line::from(status_span(&s.status, theme))),
+            Cell::from(last_sync(app, s)),
+            Cell::from(next_sync(app, s)),
+            Cell::from(format::compact(s.records)),
+            Cell::from(usage_gauge(
+                s.api.percent(),
+                s.quota_threshold_percent,
+                gauge_width,
+                theme,
+            )),
+            Cell::from(s.frequency.as_str()),
+        ]);
+        Row::new(cells)
+    });
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(theme.title))
+        .row_highlight_style(theme.selected)
+        .highlight_symbol("› ")
+        .highlight_spacing(HighlightSpacing::Always)
+        .column_spacing(1)
+        .block(
+            Block::default()
+                .borders(Borders::TOP | Borders::BOTTOM)
+                .border_style(theme.border)
+                .title(Span::styled(" Data Sources ", theme.title)),
+        );
+    let mut state = TableState::default().with_selected(Some(app.selected));
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
+fn last_sync(app: &App, s: &SourceSnapshot) -> String {
+    match &s.last_run {
+        Some(run) => format::ago(app.now, run.finished),
+        None => "never".into(),
+    }
+}
+
+fn next_sync(app: &App, s: &SourceSnapshot) -> String {
+    if s.running.is_some() {
+        return "running".into();
+    }
+    match &s.status {
+        Status::NotConnected => "—".into(),
+        Status::NotSyncing => "paused".into(),
+        Status::Error(e) => match e.retry_at {
+            Some(at) => format!(
+                "retry {}",
+                format::until(app.now, at).trim_start_matches("in ")
+            ),
+            None => "—".into(),
+        },
+        Status::Active | Status::SettingUp => match s.next_run {
+            Some(at) => format::until(app.now, at),
+            None if s.frequency == crate::config::Frequency::Manual => "manual".into(),
+            None => "—".into(),
+        },
+    }
+}
+
+fn render_details(app: &App, frame: &mut Frame, area: Rect, s: &SourceSnapshot) {
+    let theme = &app.theme;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(Span::styled(format!(" {} ", s.name), theme.title));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = inner.width as usize;
+    let mut lines = vec![status_line(s, app.now, theme)];
+    match &s.status {
+        Status::Error(e) => lines.extend(error_lines(e, app.now, width, theme)),
+        Status::NotConnected => lines.push(Line::from(Span::styled(
+            "No credentials yet: press a to authorize this connection.",
+            theme.warn,
+        ))),
+        _ => {}
+    }
+    let usage = match (s.api.used, s.api.max) {
+        (Some(used), Some(max)) => format!(
+            "API {} / {} today ({:.1}%) · pauses at {}%",
+            format::grouped(used),
+            format::grouped(max),
+            s.api.percent().unwrap_or(0.0),
+            s.quota_threshold_percent
+        ),
+        _ => format!(
+            "API usage not measured yet · pauses at {}%",
+            s.quota_threshold_percent
+        ),
+    };
+    lines.push(Line::from(Span::styled(usage, theme.label)));
+    if let Some(c) = &s.connection {
+        lines.push(Line::from(Span::styled(
+            format!("{} · {}", c.username, c.instance_url),
+            theme.dim,
+        )));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}

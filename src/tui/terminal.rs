@@ -1,0 +1,171 @@
+//! Terminal lifecycle and the event loop.
+//!
+//! Raw mode + alternate screen, restored on normal exit, on panic (hook) and on
+//! SIGTERM/SIGHUP (an SSH drop). The loop sleeps until input, a snapshot, a resize or the
+//! 1 s tick arrives; it drains everything already queued, then draws at most once, wrapped
+//! in synchronized output (DEC 2026) so slow links never show half frames.
+
+use std::io::{self, Stdout, Write};
+use std::time::Duration;
+
+use chrono::Utc;
+use std::task::Poll;
+
+use futures::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::event::EventStream;
+use ratatui::crossterm::terminal::{
+    BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
+    disable_raw_mode, enable_raw_mode,
+};
+use ratatui::crossterm::{cursor, execute};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::watch;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use crate::sync::Snapshot;
+use crate::tui::app::App;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TuiError {
+    #[error(
+        "cannot use the terminal: {0} (syncdeck needs an interactive terminal; use `syncdeck status` in scripts)"
+    )]
+    Terminal(#[source] io::Error),
+    #[error("cannot listen for termination signals: {0}")]
+    Signals(#[source] io::Error),
+}
+
+/// Frames are at least this far apart; bursts in between coalesce into one draw.
+const MIN_FRAME_INTERVAL: Duration = Duration::from_millis(33);
+const TICK: Duration = Duration::from_secs(1);
+
+/// Puts the terminal back: leave the alternate screen, show the cursor, cooked mode.
+/// Safe to call more than once.
+pub fn restore() {
+    let mut out = io::stdout();
+    let _ = execute!(
+        out,
+        EndSynchronizedUpdate,
+        LeaveAlternateScreen,
+        cursor::Show
+    );
+    let _ = disable_raw_mode();
+    let _ = out.flush();
+}
+
+fn setup() -> Result<Terminal<CrosstermBackend<Stdout>>, TuiError> {
+    enable_raw_mode().map_err(TuiError::Terminal)?;
+    let mut out = io::stdout();
+    if let Err(e) = execute!(out, EnterAlternateScreen) {
+        restore();
+        return Err(TuiError::Terminal(e));
+    }
+    install_panic_hook();
+    Terminal::new(CrosstermBackend::new(out)).map_err(|e| {
+        restore();
+        TuiError::Terminal(e)
+    })
+}
+
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore();
+        previous(info);
+    }));
+}
+
+/// Runs the loop on a real terminal until the app quits or a termination signal arrives.
+pub async fn run(app: App, snapshots: watch::Receiver<Snapshot>) -> Result<(), TuiError> {
+    let mut sigterm = signal(SignalKind::terminate()).map_err(TuiError::Signals)?;
+    let mut sighup = signal(SignalKind::hangup()).map_err(TuiError::Signals)?;
+    let mut terminal = setup()?;
+    let result = event_loop(app, snapshots, &mut terminal, &mut sigterm, &mut sighup).await;
+    restore();
+    result
+}
+
+async fn event_loop(
+    mut app: App,
+    mut snapshots: watch::Receiver<Snapshot>,
+    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
+    sigterm: &mut tokio::signal::unix::Signal,
+    sighup: &mut tokio::signal::unix::Signal,
+) -> Result<(), TuiError> {
+    let mut events = EventStream::new();
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut engine_alive = true;
+    let mut dirty = true;
+    let mut last_draw: Option<Instant> = None;
+    loop {
+        if dirty {
+            let due = last_draw.map(|t| t + MIN_FRAME_INTERVAL);
+            if due.is_none_or(|d| d <= Instant::now()) {
+                draw(terminal, &app)?;
+                last_draw = Some(Instant::now());
+                dirty = false;
+            }
+        }
+        if app.should_quit() {
+            return Ok(());
+        }
+        let frame_due = last_draw.map(|t| t + MIN_FRAME_INTERVAL).filter(|_| dirty);
+        tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(event)) => {
+                    dirty |= app.handle_event(&event);
+                    // Drain what is already queued (key repeat, paste) into the same frame.
+                    while let Some(Ok(event)) = ready_event(&mut events).await {
+                        dirty |= app.handle_event(&event);
+                    }
+                }
+                Some(Err(e)) => return Err(TuiError::Terminal(e)),
+                None => return Ok(()),
+            },
+            changed = snapshots.changed(), if engine_alive => match changed {
+                Ok(()) => {
+                    let snapshot = snapshots.borrow_and_update().clone();
+                    dirty |= app.on_snapshot(snapshot);
+                }
+                Err(_) => {
+                    tracing::warn!("engine snapshot channel closed");
+                    engine_alive = false;
+                }
+            },
+            _ = tick.tick() => dirty |= app.tick(Utc::now()),
+            _ = sleep_until_opt(frame_due) => {}
+            _ = sigterm.recv() => return Ok(()),
+            _ = sighup.recv() => return Ok(()),
+        }
+    }
+}
+
+/// The next event if one is already queued, without waiting. Polls with this task's own
+/// waker: crossterm's `EventStream` keeps the first waker it is polled with, so polling it
+/// with a no-op waker (`now_or_never`) would leave later key presses unannounced.
+async fn ready_event(
+    events: &mut EventStream,
+) -> Option<io::Result<ratatui::crossterm::event::Event>> {
+    std::future::poll_fn(|cx| match events.poll_next_unpin(cx) {
+        Poll::Ready(event) => Poll::Ready(event),
+        Poll::Pending => Poll::Ready(None),
+    })
+    .await
+}
+
+async fn sleep_until_opt(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn draw(terminal: &mut Terminal<CrosstermBackend<Stdout>>, app: &App) -> Result<(), TuiError> {
+    execute!(terminal.backend_mut(), BeginSynchronizedUpdate).map_err(TuiError::Terminal)?;
+    let drawn = terminal.draw(|frame| app.render(frame)).map(|_| ());
+    let ended = execute!(terminal.backend_mut(), EndSynchronizedUpdate);
+    drawn.and(ended).map_err(TuiError::Terminal)
+}

@@ -1,0 +1,96 @@
+//! Escape sequences from Salesforce, the config or errors never reach the terminal.
+
+mod tui_common;
+
+use ratatui::crossterm::event::KeyCode;
+use syncdeck::sync::{ErrorInfo, ErrorKind, Event, EventLevel, ObjectProgress, Status};
+use syncdeck::tui::{Theme, fake};
+use tui_common::{buffer_text, harness_with, render};
+
+const CLEAR: &str = "\u{1b}[2J";
+const TITLE: &str = "\u{1b}]0;owned\u{7}";
+
+fn hostile_snapshot() -> syncdeck::sync::Snapshot {
+    let mut snap = fake::snapshot();
+    // An org name, a record value (in an event and an object name), an error message.
+    snap.sources[0].name = format!("Acme{CLEAR}Prod{TITLE}");
+    snap.sources[0].events.push(Event {
+        at: fake::now(),
+        level: EventLevel::Warn,
+        message: format!("Skipped record 001xx: Name = 'Bobby{CLEAR}\u{202E}sgat' has bad bytes"),
+    });
+    if let Some(run) = &mut snap.sources[1].running {
+        run.objects.push(ObjectProgress {
+            object: format!("Evil{CLEAR}__c"),
+            done: 1,
+            expected: Some(2),
+            finished: false,
+        });
+    }
+    snap.sources[3].status = Status::Error(ErrorInfo {
+        kind: ErrorKind::Api,
+        message: format!("INVALID_FIELD: {CLEAR}\u{1b}[31mred\u{9b}1m\u{200B}x"),
+        retry_at: None,
+        used: None,
+        max: None,
+    });
+    snap
+}
+
+fn assert_clean(text: &str) {
+    assert!(
+        !text.chars().any(|c| c.is_control() && c != '\n'),
+        "control character reached the screen:\n{text}"
+    );
+}
+
+#[test]
+fn org_name_record_value_and_error_message_are_neutralised() {
+    let mut h = harness_with(hostile_snapshot(), Theme::color());
+    let table = h.screen_text(120, 40);
+    assert_clean(&table);
+    assert!(table.contains("Acme␛[2JProd␛]0;owned␇"), "{table}");
+
+    h.keys("Gk"); // the source with the hostile error message
+    let details = h.screen_text(120, 40);
+    assert_clean(&details);
+    assert!(
+        details.contains("INVALID_FIELD: ␛[2J␛[31mred\\u{9B}1m\\u{200B}x"),
+        "{details}"
+    );
+
+    h.keys("s");
+    assert_clean(&h.screen_text(120, 40));
+    h.key(KeyCode::Esc);
+
+    h.keys("gl"); // live status of the hostile org name and record value
+    let status = h.screen_text(120, 40);
+    assert_clean(&status);
+    assert!(status.contains("Bobby␛[2J\\u{202E}sgat"), "{status}");
+    h.keys("j");
+    let status = h.screen_text(120, 40);
+    assert!(status.contains("Evil␛[2J__c"), "{status}");
+}
+
+#[test]
+fn later_snapshots_are_cleaned_too() {
+    let mut h = harness_with(fake::snapshot(), Theme::color());
+    let mut snap = hostile_snapshot();
+    snap.version = 7;
+    h.app.on_snapshot(snap);
+    assert!(h.app.snapshot().sources[0].name.contains('␛'));
+    assert!(!h.app.snapshot().sources[0].name.contains('\u{1b}'));
+}
+
+#[test]
+fn no_color_theme_draws_no_colours() {
+    let h = harness_with(hostile_snapshot(), Theme::mono());
+    let terminal = render(&h.app, 120, 40);
+    let buffer = terminal.backend().buffer();
+    use ratatui::style::Color;
+    for cell in buffer.content() {
+        assert_eq!(cell.fg, Color::Reset, "colour at {:?}", cell.symbol());
+        assert_eq!(cell.bg, Color::Reset);
+    }
+    assert!(buffer_text(&terminal).contains("✗ Error"));
+}
