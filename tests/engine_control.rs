@@ -275,3 +275,77 @@ async fn not_connected_until_authorized_and_reauthorize_after_revocation() {
     );
     engine.shutdown().await;
 }
+
+/// Credentials of the sandbox's Standard User (API Enabled, no View All Data), obtained
+/// around the admin check the way a user who lost permissions after authorizing would look.
+async fn standard_user_credentials(org: &Org, source: &syncdeck::config::SourceConfig) {
+    use syncdeck::salesforce::auth::{DevicePoll, Session, poll_device_once, start_device_flow};
+    let login = source.login_url.as_str();
+    let device = start_device_flow(&org.http, login, &source.client_id)
+        .await
+        .unwrap();
+    org.sandbox.approve(
+        Some(&device.user_code),
+        syncdeck::sandbox::SandboxUser::Standard,
+    );
+    let token = match poll_device_once(&org.http, login, &source.client_id, &device)
+        .await
+        .unwrap()
+    {
+        DevicePoll::Authorized(t) => *t,
+        other => panic!("{other:?}"),
+    };
+    let session = Session::from_token(&token, login, &source.client_id);
+    let client = syncdeck::salesforce::Client::new(
+        org.http.clone(),
+        session.clone(),
+        Arc::new(syncdeck::salesforce::NoHooks),
+    );
+    let identity = client.identity().await.unwrap();
+    syncdeck::config::Credentials {
+        access_token: syncdeck::config::Secret::new(session.access_token.expose()),
+        refresh_token: session
+            .refresh_token
+            .as_ref()
+            .map(|t| syncdeck::config::Secret::new(t.expose())),
+        instance_url: session.instance_url.clone(),
+        identity_url: token.id.clone(),
+        org_id: identity.organization_id,
+        user_id: identity.user_id,
+        username: identity.username,
+        authorized_at: Utc::now(),
+        issued_at: Utc::now(),
+        scope: String::new(),
+        login_url: source.login_url.clone(),
+    }
+    .save(&org.paths, &source.id)
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_authorizer_without_view_all_data_puts_the_source_in_permission_denied() {
+    let mut config = sandbox_config(&[("Account", 100)]);
+    config.auto_approve = None;
+    let org = org(config).await;
+    let source = manual(org.source("acme", &[("Account", FIELDS)]));
+    standard_user_credentials(&org, &source).await;
+    let clock = ManualClock::new(Utc::now());
+    let mut engine = start(&org, vec![source.clone()], clock.clone());
+    let failed = sync_now(&mut engine, &clock, "acme").await;
+    match &failed.status {
+        Status::Error(e) => {
+            assert_eq!(e.kind, ErrorKind::PermissionDenied, "{e:?}");
+            assert!(
+                e.message.contains("View All Data") && e.message.contains("admin"),
+                "{}",
+                e.message
+            );
+        }
+        other => panic!("expected PermissionDenied, got {other:?}"),
+    }
+    assert!(
+        org.stored_ids("acme", "Account").is_empty(),
+        "nothing synced with partial visibility"
+    );
+    engine.shutdown().await;
+}
