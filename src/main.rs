@@ -50,6 +50,25 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run one sync of a source in the foreground, with progress and a summary
+    Sync {
+        /// Source id from the config
+        source: String,
+        /// Discard cursors and re-read everything
+        #[arg(long)]
+        full: bool,
+        /// Sync only this object
+        #[arg(long, value_name = "NAME")]
+        object: Option<String>,
+    },
+    /// Run every source on its schedule until SIGINT/SIGTERM (SIGHUP reloads the config)
+    Daemon,
+    /// Show each source's status, last and next run, records and API usage
+    Status {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
     /// Run a local Salesforce sandbox org (REST API + OAuth) until Ctrl-C
     Sandbox(cli::sandbox::SandboxArgs),
 }
@@ -81,6 +100,20 @@ fn main() -> ExitCode {
             object,
             json,
         }) => cli::schema::run(&paths, &source, object.as_deref(), json),
+        Some(Command::Sync {
+            source,
+            full,
+            object,
+        }) => cli::sync::sync(
+            &paths,
+            cli::sync::SyncArgs {
+                source,
+                full,
+                object,
+            },
+        ),
+        Some(Command::Daemon) => cli::daemon::daemon(&paths),
+        Some(Command::Status { json }) => cli::status::status(&paths, json),
         Some(Command::Sandbox(args)) => cli::sandbox::run(args),
         None => {
             eprintln!("the TUI is not built yet; see `syncdeck --help`");

@@ -2,6 +2,9 @@
 
 pub mod auth;
 pub mod config;
+pub mod daemon;
 pub mod fields;
 pub mod sandbox;
 pub mod schema;
+pub mod status;
+pub mod sync;

@@ -3,4 +3,24 @@
 pub mod model;
 pub mod schema;
 
+pub mod authorize;
+pub mod clock;
+pub mod connect;
+pub mod describe_cache;
+pub mod engine;
+pub mod error;
+pub mod hooks;
+pub mod lock;
+pub mod object_sync;
+pub mod projection;
+pub mod quota;
+pub mod run;
+pub mod scheduler;
+pub mod shared_store;
+pub mod status;
+pub mod stop;
+pub mod worker;
+
+pub use engine::{Engine, EngineError, EngineHandle};
+pub use error::SyncError;
 pub use model::*;

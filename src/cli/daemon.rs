@@ -1,0 +1,87 @@
+//! `syncdeck daemon`: every source on its schedule, headless, until SIGINT or SIGTERM,
+//! serving its engine on the control socket so TUIs and CLI commands attach to it.
+//! SIGHUP reloads the configuration. Logs go to the state directory.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio_util::sync::CancellationToken;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{self, Paths};
+use crate::notify::{Notifier, RetryPolicy};
+use crate::remote;
+use crate::sync::Engine;
+use crate::sync::clock::SystemClock;
+use crate::sync::model::Command;
+
+pub fn daemon(paths: &Paths) -> anyhow::Result<u8> {
+    let config = Arc::new(config::load(&paths.config_file)?);
+    std::fs::create_dir_all(&paths.state_dir).with_context(|| {
+        format!(
+            "cannot create the state directory {}",
+            paths.state_dir.display()
+        )
+    })?;
+    let appender = tracing_appender::rolling::never(&paths.state_dir, "syncdeck.log");
+    let (writer, _flush_guard) = tracing_appender::non_blocking(appender);
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(writer)
+        .with_ansi(false)
+        .try_init();
+    let notifier = Notifier::new(&config.notify, RetryPolicy::default())?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let engine = Engine::start(
+            paths.clone(),
+            config.clone(),
+            SystemClock::shared(),
+            notifier,
+        )?;
+        let socket = match remote::ControlSocket::bind(&paths.socket_file()).await {
+            Ok(s) => s,
+            Err(e) => {
+                engine.shutdown().await;
+                return Err(e.into());
+            }
+        };
+        let stop_serving = CancellationToken::new();
+        let server = tokio::spawn(remote::serve(
+            socket,
+            engine.commands.clone(),
+            engine.snapshots.clone(),
+            stop_serving.clone(),
+        ));
+        eprintln!(
+            "syncdeck daemon running (PID {}) with {} source(s); logs: {}",
+            std::process::id(),
+            config.sources.len(),
+            paths.log_file().display()
+        );
+        let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+        let mut hup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => break,
+                _ = term.recv() => break,
+                _ = hup.recv() => match config::load(&paths.config_file) {
+                    Ok(c) => {
+                        tracing::info!("SIGHUP: configuration reloaded");
+                        let _ = engine.commands.send(Command::Reload(Arc::new(c)));
+                    }
+                    Err(e) => tracing::error!("SIGHUP: configuration not reloaded: {e}"),
+                },
+            }
+        }
+        eprintln!("stopping: runs finish their current page...");
+        stop_serving.cancel();
+        let _ = server.await;
+        engine.shutdown().await;
+        eprintln!("stopped");
+        anyhow::Ok(0)
+    })
+}

@@ -1,0 +1,399 @@
+//! `syncdeck sync SOURCE [--full] [--object NAME]`: one run in the foreground.
+
+use std::io::{IsTerminal, Write};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::Context;
+
+use crate::config::{self, Credentials, Paths};
+use crate::remote;
+use crate::salesforce::{HttpClient, Timeouts};
+use crate::store::Store;
+use crate::sync::clock::{SharedClock, SystemClock};
+use crate::sync::connect::{client_for, settings};
+use crate::sync::hooks::EngineHooks;
+use crate::sync::lock::EngineLock;
+use crate::sync::model::{Command, ObjectProgress, RunKind, RunOutcome, RunSummary};
+use crate::sync::object_sync::ObjectOutcome;
+use crate::sync::quota::{QuotaGuard, UsageReading};
+use crate::sync::run::{RunContext, RunObserver, RunSpec, kind_label};
+use crate::sync::shared_store::SharedStore;
+use crate::sync::stop::{StopReason, StopSignal};
+
+pub struct SyncArgs {
+    pub source: String,
+    pub full: bool,
+    pub object: Option<String>,
+}
+
+/// Exit codes: 0 success, 1 failure, 3 interrupted (Ctrl-C or quota guard).
+pub fn sync(paths: &Paths, args: SyncArgs) -> anyhow::Result<u8> {
+    let config = config::load(&paths.config_file)?;
+    let Some(source) = config.source(&args.source).cloned() else {
+        let known: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
+        anyhow::bail!(
+            "no source \"{}\" in {}; configured sources: {}",
+            args.source,
+            paths.config_file.display(),
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        );
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    match runtime.block_on(remote::attach(&paths.socket_file())) {
+        Ok(attached) => return runtime.block_on(via_daemon(attached, &source.id, &args)),
+        Err(remote::AttachError::NotRunning { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let _lock = EngineLock::acquire(&paths.lock_file())?;
+    let Some(creds) = Credentials::load(paths, &source.id)? else {
+        anyhow::bail!(
+            "source \"{}\" is not connected yet; run `syncdeck auth {}` first",
+            source.id,
+            source.id
+        );
+    };
+    let store = Store::open(&paths.store_file(&source.id))?;
+    runtime.block_on(async move {
+        let clock: SharedClock = SystemClock::shared();
+        let guard = Arc::new(QuotaGuard::new(settings(&source)));
+        let store = SharedStore::new(store);
+        let latest = store.with_blocking(|s| {
+            s.usage_since(clock.now() - chrono::Duration::hours(24))
+                .ok()
+                .and_then(|v| v.last().cloned())
+        });
+        if let Some(u) = latest {
+            guard.seed(UsageReading {
+                used: u.used,
+                max: u.max,
+            });
+        }
+        let hooks = Arc::new(EngineHooks::new(
+            guard,
+            clock.clone(),
+            Some((paths.clone(), source.id.clone())),
+        ));
+        let http = HttpClient::new(Timeouts::default())?;
+        let client = client_for(&http, &source, &creds, hooks.clone());
+        client
+            .negotiate_api_version(source.api_version.as_deref())
+            .await
+            .context("cannot reach the org")?;
+        let stop = StopSignal::new();
+        let on_signal = stop.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("\nstopping at the next page boundary (committed pages are kept)...");
+                on_signal.stop(StopReason::Shutdown);
+            }
+        });
+        let observer = CliProgress::new(std::io::stderr().is_terminal());
+        let ctx = RunContext {
+            source: &source,
+            client: &client,
+            hooks: &hooks,
+            store: &store,
+            stop: &stop,
+            clock: &clock,
+            user_id: Some(creds.user_id.as_str()),
+        };
+        let spec = RunSpec {
+            full: args.full,
+            only_object: args.object.clone(),
+            refresh_schema: false,
+        };
+        let started = Instant::now();
+        let report = ctx.execute(&spec, &observer).await;
+        print_summary(&source.id, &report.summary, started.elapsed().as_secs_f64());
+        let s = &report.summary;
+        Ok(match (&report.error, s.outcome) {
+            (Some(e), _) => {
+                eprintln!("error: {e}");
+                if s.outcome == RunOutcome::Interrupted {
+                    3
+                } else {
+                    1
+                }
+            }
+            (None, RunOutcome::Succeeded) => 0,
+            (None, _) => 3,
+        })
+    })
+}
+
+/// How long a daemon may take to start the requested run before we give up waiting.
+const DAEMON_START_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A daemon owns this data dir: ask it for the run and follow it through snapshots.
+async fn via_daemon(
+    mut attached: remote::Attached,
+    source: &str,
+    args: &SyncArgs,
+) -> anyhow::Result<u8> {
+    let pid = attached.daemon_pid;
+    if args.object.is_some() {
+        anyhow::bail!(
+            "the syncdeck daemon (PID {pid}) runs this data dir and syncs whole sources; run without --object, or stop the daemon first"
+        );
+    }
+    let current = attached.snapshots.borrow().source(source).cloned();
+    let Some(current) = current else {
+        anyhow::bail!(
+            "the daemon (PID {pid}) does not know source \"{source}\"; send it the new config (SIGHUP) or restart it"
+        );
+    };
+    if !current.sync_enabled {
+        anyhow::bail!("source \"{source}\" is paused; resume it in the TUI first");
+    }
+    if current.connection.is_none() {
+        anyhow::bail!(
+            "source \"{source}\" is not connected yet; run `syncdeck auth {source}` first"
+        );
+    }
+    eprintln!("syncing through the daemon (PID {pid})");
+    let before = current.last_run.as_ref().map(|r| (r.started, r.finished));
+    attached.commands.send(Command::SyncNow {
+        source: source.to_string(),
+        full: args.full,
+    })?;
+    let progress = CliProgress::new(std::io::stderr().is_terminal());
+    let started = Instant::now();
+    let mut seen_running = false;
+    loop {
+        let snap = attached
+            .snapshots
+            .borrow_and_update()
+            .source(source)
+            .cloned();
+        if let Some(s) = snap {
+            match &s.running {
+                Some(run) => {
+                    if !seen_running {
+                        seen_running = true;
+                        let names: Vec<String> =
+                            run.objects.iter().map(|o| o.object.clone()).collect();
+                        progress.started(run.kind, &names);
+                    }
+                    progress.show(&run.objects);
+                }
+                None => {
+                    let last = s.last_run.as_ref().map(|r| (r.started, r.finished));
+                    if last != before
+                        && let Some(run) = &s.last_run
+                    {
+                        print_summary(source, run, started.elapsed().as_secs_f64());
+                        let _ = attached.commands.send(Command::Shutdown); // detach only
+                        return Ok(match (&run.error, run.outcome) {
+                            (Some(e), _) => {
+                                eprintln!("error: {e}");
+                                if run.outcome == RunOutcome::Interrupted {
+                                    3
+                                } else {
+                                    1
+                                }
+                            }
+                            (None, RunOutcome::Succeeded) => 0,
+                            (None, _) => 3,
+                        });
+                    }
+                }
+            }
+        }
+        let wait = if seen_running {
+            None
+        } else {
+            Some(DAEMON_START_WAIT)
+        };
+        let changed = attached.snapshots.changed();
+        let next = match wait {
+            Some(d) => tokio::time::timeout(d, changed).await.map_err(|_| {
+                anyhow::anyhow!(
+                    "the daemon (PID {pid}) did not start a run; see `syncdeck status` for why"
+                )
+            })?,
+            None => changed.await,
+        };
+        if next.is_err() {
+            let why = attached.disconnected.borrow().clone();
+            anyhow::bail!(
+                "{}; the run may go on in the daemon, see `syncdeck status`",
+                why.map_or("the daemon went away".to_string(), |d| d.to_string())
+            );
+        }
+    }
+}
+
+fn print_summary(source: &str, s: &RunSummary, secs: f64) {
+    let rate = if secs > 0.0 {
+        (s.upserted + s.deleted) as f64 / secs
+    } else {
+        0.0
+    };
+    println!(
+        "{}: {} run {}: {} records upserted, {} deleted, {} API calls, {:.1}s ({:.0} records/s)",
+        source,
+        kind_label(s.kind),
+        match s.outcome {
+            RunOutcome::Succeeded => "succeeded",
+            RunOutcome::Failed => "failed",
+            RunOutcome::Interrupted => "interrupted",
+        },
+        s.upserted,
+        s.deleted,
+        s.api_calls,
+        secs,
+        rate
+    );
+}
+
+struct ObjectLine {
+    object: String,
+    done: u64,
+    expected: Option<u64>,
+    finished: bool,
+    printed_at: Option<Instant>,
+}
+
+/// Progress on stderr: a redrawn bar per object on a terminal, plain lines otherwise.
+struct CliProgress {
+    tty: bool,
+    lines: Mutex<Vec<ObjectLine>>,
+}
+
+const PLAIN_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+const BAR_WIDTH: usize = 24;
+
+impl CliProgress {
+    fn new(tty: bool) -> CliProgress {
+        CliProgress {
+            tty,
+            lines: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn lines(&self) -> std::sync::MutexGuard<'_, Vec<ObjectLine>> {
+        self.lines.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn render_bar(line: &ObjectLine) -> String {
+        let fraction = match line.expected {
+            _ if line.finished => 1.0,
+            Some(e) if e > 0 => (line.done as f64 / e as f64).min(1.0),
+            _ => 0.0,
+        };
+        let filled = (fraction * BAR_WIDTH as f64).round() as usize;
+        format!(
+            "{:<24} [{}{}] {:>9}/{:<9}{}",
+            line.object,
+            "#".repeat(filled),
+            ".".repeat(BAR_WIDTH - filled),
+            line.done,
+            line.expected.map_or("?".to_string(), |e| e.to_string()),
+            if line.finished { " done" } else { "" }
+        )
+    }
+
+    fn redraw(&self, lines: &[ObjectLine], first: bool) {
+        let mut err = std::io::stderr().lock();
+        if !first {
+            let _ = write!(err, "\x1b[{}A", lines.len());
+        }
+        for l in lines {
+            let _ = writeln!(err, "\r\x1b[2K{}", Self::render_bar(l));
+        }
+        let _ = err.flush();
+    }
+
+    /// Progress as a daemon's snapshot reports it.
+    fn show(&self, objects: &[ObjectProgress]) {
+        for o in objects {
+            let known = self.lines().iter().any(|l| {
+                l.object == o.object
+                    && l.done == o.done
+                    && l.expected == o.expected
+                    && l.finished == o.finished
+            });
+            if !known {
+                self.update(&o.object, |l| {
+                    l.done = o.done;
+                    l.expected = o.expected;
+                    l.finished = o.finished;
+                });
+            }
+        }
+    }
+
+    fn update(&self, object: &str, f: impl FnOnce(&mut ObjectLine)) {
+        let mut lines = self.lines();
+        let Some(line) = lines.iter_mut().find(|l| l.object == object) else {
+            return;
+        };
+        f(line);
+        if self.tty {
+            self.redraw(&lines, false);
+        } else {
+            let line = lines.iter_mut().find(|l| l.object == object);
+            if let Some(l) = line
+                && (l.finished || l.printed_at.is_none_or(|t| t.elapsed() >= PLAIN_EVERY))
+            {
+                l.printed_at = Some(Instant::now());
+                eprintln!(
+                    "{}: {} of {} records{}",
+                    l.object,
+                    l.done,
+                    l.expected.map_or("?".to_string(), |e| e.to_string()),
+                    if l.finished { " (done)" } else { "" }
+                );
+            }
+        }
+    }
+}
+
+impl RunObserver for CliProgress {
+    fn started(&self, kind: RunKind, objects: &[String]) {
+        let mut lines = self.lines();
+        *lines = objects
+            .iter()
+            .map(|o| ObjectLine {
+                object: o.clone(),
+                done: 0,
+                expected: None,
+                finished: false,
+                printed_at: None,
+            })
+            .collect();
+        if kind == RunKind::Initial {
+            eprintln!("first sync (or backfill) of {} object(s)", objects.len());
+        }
+        if self.tty {
+            self.redraw(&lines, true);
+        }
+    }
+
+    fn object_progress(&self, object: &str, done: u64, expected: Option<u64>) {
+        self.update(object, |l| {
+            l.done = done;
+            l.expected = expected;
+        });
+    }
+
+    fn object_finished(&self, object: &str, outcome: &ObjectOutcome) {
+        let finished = outcome.finished;
+        self.update(object, |l| l.finished = finished);
+    }
+
+    fn backfill(&self, object: &str, added: &[String]) {
+        if !self.tty {
+            eprintln!("{object}: backfilling added fields {}", added.join(", "));
+        }
+    }
+
+    fn warning(&self, message: String) {
+        eprintln!("warning: {message}");
+    }
+}

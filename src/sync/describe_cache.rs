@@ -1,0 +1,245 @@
+//! Schema for runs and for the UI: describeGlobal and per-object describes cached in the
+//! store, re-fetched when older than a day or on demand; object plans resolved against
+//! them; the UI's `OrgSchema` built from them.
+//!
+//! Small once-a-day bookkeeping (permission check, formula re-reads) shares the store's
+//! schema cache under keys that cannot be object names (they start with `__`).
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::config::ObjectSelection;
+use crate::salesforce::Client;
+use crate::salesforce::types::{Describe, DescribeGlobal};
+use crate::store::{GLOBAL_SCHEMA, StoreField};
+use crate::sync::SyncError;
+use crate::sync::object_sync::ObjectPlan;
+use crate::sync::schema::{FieldSchema, ObjectSchema, OrgSchema};
+use crate::sync::shared_store::SharedStore;
+
+/// Describes older than this are fetched again.
+pub const MAX_AGE: Duration = Duration::days(1);
+/// Bookkeeping key: when the authorizing user's permissions were last checked.
+pub const PERMISSIONS_CHECKED: &str = "__permissions_checked__";
+
+/// Bookkeeping key: when `object`'s formula columns were last re-read.
+pub fn formulas_reread_key(object: &str) -> String {
+    format!("__formulas_reread__:{object}")
+}
+
+/// Fields every plan reads itself; never part of the selection.
+const SYSTEM_FIELDS: &[&str] = &["Id", "SystemModstamp", "IsDeleted"];
+
+/// When a bookkeeping key was last touched.
+pub async fn last_done(store: &SharedStore, key: &str) -> Result<Option<DateTime<Utc>>, SyncError> {
+    let key = key.to_string();
+    Ok(store
+        .with(move |s| s.get_schema(&key))
+        .await?
+        .map(|c| c.fetched_at))
+}
+
+pub async fn mark_done(store: &SharedStore, key: &str, at: DateTime<Utc>) -> Result<(), SyncError> {
+    let key = key.to_string();
+    store
+        .with(move |s| s.put_schema(&key, "", at, None, None))
+        .await
+}
+
+/// describeGlobal, from the cache when fresh (one call otherwise).
+pub async fn global(
+    client: &Client,
+    store: &SharedStore,
+    now: DateTime<Utc>,
+    force: bool,
+) -> Result<DescribeGlobal, SyncError> {
+    if !force {
+        let cached = store.with(|s| s.get_schema(GLOBAL_SCHEMA)).await?;
+        if let Some(c) = cached.filter(|c| now - c.fetched_at < MAX_AGE)
+            && let Ok(g) = serde_json::from_str::<DescribeGlobal>(&c.json)
+        {
+            return Ok(g);
+        }
+    }
+    let fresh = client.describe_global().await?;
+    let json = serde_json::to_string(&fresh).map_err(|e| SyncError::Internal(e.to_string()))?;
+    store
+        .with(move |s| s.put_schema(GLOBAL_SCHEMA, &json, now, None, None))
+        .await?;
+    Ok(fresh)
+}
+
+/// Describes of `objects`: fresh cache entries as they are, the rest fetched together
+/// (composite batch, one call per object). A per-object failure stays with that object.
+pub async fn describes(
+    client: &Client,
+    store: &SharedStore,
+    objects: &[String],
+    now: DateTime<Utc>,
+    force: bool,
+) -> Result<Vec<(String, Result<Describe, SyncError>)>, SyncError> {
+    let mut out = Vec::with_capacity(objects.len());
+    let mut stale = Vec::new();
+    for object in objects {
+        let key = object.clone();
+        let cached = if force {
+            None
+        } else {
+            store.with(move |s| s.get_schema(&key)).await?
+        };
+        match cached
+            .filter(|c| now - c.fetched_at < MAX_AGE)
+            .and_then(|c| serde_json::from_str::<Describe>(&c.json).ok())
+        {
+            Some(d) => out.push((object.clone(), Ok(d))),
+            None => stale.push(object.clone()),
+        }
+    }
+    if !stale.is_empty() {
+        for (object, result) in client.describe_many(&stale).await? {
+            if let Ok(d) = &result {
+                let json =
+                    serde_json::to_string(d).map_err(|e| SyncError::Internal(e.to_string()))?;
+                let key = object.clone();
+                store
+                    .with(move |s| s.put_schema(&key, &json, now, None, None))
+                    .await?;
+            }
+            out.push((object, result.map_err(SyncError::from)));
+        }
+    }
+    Ok(out)
+}
+
+/// Resolve a selection against the describe. Returns the plan and the selected fields the
+/// describe does not have (deleted, renamed, or not readable by the authorizing user).
+pub fn plan(
+    object: &str,
+    selection: &ObjectSelection,
+    describe: &Describe,
+) -> (ObjectPlan, Vec<String>) {
+    let mut fields = Vec::new();
+    let mut store_fields = Vec::new();
+    let mut formula_fields = Vec::new();
+    let mut missing = Vec::new();
+    for name in &selection.fields {
+        if SYSTEM_FIELDS.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+            continue;
+        }
+        match describe.field(name) {
+            Some(f) => {
+                if fields
+                    .iter()
+                    .any(|x: &String| x.eq_ignore_ascii_case(&f.name))
+                {
+                    continue;
+                }
+                fields.push(f.name.clone());
+                store_fields.push(StoreField::new(f.name.clone(), f.field_type.clone()));
+                if f.calculated {
+                    formula_fields.push(f.name.clone());
+                }
+            }
+            None => missing.push(name.clone()),
+        }
+    }
+    let has_modstamp = describe.has_system_modstamp();
+    if has_modstamp {
+        store_fields.push(StoreField::new("SystemModstamp", "datetime"));
+    }
+    (
+        ObjectPlan {
+            object: object.to_string(),
+            fields,
+            store_fields,
+            has_modstamp,
+            formula_fields,
+        },
+        missing,
+    )
+}
+
+/// The UI's view of the org: every sync candidate, with fields for the described ones.
+pub fn org_schema(global: &DescribeGlobal, described: &[Describe]) -> OrgSchema {
+    let mut objects: Vec<ObjectSchema> = global
+        .sobjects
+        .iter()
+        .filter(|o| o.is_sync_candidate())
+        .map(|o| ObjectSchema {
+            name: o.name.clone(),
+            label: o.label.clone(),
+            custom: o.custom,
+            record_count: None,
+            fields: described
+                .iter()
+                .find(|d| d.name == o.name)
+                .map(object_fields)
+                .unwrap_or_default(),
+        })
+        .collect();
+    objects.sort_by(|a, b| a.name.cmp(&b.name));
+    OrgSchema { objects }
+}
+
+fn object_fields(d: &Describe) -> Vec<FieldSchema> {
+    let mut fields: Vec<FieldSchema> = d
+        .fields
+        .iter()
+        .map(|f| FieldSchema {
+            name: f.name.clone(),
+            label: f.label.clone(),
+            field_type: f.field_type.clone(),
+            custom: f.custom,
+            formula: f.calculated,
+            compound: f.is_compound(),
+            required: f.is_required(),
+            filterable: f.filterable,
+            compound_parent: f.compound_field_name.clone(),
+        })
+        .collect();
+    fields.sort_by(|a, b| a.name.cmp(&b.name));
+    fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn describe() -> Describe {
+        serde_json::from_value(json!({
+            "name": "Account",
+            "fields": [
+                {"name": "Id", "type": "id"},
+                {"name": "Name", "type": "string"},
+                {"name": "SystemModstamp", "type": "datetime"},
+                {"name": "Score__c", "type": "double", "calculated": true},
+                {"name": "BillingAddress", "type": "address"}
+            ]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn plan_keeps_existing_fields_and_reports_missing_ones() {
+        let selection = ObjectSelection {
+            fields: vec![
+                "Id".into(),
+                "name".into(),
+                "Score__c".into(),
+                "Gone__c".into(),
+                "BillingAddress".into(),
+                "Name".into(),
+            ],
+        };
+        let (plan, missing) = plan("Account", &selection, &describe());
+        assert_eq!(plan.fields, vec!["Name", "Score__c", "BillingAddress"]);
+        assert_eq!(plan.formula_fields, vec!["Score__c"]);
+        assert!(plan.has_modstamp);
+        let names: Vec<_> = plan.store_fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(
+            names,
+            vec!["Name", "Score__c", "BillingAddress", "SystemModstamp"]
+        );
+        assert_eq!(missing, vec!["Gone__c"]);
+    }
+}

@@ -1,0 +1,437 @@
+//! One run of one source: schema, the daily permission check, then every selected object
+//! with a small concurrency bound, recorded in the store's run history.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use futures::StreamExt;
+
+use crate::config::{FormulaPolicy, SourceConfig};
+use crate::salesforce::{Client, ErrorClass};
+use crate::store::RunRecord;
+use crate::sync::SyncError;
+use crate::sync::clock::SharedClock;
+use crate::sync::describe_cache::{self, PERMISSIONS_CHECKED, formulas_reread_key};
+use crate::sync::hooks::EngineHooks;
+use crate::sync::model::{RunKind, RunOutcome, RunSummary};
+use crate::sync::object_sync::{
+    ObjectObserver, ObjectOptions, ObjectOutcome, ObjectPlan, ObjectSync,
+};
+use crate::sync::shared_store::SharedStore;
+use crate::sync::stop::{StopReason, StopSignal};
+
+/// Objects synced at once per source.
+pub const OBJECT_CONCURRENCY: usize = 3;
+/// Permissions of the authorizing user are re-checked this often (one query).
+pub const PERMISSION_CHECK_EVERY: Duration = Duration::days(1);
+/// Formula columns are re-read this often under the default policy.
+pub const FORMULA_REREAD_EVERY: Duration = Duration::days(1);
+/// Usage samples older than this are pruned.
+const KEEP_USAGE: Duration = Duration::days(7);
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunSpec {
+    /// Discard cursors and re-read everything.
+    pub full: bool,
+    /// Sync only this object.
+    pub only_object: Option<String>,
+    /// Re-fetch describes even when cached.
+    pub refresh_schema: bool,
+}
+
+/// What a run reports while it goes.
+pub trait RunObserver: Send + Sync {
+    fn started(&self, kind: RunKind, objects: &[String]);
+    fn object_progress(&self, object: &str, done: u64, expected: Option<u64>);
+    fn object_finished(&self, object: &str, outcome: &ObjectOutcome);
+    fn backfill(&self, object: &str, added: &[String]);
+    fn warning(&self, message: String);
+}
+
+/// Everything a run needs, borrowed from its worker (or the CLI).
+pub struct RunContext<'a> {
+    pub source: &'a SourceConfig,
+    pub client: &'a Client,
+    pub hooks: &'a EngineHooks,
+    pub store: &'a SharedStore,
+    pub stop: &'a StopSignal,
+    pub clock: &'a SharedClock,
+    /// The authorizing user, for the permission re-check.
+    pub user_id: Option<&'a str>,
+}
+
+#[derive(Debug)]
+pub struct RunReport {
+    pub summary: RunSummary,
+    pub error: Option<SyncError>,
+    /// Every selected object has finished its first full read with the current fields.
+    pub all_synced: bool,
+    pub stopped: Option<StopReason>,
+}
+
+struct Forward<'a>(&'a dyn RunObserver);
+
+impl ObjectObserver for Forward<'_> {
+    fn backfill_started(&self, object: &str, added: &[String]) {
+        self.0.backfill(object, added);
+    }
+    fn progress(&self, object: &str, done: u64, expected: Option<u64>) {
+        self.0.object_progress(object, done, expected);
+    }
+}
+
+fn outcome_label(outcome: RunOutcome, error: Option<&SyncError>) -> &'static str {
+    match (outcome, error) {
+        (RunOutcome::Succeeded, _) => "ok",
+        (RunOutcome::Interrupted, Some(SyncError::Quota(_))) => "quota",
+        (RunOutcome::Interrupted, _) => "interrupted",
+        (RunOutcome::Failed, _) => "error",
+    }
+}
+
+/// Parse a stored outcome label back.
+pub fn parse_outcome(label: &str) -> RunOutcome {
+    match label {
+        "ok" => RunOutcome::Succeeded,
+        "quota" | "interrupted" | "cancelled" => RunOutcome::Interrupted,
+        _ => RunOutcome::Failed,
+    }
+}
+
+pub fn kind_label(kind: RunKind) -> &'static str {
+    match kind {
+        RunKind::Initial => "initial",
+        RunKind::Incremental => "incremental",
+        RunKind::Full => "full",
+    }
+}
+
+pub fn parse_kind(label: &str) -> RunKind {
+    match label {
+        "initial" => RunKind::Initial,
+        "full" => RunKind::Full,
+        _ => RunKind::Incremental,
+    }
+}
+
+impl RunContext<'_> {
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Turn a call's failure into the run's error, tripping the quota guard on 403.
+    fn classify(&self, e: SyncError) -> SyncError {
+        match e {
+            SyncError::Api(api) if api.class() == ErrorClass::Vetoed => {
+                match self.hooks.last_stop() {
+                    Some(stop) => SyncError::Quota(stop),
+                    None => SyncError::Api(api),
+                }
+            }
+            SyncError::Api(api) if api.class() == ErrorClass::QuotaExceeded => {
+                SyncError::Quota(self.hooks.guard().limit_exceeded())
+            }
+            other => other,
+        }
+    }
+
+    pub async fn execute(&self, spec: &RunSpec, observer: &dyn RunObserver) -> RunReport {
+        let started = self.now();
+        self.hooks.guard().begin_run();
+        let calls_before = self.hooks.calls();
+        let prepared = self.prepare(spec, observer).await;
+        let kind = match &prepared {
+            Ok((_, kind)) => *kind,
+            Err(_) if spec.full => RunKind::Full,
+            Err(_) => RunKind::Incremental,
+        };
+        let run_id = self
+            .store
+            .with(move |s| s.begin_run(kind_label(kind), started))
+            .await;
+        let mut upserted = 0;
+        let mut deleted = 0;
+        let mut all_synced = false;
+        let result = match prepared {
+            Ok((plans, _)) => {
+                self.run_objects(
+                    plans,
+                    spec,
+                    observer,
+                    &mut upserted,
+                    &mut deleted,
+                    &mut all_synced,
+                )
+                .await
+            }
+            Err(e) => Err(e),
+        }
+        .map_err(|e| self.classify(e));
+        let stopped = self.stop.reason().filter(|r| *r != StopReason::Failed);
+        let (outcome, error) = match result {
+            Ok(()) if stopped.is_some() => (RunOutcome::Interrupted, None),
+            Ok(()) => (RunOutcome::Succeeded, None),
+            Err(e @ SyncError::Quota(_)) => (RunOutcome::Interrupted, Some(e)),
+            Err(e) => (RunOutcome::Failed, Some(e)),
+        };
+        let finished = self.now();
+        let api_calls = self.hooks.calls() - calls_before;
+        let summary = RunSummary {
+            started,
+            finished,
+            kind,
+            outcome,
+            upserted,
+            deleted,
+            api_calls,
+            error: error.as_ref().map(ToString::to_string),
+        };
+        self.save_usage(finished).await;
+        if let Ok(id) = run_id {
+            let record = RunRecord {
+                finished,
+                outcome: outcome_label(outcome, error.as_ref()).to_string(),
+                upserted,
+                deleted,
+                api_calls,
+                error: summary.error.clone(),
+            };
+            let saved = self.store.with(move |s| s.finish_run(id, &record)).await;
+            if let Err(e) = saved {
+                tracing::error!(source = %self.source.id, "run could not be recorded: {e}");
+            }
+        }
+        RunReport {
+            summary,
+            error,
+            all_synced: all_synced && outcome == RunOutcome::Succeeded,
+            stopped,
+        }
+    }
+
+    async fn save_usage(&self, now: DateTime<Utc>) {
+        let samples = self.hooks.take_unsaved_samples();
+        let latest = self.hooks.latest_reading();
+        let result = self
+            .store
+            .with(move |s| {
+                for (at, r) in &samples {
+                    s.record_usage(*at, r.used, r.max)?;
+                }
+                if let Some((at, r)) = latest
+                    && samples
+                        .last()
+                        .is_none_or(|(t, s)| (*t, s.used) != (at, r.used))
+                {
+                    s.record_usage(at, r.used, r.max)?;
+                }
+                s.prune_usage(now - KEEP_USAGE).map(|_| ())
+            })
+            .await;
+        if let Err(e) = result {
+            tracing::warn!(source = %self.source.id, "usage samples not saved: {e}");
+        }
+    }
+
+    async fn check_permissions(&self) -> Result<(), SyncError> {
+        let Some(user_id) = self.user_id else {
+            return Ok(());
+        };
+        let now = self.now();
+        if describe_cache::last_done(self.store, PERMISSIONS_CHECKED)
+            .await?
+            .is_some_and(|t| now - t < PERMISSION_CHECK_EVERY)
+        {
+            return Ok(());
+        }
+        let permissions = match self.client.check_permissions(user_id).await {
+            Ok(p) => p,
+            Err(e) if e.class() == ErrorClass::Permission => {
+                return Err(SyncError::MissingPermission {
+                    missing: "API Enabled".into(),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(missing) = permissions.missing() {
+            return Err(SyncError::MissingPermission {
+                missing: missing.to_string(),
+            });
+        }
+        describe_cache::mark_done(self.store, PERMISSIONS_CHECKED, now).await
+    }
+
+    async fn plans(
+        &self,
+        spec: &RunSpec,
+        observer: &dyn RunObserver,
+    ) -> Result<Vec<ObjectPlan>, SyncError> {
+        let mut selected: Vec<(&String, &crate::config::ObjectSelection)> =
+            self.source.objects.iter().collect();
+        if let Some(only) = &spec.only_object {
+            selected.retain(|(name, _)| name.eq_ignore_ascii_case(only));
+            if selected.is_empty() {
+                return Err(SyncError::Config(format!(
+                    "object {only} is not selected for source {}; add it under [source.objects] or pick one of: {}",
+                    self.source.id,
+                    self.source
+                        .objects
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        }
+        let names: Vec<String> = selected.iter().map(|(n, _)| (*n).clone()).collect();
+        let now = self.now();
+        let global =
+            describe_cache::global(self.client, self.store, now, spec.refresh_schema).await?;
+        for name in &names {
+            if !global
+                .sobjects
+                .iter()
+                .any(|o| o.name == *name && o.queryable)
+            {
+                return Err(SyncError::Config(format!(
+                    "object {name} does not exist in the org or is not readable by the authorizing user; deselect it or grant access"
+                )));
+            }
+        }
+        let described =
+            describe_cache::describes(self.client, self.store, &names, now, spec.refresh_schema)
+                .await?;
+        let mut plans = Vec::new();
+        for ((name, selection), (_, describe)) in selected.into_iter().zip(described) {
+            let describe = describe?;
+            let (plan, missing) = describe_cache::plan(name, selection, &describe);
+            if !missing.is_empty() {
+                observer.warning(format!(
+                    "{name}: skipping fields the org does not have or the user cannot read: {}",
+                    missing.join(", ")
+                ));
+            }
+            plans.push(plan);
+        }
+        Ok(plans)
+    }
+
+    async fn needs_initial(&self, plans: &[ObjectPlan]) -> Result<bool, SyncError> {
+        for plan in plans {
+            let object = plan.object.clone();
+            let cursor = self.store.with(move |s| s.cursor(&object)).await?;
+            let field_set = plan.field_set();
+            let fresh = match cursor {
+                None => true,
+                Some(c) => {
+                    !c.full_sync_done
+                        || crate::sync::object_sync::added_fields(&c.field_set_hash, &field_set)
+                            .is_none_or(|added| !added.is_empty())
+                }
+            };
+            if fresh {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    async fn formulas_due(&self, object: &str) -> Result<bool, SyncError> {
+        Ok(match self.source.formula_policy {
+            FormulaPolicy::EveryRun => true,
+            FormulaPolicy::Incremental => false,
+            FormulaPolicy::DailyReread => {
+                describe_cache::last_done(self.store, &formulas_reread_key(object))
+                    .await?
+                    .is_none_or(|t| self.now() - t >= FORMULA_REREAD_EVERY)
+            }
+        })
+    }
+
+    /// Schema, permission check and the run's kind; no object is touched yet.
+    async fn prepare(
+        &self,
+        spec: &RunSpec,
+        observer: &dyn RunObserver,
+    ) -> Result<(Vec<ObjectPlan>, RunKind), SyncError> {
+        let plans = self.plans(spec, observer).await?;
+        self.check_permissions().await?;
+        let kind = if spec.full {
+            RunKind::Full
+        } else if self.needs_initial(&plans).await? {
+            RunKind::Initial
+        } else {
+            RunKind::Incremental
+        };
+        let names: Vec<String> = plans.iter().map(|p| p.object.clone()).collect();
+        observer.started(kind, &names);
+        Ok((plans, kind))
+    }
+
+    async fn run_objects(
+        &self,
+        plans: Vec<ObjectPlan>,
+        spec: &RunSpec,
+        observer: &dyn RunObserver,
+        upserted: &mut u64,
+        deleted: &mut u64,
+        all_synced: &mut bool,
+    ) -> Result<(), SyncError> {
+        let mut jobs = Vec::new();
+        for plan in plans {
+            let reread_formulas = self.formulas_due(&plan.object).await?;
+            jobs.push((plan, reread_formulas));
+        }
+        let forward = Forward(observer);
+        let forward = &forward;
+        let mut results =
+            futures::stream::iter(jobs.into_iter().map(|(plan, reread_formulas)| async move {
+                let sync = ObjectSync {
+                    client: self.client,
+                    store: self.store,
+                    stop: self.stop,
+                    observer: forward,
+                };
+                let options = ObjectOptions {
+                    full: spec.full,
+                    reread_formulas,
+                };
+                let result = sync.run(&plan, options).await;
+                (plan, result)
+            }))
+            .buffer_unordered(OBJECT_CONCURRENCY);
+        let mut first_error = None;
+        let mut finished_all = true;
+        while let Some((plan, result)) = results.next().await {
+            match result {
+                Ok(outcome) => {
+                    *upserted += outcome.upserted;
+                    *deleted += outcome.deleted;
+                    finished_all &= outcome.finished;
+                    if outcome.formulas_reread || (outcome.finished && outcome.from_start) {
+                        let key = formulas_reread_key(&plan.object);
+                        describe_cache::mark_done(self.store, &key, self.now()).await?;
+                    }
+                    observer.object_finished(&plan.object, &outcome);
+                }
+                Err(e) => {
+                    finished_all = false;
+                    let e = self.classify(e);
+                    tracing::warn!(source = %self.source.id, object = %plan.object, "object sync failed: {e}");
+                    if first_error.is_none() {
+                        self.stop.stop(StopReason::Failed);
+                        first_error = Some(e);
+                    }
+                }
+            }
+        }
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+        *all_synced = finished_all;
+        Ok(())
+    }
+}
+
+/// Shared handle so observers can be passed around by the worker.
+pub type SharedObserver = Arc<dyn RunObserver>;

@@ -1,0 +1,1020 @@
+//! One source's worker: its schedule, runs, status machine, quota recovery,
+//! reauthorization and schema loading. It owns the source's entry of the snapshot.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Duration, Utc};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::config::{Credentials, Paths, SourceConfig};
+use crate::notify::{Incident, Notifier};
+use crate::salesforce::{Client, HttpClient};
+use crate::store::Store;
+use crate::sync::SyncError;
+use crate::sync::authorize;
+use crate::sync::clock::SharedClock;
+use crate::sync::connect::{client_for, settings};
+use crate::sync::describe_cache;
+use crate::sync::hooks::EngineHooks;
+use crate::sync::model::{
+    ApiUsage, AuthFlow, AuthPrompt, ConnectionInfo, ErrorInfo, ErrorKind, Event, EventLevel,
+    RunKind, RunOutcome, RunProgress, RunSummary, Snapshot, SourceSnapshot, Status,
+};
+use crate::sync::object_sync::ObjectOutcome;
+use crate::sync::projection::{self, RunCost};
+use crate::sync::quota::{self, QuotaGuard, QuotaStop, ResumeProbes, UsageReading};
+use crate::sync::run::{RunContext, RunObserver, RunReport, RunSpec, parse_kind, parse_outcome};
+use crate::sync::scheduler::{DueRun, Scheduler};
+use crate::sync::shared_store::SharedStore;
+use crate::sync::status::{StatusMachine, Transition, needs_operator};
+use crate::sync::stop::{StopReason, StopSignal};
+
+/// Events kept per source in the snapshot.
+const MAX_EVENTS: usize = 50;
+/// Usage samples shown (sparkline) cover this much history.
+const SAMPLE_WINDOW: Duration = Duration::hours(24);
+
+/// What the engine tells a worker.
+#[derive(Debug)]
+pub enum WorkerCommand {
+    SyncNow { full: bool },
+    Pause,
+    Resume,
+    Reload(Box<SourceConfig>),
+    Reauthorize(AuthFlow),
+    CancelAuth,
+    LoadSchema { force: bool },
+    Shutdown,
+}
+
+/// What all workers share.
+#[derive(Clone)]
+pub struct Shared {
+    pub paths: Paths,
+    pub clock: SharedClock,
+    pub notifier: Notifier,
+    pub http: HttpClient,
+    pub snapshots: Arc<watch::Sender<Snapshot>>,
+}
+
+/// Replace (or add) one source's entry of the snapshot.
+pub fn publish_source(
+    snapshots: &watch::Sender<Snapshot>,
+    clock: &SharedClock,
+    entry: SourceSnapshot,
+) {
+    snapshots.send_modify(|s| {
+        s.version += 1;
+        s.at = Some(clock.now());
+        match s.sources.iter_mut().find(|x| x.id == entry.id) {
+            Some(slot) => *slot = entry,
+            None => s.sources.push(entry),
+        }
+    });
+}
+
+/// Messages from a running run to its worker.
+enum RunEvent {
+    Started(RunKind),
+    Backfill { object: String, added: Vec<String> },
+    Warning(String),
+}
+
+struct Running {
+    stop: StopSignal,
+    handle: JoinHandle<RunReport>,
+}
+
+/// Run progress, straight into the snapshot after every page.
+struct WorkerObserver {
+    source: String,
+    shared: Shared,
+    hooks: Arc<EngineHooks>,
+    calls_before: u64,
+    started_at: std::time::Instant,
+    progress: Mutex<RunProgress>,
+    events: mpsc::UnboundedSender<RunEvent>,
+}
+
+impl WorkerObserver {
+    fn publish(&self, update: impl FnOnce(&mut RunProgress)) {
+        let progress = {
+            let mut p = self.progress.lock().unwrap_or_else(|e| e.into_inner());
+            update(&mut p);
+            p.api_calls = self.hooks.calls() - self.calls_before;
+            let done: u64 = p.objects.iter().map(|o| o.done).sum();
+            let secs = self.started_at.elapsed().as_secs_f64();
+            p.records_per_second = if secs > 0.0 { done as f64 / secs } else { 0.0 };
+            p.clone()
+        };
+        let id = self.source.clone();
+        let now = self.shared.clock.now();
+        self.shared.snapshots.send_modify(|s| {
+            s.version += 1;
+            s.at = Some(now);
+            if let Some(src) = s.sources.iter_mut().find(|x| x.id == id) {
+                src.running = Some(progress);
+            }
+        });
+    }
+}
+
+impl RunObserver for WorkerObserver {
+    fn started(&self, kind: RunKind, objects: &[String]) {
+        let _ = self.events.send(RunEvent::Started(kind));
+        self.publish(|p| {
+            p.kind = kind;
+            p.objects = objects
+                .iter()
+                .map(|o| crate::sync::model::ObjectProgress {
+                    object: o.clone(),
+                    ..Default::default()
+                })
+                .collect();
+        });
+    }
+
+    fn object_progress(&self, object: &str, done: u64, expected: Option<u64>) {
+        self.publish(|p| {
+            if let Some(o) = p.objects.iter_mut().find(|o| o.object == object) {
+                o.done = done;
+                o.expected = expected;
+            }
+        });
+    }
+
+    fn object_finished(&self, object: &str, outcome: &ObjectOutcome) {
+        let finished = outcome.finished;
+        self.publish(|p| {
+            if let Some(o) = p.objects.iter_mut().find(|o| o.object == object) {
+                o.finished = finished;
+            }
+        });
+    }
+
+    fn backfill(&self, object: &str, added: &[String]) {
+        let _ = self.events.send(RunEvent::Backfill {
+            object: object.to_string(),
+            added: added.to_vec(),
+        });
+    }
+
+    fn warning(&self, message: String) {
+        let _ = self.events.send(RunEvent::Warning(message));
+    }
+}
+
+pub struct Worker {
+    source: SourceConfig,
+    shared: Shared,
+    store: Option<SharedStore>,
+    guard: Arc<QuotaGuard>,
+    hooks: Arc<EngineHooks>,
+    creds: Option<Credentials>,
+    client: Option<Client>,
+    status: StatusMachine,
+    scheduler: Scheduler,
+    probes: ResumeProbes,
+    /// Next auto-resume check while the org-wide quota stop lasts.
+    probe_at: Option<DateTime<Utc>>,
+    /// An error only the operator can fix stops scheduled runs.
+    blocked: bool,
+    running: Option<Running>,
+    run_events: (
+        mpsc::UnboundedSender<RunEvent>,
+        mpsc::UnboundedReceiver<RunEvent>,
+    ),
+    auth_task: Option<JoinHandle<Result<Credentials, String>>>,
+    auth_prompt: Arc<Mutex<Option<AuthPrompt>>>,
+    last_run: Option<RunSummary>,
+    events: VecDeque<Event>,
+    records: u64,
+    samples: Vec<(DateTime<Utc>, u64)>,
+    projections: Vec<crate::sync::model::FrequencyProjection>,
+    schema: Option<Arc<crate::sync::schema::OrgSchema>>,
+}
+
+impl Worker {
+    pub fn new(source: SourceConfig, shared: Shared) -> Worker {
+        let now = shared.clock.now();
+        let guard = Arc::new(QuotaGuard::new(settings(&source)));
+        let hooks = Arc::new(EngineHooks::new(
+            guard.clone(),
+            shared.clock.clone(),
+            Some((shared.paths.clone(), source.id.clone())),
+        ));
+        let mut events = VecDeque::new();
+        let (store, store_error) = match Store::open(&shared.paths.store_file(&source.id)) {
+            Ok(s) => (Some(SharedStore::new(s)), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        let (creds, creds_error) = match Credentials::load(&shared.paths, &source.id) {
+            Ok(c) => (c, None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        let setting_up = store
+            .as_ref()
+            .map(|s| {
+                s.with_blocking(|st| {
+                    source.objects.keys().any(|o| {
+                        st.cursor(o)
+                            .ok()
+                            .flatten()
+                            .is_none_or(|c| !c.full_sync_done)
+                    })
+                })
+            })
+            .unwrap_or(true);
+        let mut status = StatusMachine::new(creds.is_some(), source.sync_enabled, setting_up, now);
+        let fail = |kind, message: String| ErrorInfo {
+            kind,
+            message,
+            retry_at: None,
+            used: None,
+            max: None,
+        };
+        if let Some(e) = store_error {
+            status.fail(fail(ErrorKind::Config, e), now);
+        } else if let Some(e) = creds_error {
+            status.set_credentials(true, now);
+            status.fail(fail(ErrorKind::AuthRequired, e), now);
+        }
+        let last_started = store
+            .as_ref()
+            .and_then(|s| s.with_blocking(|st| st.last_run().ok().flatten().map(|r| r.started)));
+        let scheduler = Scheduler::new(source.frequency, last_started);
+        let client = creds
+            .as_ref()
+            .map(|c| client_for(&shared.http, &source, c, hooks.clone()));
+        events.push_back(Event {
+            at: now,
+            level: EventLevel::Info,
+            message: format!("worker started ({})", status.status().label()),
+        });
+        let blocked = status.error().is_some_and(|e| needs_operator(e.kind));
+        let mut worker = Worker {
+            source,
+            shared,
+            store,
+            guard,
+            hooks,
+            creds,
+            client,
+            status,
+            scheduler,
+            probes: ResumeProbes::default(),
+            probe_at: None,
+            blocked,
+            running: None,
+            run_events: mpsc::unbounded_channel(),
+            auth_task: None,
+            auth_prompt: Arc::new(Mutex::new(None)),
+            last_run: None,
+            events,
+            records: 0,
+            samples: Vec::new(),
+            projections: Vec::new(),
+            schema: None,
+        };
+        worker.refresh_stats();
+        if let Some(&(_, used)) = worker.samples.last()
+            && let Some(max) = worker.latest_max()
+        {
+            worker.guard.seed(UsageReading { used, max });
+        }
+        worker
+    }
+
+    fn latest_max(&self) -> Option<u64> {
+        let store = self.store.as_ref()?;
+        let since = self.shared.clock.now() - SAMPLE_WINDOW;
+        store.with_blocking(|s| s.usage_since(since).ok()?.last().map(|u| u.max))
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.shared.clock.now()
+    }
+
+    fn event(&mut self, level: EventLevel, message: String) {
+        match level {
+            EventLevel::Error => tracing::error!(source = %self.source.id, "{message}"),
+            EventLevel::Warn => tracing::warn!(source = %self.source.id, "{message}"),
+            EventLevel::Info => tracing::info!(source = %self.source.id, "{message}"),
+        }
+        self.events.push_back(Event {
+            at: self.now(),
+            level,
+            message,
+        });
+        while self.events.len() > MAX_EVENTS {
+            self.events.pop_front();
+        }
+    }
+
+    /// Record a status change: event, and a notification when it entered Error.
+    fn transition(&mut self, t: Option<Transition>) {
+        let Some(t) = t else { return };
+        let message = match &t.to {
+            Status::Error(e) => format!("status: Error ({}): {}", e.kind.label(), e.message),
+            other => format!("status: {} (was {})", other.label(), t.from.label()),
+        };
+        let level = if matches!(t.to, Status::Error(_)) {
+            EventLevel::Error
+        } else {
+            EventLevel::Info
+        };
+        self.event(level, message);
+        match &t.to {
+            Status::Error(e) => {
+                let _ = self.shared.notifier.incident(Incident {
+                    source: self.source.id.clone(),
+                    status: t.to.label().to_string(),
+                    kind: e.kind,
+                    message: e.message.clone(),
+                    used: e.used,
+                    max: e.max,
+                    at: t.at,
+                });
+            }
+            Status::Active | Status::SettingUp if matches!(t.from, Status::Error(_)) => {
+                self.shared.notifier.recovered(&self.source.id);
+            }
+            _ => {}
+        }
+    }
+
+    fn refresh_stats(&mut self) {
+        let Some(store) = &self.store else { return };
+        let since = self.now() - SAMPLE_WINDOW;
+        let objects = self.source.objects.len() as u64;
+        let (records, samples, runs) = store.with_blocking(|s| {
+            (
+                s.total_rows().unwrap_or(0),
+                s.usage_since(since).unwrap_or_default(),
+                s.recent_runs(projection::RUNS_CONSIDERED * 2)
+                    .unwrap_or_default(),
+            )
+        });
+        self.records = records;
+        self.samples = samples.iter().map(|u| (u.at, u.used)).collect();
+        let max = samples.last().map(|u| u.max);
+        if self.last_run.is_none()
+            && let Some(r) = runs.first()
+            && let (Some(finished), Some(outcome)) = (r.finished, r.outcome.as_deref())
+        {
+            self.last_run = Some(RunSummary {
+                started: r.started,
+                finished,
+                kind: parse_kind(&r.kind),
+                outcome: parse_outcome(outcome),
+                upserted: r.upserted,
+                deleted: r.deleted,
+                api_calls: r.api_calls,
+                error: r.error.clone(),
+            });
+        }
+        let costs: Vec<RunCost> = runs
+            .iter()
+            .filter_map(|r| {
+                Some(RunCost {
+                    kind: parse_kind(&r.kind),
+                    outcome: parse_outcome(r.outcome.as_deref()?),
+                    api_calls: r.api_calls,
+                })
+            })
+            .collect();
+        // Once a day: describeGlobal, one describe per object, the permission check.
+        let daily = objects + 2;
+        self.projections = projection::project(&costs, objects, daily, max);
+    }
+
+    fn snapshot(&self, running: Option<RunProgress>) -> SourceSnapshot {
+        let now = self.now();
+        let (used, max) = self.guard.usage();
+        SourceSnapshot {
+            id: self.source.id.clone(),
+            name: self.source.name.clone(),
+            kind: self.source.kind,
+            status: self.status.status().clone(),
+            since: Some(self.status.since()),
+            sync_enabled: self.status.sync_enabled(),
+            frequency: self.source.frequency,
+            quota_threshold_percent: self.source.quota_threshold_percent,
+            connection: self.creds.as_ref().map(|c| ConnectionInfo {
+                org_id: c.org_id.clone(),
+                instance_url: c.instance_url.clone(),
+                username: c.username.clone(),
+                authorized_at: c.authorized_at,
+            }),
+            running,
+            last_run: self.last_run.clone(),
+            next_run: self.next_wake(now),
+            records: self.records,
+            api: ApiUsage {
+                used,
+                max,
+                samples: self.samples.clone(),
+            },
+            projections: self.projections.clone(),
+            events: self.events.iter().cloned().collect(),
+            auth: self
+                .auth_prompt
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
+            schema: self.schema.clone(),
+        }
+    }
+
+    pub(crate) fn publish(&self) {
+        let running = if self.running.is_some() {
+            self.shared
+                .snapshots
+                .borrow()
+                .source(&self.source.id)
+                .and_then(|s| s.running.clone())
+                .or_else(|| Some(RunProgress::default()))
+        } else {
+            None
+        };
+        publish_source(
+            &self.shared.snapshots,
+            &self.shared.clock,
+            self.snapshot(running),
+        );
+    }
+
+    fn can_sync(&self) -> bool {
+        self.client.is_some() && self.store.is_some()
+    }
+
+    fn next_wake(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if self.running.is_some() || !self.can_sync() || !self.status.sync_enabled() {
+            return None;
+        }
+        let scheduled = if self.blocked && !self.has_request() {
+            None
+        } else {
+            self.scheduler.next_wake(now)
+        };
+        match (scheduled, self.probe_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn has_request(&self) -> bool {
+        self.scheduler.has_request()
+    }
+
+    pub async fn run(mut self, mut commands: mpsc::UnboundedReceiver<WorkerCommand>) {
+        self.publish();
+        loop {
+            let wake = self.next_wake(self.now());
+            let sleep = wake.map(|w| self.shared.clock.sleep_until(w));
+            tokio::select! {
+                cmd = commands.recv() => match cmd {
+                    None | Some(WorkerCommand::Shutdown) => {
+                        self.shutdown().await;
+                        return;
+                    }
+                    Some(cmd) => self.handle(cmd).await,
+                },
+                report = wait_run(&mut self.running) => {
+                    self.running = None;
+                    self.run_finished(report).await;
+                }
+                Some(ev) = self.run_events.1.recv() => self.run_event(ev),
+                result = wait_auth(&mut self.auth_task) => {
+                    self.auth_task = None;
+                    self.auth_finished(result);
+                }
+                _ = maybe_sleep(sleep) => self.wake().await,
+            }
+            self.publish();
+        }
+    }
+
+    async fn shutdown(&mut self) {
+        if let Some(task) = self.auth_task.take() {
+            task.abort();
+        }
+        if let Some(running) = self.running.take() {
+            running.stop.stop(StopReason::Shutdown);
+            let report = match running.handle.await {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    tracing::error!(source = %self.source.id, "run task failed: {e}");
+                    None
+                }
+            };
+            if let Some(r) = report {
+                self.last_run = Some(r.summary);
+            }
+        }
+        self.event(EventLevel::Info, "worker stopped".into());
+        self.refresh_stats();
+        self.publish();
+    }
+
+    async fn handle(&mut self, cmd: WorkerCommand) {
+        let now = self.now();
+        match cmd {
+            WorkerCommand::SyncNow { full } => {
+                if !self.status.sync_enabled() {
+                    self.event(
+                        EventLevel::Warn,
+                        "Sync Now ignored: syncing is paused; resume it first".into(),
+                    );
+                } else if !self.can_sync() {
+                    self.event(
+                        EventLevel::Warn,
+                        "Sync Now ignored: the source is not connected; authorize it first".into(),
+                    );
+                } else if self.scheduler.request_now(full).is_err() {
+                    self.event(
+                        EventLevel::Info,
+                        "Sync Now ignored: a run is already going".into(),
+                    );
+                }
+            }
+            WorkerCommand::Pause => {
+                let t = self.status.set_sync_enabled(false, now);
+                self.transition(t);
+                if let Some(r) = &self.running {
+                    r.stop.stop(StopReason::Pause);
+                    self.event(
+                        EventLevel::Info,
+                        "pausing: the run stops at the next page boundary".into(),
+                    );
+                }
+            }
+            WorkerCommand::Resume => {
+                let t = self.status.set_sync_enabled(true, now);
+                self.transition(t);
+            }
+            WorkerCommand::Reload(source) => self.reload(*source),
+            WorkerCommand::Reauthorize(flow) => self.start_auth(flow),
+            WorkerCommand::CancelAuth => {
+                if let Some(task) = self.auth_task.take() {
+                    task.abort();
+                    *self.auth_prompt.lock().unwrap_or_else(|e| e.into_inner()) =
+                        Some(AuthPrompt::Failed {
+                            message: "authorization cancelled".into(),
+                        });
+                }
+            }
+            WorkerCommand::LoadSchema { force } => self.load_schema(force).await,
+            WorkerCommand::Shutdown => {}
+        }
+    }
+
+    fn reload(&mut self, source: SourceConfig) {
+        let now = self.now();
+        if source.frequency != self.source.frequency {
+            self.scheduler.set_frequency(source.frequency);
+        }
+        self.guard.set_settings(settings(&source));
+        let enabled_changed = source.sync_enabled != self.source.sync_enabled;
+        let connection_changed =
+            source.login_url != self.source.login_url || source.client_id != self.source.client_id;
+        self.source = source;
+        if enabled_changed {
+            let t = self.status.set_sync_enabled(self.source.sync_enabled, now);
+            self.transition(t);
+            if !self.source.sync_enabled
+                && let Some(r) = &self.running
+            {
+                r.stop.stop(StopReason::Pause);
+            }
+        }
+        if connection_changed {
+            self.client = self
+                .creds
+                .as_ref()
+                .map(|c| client_for(&self.shared.http, &self.source, c, self.hooks.clone()));
+        }
+        // A config fix may clear a Config error; the next run tells.
+        if self
+            .status
+            .error()
+            .is_some_and(|e| e.kind == ErrorKind::Config)
+        {
+            self.blocked = false;
+        }
+        self.event(EventLevel::Info, "configuration reloaded".into());
+        self.refresh_stats();
+    }
+
+    fn start_auth(&mut self, flow: AuthFlow) {
+        if self.auth_task.is_some() {
+            self.event(
+                EventLevel::Warn,
+                "an authorization is already in progress".into(),
+            );
+            return;
+        }
+        let http = self.shared.http.clone();
+        let paths = self.shared.paths.clone();
+        let source = self.source.clone();
+        let prompt = self.auth_prompt.clone();
+        let snapshots = self.shared.snapshots.clone();
+        let id = self.source.id.clone();
+        *prompt.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.auth_task = Some(tokio::spawn(async move {
+            let show = |p: AuthPrompt| {
+                *prompt.lock().unwrap_or_else(|e| e.into_inner()) = Some(p.clone());
+                snapshots.send_modify(|s| {
+                    s.version += 1;
+                    if let Some(src) = s.sources.iter_mut().find(|x| x.id == id) {
+                        src.auth = Some(p);
+                    }
+                });
+            };
+            authorize::authorize(&http, &paths, &source, flow, show)
+                .await
+                .map_err(|e| e.to_string())
+        }));
+        self.event(EventLevel::Info, "authorization started".into());
+    }
+
+    fn auth_finished(&mut self, result: Result<Credentials, String>) {
+        let now = self.now();
+        let prompt = match result {
+            Ok(creds) => {
+                self.client = Some(client_for(
+                    &self.shared.http,
+                    &self.source,
+                    &creds,
+                    self.hooks.clone(),
+                ));
+                let username = creds.username.clone();
+                self.creds = Some(creds);
+                self.blocked = false;
+                let t = self.status.set_credentials(true, now);
+                self.transition(t);
+                self.shared.notifier.recovered(&self.source.id);
+                self.event(EventLevel::Info, format!("authorized as {username}"));
+                AuthPrompt::Succeeded { username }
+            }
+            Err(message) => {
+                self.event(
+                    EventLevel::Error,
+                    format!("authorization failed: {message}"),
+                );
+                AuthPrompt::Failed { message }
+            }
+        };
+        *self.auth_prompt.lock().unwrap_or_else(|e| e.into_inner()) = Some(prompt);
+    }
+
+    async fn load_schema(&mut self, force: bool) {
+        let (Some(client), Some(store)) = (self.client.clone(), self.store.clone()) else {
+            self.event(
+                EventLevel::Warn,
+                "cannot load the schema: the source is not connected".into(),
+            );
+            return;
+        };
+        let now = self.now();
+        let global = match describe_cache::global(&client, &store, now, force).await {
+            Ok(g) => g,
+            Err(e) => {
+                self.event(
+                    EventLevel::Error,
+                    format!("schema could not be loaded: {e}"),
+                );
+                return;
+            }
+        };
+        // Selected objects get fields. Describes go out only while no run is using the
+        // client (a composite describe among concurrent calls would blur quota accounting).
+        let selected: Vec<String> = self.source.objects.keys().cloned().collect();
+        let described = if self.running.is_none() {
+            describe_cache::describes(&client, &store, &selected, now, force)
+                .await
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let described: Vec<_> = described.into_iter().filter_map(|(_, d)| d.ok()).collect();
+        self.schema = Some(Arc::new(describe_cache::org_schema(&global, &described)));
+        self.event(
+            EventLevel::Info,
+            format!("schema loaded: {} objects", global.sobjects.len()),
+        );
+    }
+
+    fn run_event(&mut self, ev: RunEvent) {
+        let now = self.now();
+        match ev {
+            RunEvent::Started(kind) => {
+                if kind == RunKind::Initial {
+                    let t = self.status.set_setting_up(true, now);
+                    self.transition(t);
+                }
+            }
+            RunEvent::Backfill { object, added } => {
+                self.event(
+                    EventLevel::Info,
+                    format!("{object}: backfilling added fields {}", added.join(", ")),
+                );
+                let t = self.status.set_setting_up(true, now);
+                self.transition(t);
+            }
+            RunEvent::Warning(message) => self.event(EventLevel::Warn, message),
+        }
+    }
+
+    async fn wake(&mut self) {
+        let now = self.now();
+        if self.probe_at.is_some_and(|t| t <= now) {
+            self.probe_quota().await;
+        }
+        if self.running.is_none()
+            && self.status.sync_enabled()
+            && self.can_sync()
+            && (!self.blocked || self.has_request())
+            && let Some(due) = self.scheduler.take_due(now)
+        {
+            self.start_run(due);
+        }
+    }
+
+    fn start_run(&mut self, due: DueRun) {
+        let (Some(client), Some(store)) = (self.client.clone(), self.store.clone()) else {
+            return;
+        };
+        let stop = StopSignal::new();
+        let observer = WorkerObserver {
+            source: self.source.id.clone(),
+            shared: self.shared.clone(),
+            hooks: self.hooks.clone(),
+            calls_before: self.hooks.calls(),
+            started_at: std::time::Instant::now(),
+            progress: Mutex::new(RunProgress {
+                started: Some(self.now()),
+                ..Default::default()
+            }),
+            events: self.run_events.0.clone(),
+        };
+        let source = self.source.clone();
+        let hooks = self.hooks.clone();
+        let clock = self.shared.clock.clone();
+        let user_id = self.creds.as_ref().map(|c| c.user_id.clone());
+        let spec = RunSpec {
+            full: due.full,
+            ..RunSpec::default()
+        };
+        let task_stop = stop.clone();
+        let handle = tokio::spawn(async move {
+            if let Err(e) = client
+                .negotiate_api_version(source.api_version.as_deref())
+                .await
+            {
+                tracing::warn!(source = %source.id, "API version negotiation failed: {e}");
+            }
+            let ctx = RunContext {
+                source: &source,
+                client: &client,
+                hooks: &hooks,
+                store: &store,
+                stop: &task_stop,
+                clock: &clock,
+                user_id: user_id.as_deref(),
+            };
+            ctx.execute(&spec, &observer).await
+        });
+        self.event(
+            EventLevel::Info,
+            format!(
+                "run started{}",
+                if due.requested { " (Sync Now)" } else { "" }
+            ),
+        );
+        self.running = Some(Running { stop, handle });
+    }
+
+    async fn run_finished(&mut self, report: Option<RunReport>) {
+        let now = self.now();
+        let Some(report) = report else {
+            self.scheduler.finished(now, false);
+            self.event(EventLevel::Error, "the run task failed unexpectedly".into());
+            return;
+        };
+        let succeeded = report.summary.outcome == RunOutcome::Succeeded;
+        self.scheduler
+            .finished(now, succeeded || report.stopped.is_some());
+        let s = &report.summary;
+        self.event(
+            if succeeded {
+                EventLevel::Info
+            } else {
+                EventLevel::Warn
+            },
+            format!(
+                "run {:?}: {} upserted, {} deleted, {} API calls",
+                s.outcome, s.upserted, s.deleted, s.api_calls
+            ),
+        );
+        self.last_run = Some(report.summary.clone());
+        self.refresh_stats();
+        match report.error {
+            None if succeeded => {
+                self.blocked = false;
+                self.probe_at = None;
+                self.probes = ResumeProbes::default();
+                self.scheduler.release_hold();
+                let t = self.status.recover(now);
+                self.transition(t);
+                let t = self.status.set_setting_up(!report.all_synced, now);
+                self.transition(t);
+            }
+            None => {}
+            Some(SyncError::Quota(stop)) => self.quota_stopped(stop),
+            Some(e) => {
+                let kind = e.kind();
+                self.blocked = needs_operator(kind);
+                let retry_at = if self.blocked {
+                    None
+                } else {
+                    self.scheduler.next_wake(now)
+                };
+                let message = match kind {
+                    ErrorKind::AuthRequired => format!(
+                        "{e}. Reauthorize as a Salesforce admin (press R, or run `syncdeck auth {}`)",
+                        self.source.id
+                    ),
+                    _ => e.to_string(),
+                };
+                let t = self.status.fail(
+                    ErrorInfo {
+                        kind,
+                        message,
+                        retry_at,
+                        used: None,
+                        max: None,
+                    },
+                    now,
+                );
+                self.transition(t);
+            }
+        }
+    }
+
+    fn quota_stopped(&mut self, stop: QuotaStop) {
+        let now = self.now();
+        let (used, max) = stop.used_max();
+        if !stop.is_org_wide() {
+            let next = self.scheduler.next_wake(now);
+            let t = self.status.fail(
+                ErrorInfo {
+                    kind: ErrorKind::QuotaThreshold,
+                    message: format!("{stop}; the next run continues where this one stopped"),
+                    retry_at: next,
+                    used,
+                    max,
+                },
+                now,
+            );
+            self.transition(t);
+            return;
+        }
+        let probe_at = self.plan_probe(now, max);
+        let t = self.status.fail(
+            ErrorInfo {
+                kind: ErrorKind::QuotaThreshold,
+                message: format!(
+                    "{stop}; syncing resumes by itself once usage falls below the threshold (estimated {})",
+                    probe_at.format("%Y-%m-%d %H:%M UTC")
+                ),
+                retry_at: Some(probe_at),
+                used,
+                max,
+            },
+            now,
+        );
+        self.transition(t);
+    }
+
+    /// When to look at usage again: the rolling-window estimate from stored samples,
+    /// spaced out further by every probe that found usage still too high.
+    fn plan_probe(&mut self, now: DateTime<Utc>, max: Option<u64>) -> DateTime<Utc> {
+        let threshold = self
+            .guard
+            .threshold_calls()
+            .or_else(|| max.map(|m| m * u64::from(self.source.quota_threshold_percent) / 100))
+            .unwrap_or(0);
+        // The guard's view is the newest reading, even when no sample was stored for it.
+        let mut samples = self.samples.clone();
+        if let (Some(used), _) = self.guard.usage() {
+            samples.push((now, used));
+        }
+        let estimate = quota::estimate_resume(&samples, threshold, now);
+        let probe_at = self.probes.next_probe(estimate).max(now);
+        self.probe_at = Some(probe_at);
+        self.scheduler.hold(probe_at);
+        probe_at
+    }
+
+    /// One call to read usage (limits/), let through by assuming the estimate was right.
+    async fn probe_quota(&mut self) {
+        let now = self.now();
+        let Some(client) = self.client.clone() else {
+            return;
+        };
+        let Some(threshold) = self.guard.threshold_calls() else {
+            self.recovered_from_quota(now);
+            return;
+        };
+        self.guard.begin_run();
+        self.guard.assume_usage(threshold.saturating_sub(1));
+        if let Err(e) = client.limits().await {
+            tracing::info!(source = %self.source.id, "usage probe: {e}");
+        }
+        let samples = self.hooks.take_unsaved_samples();
+        if let Some(store) = &self.store {
+            let latest = self.hooks.latest_reading();
+            let _ = store
+                .with(move |s| {
+                    for (at, r) in samples.iter().chain(latest.iter()) {
+                        s.record_usage(*at, r.used, r.max)?;
+                    }
+                    Ok(())
+                })
+                .await;
+        }
+        self.refresh_stats();
+        let (used, max) = self.guard.usage();
+        match used {
+            Some(u) if u < threshold => self.recovered_from_quota(now),
+            _ => {
+                self.probes.still_high(now);
+                let probe_at = self.plan_probe(now, max);
+                self.event(
+                    EventLevel::Info,
+                    format!(
+                        "API usage still at {}/{}; next check {}",
+                        used.unwrap_or(0),
+                        max.unwrap_or(0),
+                        probe_at.format("%H:%M UTC")
+                    ),
+                );
+                if let Some(mut e) = self.status.error().cloned() {
+                    e.retry_at = Some(probe_at);
+                    e.used = used;
+                    let t = self.status.fail(e, now);
+                    // Same incident: the notifier deduplicates, the event log gets the update.
+                    self.transition(t);
+                }
+            }
+        }
+    }
+
+    fn recovered_from_quota(&mut self, now: DateTime<Utc>) {
+        self.probe_at = None;
+        self.probes = ResumeProbes::default();
+        self.scheduler.release_hold();
+        self.guard.begin_run();
+        self.event(
+            EventLevel::Info,
+            "API usage is below the threshold again; syncing resumes".into(),
+        );
+        if self
+            .status
+            .error()
+            .is_some_and(|e| e.kind == ErrorKind::QuotaThreshold)
+        {
+            let t = self.status.recover(now);
+            self.transition(t);
+        }
+    }
+}
+
+async fn wait_run(running: &mut Option<Running>) -> Option<RunReport> {
+    match running {
+        Some(r) => (&mut r.handle).await.ok(),
+        None => std::future::pending().await,
+    }
+}
+
+async fn wait_auth(
+    task: &mut Option<JoinHandle<Result<Credentials, String>>>,
+) -> Result<Credentials, String> {
+    match task {
+        Some(t) => match t.await {
+            Ok(r) => r,
+            Err(e) => Err(format!("authorization task ended: {e}")),
+        },
+        None => std::future::pending().await,
+    }
+}
+
+async fn maybe_sleep(sleep: Option<crate::sync::clock::Sleep>) {
+    match sleep {
+        Some(s) => s.await,
+        None => std::future::pending().await,
+    }
+}

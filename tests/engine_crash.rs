@@ -1,0 +1,158 @@
+//! Crash safety: `syncdeck sync` in a child process, SIGKILLed at random points of a
+//! 100 000-record sync, restarted, and in the end the store equals the org exactly
+//! (same Ids, same values, deletions applied), also while the org changes underneath.
+
+mod common;
+
+use std::process::{Child, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use common::*;
+use syncdeck::config::SourceConfig;
+use syncdeck::sandbox::FaultSpec;
+
+const RECORDS: u64 = 100_000;
+const KILLS: usize = 10;
+const FIELDS: &[&str] = &[
+    "Name",
+    "Industry",
+    "AnnualRevenue",
+    "NumberOfEmployees",
+    "Phone",
+    "BillingAddress",
+    "IsPartner",
+    "LastModifiedDate",
+];
+
+fn spawn(org: &Org, full: bool) -> Child {
+    let mut cmd = syncdeck(org);
+    cmd.args(["sync", "acme"]);
+    if full {
+        cmd.arg("--full");
+    }
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Kill children at random points until `KILLS` of them died mid-run, then let one
+/// finish. Returns the kill delays (ms) for the failure message.
+async fn kill_repeatedly(org: &Org) -> Vec<u64> {
+    let mut delays = Vec::new();
+    let mut previous_finished = false;
+    let mut attempts = 0;
+    while delays.len() < KILLS {
+        attempts += 1;
+        assert!(
+            attempts < 60,
+            "could not land {KILLS} kills mid-run: {delays:?}"
+        );
+        // After a completed run, a full re-read gives the next kill something to hit.
+        let mut child = spawn(org, previous_finished);
+        let delay = rand::random_range(150..1_800u64);
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            child.wait().unwrap();
+            delays.push(delay);
+            previous_finished = false;
+        } else {
+            let status = tokio::task::spawn_blocking(move || child.wait())
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(
+                status.success(),
+                "a run that was not killed failed: {status:?}"
+            );
+            previous_finished = true;
+        }
+    }
+    delays
+}
+
+async fn finish(org: &Org) {
+    let mut child = spawn(org, false);
+    let status = patiently("the final run", async {
+        tokio::task::spawn_blocking(move || child.wait())
+            .await
+            .unwrap()
+            .unwrap()
+    })
+    .await;
+    assert!(status.success(), "final run: {status:?}");
+}
+
+async fn setup() -> (Org, SourceConfig) {
+    let org = org(sandbox_config(&[("Account", RECORDS)])).await;
+    let source = manual(org.source("acme", &[("Account", FIELDS)]));
+    org.write_config(&config_of(vec![source.clone()]));
+    org.connect(&source).await;
+    // Slow pages a little so kills land inside runs on a fast machine too.
+    org.sandbox.inject(&FaultSpec {
+        latency_ms: Some(15),
+        ..FaultSpec::default()
+    });
+    (org, source)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_syncs_resume_and_end_equal_to_the_org() {
+    let (org, source) = setup().await;
+    let delays = kill_repeatedly(&org).await;
+    finish(&org).await;
+    org.sandbox.inject(&FaultSpec {
+        latency_ms: Some(0),
+        ..FaultSpec::default()
+    });
+    let stored = org.stored_rows("acme", "Account", FIELDS);
+    assert_eq!(stored.len() as u64, RECORDS, "kills at {delays:?} ms");
+    assert!(
+        stored == org.truth(&source, "Account", FIELDS).await,
+        "store differs from the org after kills at {delays:?} ms"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_syncs_with_the_org_changing_end_equal_to_the_org() {
+    let (org, source) = setup().await;
+    let org = Arc::new(org);
+    let mutating = Arc::new(AtomicBool::new(true));
+    let mutator = {
+        let (org, mutating) = (org.clone(), mutating.clone());
+        tokio::spawn(async move {
+            let mut changes = 0;
+            while mutating.load(Ordering::SeqCst) {
+                let s = org.sandbox.mutate(20);
+                changes += s.updated + s.deleted;
+                tokio::time::sleep(Duration::from_millis(30)).await;
+            }
+            changes
+        })
+    };
+    let delays = kill_repeatedly(&org).await;
+    mutating.store(false, Ordering::SeqCst);
+    let changes = mutator.await.unwrap();
+    assert!(changes > 0);
+    finish(&org).await;
+    org.sandbox.inject(&FaultSpec {
+        latency_ms: Some(0),
+        ..FaultSpec::default()
+    });
+    let truth = org.truth(&source, "Account", FIELDS).await;
+    assert!(truth.len() < RECORDS as usize, "some records were deleted");
+    let stored = org.stored_rows("acme", "Account", FIELDS);
+    assert_eq!(
+        stored.len(),
+        truth.len(),
+        "kills at {delays:?} ms, {changes} changes"
+    );
+    assert!(
+        stored == truth,
+        "store differs from the org after kills at {delays:?} ms, {changes} changes"
+    );
+}

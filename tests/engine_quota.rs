@@ -1,0 +1,165 @@
+//! The quota guard against a sandbox org: concurrent objects never cross the threshold,
+//! 403 REQUEST_LIMIT_EXCEEDED is handled the same way, one notification per incident,
+//! and the source resumes by itself once usage falls, checked with a single call.
+
+mod common;
+
+use std::time::Duration;
+
+use chrono::Utc;
+use common::*;
+use syncdeck::sync::clock::{Clock, ManualClock};
+use syncdeck::sync::model::{ErrorInfo, ErrorKind, RunOutcome, Status};
+
+const FIELDS: &[&str] = &["Name", "CreatedDate"];
+
+fn quota_error(status: &Status) -> &ErrorInfo {
+    match status {
+        Status::Error(e) if e.kind == ErrorKind::QuotaThreshold => e,
+        other => panic!("expected a quota error, got {other:?}"),
+    }
+}
+
+/// Webhook deliveries run in their own task; give them a moment to land.
+async fn webhook_count(
+    bodies: &std::sync::Mutex<Vec<serde_json::Value>>,
+    at_least: usize,
+) -> usize {
+    patiently("the webhook", async {
+        while bodies.lock().unwrap().len() < at_least {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    bodies.lock().unwrap().len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_objects_stop_exactly_at_the_threshold_and_notify_once() {
+    let mut config = sandbox_config(&[
+        ("Account", 20_000),
+        ("Contact", 20_000),
+        ("Opportunity", 20_000),
+    ]);
+    config.api_max = 1_000;
+    let org = org(config).await;
+    let source = manual(org.source(
+        "acme",
+        &[
+            ("Account", FIELDS),
+            ("Contact", FIELDS),
+            ("Opportunity", FIELDS),
+        ],
+    ));
+    org.connect(&source).await;
+    // Other apps already spent most of the day: 780 of 1000, threshold 80 % = 800.
+    org.sandbox.set_quota(Some(780), None);
+    let (url, bodies) = webhook_receiver().await;
+    let clock = ManualClock::new(Utc::now());
+    let mut engine = start_notifying(
+        &org,
+        vec![source.clone()],
+        clock.clone(),
+        webhook_notifier(&url),
+    );
+
+    let stopped = sync_now(&mut engine, &clock, "acme").await;
+    let run = stopped.last_run.clone().unwrap();
+    assert_eq!(run.outcome, RunOutcome::Interrupted, "{run:?}");
+    let used = org.sandbox.usage().used;
+    if used > 800 {
+        for c in org.sandbox.calls() {
+            eprintln!("{} {} {} {}", c.at_ms, c.path, c.status, c.counted);
+        }
+        eprintln!("{:?}", stopped.events);
+    }
+    assert!(used <= 800, "usage {used} crossed the 800-call threshold");
+    assert!(used >= 797, "the guard stopped early at {used}");
+    let e = quota_error(&stopped.status);
+    assert_eq!(e.max, Some(1_000));
+    assert!(e.used.is_some_and(|u| u >= 797 && u <= 800), "{e:?}");
+    assert!(e.retry_at.is_some_and(|t| t > clock.now()), "{e:?}");
+    assert!(e.message.contains("resumes by itself"), "{}", e.message);
+    // Committed pages are kept.
+    assert!(org.stored_ids("acme", "Account").len() >= 2_000);
+
+    assert_eq!(webhook_count(&bodies, 1).await, 1);
+    let body = bodies.lock().unwrap()[0].clone();
+    assert_eq!(body["source"], "acme");
+    assert_eq!(body["kind"], "QuotaThreshold");
+    assert_eq!(body["max"], 1_000);
+
+    // Asking again spends nothing and does not notify again.
+    let again = sync_now(&mut engine, &clock, "acme").await;
+    quota_error(&again.status);
+    assert_eq!(again.last_run.unwrap().api_calls, 0);
+    assert_eq!(org.sandbox.usage().used, used, "no call was burned");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        bodies.lock().unwrap().len(),
+        1,
+        "one notification per incident"
+    );
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_limit_exceeded_stops_like_the_threshold_then_resumes_by_itself() {
+    let mut config = sandbox_config(&[("Account", 500)]);
+    config.api_max = 10_000;
+    let org = org(config).await;
+    let source = manual(org.source("acme", &[("Account", FIELDS)]));
+    org.connect(&source).await;
+    let (url, bodies) = webhook_receiver().await;
+    let clock = ManualClock::new(Utc::now());
+    let mut engine = start_notifying(
+        &org,
+        vec![source.clone()],
+        clock.clone(),
+        webhook_notifier(&url),
+    );
+    assert_eq!(
+        sync_now(&mut engine, &clock, "acme").await.status,
+        Status::Active
+    );
+
+    // Another app exhausts the org behind our back: our guard still thinks usage is low,
+    // so the next call goes out and Salesforce refuses it.
+    org.sandbox.set_quota(Some(10_000), None);
+    let refused = sync_now(&mut engine, &clock, "acme").await;
+    let run = refused.last_run.clone().unwrap();
+    assert_eq!(run.outcome, RunOutcome::Interrupted, "{run:?}");
+    let e = quota_error(&refused.status).clone();
+    assert!(
+        e.message.contains("daily API request limit"),
+        "{}",
+        e.message
+    );
+    let retry_at = e.retry_at.expect("an estimated resume time");
+    assert_eq!(webhook_count(&bodies, 1).await, 1);
+
+    // The window rolls: usage is low again. Nothing happens before the estimate...
+    org.sandbox.set_quota(Some(100), None);
+    // ...and at the estimate one usage check (one call) brings the source back.
+    clock.set(retry_at);
+    let snap = wait_for(&mut engine.snapshots, "auto-resume", |s| {
+        s.source("acme").is_some_and(|s| s.status == Status::Active)
+    })
+    .await;
+    assert_eq!(
+        org.sandbox.usage().used,
+        101,
+        "exactly one call to check usage"
+    );
+    assert!(
+        src(&snap, "acme")
+            .events
+            .iter()
+            .any(|e| e.message.contains("below the threshold")),
+        "{:?}",
+        src(&snap, "acme").events
+    );
+    let resumed = sync_now(&mut engine, &clock, "acme").await;
+    assert_eq!(resumed.last_run.unwrap().outcome, RunOutcome::Succeeded);
+    engine.shutdown().await;
+}
