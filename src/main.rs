@@ -71,6 +71,9 @@ enum Command {
     },
     /// Run a local Salesforce sandbox org (REST API + OAuth) until Ctrl-C
     Sandbox(cli::sandbox::SandboxArgs),
+    /// Try syncdeck: the TUI on four sandbox orgs on 127.0.0.1, with a temporary config
+    /// and data dir (kept in --data-dir DIR when given)
+    Demo,
 }
 
 #[derive(Subcommand)]
@@ -83,6 +86,7 @@ enum ConfigCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let demo_dir = cli.data_dir.clone();
     let paths = match Paths::resolve(cli.config, cli.data_dir) {
         Ok(p) => p,
         Err(e) => {
@@ -115,10 +119,8 @@ fn main() -> ExitCode {
         Some(Command::Daemon) => cli::daemon::daemon(&paths),
         Some(Command::Status { json }) => cli::status::status(&paths, json),
         Some(Command::Sandbox(args)) => cli::sandbox::run(args),
-        None => {
-            eprintln!("the TUI is not built yet; see `syncdeck --help`");
-            Ok(2)
-        }
+        Some(Command::Demo) => cli::demo::run(demo_dir),
+        None => cli::tui::run(&paths),
     };
     match code {
         Ok(c) => ExitCode::from(c),

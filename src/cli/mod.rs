@@ -3,8 +3,10 @@
 pub mod auth;
 pub mod config;
 pub mod daemon;
+pub mod demo;
 pub mod fields;
 pub mod sandbox;
 pub mod schema;
 pub mod status;
 pub mod sync;
+pub mod tui;

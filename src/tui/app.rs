@@ -1,6 +1,9 @@
 //! The TUI's state and its reaction to keys, snapshots and time. Rendering lives in
 //! `screens`; this file never draws and never does I/O except through the ports.
 
+use std::cell::RefCell;
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::crossterm::event::{Event, KeyEvent, KeyEventKind};
@@ -8,7 +11,10 @@ use tokio::sync::mpsc::UnboundedSender;
 use tui_input::backend::crossterm::EventHandler;
 
 use crate::config::{Frequency, SourceConfig};
+use crate::fields::{FieldRef, Selection};
+use crate::sync::schema::OrgSchema;
 use crate::sync::{AuthFlow, AuthPrompt, Command, RunSummary, Snapshot, SourceSnapshot};
+use crate::tui::fields::{FieldsOutcome, FieldsScreen};
 use crate::tui::keymap::{self, Action, Context};
 use crate::tui::ports::{RunHistory, SettingsChange, SettingsError, SettingsStore};
 use crate::tui::sanitize;
@@ -49,13 +55,16 @@ pub enum Screen {
         cursor: usize,
     },
     Settings(Box<SettingsForm>),
-    /// Settings → Edit Data Sync. Read-only until the field customization screen lands
-    /// (issue 7 replaces this variant; `App::open_edit_data_sync` is the one entry point).
+    /// Settings → Edit Data Sync while the org schema loads: the saved selection,
+    /// read-only. Replaced by `Fields` as soon as a snapshot brings the schema.
     Selection {
         source: String,
         objects: Vec<SelectedObject>,
         scroll: usize,
     },
+    /// Settings → Edit Data Sync: the field customization screen. It draws with `&mut`
+    /// (it remembers its page size), hence the cell; the app is single-threaded.
+    Fields(Box<FieldsEdit>),
     Auth {
         source: String,
         flow: AuthFlow,
@@ -73,6 +82,42 @@ pub enum Screen {
     },
 }
 
+/// The field customization screen of one source and what it was opened with.
+pub struct FieldsEdit {
+    pub(crate) source: String,
+    pub(crate) screen: RefCell<FieldsScreen>,
+    /// The saved selection as the screen started from (bookkeeping fields implied).
+    before: Selection,
+    /// Saved fields this org does not have: kept in the file, never silently dropped.
+    keep: Vec<FieldRef>,
+}
+
+impl std::fmt::Debug for FieldsEdit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FieldsEdit")
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where the engine runs, shown in the header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineMode {
+    /// This process owns the engine.
+    Local,
+    /// Attached to `syncdeck daemon` through its control socket.
+    Attached { pid: u32 },
+}
+
+impl EngineMode {
+    pub fn label(self) -> String {
+        match self {
+            EngineMode::Local => "local engine".to_string(),
+            EngineMode::Attached { pid } => format!("attached to daemon pid {pid}"),
+        }
+    }
+}
+
 /// Which screen has the keyboard, for tests and the daemon-attach mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScreenKind {
@@ -80,6 +125,7 @@ pub enum ScreenKind {
     Actions,
     Settings,
     Selection,
+    Fields,
     Auth,
     Status,
     History,
@@ -103,6 +149,9 @@ pub struct App {
     settings: Box<dyn SettingsStore>,
     history: Box<dyn RunHistory>,
     quit: bool,
+    pub(crate) mode: Option<EngineMode>,
+    /// Set once the engine (or the daemon connection) is gone: why, for the banner.
+    pub(crate) engine_gone: Option<String>,
 }
 
 impl App {
@@ -125,7 +174,36 @@ impl App {
             settings,
             history,
             quit: false,
+            mode: None,
+            engine_gone: None,
         }
+    }
+
+    /// Show in the header whether the engine is local or a daemon's.
+    pub fn with_mode(mut self, mode: EngineMode) -> Self {
+        self.mode = Some(mode);
+        self
+    }
+
+    pub fn mode(&self) -> Option<EngineMode> {
+        self.mode
+    }
+
+    /// The engine stopped publishing (the daemon stopped or the connection dropped).
+    /// The table stays as last seen, marked stale; commands are refused with this reason.
+    pub fn on_engine_gone(&mut self, reason: impl Into<String>) {
+        let reason = sanitize::clean(&reason.into());
+        let what = match self.mode {
+            Some(EngineMode::Attached { pid }) => {
+                format!("The daemon (pid {pid}) is gone: {reason}.")
+            }
+            _ => format!("The sync engine stopped: {reason}."),
+        };
+        self.engine_gone = Some(what);
+    }
+
+    pub fn engine_gone(&self) -> Option<&str> {
+        self.engine_gone.as_deref()
     }
 
     // ---- queries -------------------------------------------------------------------
@@ -152,6 +230,7 @@ impl App {
             Some(Screen::Actions { .. }) => ScreenKind::Actions,
             Some(Screen::Settings(_)) => ScreenKind::Settings,
             Some(Screen::Selection { .. }) => ScreenKind::Selection,
+            Some(Screen::Fields(_)) => ScreenKind::Fields,
             Some(Screen::Auth { .. }) => ScreenKind::Auth,
             Some(Screen::Status { .. }) => ScreenKind::Status,
             Some(Screen::History { .. }) => ScreenKind::History,
@@ -177,6 +256,8 @@ impl App {
             Some(Screen::Actions { .. }) => Context::Actions,
             Some(Screen::Settings(form)) => form.context(),
             Some(Screen::Selection { .. }) => Context::Selection,
+            // The field screen has its own keymap and footer; the app's never applies.
+            Some(Screen::Fields(_)) => Context::Selection,
             Some(Screen::Auth { .. }) => Context::Auth,
             Some(Screen::Status { .. }) => Context::Status,
             Some(Screen::History { .. }) => Context::History,
@@ -198,7 +279,39 @@ impl App {
             .and_then(|id| self.snapshot.sources.iter().position(|s| s.id == id))
             .unwrap_or(self.selected)
             .min(self.snapshot.sources.len().saturating_sub(1));
+        self.follow_schema();
         true
+    }
+
+    /// Keep the field screen in step with its source: a loading list becomes the editor
+    /// once the schema arrives; an open editor takes newer schemas and the pause state.
+    fn follow_schema(&mut self) {
+        let Some(top) = self.stack.last() else { return };
+        let (id, loading) = match top {
+            Screen::Selection { source, .. } => (source.clone(), true),
+            Screen::Fields(edit) => (edit.source.clone(), false),
+            _ => return,
+        };
+        let Some(source) = self.snapshot.source(&id) else {
+            return;
+        };
+        let (schema, paused, throughput) = (
+            source.schema.clone(),
+            !source.sync_enabled,
+            measured_throughput(source),
+        );
+        let Some(schema) = schema else { return };
+        if loading {
+            if let Some(edit) = self.fields_edit(&id, schema, paused, throughput) {
+                self.stack.pop();
+                self.stack.push(Screen::Fields(Box::new(edit)));
+            }
+        } else if let Some(Screen::Fields(edit)) = self.stack.last_mut() {
+            let screen = edit.screen.get_mut();
+            screen.set_schema(schema);
+            screen.set_paused(paused);
+            screen.set_throughput(throughput);
+        }
     }
 
     /// The clock moved on. Returns whether the screen shows something that changed: minute
@@ -237,6 +350,10 @@ impl App {
             return;
         }
         self.flash = None;
+        if let Some(Screen::Fields(edit)) = self.stack.last_mut() {
+            let outcome = edit.screen.get_mut().handle_key(key);
+            return self.on_fields_outcome(outcome);
+        }
         let ctx = self.context();
         let action = keymap::resolve(ctx, &key);
         if ctx == Context::TextInput && action.is_none() {
@@ -281,6 +398,7 @@ impl App {
             ScreenKind::Auth => self.on_auth(action),
             ScreenKind::Status => self.on_status(action),
             ScreenKind::History | ScreenKind::Selection => self.on_list(action),
+            ScreenKind::Fields => {}
             ScreenKind::Help => {
                 if action == Action::Back {
                     self.stack.pop();
@@ -339,8 +457,14 @@ impl App {
     }
 
     fn send(&mut self, command: Command) -> bool {
-        if self.commands.send(command).is_err() {
-            self.flash_error("The sync engine has stopped; restart syncdeck to continue.");
+        if self.engine_gone.is_some() || self.commands.send(command).is_err() {
+            let text = match self.mode {
+                Some(EngineMode::Attached { .. }) => {
+                    "The daemon is gone; press q and run syncdeck again (it starts a local engine when no daemon runs)."
+                }
+                _ => "The sync engine has stopped; restart syncdeck to continue.",
+            };
+            self.flash_error(text);
             return false;
         }
         true
@@ -571,9 +695,19 @@ impl App {
         }
     }
 
-    /// Settings → Edit Data Sync. The field customization screen (issue 7) replaces the
-    /// read-only list pushed here.
+    /// Settings → Edit Data Sync: the field customization screen on the source's schema,
+    /// or, until the engine has loaded it, the saved selection read-only with "Loading
+    /// schema…" (the editor replaces it when the schema arrives in a snapshot).
     pub fn open_edit_data_sync(&mut self, id: &str) {
+        let ready = self
+            .source(id)
+            .and_then(|s| Some((s.schema.clone()?, !s.sync_enabled, measured_throughput(s))));
+        if let Some((schema, paused, throughput)) = ready
+            && let Some(edit) = self.fields_edit(id, schema, paused, throughput)
+        {
+            self.stack.push(Screen::Fields(Box::new(edit)));
+            return;
+        }
         let objects = self
             .settings_form()
             .filter(|f| f.source == id)
@@ -584,6 +718,87 @@ impl App {
             objects,
             scroll: 0,
         });
+        self.send(Command::LoadSchema {
+            source: id.into(),
+            force: false,
+        });
+    }
+
+    /// The editor for `id` from the file's current selection; `None` (with the reason
+    /// flashed) when the config cannot be read.
+    fn fields_edit(
+        &mut self,
+        id: &str,
+        schema: Arc<OrgSchema>,
+        paused: bool,
+        throughput: Option<f64>,
+    ) -> Option<FieldsEdit> {
+        let cfg = match self.settings.load(id) {
+            Ok(cfg) => cfg,
+            Err(e) => {
+                self.flash_error(settings_error_text(&e));
+                return None;
+            }
+        };
+        let saved = Selection::from_config(&cfg.objects);
+        let (present, keep) = saved.split_missing(&schema);
+        let before = present.normalized(&schema);
+        let screen =
+            FieldsScreen::new(schema, before.clone(), paused, throughput).with_theme(&self.theme);
+        Some(FieldsEdit {
+            source: id.into(),
+            screen: RefCell::new(screen),
+            before,
+            keep,
+        })
+    }
+
+    fn on_fields_outcome(&mut self, outcome: FieldsOutcome) {
+        match outcome {
+            FieldsOutcome::None => {}
+            FieldsOutcome::Cancel => {
+                self.stack.pop();
+            }
+            FieldsOutcome::SyncNow(after) => self.save_selection(after),
+        }
+    }
+
+    /// Sync Now on the field screen: write the selection, Reload, then SyncNow. On any
+    /// error the screen stays open with the edits and the reason is shown.
+    fn save_selection(&mut self, after: Selection) {
+        let Some(Screen::Fields(edit)) = self.stack.last() else {
+            return;
+        };
+        let id = edit.source.clone();
+        let result = self
+            .settings
+            .save_selection(&id, &edit.before, &after, &edit.keep);
+        match result {
+            Ok(config) => {
+                self.stack.pop();
+                // A Settings panel without its own edits has nothing left to show.
+                if let Some(Screen::Settings(form)) = self.stack.last()
+                    && form.source == id
+                    && !form.is_dirty()
+                {
+                    self.stack.pop();
+                }
+                self.send(Command::Reload(config));
+                if self.send(Command::SyncNow {
+                    source: id.clone(),
+                    full: false,
+                }) {
+                    self.flash_info(format!(
+                        "Saved the field selection of {}; syncing it now",
+                        self.name_of(&id)
+                    ));
+                }
+            }
+            Err(SettingsError::Conflict) => self.flash_error(
+                "config.toml changed on disk meanwhile; nothing was written and your selection is kept here. Press Sync Now again to save it over the new file.",
+            ),
+            Err(e) => self.flash_error(settings_error_text(&e)),
+        }
     }
 
     fn save_settings(&mut self) {
@@ -760,6 +975,20 @@ impl App {
     pub fn render(&self, frame: &mut Frame) {
         crate::tui::screens::render(self, frame);
     }
+}
+
+/// Records per second of the last run that measured it, for the review's time estimate.
+fn measured_throughput(source: &SourceSnapshot) -> Option<f64> {
+    source
+        .running
+        .as_ref()
+        .map(|r| r.records_per_second)
+        .filter(|r| *r > 0.0)
+        .or_else(|| {
+            let run = source.last_run.as_ref()?;
+            let secs = (run.finished - run.started).num_milliseconds() as f64 / 1000.0;
+            (secs > 0.0 && run.upserted > 0).then(|| run.upserted as f64 / secs)
+        })
 }
 
 fn selection_of(cfg: &SourceConfig) -> Vec<SelectedObject> {

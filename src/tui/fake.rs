@@ -319,6 +319,35 @@ impl SettingsStore for FakeSettings {
         state.applied.push((source.into(), change));
         Ok(Arc::new(state.config.clone()))
     }
+
+    fn save_selection(
+        &mut self,
+        source: &str,
+        _before: &crate::fields::Selection,
+        after: &crate::fields::Selection,
+        keep: &[crate::fields::FieldRef],
+    ) -> Result<Arc<Config>, SettingsError> {
+        let mut state = self.lock();
+        if std::mem::take(&mut state.conflict_next) {
+            return Err(SettingsError::Conflict);
+        }
+        let s = state
+            .config
+            .sources
+            .iter_mut()
+            .find(|s| s.id == source)
+            .ok_or_else(|| SettingsError::UnknownSource(source.into()))?;
+        let mut objects = after.to_config();
+        for k in keep {
+            objects
+                .entry(k.object.clone())
+                .or_default()
+                .fields
+                .push(k.field.clone());
+        }
+        s.objects = objects;
+        Ok(Arc::new(state.config.clone()))
+    }
 }
 
 /// A fixed run history: every outcome, newest first.

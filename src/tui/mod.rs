@@ -20,6 +20,7 @@
 //! Issue 7 (field customization) plugs in at `App::open_edit_data_sync`, which today pushes
 //! a read-only list of the selection (`Screen::Selection`).
 
+pub mod adapters;
 pub mod app;
 pub mod fake;
 pub mod fields;
@@ -33,7 +34,7 @@ pub mod terminal;
 pub mod theme;
 pub mod widgets;
 
-pub use app::{App, Flash, MenuItem, ScreenKind, WEB_FLOW_PORT};
+pub use app::{App, EngineMode, Flash, MenuItem, ScreenKind, WEB_FLOW_PORT};
 pub use ports::{
     EngineHandle, HistoryError, RunHistory, SettingsChange, SettingsError, SettingsStore,
 };
@@ -45,6 +46,11 @@ pub use theme::Theme;
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     pub theme: Option<Theme>,
+    /// Shown in the header: "local engine" or "attached to daemon pid N".
+    pub mode: Option<EngineMode>,
+    /// Why an attachment ended (from `remote::Attached::disconnected`), for the banner
+    /// shown when the snapshots stop.
+    pub disconnected: Option<tokio::sync::watch::Receiver<Option<crate::remote::Disconnect>>>,
 }
 
 /// Runs the TUI until the operator quits (or SIGTERM/SIGHUP), restoring the terminal on
@@ -57,7 +63,7 @@ pub async fn run(
 ) -> Result<(), TuiError> {
     let theme = options.theme.unwrap_or_else(Theme::from_env);
     let snapshot = engine.snapshots.borrow().clone();
-    let app = App::new(
+    let mut app = App::new(
         snapshot,
         engine.commands.clone(),
         Box::new(settings),
@@ -65,5 +71,8 @@ pub async fn run(
         theme,
         chrono::Utc::now(),
     );
-    terminal::run(app, engine.snapshots).await
+    if let Some(mode) = options.mode {
+        app = app.with_mode(mode);
+    }
+    terminal::run(app, engine.snapshots, options.disconnected).await
 }

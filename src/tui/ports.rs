@@ -10,6 +10,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 
 use crate::config::{Config, Frequency, SourceConfig};
+use crate::fields::{FieldRef, Selection};
 use crate::sync::{Command, RunSummary, Snapshot};
 
 /// Where the TUI gets engine state from and sends commands to.
@@ -59,6 +60,16 @@ pub trait SettingsStore {
     /// On success returns the whole new configuration, which the UI sends as `Reload`.
     fn apply(&mut self, source: &str, change: SettingsChange)
     -> Result<Arc<Config>, SettingsError>;
+    /// Write the field selection of `source` (Edit Data Sync → Sync Now): only objects
+    /// that differ between `before` and `after` are rewritten; fields in `keep` (saved
+    /// fields this org does not have) stay listed. Returns the whole new configuration.
+    fn save_selection(
+        &mut self,
+        source: &str,
+        before: &Selection,
+        after: &Selection,
+        keep: &[FieldRef],
+    ) -> Result<Arc<Config>, SettingsError>;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

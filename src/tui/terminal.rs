@@ -24,6 +24,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior};
 
+use crate::remote::Disconnect;
 use crate::sync::Snapshot;
 use crate::tui::app::App;
 
@@ -78,22 +79,55 @@ fn install_panic_hook() {
 }
 
 /// Runs the loop on a real terminal until the app quits or a termination signal arrives.
-pub async fn run(app: App, snapshots: watch::Receiver<Snapshot>) -> Result<(), TuiError> {
+pub async fn run(
+    app: App,
+    snapshots: watch::Receiver<Snapshot>,
+    disconnected: Option<watch::Receiver<Option<Disconnect>>>,
+) -> Result<(), TuiError> {
     let mut sigterm = signal(SignalKind::terminate()).map_err(TuiError::Signals)?;
     let mut sighup = signal(SignalKind::hangup()).map_err(TuiError::Signals)?;
     let mut terminal = setup()?;
-    let result = event_loop(app, snapshots, &mut terminal, &mut sigterm, &mut sighup).await;
+    let signals = Signals {
+        term: &mut sigterm,
+        hup: &mut sighup,
+    };
+    let result = event_loop(app, snapshots, disconnected, &mut terminal, signals).await;
     restore();
     result
+}
+
+struct Signals<'a> {
+    term: &'a mut tokio::signal::unix::Signal,
+    hup: &'a mut tokio::signal::unix::Signal,
+}
+
+/// Why the snapshots stopped: the attachment's reason when it says within a moment.
+async fn gone_reason(disconnected: Option<watch::Receiver<Option<Disconnect>>>) -> String {
+    const FALLBACK: &str = "it stopped publishing";
+    let Some(mut rx) = disconnected else {
+        return FALLBACK.to_string();
+    };
+    let wait = rx.wait_for(|r| r.is_some());
+    match tokio::time::timeout(Duration::from_secs(1), wait).await {
+        Ok(Ok(reason)) => reason
+            .as_ref()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| FALLBACK.to_string()),
+        _ => FALLBACK.to_string(),
+    }
 }
 
 async fn event_loop(
     mut app: App,
     mut snapshots: watch::Receiver<Snapshot>,
+    mut disconnected: Option<watch::Receiver<Option<Disconnect>>>,
     terminal: &mut Terminal<CrosstermBackend<Stdout>>,
-    sigterm: &mut tokio::signal::unix::Signal,
-    sighup: &mut tokio::signal::unix::Signal,
+    signals: Signals<'_>,
 ) -> Result<(), TuiError> {
+    let Signals {
+        term: sigterm,
+        hup: sighup,
+    } = signals;
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -131,8 +165,11 @@ async fn event_loop(
                     dirty |= app.on_snapshot(snapshot);
                 }
                 Err(_) => {
-                    tracing::warn!("engine snapshot channel closed");
+                    let reason = gone_reason(disconnected.take()).await;
+                    tracing::warn!(%reason, "engine snapshot channel closed");
+                    app.on_engine_gone(reason);
                     engine_alive = false;
+                    dirty = true;
                 }
             },
             _ = tick.tick() => dirty |= app.tick(Utc::now()),

@@ -78,6 +78,11 @@ pub fn render(app: &App, frame: &mut Frame) {
                 objects,
                 scroll,
             } => selection::render(app, frame, body, source, objects, *scroll),
+            Screen::Fields(edit) => {
+                if let Ok(mut screen) = edit.screen.try_borrow_mut() {
+                    screen.render(frame, body);
+                }
+            }
             Screen::Auth { source, flow } => auth::render(app, frame, body, source, *flow),
             Screen::Help { under } => help::render(app, frame, body, *under),
             Screen::Status { .. } | Screen::History { .. } => {}
@@ -115,13 +120,28 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect, title: &str) {
         }
         Line::from(spans)
     };
-    let left = Line::from(vec![
+    let mut left = Line::from(vec![
         Span::styled(" syncdeck ", theme.title),
         Span::styled("│ ", theme.dim),
         Span::styled(title.to_string(), theme.title),
     ]);
+    if let Some(mode) = app.mode {
+        let style = if app.engine_gone.is_some() {
+            theme.err
+        } else {
+            theme.dim
+        };
+        let label = if app.engine_gone.is_some() {
+            "engine gone".to_string()
+        } else {
+            mode.label()
+        };
+        left.spans.push(Span::styled(" │ ", theme.dim));
+        left.spans.push(Span::styled(label, style));
+    }
+    let left_width = left.width() as u16 + 2;
     frame.render_widget(Paragraph::new(left), area);
-    let room = area.width.saturating_sub(left_width_of(title));
+    let room = area.width.saturating_sub(left_width);
     let right = [counts_line(false), counts_line(true)]
         .into_iter()
         .find(|line| (line.width() as u16) < room);
@@ -134,10 +154,6 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect, title: &str) {
         };
         frame.render_widget(Paragraph::new(right), r);
     }
-}
-
-fn left_width_of(title: &str) -> u16 {
-    (12 + format::display_width(title) + 2) as u16
 }
 
 fn placeholder_error() -> ErrorInfo {
@@ -158,6 +174,17 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
         let text = format::truncate(&format!(" {}", flash.text), width);
         frame.render_widget(Paragraph::new(Span::styled(text, style)), area);
         return;
+    }
+    if let Some(gone) = &app.engine_gone {
+        let text = format::truncate(
+            &format!(" {gone} Press q to quit; run syncdeck again to start a local engine."),
+            width,
+        );
+        frame.render_widget(Paragraph::new(Span::styled(text, theme.err)), area);
+        return;
+    }
+    if matches!(app.stack.last(), Some(Screen::Fields(_))) {
+        return; // the field screen draws its own key hints
     }
     frame.render_widget(
         Paragraph::new(hints_line(app.context(), width, theme)),

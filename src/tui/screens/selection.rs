@@ -1,4 +1,4 @@
-//! Edit Data Sync, read-only for now: the objects and fields currently selected.
+//! Edit Data Sync while the org schema loads: the objects and fields selected now.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -30,7 +30,7 @@ pub fn render(
     let width = area.width.min(76).saturating_sub(2) as usize;
     let mut lines = vec![
         Line::from(Span::styled(
-            "Read-only: field customization is not available in this version.",
+            "Loading schema… the field editor opens when it arrives. Selected now:",
             theme.dim,
         )),
         Line::default(),

@@ -1,0 +1,135 @@
+//! `syncdeck` without a subcommand: the TUI, attached to a running daemon when there is
+//! one for this data dir, otherwise on an in-process engine holding the engine lock.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tracing_appender::non_blocking::WorkerGuard;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{self, Config, Paths};
+use crate::notify::{Notifier, RetryPolicy};
+use crate::remote;
+use crate::sync::clock::SystemClock;
+use crate::sync::{Command, Engine};
+use crate::tui::adapters::{EditorSettings, StoreHistory};
+use crate::tui::{self, EngineHandle, EngineMode, RunOptions};
+
+/// Exit code for "cannot start": no config, invalid config, no terminal.
+const EXIT_SETUP: u8 = 2;
+
+pub fn run(paths: &Paths) -> anyhow::Result<u8> {
+    let config = match config::load(&paths.config_file) {
+        Ok(c) => Arc::new(c),
+        Err(e) => {
+            eprintln!("error: {e}");
+            if matches!(e, config::ConfigError::Missing { .. }) {
+                eprintln!("hint: `syncdeck demo` shows syncdeck on built-in sandbox orgs");
+            }
+            return Ok(EXIT_SETUP);
+        }
+    };
+    if let Some(code) = refuse_without_terminal() {
+        return Ok(code);
+    }
+    let _log = log_to_file(paths)?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(run_async(paths, config))
+}
+
+/// The TUI needs a terminal on both sides; say so before touching it.
+pub(crate) fn refuse_without_terminal() -> Option<u8> {
+    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        return None;
+    }
+    eprintln!(
+        "error: syncdeck's TUI needs an interactive terminal; in scripts use `syncdeck status`, `syncdeck sync SOURCE` or `syncdeck daemon`"
+    );
+    Some(EXIT_SETUP)
+}
+
+/// Route `tracing` to `<state dir>/syncdeck.log`: nothing may reach the screen the TUI
+/// owns. Keep the guard alive until exit so buffered lines are flushed.
+pub(crate) fn log_to_file(paths: &Paths) -> anyhow::Result<WorkerGuard> {
+    std::fs::create_dir_all(&paths.state_dir).with_context(|| {
+        format!(
+            "cannot create the state directory {} for the log file",
+            paths.state_dir.display()
+        )
+    })?;
+    let appender = tracing_appender::rolling::never(&paths.state_dir, "syncdeck.log");
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(writer)
+        .with_ansi(false)
+        .try_init();
+    Ok(guard)
+}
+
+async fn run_async(paths: &Paths, config: Arc<Config>) -> anyhow::Result<u8> {
+    let socket = paths.socket_file();
+    if remote::probe(&socket).await.is_some() {
+        match remote::attach(&socket).await {
+            Ok(attached) => return run_attached(paths, attached).await,
+            // It went away between the probe and the attach: run locally.
+            Err(remote::AttachError::NotRunning { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    run_local(paths, config).await
+}
+
+async fn run_attached(paths: &Paths, attached: remote::Attached) -> anyhow::Result<u8> {
+    let pid = attached.daemon_pid;
+    tracing::info!(pid, "TUI attached to the daemon");
+    let engine = EngineHandle {
+        snapshots: attached.snapshots,
+        commands: attached.commands.clone(),
+    };
+    let options = RunOptions {
+        mode: Some(EngineMode::Attached { pid }),
+        disconnected: Some(attached.disconnected),
+        ..RunOptions::default()
+    };
+    let result = tui::run(
+        engine,
+        EditorSettings::new(&paths.config_file),
+        StoreHistory::new(paths.clone()),
+        options,
+    )
+    .await;
+    // Detach only: the daemon keeps syncing.
+    let _ = attached.commands.send(Command::Shutdown);
+    result?;
+    Ok(0)
+}
+
+/// Start the in-process engine (taking the data dir's lock) and run the TUI on it until
+/// the operator quits; then stop the workers at a page boundary.
+pub(crate) async fn run_local(paths: &Paths, config: Arc<Config>) -> anyhow::Result<u8> {
+    let notifier = Notifier::new(&config.notify, RetryPolicy::default())
+        .context("the [notify] settings cannot be used")?;
+    let engine = Engine::start(paths.clone(), config, SystemClock::shared(), notifier)?;
+    let handle = EngineHandle {
+        snapshots: engine.snapshots.clone(),
+        commands: engine.commands.clone(),
+    };
+    let options = RunOptions {
+        mode: Some(EngineMode::Local),
+        ..RunOptions::default()
+    };
+    let result = tui::run(
+        handle,
+        EditorSettings::new(&paths.config_file),
+        StoreHistory::new(paths.clone()),
+        options,
+    )
+    .await;
+    engine.shutdown().await;
+    result?;
+    Ok(0)
+}
