@@ -80,6 +80,7 @@ pub fn render(app: &App, frame: &mut Frame) {
             } => selection::render(app, frame, body, source, objects, *scroll),
             Screen::Fields(edit) => {
                 if let Ok(mut screen) = edit.screen.try_borrow_mut() {
+                    frame.render_widget(Clear, body);
                     screen.render(frame, body);
                 }
             }
