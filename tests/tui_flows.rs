@@ -377,7 +377,7 @@ fn relative_times_redraw_once_a_minute_when_idle() {
 }
 
 #[test]
-fn edit_data_sync_lists_the_current_selection_read_only() {
+fn edit_data_sync_lists_the_selection_while_the_schema_loads() {
     let mut h = harness();
     h.keys("s")
         .key(KeyCode::Tab)
@@ -391,6 +391,7 @@ fn edit_data_sync_lists_the_current_selection_read_only() {
         text.contains("Id, Email, AccountId, SystemModstamp"),
         "{text}"
     );
+    assert_eq!(names(&h.sent()), ["LoadSchema(acme)"]);
     h.key(KeyCode::Esc);
     assert_eq!(h.app.screen(), ScreenKind::Settings);
     assert!(h.sent().is_empty());

@@ -1,0 +1,198 @@
+//! Edit Data Sync inside the app: Settings → Edit Data Sync → select → review → Sync Now,
+//! with the real config-file adapter and a fake engine (a command channel).
+
+mod fields_support;
+
+use std::path::{Path, PathBuf};
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use syncdeck::sync::{Command, Snapshot};
+use syncdeck::tui::adapters::EditorSettings;
+use syncdeck::tui::fake::{self, FakeHistory};
+use syncdeck::tui::{App, ScreenKind, Theme};
+use tokio::sync::mpsc::{self, UnboundedReceiver};
+
+const CONFIG: &str = r#"# ops team: edit with care
+[[source]]
+id = "acme" # production org
+name = "Acme Production"
+login_url = "https://login.salesforce.com"
+client_id = "3MVG9fake"
+frequency = "1h" # hourly is enough for reporting
+
+# Accounts feed the weekly report.
+[source.objects.Account]
+fields = ["Name", "Website", "Industry"] # keep Website for enrichment
+
+[source.objects.Contact]
+fields = ["Email", "AccountId"]
+"#;
+
+struct Flow {
+    app: App,
+    commands: UnboundedReceiver<Command>,
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+fn snapshot(with_schema: bool) -> Snapshot {
+    let mut snapshot = fake::snapshot();
+    snapshot.sources.truncate(1);
+    if with_schema {
+        snapshot.sources[0].schema = Some(fields_support::org());
+    }
+    snapshot
+}
+
+fn flow(snapshot: Snapshot) -> Flow {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, CONFIG).unwrap();
+    let (tx, commands) = mpsc::unbounded_channel();
+    let app = App::new(
+        snapshot,
+        tx,
+        Box::new(EditorSettings::new(&path)),
+        Box::new(FakeHistory::default()),
+        Theme::color(),
+        fake::now(),
+    );
+    Flow {
+        app,
+        commands,
+        _dir: dir,
+        path,
+    }
+}
+
+impl Flow {
+    fn key(&mut self, code: KeyCode) -> &mut Self {
+        self.app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+        self
+    }
+
+    fn keys(&mut self, text: &str) -> &mut Self {
+        for c in text.chars() {
+            self.key(KeyCode::Char(c));
+        }
+        self
+    }
+
+    fn sent(&mut self) -> Vec<Command> {
+        let mut out = Vec::new();
+        while let Ok(c) = self.commands.try_recv() {
+            out.push(c);
+        }
+        out
+    }
+
+    /// Table → Settings → Edit Data Sync.
+    fn open_edit_data_sync(&mut self) -> &mut Self {
+        self.keys("s")
+            .key(KeyCode::Tab)
+            .key(KeyCode::Tab)
+            .key(KeyCode::Tab)
+            .key(KeyCode::Enter)
+    }
+
+    /// In the tree: open Case (second object), step onto its first field (AccountId),
+    /// select it, review, Sync Now.
+    fn select_case_account_id_and_sync_now(&mut self) -> &mut Self {
+        self.keys("j").keys("l").keys("l").keys(" ").keys("r");
+        self.key(KeyCode::Enter)
+    }
+}
+
+fn file(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap()
+}
+
+#[test]
+fn select_review_sync_now_saves_the_file_and_tells_the_engine() {
+    let mut f = flow(snapshot(true));
+    f.open_edit_data_sync();
+    assert_eq!(f.app.screen(), ScreenKind::Fields);
+    assert!(f.sent().is_empty(), "the schema was already loaded");
+
+    f.select_case_account_id_and_sync_now();
+
+    let sent = f.sent();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    let Command::Reload(config) = &sent[0] else {
+        panic!("first Reload, got {sent:?}");
+    };
+    let objects = &config.source("acme").unwrap().objects;
+    assert_eq!(objects["Case"].fields, vec!["AccountId".to_string()]);
+    assert!(
+        matches!(&sent[1], Command::SyncNow { source, full: false } if source == "acme"),
+        "{sent:?}"
+    );
+
+    let text = file(&f.path);
+    for comment in [
+        "# ops team: edit with care",
+        "# production org",
+        "# hourly is enough for reporting",
+        "# Accounts feed the weekly report.",
+        "# keep Website for enrichment",
+    ] {
+        assert!(text.contains(comment), "lost {comment:?}:\n{text}");
+    }
+    assert!(text.contains("[source.objects.Case]"), "{text}");
+    assert!(text.contains(r#"fields = ["AccountId"]"#), "{text}");
+    assert!(
+        text.contains(r#"fields = ["Name", "Website", "Industry"]"#),
+        "untouched objects are not rewritten:\n{text}"
+    );
+    let reread = syncdeck::config::load(&f.path).unwrap();
+    assert_eq!(reread.source("acme").unwrap().objects, *objects);
+
+    assert_eq!(f.app.screen(), ScreenKind::Sources, "back on the table");
+    assert!(f.app.flash().unwrap().text.contains("syncing it now"));
+}
+
+#[test]
+fn without_a_schema_it_loads_one_and_opens_the_editor_when_it_arrives() {
+    let mut f = flow(snapshot(false));
+    f.open_edit_data_sync();
+    assert_eq!(f.app.screen(), ScreenKind::Selection);
+    let sent = f.sent();
+    assert!(
+        matches!(sent.as_slice(), [Command::LoadSchema { source, force: false }] if source == "acme"),
+        "{sent:?}"
+    );
+
+    let mut next = snapshot(true);
+    next.version += 1;
+    f.app.on_snapshot(next);
+    assert_eq!(f.app.screen(), ScreenKind::Fields);
+
+    f.select_case_account_id_and_sync_now();
+    assert!(file(&f.path).contains("[source.objects.Case]"));
+}
+
+#[test]
+fn a_failed_save_keeps_the_editor_and_sends_nothing() {
+    let mut f = flow(snapshot(true));
+    f.open_edit_data_sync();
+    // The source disappears from the file while the operator edits.
+    std::fs::write(&f.path, "# emptied by someone else\n").unwrap();
+    f.select_case_account_id_and_sync_now();
+
+    assert!(f.sent().is_empty());
+    assert_eq!(f.app.screen(), ScreenKind::Fields, "edits stay on screen");
+    let flash = f.app.flash().unwrap();
+    assert!(flash.is_error);
+    assert!(flash.text.contains("acme"), "{}", flash.text);
+    assert_eq!(file(&f.path), "# emptied by someone else\n");
+}
+
+#[test]
+fn esc_on_the_editor_returns_to_settings_without_writing() {
+    let mut f = flow(snapshot(true));
+    f.open_edit_data_sync();
+    f.key(KeyCode::Esc);
+    assert_eq!(f.app.screen(), ScreenKind::Settings);
+    assert!(f.sent().is_empty());
+    assert_eq!(file(&f.path), CONFIG);
+}
