@@ -60,10 +60,12 @@ async fn limits(headers: AxHeaders) -> Response {
 
 async fn query_all(Query(q): Query<HashMap<String, String>>) -> Response {
     let soql = q.get("q").cloned().unwrap_or_default();
-    let record =
-        |id: &str, field: &str| json!({"attributes": {"type": "Wide__c"}, "Id": id, field: 1});
-    let records = if soql.contains("WHERE Id IN") {
-        // The lookup group only finds the first record.
+    let record = |id: &str, field: &str| {
+        json!({"attributes": {"type": "Wide__c"}, "Id": id,
+               "SystemModstamp": "2024-01-02T03:04:05.000+0000", field: 1})
+    };
+    let records = if soql.contains("AND SystemModstamp <= 2024-01-02T03:04:05.000Z") {
+        // The lookup over the page's SystemModstamp range only finds the first record.
         vec![record("a00000000000001AAA", "Late_0699__c")]
     } else {
         vec![
@@ -209,7 +211,7 @@ async fn split_query_reports_a_record_missing_from_a_group() {
     let mut pages = client.select_pages(&select, options);
     let err = pages.next().await.unwrap().unwrap_err();
     let fault = err.fault().unwrap();
-    assert_eq!(fault.code, "SPLIT_RECORD_MISSING");
+    assert_eq!(fault.code, "SPLIT_RECORD_MISSING", "{err}");
     assert!(
         fault.message.contains("a00000000000002AAA"),
         "{}",
