@@ -388,7 +388,11 @@ impl Client {
         let joined = self.query_pages_with(&driver, options).then(move |page| {
             let client = client.clone();
             let plan = plan.clone();
-            async move { client.join_lookups(page?, &plan, options).await }
+            async move {
+                client
+                    .join_lookups(page?, &plan, options, prefix, max_url)
+                    .await
+            }
         });
         // Like every query stream, end after the first error.
         joined
@@ -485,11 +489,33 @@ impl Client {
         self.fetch(call).await
     }
 
+    /// Every record of some queries, by Id.
+    async fn lookup_records(
+        &self,
+        queries: &[Soql],
+        options: QueryOptions,
+    ) -> Result<HashMap<String, Record>, Error> {
+        let mut found = HashMap::new();
+        for soql in queries {
+            let mut pages = self.query_pages_with(soql, options);
+            while let Some(page) = pages.next().await {
+                for record in page?.records {
+                    if let Some(id) = record.get("Id").and_then(Value::as_str) {
+                        found.insert(id.to_string(), record);
+                    }
+                }
+            }
+        }
+        Ok(found)
+    }
+
     async fn join_lookups(
         &self,
         mut page: QueryPage,
         plan: &QueryPlan,
         options: QueryOptions,
+        prefix: usize,
+        max_url: usize,
     ) -> Result<QueryPage, Error> {
         let ids: Vec<String> = page
             .records
@@ -507,15 +533,19 @@ impl Client {
         };
         let object = plan.driver.object();
         for group in 0..plan.lookups.len() {
-            let soql = plan.lookup(group, &bounds).map_err(soql_error)?;
-            let mut found: HashMap<String, Record> = HashMap::new();
-            let mut pages = self.query_pages_with(&soql, options);
-            while let Some(lookup) = pages.next().await {
-                for record in lookup?.records {
-                    if let Some(id) = record.get("Id").and_then(Value::as_str) {
-                        found.insert(id.to_string(), record);
-                    }
-                }
+            let range = plan.lookup(group, &bounds).map_err(soql_error)?;
+            let mut found = self.lookup_records(&[range], options).await?;
+            let moved: Vec<String> = ids
+                .iter()
+                .filter(|id| !found.contains_key(*id))
+                .cloned()
+                .collect();
+            if !moved.is_empty() {
+                // Changed since the driver read them: their SystemModstamp left the range.
+                let by_id = plan
+                    .lookup_ids(group, &moved, prefix, max_url)
+                    .map_err(soql_error)?;
+                found.extend(self.lookup_records(&by_id, options).await?);
             }
             for (record, id) in page.records.iter_mut().zip(&ids) {
                 let extra = found.remove(id).ok_or_else(|| {

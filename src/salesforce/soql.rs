@@ -13,6 +13,11 @@ use crate::config::sfname;
 /// Request-URL budget; Salesforce rejects GET URLs somewhat above 16 KiB with 414.
 pub const MAX_URL_BYTES: usize = 16_000;
 
+/// `'001xx000003DGb2AAG', ` form-urlencoded: quotes and comma are 3 bytes each.
+const ENCODED_ID_LEN: usize = 18 + 3 * 3 + 1;
+/// Split-query lookup groups keep room for this many ids in their by-id fallback.
+const IDS_PER_FALLBACK_LOOKUP: usize = 20;
+
 const SYSTEM_MODSTAMP: &str = "SystemModstamp";
 const IS_DELETED: &str = "IsDeleted";
 const ID: &str = "Id";
@@ -102,6 +107,7 @@ enum Filter {
     ModstampAtOrAfter(DateTime<Utc>),
     ModstampBetween(DateTime<Utc>, DateTime<Utc>),
     IdBetween(String, String),
+    IdIn(Vec<String>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -274,28 +280,36 @@ impl Select {
         if !fits(&driver)? {
             return Err(too_long());
         }
+        // Form-urlencoding works byte by byte, so a field adds the same length wherever it
+        // goes: `, Name` is measured once instead of re-encoding the whole query per field.
+        let added = |field: &str| encoded_len(&format!(", {field}"));
+        let budget = max_url_bytes.saturating_sub(url_prefix_len);
+        let mut len = driver.build()?.encoded_len();
         let mut rest = self.fields.iter().filter(|f| !is_system(f)).peekable();
-        while let Some(field) = rest.peek() {
-            let candidate = driver.clone().fields([field.as_str()]);
-            if !fits(&candidate)? {
-                break;
-            }
-            driver = candidate;
-            rest.next();
+        let mut kept = Vec::new();
+        while let Some(field) = rest.next_if(|f| len + added(f) <= budget) {
+            len += added(field);
+            kept.push(field.as_str());
         }
-        let sample = key.sample_bounds();
+        driver = driver.fields(kept);
+        // Lookup groups leave room for the by-id fallback to fetch a few ids per query.
+        let skeleton = lookup_select(&self.object, &[], &key.sample_bounds())
+            .build()?
+            .encoded_len()
+            + IDS_PER_FALLBACK_LOOKUP * ENCODED_ID_LEN;
         let mut lookups: Vec<Vec<String>> = Vec::new();
         let mut group: Vec<String> = Vec::new();
+        let mut len = skeleton;
         for field in rest {
-            let mut candidate = group.clone();
-            candidate.push(field.clone());
-            if fits(&lookup_select(&self.object, &candidate, &sample))? {
-                group = candidate;
-            } else if group.is_empty() {
+            if skeleton + added(field) > budget {
                 return Err(too_long());
-            } else {
-                lookups.push(std::mem::replace(&mut group, vec![field.clone()]));
             }
+            if len + added(field) > budget {
+                lookups.push(std::mem::take(&mut group));
+                len = skeleton;
+            }
+            len += added(field);
+            group.push(field.clone());
         }
         if !group.is_empty() {
             lookups.push(group);
@@ -344,12 +358,36 @@ pub struct QueryPlan {
 impl QueryPlan {
     /// The lookup query of field group `group` for a page covering `bounds`.
     pub fn lookup(&self, group: usize, bounds: &PageBounds) -> Result<Soql, SoqlError> {
-        let fields = self
-            .lookups
+        lookup_select(self.driver.object(), self.group(group), bounds).build()
+    }
+
+    /// Lookups of field group `group` for specific ids (records that moved out of their
+    /// page's range between the queries), as few queries as fit the URL budget.
+    pub fn lookup_ids(
+        &self,
+        group: usize,
+        ids: &[String],
+        url_prefix_len: usize,
+        max_url_bytes: usize,
+    ) -> Result<Vec<Soql>, SoqlError> {
+        let object = self.driver.object();
+        let fields = self.group(group);
+        let by_ids = |chunk: &[String]| {
+            let mut select = Select::new(object).fields(fields);
+            select.filter = Filter::IdIn(chunk.to_vec());
+            select.build()
+        };
+        let skeleton = by_ids(&[])?.encoded_len();
+        let room = max_url_bytes.saturating_sub(url_prefix_len + skeleton);
+        let per_query = (room / ENCODED_ID_LEN).max(1);
+        ids.chunks(per_query).map(by_ids).collect()
+    }
+
+    fn group(&self, group: usize) -> &[String] {
+        self.lookups
             .get(group)
             .map(Vec::as_slice)
-            .unwrap_or_default();
-        lookup_select(self.driver.object(), fields, bounds).build()
+            .unwrap_or_default()
     }
 }
 
@@ -373,6 +411,13 @@ fn render_filter(filter: &Filter) -> Result<String, SoqlError> {
             format_soql_datetime(*from),
             format_soql_datetime(*to)
         ),
+        Filter::IdIn(ids) => {
+            let quoted = ids
+                .iter()
+                .map(|id| validate_record_id(id).map(|id| format!("'{id}'")))
+                .collect::<Result<Vec<_>, _>>()?;
+            format!(" WHERE Id IN ({})", quoted.join(", "))
+        }
         Filter::IdBetween(from, to) => format!(
             " WHERE Id >= '{}' AND Id <= '{}'",
             validate_record_id(from)?,
@@ -549,6 +594,29 @@ mod tests {
         let total: usize =
             plan.driver.field_names().len() - 1 + plan.lookups.iter().map(Vec::len).sum::<usize>();
         assert_eq!(total, fields.len());
+    }
+
+    #[test]
+    fn moved_records_are_looked_up_by_id_within_the_budget() {
+        let plan = Select::new("Wide__c")
+            .fields(wide_fields(1500))
+            .plan(60, MAX_URL_BYTES)
+            .unwrap();
+        let ids: Vec<String> = (0..900).map(|i| format!("a0000000000{i:04}AAA")).collect();
+        let queries = plan.lookup_ids(0, &ids, 60, MAX_URL_BYTES).unwrap();
+        assert!(
+            queries.len() >= 2 && queries.len() <= ids.len() / 20,
+            "{}",
+            queries.len()
+        );
+        let mut seen = 0;
+        for q in &queries {
+            assert!(60 + q.encoded_len() <= MAX_URL_BYTES);
+            seen += q.as_str().matches("AAA'").count();
+        }
+        assert_eq!(seen, ids.len());
+        let bad = plan.lookup_ids(0, &["x' OR Id != '".to_string()], 60, MAX_URL_BYTES);
+        assert!(matches!(bad, Err(SoqlError::BadRecordId(_))));
     }
 
     #[test]
