@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod fields;
 pub mod remote;
 pub mod salesforce;
 pub mod sandbox;

@@ -25,6 +25,8 @@ enum Command {
     /// Inspect and validate the configuration file
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Choose the objects and fields a source syncs (list, select, deselect, preset)
+    Fields(cli::fields::FieldsArgs),
     /// Authorize a source with Salesforce (device flow; --web for browser + PKCE).
     /// Exit codes: 0 authorized, 3 denied or not an admin, 1 other error
     Auth {
@@ -72,6 +74,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Some(Command::Config(ConfigCommand::Check)) => cli::config::check(&paths),
         Some(Command::Config(ConfigCommand::Path)) => cli::config::path(&paths),
+        Some(Command::Fields(args)) => cli::fields::run(&paths, args),
         Some(Command::Auth { source, web, port }) => cli::auth::run(&paths, &source, web, port),
         Some(Command::Schema {
             source,

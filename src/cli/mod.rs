@@ -2,5 +2,6 @@
 
 pub mod auth;
 pub mod config;
+pub mod fields;
 pub mod sandbox;
 pub mod schema;
