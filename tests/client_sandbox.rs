@@ -218,6 +218,11 @@ async fn web_flow_with_pkce_and_loopback_callback() {
     let flow = auth::start_web_flow(&sb.base_url(), &sb.client_id(), 0)
         .await
         .unwrap();
+    assert_ne!(flow.port(), 0);
+    assert_eq!(
+        flow.redirect_uri(),
+        format!("http://localhost:{}/callback", flow.port())
+    );
     let url = url::Url::parse(flow.authorize_url()).unwrap();
     let params: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
     assert_eq!(params["code_challenge_method"], "S256");
