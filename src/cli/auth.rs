@@ -75,12 +75,7 @@ async fn authorize(
             "Salesforce will redirect to {}. Over SSH, forward the port first from your own machine:",
             flow.redirect_uri()
         );
-        let port = flow
-            .redirect_uri()
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.split('/').next())
-            .unwrap_or("1717");
+        let port = flow.port();
         println!("  ssh -L {port}:127.0.0.1:{port} <this host>\n");
         println!(
             "Waiting up to {} minutes...",

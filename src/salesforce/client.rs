@@ -3,6 +3,7 @@
 //! stops it before it is sent), is counted, and reports `Sforce-Limit-Info`. A 401 refreshes
 //! the access token once (single-flight across clones) and retries the call.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -18,9 +19,10 @@ use super::errors::{Error, Fault, Veto, classify};
 use super::http::HttpClient;
 use super::limit_info::LimitInfo;
 use super::retry::{RetryPolicy, parse_retry_after};
-use super::soql::{self, QueryPlan, Select, Soql, validate_object};
+use super::soql::{self, PageBounds, PageKey, QueryPlan, Select, Soql, validate_object};
 use super::types::{
     BatchResponse, Describe, DescribeGlobal, Limits, QueryPage, Record, RecordCounts, Version,
+    parse_datetime,
 };
 
 /// Used until `negotiate_api_version` picks one.
@@ -29,8 +31,6 @@ pub const DEFAULT_API_VERSION: &str = "62.0";
 pub const MAX_SUPPORTED_API_VERSION: &str = "64.0";
 /// Sub-requests per composite batch call (Salesforce's limit).
 pub const BATCH_LIMIT: usize = 25;
-/// Each split-query lookup leaves room for at least this many ids.
-const MIN_IDS_PER_LOOKUP: usize = 200;
 
 /// What the engine plugs into every call.
 pub trait CallHooks: Send + Sync {
@@ -372,7 +372,7 @@ impl Client {
     ) -> BoxStream<'static, Result<QueryPage, Error>> {
         let prefix = self.query_url(options).len() + "?q=".len();
         let max_url = self.inner.max_url_bytes.load(Ordering::Relaxed);
-        let plan = match select.plan(prefix, max_url, MIN_IDS_PER_LOOKUP) {
+        let plan = match select.plan(prefix, max_url) {
             Ok(plan) => plan,
             Err(e) => return stream::once(async move { Err(soql_error(e)) }).boxed(),
         };
@@ -489,6 +489,26 @@ impl Client {
         self.fetch(call).await
     }
 
+    /// Every record of some queries, by Id.
+    async fn lookup_records(
+        &self,
+        queries: &[Soql],
+        options: QueryOptions,
+    ) -> Result<HashMap<String, Record>, Error> {
+        let mut found = HashMap::new();
+        for soql in queries {
+            let mut pages = self.query_pages_with(soql, options);
+            while let Some(page) = pages.next().await {
+                for record in page?.records {
+                    if let Some(id) = record.get("Id").and_then(Value::as_str) {
+                        found.insert(id.to_string(), record);
+                    }
+                }
+            }
+        }
+        Ok(found)
+    }
+
     async fn join_lookups(
         &self,
         mut page: QueryPage,
@@ -508,29 +528,32 @@ impl Client {
                 "a split query's driver returned a record without Id",
             ));
         }
+        let Some(bounds) = page_bounds(&page.records, &ids, plan.key)? else {
+            return Ok(page);
+        };
         let object = plan.driver.object();
-        for (group_no, fields) in plan.lookups.iter().enumerate() {
-            let mut found: std::collections::HashMap<String, Record> =
-                std::collections::HashMap::new();
-            for soql in QueryPlan::lookup_queries(object, fields, &ids, prefix, max_url)
-                .map_err(soql_error)?
-            {
-                let mut pages = self.query_pages_with(&soql, options);
-                while let Some(lookup) = pages.next().await {
-                    for record in lookup?.records {
-                        if let Some(id) = record.get("Id").and_then(Value::as_str) {
-                            found.insert(id.to_string(), record);
-                        }
-                    }
-                }
+        for group in 0..plan.lookups.len() {
+            let range = plan.lookup(group, &bounds).map_err(soql_error)?;
+            let mut found = self.lookup_records(&[range], options).await?;
+            let moved: Vec<String> = ids
+                .iter()
+                .filter(|id| !found.contains_key(*id))
+                .cloned()
+                .collect();
+            if !moved.is_empty() {
+                // Changed since the driver read them: their SystemModstamp left the range.
+                let by_id = plan
+                    .lookup_ids(group, &moved, prefix, max_url)
+                    .map_err(soql_error)?;
+                found.extend(self.lookup_records(&by_id, options).await?);
             }
             for (record, id) in page.records.iter_mut().zip(&ids) {
                 let extra = found.remove(id).ok_or_else(|| {
                     Error::fatal(
                         "SPLIT_RECORD_MISSING",
                         format!(
-                            "{object} {id} is missing from field group {} of a split query (deleted or hidden meanwhile); the run stops so no fields are silently lost, and the next run retries",
-                            group_no + 2
+                            "{object} {id} is missing from field group {} of a split query (changed, deleted or hidden meanwhile); the run stops so no fields are silently lost, and the next run retries",
+                            group + 2
                         ),
                     )
                 })?;
@@ -703,6 +726,43 @@ impl Client {
         self.inner.hooks.tokens_refreshed(&access, rotated.as_ref());
         Ok(())
     }
+}
+
+/// The key range a driver page covers; `None` for an empty page.
+fn page_bounds(
+    records: &[Record],
+    ids: &[String],
+    key: PageKey,
+) -> Result<Option<PageBounds>, Error> {
+    let (Some(first), Some(last)) = (ids.first(), ids.last()) else {
+        return Ok(None);
+    };
+    Ok(Some(match key {
+        // Pages are ordered by Id: the first and last ids bound the page.
+        PageKey::Id => PageBounds::Id(first.clone(), last.clone()),
+        PageKey::Modstamp => {
+            let stamps = records
+                .iter()
+                .map(|r| {
+                    r.get("SystemModstamp")
+                        .and_then(Value::as_str)
+                        .and_then(|s| parse_datetime(s).ok())
+                        .ok_or_else(|| {
+                            Error::fatal(
+                                "BAD_RESPONSE",
+                                "a split query's driver returned a record without a SystemModstamp",
+                            )
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let min = stamps.iter().min().copied();
+            let max = stamps.iter().max().copied();
+            match (min, max) {
+                (Some(min), Some(max)) => PageBounds::Modstamp(min, max),
+                _ => return Ok(None),
+            }
+        }
+    }))
 }
 
 fn add_batch_size(call: &mut Call<'_>, options: QueryOptions) {

@@ -13,6 +13,11 @@ use crate::config::sfname;
 /// Request-URL budget; Salesforce rejects GET URLs somewhat above 16 KiB with 414.
 pub const MAX_URL_BYTES: usize = 16_000;
 
+/// `'001xx000003DGb2AAG', ` form-urlencoded: quotes and comma are 3 bytes each.
+const ENCODED_ID_LEN: usize = 18 + 3 * 3 + 1;
+/// Split-query lookup groups keep room for this many ids in their by-id fallback.
+const IDS_PER_FALLBACK_LOOKUP: usize = 20;
+
 const SYSTEM_MODSTAMP: &str = "SystemModstamp";
 const IS_DELETED: &str = "IsDeleted";
 const ID: &str = "Id";
@@ -100,6 +105,8 @@ pub fn validate_record_id(id: &str) -> Result<&str, SoqlError> {
 enum Filter {
     None,
     ModstampAtOrAfter(DateTime<Utc>),
+    ModstampBetween(DateTime<Utc>, DateTime<Utc>),
+    IdBetween(String, String),
     IdIn(Vec<String>),
 }
 
@@ -175,15 +182,6 @@ impl Select {
         self
     }
 
-    pub fn where_id_in<I, S>(mut self, ids: I) -> Select
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.filter = Filter::IdIn(ids.into_iter().map(Into::into).collect());
-        self
-    }
-
     pub fn order_by_modstamp_then_id(mut self) -> Select {
         self.order = Order::ModstampThenId;
         self
@@ -231,120 +229,175 @@ impl Select {
 
     /// Split into a driver query and lookup field groups so that every request URL stays
     /// within `max_url_bytes` (normally `MAX_URL_BYTES`), given the length of the URL before
-    /// the encoded query (`https://host/services/data/vXX.X/queryAll/?q=`). Each lookup
-    /// group leaves room for at least `min_ids_per_lookup` ids.
+    /// the encoded query (`https://host/services/data/vXX.X/queryAll/?q=`).
+    ///
+    /// Each driver page covers a contiguous key range (SystemModstamp for incremental reads,
+    /// else Id, which the driver is then ordered by), so each lookup group costs one query
+    /// per page: `SELECT Id, <group> FROM X WHERE <key> BETWEEN <page's first and last>`.
     pub fn plan(
         &self,
         url_prefix_len: usize,
         max_url_bytes: usize,
-        min_ids_per_lookup: usize,
     ) -> Result<QueryPlan, SoqlError> {
-        let whole = self.build()?;
-        if url_prefix_len + whole.encoded_len() <= max_url_bytes {
+        let key = match self.order {
+            Order::ModstampThenId => PageKey::Modstamp,
+            Order::Id | Order::None => PageKey::Id,
+        };
+        let fits = |select: &Select| -> Result<bool, SoqlError> {
+            Ok(url_prefix_len + select.build()?.encoded_len() <= max_url_bytes)
+        };
+        if fits(self)? {
             return Ok(QueryPlan {
                 driver: self.clone(),
                 lookups: Vec::new(),
+                key,
             });
         }
         let too_long = || SoqlError::TooLong {
             object: self.object.clone(),
         };
-        // The driver keeps the leading system fields (those the cursor and delete handling
-        // need) and as many others as fit.
-        let keep = self
-            .fields
-            .iter()
-            .take_while(|f| {
-                [ID, SYSTEM_MODSTAMP, IS_DELETED]
-                    .iter()
-                    .any(|k| f.eq_ignore_ascii_case(k))
-            })
-            .count();
+        // The driver keeps the key and system fields (cursor and delete handling need them)
+        // and as many others as fit.
+        let system = [ID, SYSTEM_MODSTAMP, IS_DELETED];
+        let is_system = |f: &String| system.iter().any(|k| f.eq_ignore_ascii_case(k));
         let mut driver = Select {
-            fields: self.fields[..keep].to_vec(),
+            fields: self
+                .fields
+                .iter()
+                .filter(|f| is_system(f))
+                .cloned()
+                .collect(),
+            order: if self.order == Order::None {
+                Order::Id
+            } else {
+                self.order
+            },
             ..self.clone()
         };
-        let mut rest = self.fields[keep..].iter().peekable();
-        while let Some(field) = rest.peek() {
-            let mut candidate = driver.clone();
-            candidate.fields.push((*field).clone());
-            if url_prefix_len + candidate.build()?.encoded_len() > max_url_bytes {
-                break;
-            }
-            driver = candidate;
-            rest.next();
+        if key == PageKey::Modstamp {
+            driver = driver.fields([SYSTEM_MODSTAMP]);
         }
-        if url_prefix_len + driver.build()?.encoded_len() > max_url_bytes {
+        if !fits(&driver)? {
             return Err(too_long());
         }
-        let id_reserve = min_ids_per_lookup * encoded_id_len();
+        // Form-urlencoding works byte by byte, so a field adds the same length wherever it
+        // goes: `, Name` is measured once instead of re-encoding the whole query per field.
+        let added = |field: &str| encoded_len(&format!(", {field}"));
+        let budget = max_url_bytes.saturating_sub(url_prefix_len);
+        let mut len = driver.build()?.encoded_len();
+        let mut rest = self.fields.iter().filter(|f| !is_system(f)).peekable();
+        let mut kept = Vec::new();
+        while let Some(field) = rest.next_if(|f| len + added(f) <= budget) {
+            len += added(field);
+            kept.push(field.as_str());
+        }
+        driver = driver.fields(kept);
+        // Lookup groups leave room for the by-id fallback to fetch a few ids per query.
+        let skeleton = lookup_select(&self.object, &[], &key.sample_bounds())
+            .build()?
+            .encoded_len()
+            + IDS_PER_FALLBACK_LOOKUP * ENCODED_ID_LEN;
         let mut lookups: Vec<Vec<String>> = Vec::new();
         let mut group: Vec<String> = Vec::new();
+        let mut len = skeleton;
         for field in rest {
-            let mut candidate = group.clone();
-            candidate.push(field.clone());
-            let len = lookup_skeleton(&self.object, &candidate).encoded_len();
-            if url_prefix_len + len + id_reserve > max_url_bytes {
-                if group.is_empty() {
-                    return Err(too_long());
-                }
-                lookups.push(std::mem::replace(&mut group, vec![field.clone()]));
-            } else {
-                group = candidate;
+            if skeleton + added(field) > budget {
+                return Err(too_long());
             }
+            if len + added(field) > budget {
+                lookups.push(std::mem::take(&mut group));
+                len = skeleton;
+            }
+            len += added(field);
+            group.push(field.clone());
         }
         if !group.is_empty() {
             lookups.push(group);
         }
-        Ok(QueryPlan { driver, lookups })
+        Ok(QueryPlan {
+            driver,
+            lookups,
+            key,
+        })
     }
 }
 
-/// How a wide query runs: the driver pages through the result; each lookup group is
-/// fetched with `WHERE Id IN (...)` for the ids of each driver page and joined by Id.
+/// What a split query's pages are ordered by, hence how a page's range is expressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageKey {
+    Modstamp,
+    Id,
+}
+
+impl PageKey {
+    /// Literals have fixed lengths, so any bounds measure the same.
+    fn sample_bounds(self) -> PageBounds {
+        match self {
+            PageKey::Modstamp => PageBounds::Modstamp(DateTime::UNIX_EPOCH, DateTime::UNIX_EPOCH),
+            PageKey::Id => PageBounds::Id("000000000000000AAA".into(), "000000000000000AAA".into()),
+        }
+    }
+}
+
+/// The key range one driver page covers (inclusive).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageBounds {
+    Modstamp(DateTime<Utc>, DateTime<Utc>),
+    Id(String, String),
+}
+
+/// How a wide query runs: the driver pages through the result; for each driver page, each
+/// lookup group is fetched over the page's key range and joined by Id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryPlan {
     pub driver: Select,
     pub lookups: Vec<Vec<String>>,
+    pub key: PageKey,
 }
 
 impl QueryPlan {
-    /// Lookup queries for one field group and a page's ids, as few as fit the URL budget.
-    pub fn lookup_queries(
-        object: &str,
-        fields: &[String],
+    /// The lookup query of field group `group` for a page covering `bounds`.
+    pub fn lookup(&self, group: usize, bounds: &PageBounds) -> Result<Soql, SoqlError> {
+        lookup_select(self.driver.object(), self.group(group), bounds).build()
+    }
+
+    /// Lookups of field group `group` for specific ids (records that moved out of their
+    /// page's range between the queries), as few queries as fit the URL budget.
+    pub fn lookup_ids(
+        &self,
+        group: usize,
         ids: &[String],
         url_prefix_len: usize,
         max_url_bytes: usize,
     ) -> Result<Vec<Soql>, SoqlError> {
-        let skeleton = lookup_skeleton(object, fields).encoded_len();
+        let object = self.driver.object();
+        let fields = self.group(group);
+        let by_ids = |chunk: &[String]| {
+            let mut select = Select::new(object).fields(fields);
+            select.filter = Filter::IdIn(chunk.to_vec());
+            select.build()
+        };
+        let skeleton = by_ids(&[])?.encoded_len();
         let room = max_url_bytes.saturating_sub(url_prefix_len + skeleton);
-        let per_query = (room / encoded_id_len()).max(1);
-        ids.chunks(per_query)
-            .map(|chunk| {
-                Select::new(object)
-                    .fields(fields)
-                    .where_id_in(chunk.iter().cloned())
-                    .build()
-            })
-            .collect()
+        let per_query = (room / ENCODED_ID_LEN).max(1);
+        ids.chunks(per_query).map(by_ids).collect()
+    }
+
+    fn group(&self, group: usize) -> &[String] {
+        self.lookups
+            .get(group)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 }
 
-/// `SELECT Id, <fields> FROM X WHERE Id IN ()` without ids, to measure.
-fn lookup_skeleton(object: &str, fields: &[String]) -> Soql {
-    let fields: Vec<&str> = std::iter::once(ID)
-        .chain(fields.iter().map(String::as_str))
-        .collect();
-    Soql(format!(
-        "SELECT {} FROM {object} WHERE Id IN ()",
-        fields.join(", ")
-    ))
-}
-
-/// `'001xx000003DGb2AAG', ` form-urlencoded: quotes and comma are 3 bytes each.
-fn encoded_id_len() -> usize {
-    18 + 3 * 3 + 1
+fn lookup_select(object: &str, fields: &[String], bounds: &PageBounds) -> Select {
+    let mut select = Select::new(object).fields(fields);
+    select.filter = match bounds {
+        PageBounds::Modstamp(from, to) => Filter::ModstampBetween(*from, *to),
+        PageBounds::Id(from, to) => Filter::IdBetween(from.clone(), to.clone()),
+    };
+    select
 }
 
 fn render_filter(filter: &Filter) -> Result<String, SoqlError> {
@@ -353,6 +406,11 @@ fn render_filter(filter: &Filter) -> Result<String, SoqlError> {
         Filter::ModstampAtOrAfter(at) => {
             format!(" WHERE SystemModstamp >= {}", format_soql_datetime(*at))
         }
+        Filter::ModstampBetween(from, to) => format!(
+            " WHERE SystemModstamp >= {} AND SystemModstamp <= {}",
+            format_soql_datetime(*from),
+            format_soql_datetime(*to)
+        ),
         Filter::IdIn(ids) => {
             let quoted = ids
                 .iter()
@@ -360,6 +418,11 @@ fn render_filter(filter: &Filter) -> Result<String, SoqlError> {
                 .collect::<Result<Vec<_>, _>>()?;
             format!(" WHERE Id IN ({})", quoted.join(", "))
         }
+        Filter::IdBetween(from, to) => format!(
+            " WHERE Id >= '{}' AND Id <= '{}'",
+            validate_record_id(from)?,
+            validate_record_id(to)?
+        ),
     })
 }
 
@@ -444,9 +507,8 @@ mod tests {
             .build();
         assert!(matches!(err, Err(SoqlError::BadIdentifier { .. })));
         assert!(Select::new("Account WHERE").build().is_err());
-        let err = Select::new("Account")
-            .where_id_in(["001' OR Name != '"])
-            .build();
+        let bounds = PageBounds::Id("001' OR Name != '".into(), "001000000000001AAA".into());
+        let err = lookup_select("Account", &[], &bounds).build();
         assert!(matches!(err, Err(SoqlError::BadRecordId(_))));
         assert!(permission_assignments("005x00000012Q9P' OR Id != '").is_err());
         assert!(count("Account; DELETE", None).is_err());
@@ -461,19 +523,22 @@ mod tests {
     #[test]
     fn narrow_query_is_not_split() {
         let plan = Select::incremental("Account", &["Name"], None)
-            .plan(80, MAX_URL_BYTES, 200)
+            .plan(80, MAX_URL_BYTES)
             .unwrap();
         assert!(plan.lookups.is_empty());
+        assert_eq!(plan.driver, Select::incremental("Account", &["Name"], None));
     }
 
     #[test]
-    fn wide_query_splits_into_groups_that_fit_and_cover_every_field() {
+    fn wide_incremental_query_splits_by_modstamp_range() {
         let fields = wide_fields(700);
         let at = Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap();
         let select = Select::incremental("Wide__c", &fields, Some(at));
         let prefix = "https://127.0.0.1:12345/services/data/v62.0/queryAll/?q=".len();
-        let plan = select.plan(prefix, MAX_URL_BYTES, 200).unwrap();
-        assert!(!plan.lookups.is_empty());
+        assert!(prefix + select.build().unwrap().encoded_len() > MAX_URL_BYTES);
+        let plan = select.plan(prefix, MAX_URL_BYTES).unwrap();
+        assert_eq!(plan.key, PageKey::Modstamp);
+        assert_eq!(plan.lookups.len(), 1);
         let driver = plan.driver.build().unwrap();
         assert!(prefix + driver.encoded_len() <= MAX_URL_BYTES);
         assert!(
@@ -481,27 +546,85 @@ mod tests {
                 .as_str()
                 .starts_with("SELECT Id, SystemModstamp, IsDeleted, Synthetic")
         );
-        assert!(
-            driver
-                .as_str()
-                .ends_with("ORDER BY SystemModstamp ASC, Id ASC")
-        );
+        assert!(driver.as_str().ends_with(
+            "WHERE SystemModstamp >= 2024-01-02T03:04:05.000Z ORDER BY SystemModstamp ASC, Id ASC"
+        ));
         let mut covered: Vec<String> = plan.driver.field_names()[3..].to_vec();
-        let ids: Vec<String> = (0..2000).map(|i| format!("a0000000000{i:04}AAA")).collect();
-        for group in &plan.lookups {
-            covered.extend(group.iter().cloned());
-            let queries =
-                QueryPlan::lookup_queries("Wide__c", group, &ids, prefix, MAX_URL_BYTES).unwrap();
-            assert!(queries.len() <= 2000 / 200);
-            for q in &queries {
-                assert!(
-                    prefix + q.encoded_len() <= MAX_URL_BYTES,
-                    "{}",
-                    q.encoded_len()
-                );
-                assert!(q.as_str().starts_with("SELECT Id, "));
-            }
+        let to = Utc.with_ymd_and_hms(2024, 1, 3, 0, 0, 0).unwrap();
+        let bounds = PageBounds::Modstamp(at, to);
+        for group in 0..plan.lookups.len() {
+            covered.extend(plan.lookups[group].iter().cloned());
+            let q = plan.lookup(group, &bounds).unwrap();
+            assert!(
+                prefix + q.encoded_len() <= MAX_URL_BYTES,
+                "{}",
+                q.encoded_len()
+            );
+            assert!(q.as_str().starts_with("SELECT Id, Synthetic"));
+            assert!(q.as_str().ends_with(
+                "FROM Wide__c WHERE SystemModstamp >= 2024-01-02T03:04:05.000Z AND SystemModstamp <= 2024-01-03T00:00:00.000Z"
+            ));
         }
         assert_eq!(covered, fields);
+    }
+
+    #[test]
+    fn wide_unordered_query_is_ordered_by_id_and_split_by_id_range() {
+        let fields = wide_fields(1500);
+        let plan = Select::new("Wide__c")
+            .fields(&fields)
+            .plan(60, MAX_URL_BYTES)
+            .unwrap();
+        assert_eq!(plan.key, PageKey::Id);
+        assert!(plan.lookups.len() >= 2);
+        assert!(
+            plan.driver
+                .build()
+                .unwrap()
+                .as_str()
+                .ends_with("ORDER BY Id ASC")
+        );
+        let bounds = PageBounds::Id("a00000000000001AAA".into(), "a00000000000999AAA".into());
+        let q = plan.lookup(1, &bounds).unwrap();
+        assert!(
+            q.as_str()
+                .ends_with("WHERE Id >= 'a00000000000001AAA' AND Id <= 'a00000000000999AAA'")
+        );
+        assert!(60 + q.encoded_len() <= MAX_URL_BYTES);
+        let total: usize =
+            plan.driver.field_names().len() - 1 + plan.lookups.iter().map(Vec::len).sum::<usize>();
+        assert_eq!(total, fields.len());
+    }
+
+    #[test]
+    fn moved_records_are_looked_up_by_id_within_the_budget() {
+        let plan = Select::new("Wide__c")
+            .fields(wide_fields(1500))
+            .plan(60, MAX_URL_BYTES)
+            .unwrap();
+        let ids: Vec<String> = (0..900).map(|i| format!("a0000000000{i:04}AAA")).collect();
+        let queries = plan.lookup_ids(0, &ids, 60, MAX_URL_BYTES).unwrap();
+        assert!(
+            queries.len() >= 2 && queries.len() <= ids.len() / 20,
+            "{}",
+            queries.len()
+        );
+        let mut seen = 0;
+        for q in &queries {
+            assert!(60 + q.encoded_len() <= MAX_URL_BYTES);
+            seen += q.as_str().matches("AAA'").count();
+        }
+        assert_eq!(seen, ids.len());
+        let bad = plan.lookup_ids(0, &["x' OR Id != '".to_string()], 60, MAX_URL_BYTES);
+        assert!(matches!(bad, Err(SoqlError::BadRecordId(_))));
+    }
+
+    #[test]
+    fn a_name_too_long_for_any_url_is_an_error() {
+        let select = Select::new("Wide__c").fields(["Some_Field__c"]);
+        assert!(matches!(
+            select.plan(15_990, MAX_URL_BYTES),
+            Err(SoqlError::TooLong { .. })
+        ));
     }
 }

@@ -23,6 +23,7 @@ const MAX_REQUEST_HEAD: usize = 16 * 1024;
 /// A started web flow: open `authorize_url` in a browser, then `finish`.
 pub struct WebFlow {
     authorize_url: String,
+    port: u16,
     redirect_uri: String,
     listener: TcpListener,
     client: OAuthClient,
@@ -65,6 +66,7 @@ pub async fn start_web_flow(
         .url();
     Ok(WebFlow {
         authorize_url: url.to_string(),
+        port,
         redirect_uri,
         listener,
         client,
@@ -80,6 +82,11 @@ impl WebFlow {
 
     pub fn redirect_uri(&self) -> &str {
         &self.redirect_uri
+    }
+
+    /// The loopback port listened on (the chosen one when started with 0).
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// Wait (up to `max_wait`) for the browser's redirect, then exchange the code.

@@ -20,6 +20,8 @@ struct Org {
     base: Mutex<String>,
     refreshes: AtomicU32,
     refresh_revoked: std::sync::atomic::AtomicBool,
+    /// Whether record 2, which moved out of the page's range, still exists.
+    moved_record_exists: std::sync::atomic::AtomicBool,
 }
 
 type Shared = Arc<Org>;
@@ -58,13 +60,23 @@ async fn limits(headers: AxHeaders) -> Response {
         .into_response()
 }
 
-async fn query_all(Query(q): Query<HashMap<String, String>>) -> Response {
+async fn query_all(
+    State(org): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let soql = q.get("q").cloned().unwrap_or_default();
-    let record =
-        |id: &str, field: &str| json!({"attributes": {"type": "Wide__c"}, "Id": id, field: 1});
-    let records = if soql.contains("WHERE Id IN") {
-        // The lookup group only finds the first record.
+    let record = |id: &str, field: &str| {
+        json!({"attributes": {"type": "Wide__c"}, "Id": id,
+               "SystemModstamp": "2024-01-02T03:04:05.000+0000", field: 1})
+    };
+    let records = if soql.contains("AND SystemModstamp <= 2024-01-02T03:04:05.000Z") {
+        // The lookup over the page's SystemModstamp range only finds the first record.
         vec![record("a00000000000001AAA", "Late_0699__c")]
+    } else if soql.contains("WHERE Id IN ('a00000000000002AAA')") {
+        match org.moved_record_exists.load(Ordering::SeqCst) {
+            true => vec![record("a00000000000002AAA", "Late_0699__c")],
+            false => vec![],
+        }
     } else {
         vec![
             record("a00000000000001AAA", "Early_0000__c"),
@@ -199,21 +211,41 @@ async fn veto_stops_the_call_before_it_is_sent() {
 async fn split_query_reports_a_record_missing_from_a_group() {
     let (base, _org) = serve().await;
     let client = client(&base, Arc::new(Recorder::default()));
-    let mut fields: Vec<String> = vec!["Early_0000__c".into()];
-    fields.extend((1..700).map(|i| format!("Late_{i:04}_Padding_Field_Name__c")));
-    let select = Select::incremental("Wide__c", &fields, None);
-    let options = QueryOptions {
-        include_deleted: true,
-        batch_size: None,
-    };
-    let mut pages = client.select_pages(&select, options);
+    let mut pages = client.select_pages(&wide_select(), ALL);
     let err = pages.next().await.unwrap().unwrap_err();
     let fault = err.fault().unwrap();
-    assert_eq!(fault.code, "SPLIT_RECORD_MISSING");
+    assert_eq!(fault.code, "SPLIT_RECORD_MISSING", "{err}");
     assert!(
         fault.message.contains("a00000000000002AAA"),
         "{}",
         fault.message
     );
+    assert!(pages.next().await.is_none());
+}
+
+const ALL: QueryOptions = QueryOptions {
+    include_deleted: true,
+    batch_size: None,
+};
+
+fn wide_select() -> Select {
+    let mut fields: Vec<String> = vec!["Early_0000__c".into()];
+    fields.extend((1..700).map(|i| format!("Late_{i:04}_Padding_Field_Name__c")));
+    Select::incremental("Wide__c", &fields, None)
+}
+
+#[tokio::test]
+async fn split_query_finds_a_record_that_moved_out_of_the_page_range_by_id() {
+    let (base, org) = serve().await;
+    org.moved_record_exists.store(true, Ordering::SeqCst);
+    let client = client(&base, Arc::new(Recorder::default()));
+    let mut pages = client.select_pages(&wide_select(), ALL);
+    let page = pages.next().await.unwrap().unwrap();
+    assert_eq!(page.records.len(), 2);
+    for record in &page.records {
+        assert!(record.contains_key("Early_0000__c") && record.contains_key("Late_0699__c"));
+    }
+    // Driver, range lookup, then the by-id lookup of the moved record.
+    assert_eq!(client.calls(), 3);
     assert!(pages.next().await.is_none());
 }
