@@ -26,7 +26,7 @@ fn a_vanished_daemon_is_shown_and_commands_are_refused() {
     let text = h.screen_text(120, 40);
     assert!(text.contains("engine gone"), "{text}");
     assert!(text.contains("The daemon (pid 4242) is gone"), "{text}");
-    assert!(text.contains("Press q to quit"), "{text}");
+    assert!(text.contains("offers to start a local engine"), "{text}");
 
     h.keys("n");
     assert!(h.sent().is_empty(), "nothing goes to a daemon that is gone");

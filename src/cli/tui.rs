@@ -92,7 +92,7 @@ async fn run_attached(paths: &Paths, attached: remote::Attached) -> anyhow::Resu
     };
     let options = RunOptions {
         mode: Some(EngineMode::Attached { pid }),
-        disconnected: Some(attached.disconnected),
+        disconnected: Some(attached.disconnected.clone()),
         ..RunOptions::default()
     };
     let result = tui::run(
@@ -105,7 +105,33 @@ async fn run_attached(paths: &Paths, attached: remote::Attached) -> anyhow::Resu
     // Detach only: the daemon keeps syncing.
     let _ = attached.commands.send(Command::Shutdown);
     result?;
-    Ok(0)
+    let lost = attached
+        .disconnected
+        .borrow()
+        .clone()
+        .filter(|d| *d != remote::Disconnect::Detached);
+    match lost {
+        Some(reason) if offer_local_engine(pid, &reason) => {
+            let config = Arc::new(config::load(&paths.config_file)?);
+            run_local(paths, config).await
+        }
+        _ => Ok(0),
+    }
+}
+
+/// After the daemon went away under the TUI (terminal restored): ask on the terminal
+/// whether to go on with an in-process engine.
+fn offer_local_engine(pid: u32, reason: &remote::Disconnect) -> bool {
+    use std::io::Write;
+    eprint!(
+        "The syncdeck daemon (pid {pid}) is gone: {reason}.\nStart a local engine for this data dir now? [Y/n] "
+    );
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    if std::io::stdin().read_line(&mut answer).is_err() {
+        return false;
+    }
+    matches!(answer.trim(), "" | "y" | "Y" | "yes")
 }
 
 /// Start the in-process engine (taking the data dir's lock) and run the TUI on it until

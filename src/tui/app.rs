@@ -460,7 +460,7 @@ impl App {
         if self.engine_gone.is_some() || self.commands.send(command).is_err() {
             let text = match self.mode {
                 Some(EngineMode::Attached { .. }) => {
-                    "The daemon is gone; press q and run syncdeck again (it starts a local engine when no daemon runs)."
+                    "The daemon is gone; press q, then syncdeck offers to start a local engine."
                 }
                 _ => "The sync engine has stopped; restart syncdeck to continue.",
             };

@@ -177,10 +177,13 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
         return;
     }
     if let Some(gone) = &app.engine_gone {
-        let text = format::truncate(
-            &format!(" {gone} Press q to quit; run syncdeck again to start a local engine."),
-            width,
-        );
+        let next = match app.mode {
+            Some(crate::tui::app::EngineMode::Attached { .. }) => {
+                "Press q; syncdeck then offers to start a local engine."
+            }
+            _ => "Press q to quit, then run syncdeck again.",
+        };
+        let text = format::truncate(&format!(" {next} {gone}"), width);
         frame.render_widget(Paragraph::new(Span::styled(text, theme.err)), area);
         return;
     }
