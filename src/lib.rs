@@ -2,8 +2,10 @@
 
 pub mod cli;
 pub mod config;
+pub mod fields;
 pub mod notify;
 pub mod remote;
+pub mod salesforce;
 pub mod sandbox;
 pub mod store;
 pub mod sync;

@@ -25,6 +25,31 @@ enum Command {
     /// Inspect and validate the configuration file
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Choose the objects and fields a source syncs (list, select, deselect, preset)
+    Fields(cli::fields::FieldsArgs),
+    /// Authorize a source with Salesforce (device flow; --web for browser + PKCE).
+    /// Exit codes: 0 authorized, 3 denied or not an admin, 1 other error
+    Auth {
+        /// Source id from the config
+        source: String,
+        /// Use the web-server flow with a loopback redirect instead of the device flow
+        #[arg(long)]
+        web: bool,
+        /// Loopback port for --web (must match the connected app's callback URL)
+        #[arg(long, default_value_t = cli::auth::DEFAULT_WEB_PORT)]
+        port: u16,
+    },
+    /// Show a source's objects, or one object's fields with type, label and flags
+    Schema {
+        /// Source id from the config
+        source: String,
+        /// Show this object's fields
+        #[arg(long, value_name = "NAME")]
+        object: Option<String>,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
     /// Run one sync of a source in the foreground, with progress and a summary
     Sync {
         /// Source id from the config
@@ -68,6 +93,13 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Some(Command::Config(ConfigCommand::Check)) => cli::config::check(&paths),
         Some(Command::Config(ConfigCommand::Path)) => cli::config::path(&paths),
+        Some(Command::Fields(args)) => cli::fields::run(&paths, args),
+        Some(Command::Auth { source, web, port }) => cli::auth::run(&paths, &source, web, port),
+        Some(Command::Schema {
+            source,
+            object,
+            json,
+        }) => cli::schema::run(&paths, &source, object.as_deref(), json),
         Some(Command::Sync {
             source,
             full,

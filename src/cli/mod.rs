@@ -1,7 +1,10 @@
 //! Subcommand runners. Each returns the process exit code; `anyhow` stops here.
 
+pub mod auth;
 pub mod config;
 pub mod daemon;
+pub mod fields;
 pub mod sandbox;
+pub mod schema;
 pub mod status;
 pub mod sync;

@@ -22,6 +22,7 @@
 
 pub mod app;
 pub mod fake;
+pub mod fields;
 pub mod format;
 pub mod keymap;
 pub mod ports;

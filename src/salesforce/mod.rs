@@ -1,0 +1,18 @@
+//! The Salesforce REST client, OAuth flows and SOQL builder. See
+//! `../shared/design/SALESFORCE-API.md` for the wire behaviour this follows.
+
+pub mod auth;
+pub mod client;
+pub mod errors;
+pub mod http;
+pub mod limit_info;
+pub mod retry;
+pub mod soql;
+pub mod types;
+
+pub use auth::{AuthError, Session};
+pub use client::{CallHooks, Client, Described, NoHooks, QueryOptions};
+pub use errors::{Error, ErrorClass, Fault, Veto};
+pub use http::{HttpClient, Timeouts};
+pub use limit_info::LimitInfo;
+pub use retry::RetryPolicy;

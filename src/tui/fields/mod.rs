@@ -1,0 +1,600 @@
+//! Edit Data Sync: the field customization screen (All Data tree, Data Presets, Review).
+//!
+//! Self-contained: built from the org schema and the saved selection, driven by
+//! `handle_key`, drawn by `render`. It never touches files or the network; Sync Now hands
+//! the new selection back to the caller, which saves it and tells the engine.
+
+mod fuzzy;
+mod keys;
+mod presets_view;
+mod review;
+mod style;
+mod tree;
+mod tree_view;
+
+use std::sync::Arc;
+
+use ratatui::Frame;
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+use tui_input::Input;
+use tui_input::backend::crossterm::to_input_request;
+
+use crate::fields::{Preset, PresetOutcome, Selection, SelectionDiff, presets};
+use crate::sync::schema::OrgSchema;
+use keys::{Act, Context};
+use style::Theme;
+use tree::{FieldTree, Toggle};
+
+/// What the app should do after a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldsOutcome {
+    /// Handled (or ignored) here; nothing for the app to do.
+    None,
+    /// Leave the screen without saving.
+    Cancel,
+    /// Save this selection and start syncing it.
+    SyncNow(Selection),
+}
+
+pub(crate) const PAUSED_MESSAGE: &str = "Turn Sync Data on to edit fields";
+
+enum View {
+    Tree,
+    Presets {
+        cursor: usize,
+    },
+    PresetDiff {
+        preset: &'static Preset,
+        outcome: PresetOutcome,
+        diff: SelectionDiff,
+        scroll: u16,
+    },
+    Review {
+        on_sync_now: bool,
+        scroll: u16,
+    },
+}
+
+pub struct FieldsScreen {
+    saved: Selection,
+    tree: FieldTree,
+    search: Input,
+    search_focused: bool,
+    view: View,
+    paused: bool,
+    throughput: Option<f64>,
+    flash: Option<String>,
+    confirm_discard: bool,
+    theme: Theme,
+    /// Tree rows shown by the last render, for half-page moves and scrolling.
+    page: usize,
+    offset: usize,
+}
+
+impl FieldsScreen {
+    /// `saved` is the selection from `SourceConfig::objects`; `throughput` the measured
+    /// records per second of this source, if any run measured it.
+    pub fn new(
+        schema: Arc<OrgSchema>,
+        saved: Selection,
+        paused: bool,
+        throughput: Option<f64>,
+    ) -> Self {
+        // Saved files usually omit the bookkeeping fields; they are implied.
+        let saved = saved.normalized(&schema);
+        FieldsScreen {
+            tree: FieldTree::new(schema, &saved),
+            saved,
+            search: Input::default(),
+            search_focused: false,
+            view: View::Tree,
+            paused,
+            throughput,
+            flash: None,
+            confirm_discard: false,
+            theme: Theme::from_app(&crate::tui::Theme::from_env()),
+            page: 10,
+            offset: 0,
+        }
+    }
+
+    /// Draw with the app's theme (the default follows NO_COLOR).
+    pub fn with_theme(mut self, theme: &crate::tui::Theme) -> Self {
+        self.theme = Theme::from_app(theme);
+        self
+    }
+
+    /// Follow the source's Sync Data toggle; Sync Now gets the focus once editing is allowed.
+    pub fn set_paused(&mut self, paused: bool) {
+        self.paused = paused;
+        if let View::Review { on_sync_now, .. } = &mut self.view {
+            *on_sync_now = !paused;
+        }
+    }
+
+    pub fn set_throughput(&mut self, throughput: Option<f64>) {
+        self.throughput = throughput;
+    }
+
+    /// Take a newer schema from the engine (more objects described, record counts known),
+    /// keeping the edits made so far and the search.
+    pub fn set_schema(&mut self, schema: Arc<OrgSchema>) {
+        if Arc::ptr_eq(&schema, self.tree.schema()) {
+            return;
+        }
+        let edited = self.tree.selection().normalized(&schema);
+        self.saved = std::mem::take(&mut self.saved).normalized(&schema);
+        self.tree = FieldTree::new(schema, &self.saved);
+        self.tree.set_selection(&edited);
+        self.tree.set_query(self.search.value());
+    }
+
+    /// The selection as edited so far.
+    pub fn selection(&self) -> Selection {
+        self.tree.selection()
+    }
+
+    /// True when the selection differs from the saved one.
+    pub fn is_dirty(&self) -> bool {
+        self.tree.changes() != (0, 0)
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent) -> FieldsOutcome {
+        if key.kind != KeyEventKind::Press {
+            return FieldsOutcome::None;
+        }
+        self.flash = None;
+        if self.confirm_discard {
+            self.confirm_discard = false;
+            return match key.code {
+                KeyCode::Char('y') => FieldsOutcome::Cancel,
+                _ => FieldsOutcome::None,
+            };
+        }
+        let context = self.context();
+        let Some(act) = keys::resolve(context, &key) else {
+            if context == Context::Search {
+                self.type_in_search(key);
+            }
+            return FieldsOutcome::None;
+        };
+        match context {
+            Context::Search => self.search_act(act),
+            Context::Tree => return self.tree_act(act),
+            Context::Presets => return self.presets_act(act),
+            Context::PresetDiff => self.preset_diff_act(act),
+            Context::Review => return self.review_act(act),
+        }
+        FieldsOutcome::None
+    }
+
+    fn context(&self) -> Context {
+        match &self.view {
+            View::Tree if self.search_focused => Context::Search,
+            View::Tree => Context::Tree,
+            View::Presets { .. } => Context::Presets,
+            View::PresetDiff { .. } => Context::PresetDiff,
+            View::Review { .. } => Context::Review,
+        }
+    }
+
+    /// The keys of the current context with what they do, for a help overlay.
+    pub fn key_help(&self) -> Vec<(&'static str, &'static str)> {
+        keys::bindings(self.context())
+            .iter()
+            .map(|b| (b.label, b.desc))
+            .collect()
+    }
+
+    fn refuse_if_paused(&mut self) -> bool {
+        if self.paused {
+            self.flash = Some(PAUSED_MESSAGE.to_string());
+        }
+        self.paused
+    }
+
+    fn type_in_search(&mut self, key: KeyEvent) {
+        let changed = to_input_request(&Event::Key(key))
+            .and_then(|request| self.search.handle(request))
+            .is_some_and(|c| c.value);
+        if changed {
+            self.tree.set_query(self.search.value());
+        }
+    }
+
+    fn clear_search(&mut self) {
+        self.search.reset();
+        self.search_focused = false;
+        self.tree.set_query("");
+    }
+
+    fn search_act(&mut self, act: Act) {
+        match act {
+            Act::Back => self.clear_search(),
+            Act::Confirm => self.search_focused = false,
+            Act::Down => self.tree.move_by(1),
+            Act::Up => self.tree.move_by(-1),
+            _ => {}
+        }
+    }
+
+    fn tree_act(&mut self, act: Act) -> FieldsOutcome {
+        let half = (self.page / 2).max(1) as isize;
+        let page = self.page.max(1) as isize;
+        match act {
+            Act::Down => self.tree.move_by(1),
+            Act::Up => self.tree.move_by(-1),
+            Act::HalfDown => self.tree.move_by(half),
+            Act::HalfUp => self.tree.move_by(-half),
+            Act::PageDown => self.tree.move_by(page),
+            Act::PageUp => self.tree.move_by(-page),
+            Act::Collapse => self.tree.collapse(),
+            Act::Expand => self.tree.expand(),
+            Act::Top => self.tree.top(),
+            Act::Bottom => self.tree.bottom(),
+            Act::ExpandAll => self.tree.expand_all(true),
+            Act::CollapseAll => self.tree.expand_all(false),
+            Act::Search => self.search_focused = true,
+            Act::NextMatch => {
+                self.tree.jump_to_match(true);
+            }
+            Act::PrevMatch => {
+                self.tree.jump_to_match(false);
+            }
+            Act::Toggle if !self.refuse_if_paused() => self.toggle(),
+            Act::SelectMatches if !self.refuse_if_paused() => {
+                self.flash = Some(if self.tree.is_filtering() {
+                    let n = self.tree.select_visible_matches();
+                    format!("Selected {n} matching fields")
+                } else {
+                    "Search with / first, then a selects the matches".into()
+                });
+            }
+            Act::Presets => self.view = View::Presets { cursor: 0 },
+            Act::Review => self.open_review(),
+            Act::Back if self.tree.is_filtering() => self.clear_search(),
+            Act::Back | Act::Quit => return self.cancel(),
+            _ => {}
+        }
+        FieldsOutcome::None
+    }
+
+    fn toggle(&mut self) {
+        match self.tree.toggle_at_cursor() {
+            Toggle::Locked(field) => {
+                self.flash = Some(format!(
+                    "{field} is always synced with its object (bookkeeping field)"
+                ));
+            }
+            Toggle::NotLoaded(object) => {
+                self.flash = Some(format!(
+                    "The fields of {object} are not loaded yet; its saved selection is kept"
+                ));
+            }
+            Toggle::Changed | Toggle::Nothing => {}
+        }
+    }
+
+    fn cancel(&mut self) -> FieldsOutcome {
+        if self.is_dirty() {
+            self.confirm_discard = true;
+            FieldsOutcome::None
+        } else {
+            FieldsOutcome::Cancel
+        }
+    }
+
+    fn presets_act(&mut self, act: Act) -> FieldsOutcome {
+        let last = presets()
+            .map(<[Preset]>::len)
+            .unwrap_or(0)
+            .saturating_sub(1);
+        let View::Presets { cursor } = &mut self.view else {
+            return FieldsOutcome::None;
+        };
+        match act {
+            Act::Down => *cursor = (*cursor + 1).min(last),
+            Act::Up => *cursor = cursor.saturating_sub(1),
+            Act::Top => *cursor = 0,
+            Act::Bottom => *cursor = last,
+            Act::Back => self.view = View::Tree,
+            Act::Review => self.open_review(),
+            Act::Confirm => {
+                let cursor = *cursor;
+                if !self.refuse_if_paused() {
+                    self.open_preset_diff(cursor);
+                }
+            }
+            Act::Quit => return self.cancel(),
+            _ => {}
+        }
+        FieldsOutcome::None
+    }
+
+    fn open_preset_diff(&mut self, index: usize) {
+        let preset = match presets() {
+            Ok(all) => match all.get(index) {
+                Some(p) => p,
+                None => return,
+            },
+            Err(e) => {
+                self.flash = Some(e.to_string());
+                return;
+            }
+        };
+        let outcome = preset.apply(self.tree.schema());
+        let diff = SelectionDiff::between(&self.tree.selection(), &outcome.selection)
+            .with_missing(outcome.missing.clone());
+        self.view = View::PresetDiff {
+            preset,
+            outcome,
+            diff,
+            scroll: 0,
+        };
+    }
+
+    fn preset_diff_act(&mut self, act: Act) {
+        let View::PresetDiff {
+            preset,
+            outcome,
+            diff,
+            scroll,
+        } = &mut self.view
+        else {
+            return;
+        };
+        match act {
+            Act::Confirm => {
+                let message = format!(
+                    "Applied {}: +{} −{}",
+                    preset.name,
+                    diff.added_count(),
+                    diff.removed_count()
+                );
+                let selection = outcome.selection.clone();
+                self.tree.set_selection(&selection);
+                self.flash = Some(message);
+                self.view = View::Tree;
+            }
+            Act::Down => *scroll = scroll.saturating_add(1),
+            Act::Up => *scroll = scroll.saturating_sub(1),
+            Act::Back => {
+                let cursor = presets()
+                    .ok()
+                    .and_then(|all| all.iter().position(|p| std::ptr::eq(p, *preset)))
+                    .unwrap_or(0);
+                self.view = View::Presets { cursor };
+            }
+            _ => {}
+        }
+    }
+
+    fn open_review(&mut self) {
+        self.search_focused = false;
+        self.view = View::Review {
+            on_sync_now: !self.paused,
+            scroll: 0,
+        };
+    }
+
+    fn review_act(&mut self, act: Act) -> FieldsOutcome {
+        let View::Review {
+            on_sync_now,
+            scroll,
+        } = &mut self.view
+        else {
+            return FieldsOutcome::None;
+        };
+        match act {
+            Act::SwitchButton => *on_sync_now = !*on_sync_now,
+            Act::Down => *scroll = scroll.saturating_add(1),
+            Act::Up => *scroll = scroll.saturating_sub(1),
+            Act::Back => self.view = View::Tree,
+            Act::Confirm if !*on_sync_now => self.view = View::Tree,
+            Act::Confirm | Act::SyncNow if !self.refuse_if_paused() => {
+                let schema = Arc::clone(self.tree.schema());
+                return FieldsOutcome::SyncNow(self.tree.selection().normalized(&schema));
+            }
+            _ => {}
+        }
+        FieldsOutcome::None
+    }
+
+    pub fn render(&mut self, frame: &mut Frame, area: Rect) {
+        let block = Block::bordered().title(Span::styled(" Edit Data Sync ", self.theme.title));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let searching =
+            matches!(self.view, View::Tree) && (self.search_focused || self.tree.is_filtering());
+        let [tabs, header, banner, search, body, footer] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Length(u16::from(self.paused)),
+            Constraint::Length(u16::from(searching)),
+            Constraint::Min(0),
+            Constraint::Length(1),
+        ])
+        .areas(inner);
+        frame.render_widget(self.tabs_line(), tabs);
+        frame.render_widget(self.header_line(), header);
+        if self.paused {
+            frame.render_widget(
+                Paragraph::new(Span::styled(PAUSED_MESSAGE, self.theme.warn)),
+                banner,
+            );
+        }
+        if searching {
+            self.render_search(frame, search);
+        }
+        match &self.view {
+            View::Tree => {
+                self.page = body.height as usize;
+                let cursor = self.tree.cursor();
+                let height = self.page.max(1);
+                if cursor < self.offset {
+                    self.offset = cursor;
+                } else if cursor >= self.offset + height {
+                    self.offset = cursor + 1 - height;
+                }
+                self.offset = self
+                    .offset
+                    .min(self.tree.visible_len().saturating_sub(height));
+                tree_view::render(frame, body, &self.tree, self.offset, &self.theme);
+            }
+            View::Presets { cursor } => presets_view::render_list(
+                frame,
+                body,
+                *cursor,
+                &self.tree.selection(),
+                self.tree.schema(),
+                &self.theme,
+            ),
+            View::PresetDiff {
+                preset,
+                diff,
+                scroll,
+                ..
+            } => {
+                let used =
+                    presets_view::render_diff(frame, body, preset, diff, *scroll, &self.theme);
+                if let View::PresetDiff { scroll, .. } = &mut self.view {
+                    *scroll = used;
+                }
+            }
+            View::Review {
+                on_sync_now,
+                scroll,
+            } => {
+                let selection = self.tree.selection().normalized(self.tree.schema());
+                let context = review::Context {
+                    schema: self.tree.schema(),
+                    saved: &self.saved,
+                    selection: &selection,
+                    throughput: self.throughput,
+                    paused: self.paused,
+                    on_sync_now: *on_sync_now,
+                    scroll: *scroll,
+                    theme: &self.theme,
+                };
+                let used = review::render(frame, body, &context);
+                if let View::Review { scroll, .. } = &mut self.view {
+                    *scroll = used;
+                }
+            }
+        }
+        frame.render_widget(self.footer_line(footer.width as usize), footer);
+    }
+
+    fn tabs_line(&self) -> Line<'static> {
+        let on_presets = matches!(self.view, View::Presets { .. } | View::PresetDiff { .. });
+        let on_review = matches!(self.view, View::Review { .. });
+        let tab = |name: &'static str, active: bool| {
+            if active {
+                Span::styled(name, self.theme.tab_active)
+            } else {
+                Span::styled(name, self.theme.dim)
+            }
+        };
+        Line::from(vec![
+            tab("All Data", !on_presets && !on_review),
+            Span::raw("  "),
+            tab("Data Presets", on_presets),
+            Span::raw("  "),
+            tab("Review", on_review),
+        ])
+    }
+
+    fn header_line(&self) -> Line<'static> {
+        let (added, removed) = self.tree.changes();
+        let fields = self.tree.selected_fields();
+        let objects = self.tree.selected_objects();
+        Line::from(vec![
+            Span::styled(
+                format!(
+                    "{fields} field{} in {objects} object{} selected",
+                    plural(fields),
+                    plural(objects)
+                ),
+                self.theme.title,
+            ),
+            Span::raw(" · "),
+            Span::styled(format!("+{added}"), self.theme.added),
+            Span::raw(" "),
+            Span::styled(format!("−{removed}"), self.theme.removed),
+            Span::raw(" since saved"),
+        ])
+    }
+
+    fn render_search(&self, frame: &mut Frame, area: Rect) {
+        let (rows, objects) = self.tree.match_counts();
+        let counts = if self.tree.is_filtering() {
+            format!(
+                "  {rows} match{} in {objects} object{}",
+                if rows == 1 { "" } else { "es" },
+                plural(objects)
+            )
+        } else {
+            String::new()
+        };
+        let prefix = "/ ";
+        let room = (area.width as usize).saturating_sub(prefix.len() + counts.chars().count());
+        let scroll = self.search.visual_scroll(room.max(1));
+        let value: String = self
+            .search
+            .value()
+            .chars()
+            .skip(scroll)
+            .take(room)
+            .collect();
+        let shown = value.chars().count();
+        let line = Line::from(vec![
+            Span::styled(prefix, self.theme.key),
+            Span::raw(value),
+            Span::raw(" ".repeat(room.saturating_sub(shown))),
+            Span::styled(counts, self.theme.dim),
+        ]);
+        frame.render_widget(Paragraph::new(line), area);
+        if self.search_focused {
+            let x = self.search.visual_cursor().saturating_sub(scroll) + prefix.len();
+            frame.set_cursor_position((
+                area.x + (x as u16).min(area.width.saturating_sub(1)),
+                area.y,
+            ));
+        }
+    }
+
+    fn footer_line(&self, width: usize) -> Line<'static> {
+        if self.confirm_discard {
+            let (added, removed) = self.tree.changes();
+            return Line::from(Span::styled(
+                format!(
+                    "Discard +{added} −{removed} unsaved changes? y discard · any other key keeps editing"
+                ),
+                self.theme.warn,
+            ));
+        }
+        if let Some(flash) = &self.flash {
+            return Line::from(Span::styled(flash.clone(), self.theme.warn));
+        }
+        // Same look as the app's footer: whole hints only, as many as fit.
+        let mut spans = Vec::new();
+        let mut used = 0;
+        for b in keys::bindings(self.context()).iter().filter(|b| b.footer) {
+            let w = style::display_width(b.label) + style::display_width(b.desc) + 3;
+            if used + w > width {
+                break;
+            }
+            spans.push(Span::styled(b.label, self.theme.key));
+            spans.push(Span::styled(format!(" {}  ", b.desc), self.theme.dim));
+            used += w;
+        }
+        Line::from(spans)
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

@@ -1,0 +1,185 @@
+//! Review fields: what changes per object, with required and formula notes, and the cost.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::PAUSED_MESSAGE;
+use super::presets_view::max_scroll;
+use super::style::{Theme, clean, duration, thousands};
+use crate::fields::{ObjectCost, Selection, SelectionDiff, estimate_cost};
+use crate::sync::schema::OrgSchema;
+
+pub(super) struct Context<'a> {
+    pub(super) schema: &'a OrgSchema,
+    pub(super) saved: &'a Selection,
+    pub(super) selection: &'a Selection,
+    pub(super) throughput: Option<f64>,
+    pub(super) paused: bool,
+    pub(super) on_sync_now: bool,
+    pub(super) scroll: u16,
+    pub(super) theme: &'a Theme,
+}
+
+/// Draws the review; returns the scroll offset actually used (clamped to the content).
+pub(super) fn render(frame: &mut Frame, area: Rect, cx: &Context) -> u16 {
+    let [body, buttons] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
+    let lines = lines(cx);
+    let scroll = cx.scroll.min(max_scroll(lines.len(), body));
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), body);
+    let theme = cx.theme;
+    let button = |label: &'static str, focused: bool| {
+        Span::styled(
+            label,
+            if focused {
+                theme.button_focused
+            } else {
+                theme.button
+            },
+        )
+    };
+    let mut spans = vec![
+        button("[ Sync Now ]", cx.on_sync_now),
+        Span::raw("  "),
+        button("[ Customize ]", !cx.on_sync_now),
+    ];
+    if cx.paused {
+        spans[0].style = theme.dim;
+        spans.push(Span::styled(format!("  {PAUSED_MESSAGE}"), theme.warn));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), buttons);
+    scroll
+}
+
+fn lines<'a>(cx: &Context<'a>) -> Vec<Line<'a>> {
+    let theme = cx.theme;
+    let (current, missing) = cx.saved.split_missing(cx.schema);
+    let diff = SelectionDiff::between(cx.saved, cx.selection).with_missing(missing);
+    let cost = estimate_cost(cx.schema, &current, cx.selection, cx.throughput);
+    let mut lines = Vec::new();
+    if cx.selection.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "Nothing is selected: Sync Now would stop syncing every object.",
+            theme.warn,
+        )));
+    }
+    let mut names: Vec<&str> = cx
+        .selection
+        .iter()
+        .map(|(o, _)| o)
+        .chain(diff.objects.iter().map(|o| o.object.as_str()))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    for name in names {
+        let object_cost = cost.objects.iter().find(|c| c.object == name);
+        let change = diff.object(name);
+        let mut head = vec![Span::styled(clean(name), theme.title)];
+        match (object_cost, change) {
+            (Some(c), _) => head.push(Span::styled(cost_summary(c), theme.dim)),
+            (None, _) => head.push(Span::styled(" · no longer synced", theme.removed)),
+        }
+        if let Some(change) = change {
+            head.push(Span::raw(format!(
+                "  +{} −{}",
+                change.added.len(),
+                change.removed.len()
+            )));
+        }
+        lines.push(Line::from(head));
+        let Some(change) = change else { continue };
+        let described = cx.schema.objects.iter().find(|o| o.name == name);
+        let field = |n: &str| described.and_then(|o| o.fields.iter().find(|f| f.name == n));
+        for added in &change.added {
+            let mut spans = vec![Span::styled(
+                format!("  + {:<28}", clean(added)),
+                theme.added,
+            )];
+            if let Some(f) = field(added) {
+                spans.push(Span::styled(format!("{:<24}", clean(&f.label)), theme.dim));
+                if f.required {
+                    spans.push(Span::styled(" required", theme.warn));
+                }
+                if f.formula {
+                    spans.push(Span::styled(" formula: may go stale", theme.warn));
+                }
+            }
+            lines.push(Line::from(spans));
+        }
+        for removed in &change.removed {
+            let mut spans = vec![Span::styled(
+                format!("  − {:<28}", clean(removed)),
+                theme.removed,
+            )];
+            match field(removed) {
+                Some(f) => spans.push(Span::styled(clean(&f.label), theme.dim)),
+                None => spans.push(Span::styled("not in this org", theme.warn)),
+            }
+            lines.push(Line::from(spans));
+        }
+    }
+    if !diff.missing.is_empty() {
+        let names: Vec<String> = diff.missing.iter().map(|m| clean(&m.to_string())).collect();
+        lines.push(Line::from(Span::styled(
+            format!(
+                "Saved but not in this org (dropped on save): {}",
+                names.join(", ")
+            ),
+            theme.warn,
+        )));
+    }
+    lines.push(Line::default());
+    lines.push(Line::from(Span::styled("Cost", theme.title)));
+    let time = match cost.backfill_time {
+        Some(t) => format!(
+            " · about {} at {} records/s",
+            duration(t),
+            thousands(cx.throughput.unwrap_or_default().round() as u64)
+        ),
+        None => " · time unknown until a run measures throughput".to_string(),
+    };
+    lines.push(Line::from(format!(
+        "  Backfill: {} API calls for {} records{time}",
+        thousands(cost.backfill_calls),
+        thousands(cost.backfill_records)
+    )));
+    if !cost.unknown_counts.is_empty() {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "  Record counts unknown (not in the totals): {}",
+                cost.unknown_counts.join(", ")
+            ),
+            theme.warn,
+        )));
+    }
+    lines.push(Line::from(format!(
+        "  Each incremental run: at least {} API calls (one per object and field group)",
+        thousands(cost.incremental_calls)
+    )));
+    lines
+}
+
+fn cost_summary(c: &ObjectCost) -> String {
+    let records = match c.records {
+        Some(r) => format!("{} records", thousands(r)),
+        None => "records unknown".to_string(),
+    };
+    let backfill = match (c.backfill, c.backfill_calls) {
+        (true, Some(calls)) => format!(" · backfill {} calls", thousands(calls)),
+        (true, None) => " · backfill".to_string(),
+        (false, _) => String::new(),
+    };
+    format!(
+        " · {records}{backfill} · {}/run",
+        plural_calls(c.incremental_calls)
+    )
+}
+
+fn plural_calls(n: u64) -> String {
+    if n == 1 {
+        "1 call".into()
+    } else {
+        format!("{n} calls")
+    }
+}

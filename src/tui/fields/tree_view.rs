@@ -1,0 +1,252 @@
+//! Draws the visible slice of the field tree: only the rows in the viewport are built.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::fuzzy::match_positions;
+use super::style::{Theme, clean, display_width};
+use super::tree::{Check, FieldTree, Row};
+use crate::fields::badges;
+use crate::sync::schema::FieldSchema;
+
+const FIELD_PREFIX: usize = 8; // "    [x] "
+const OBJECT_PREFIX: usize = 6; // "▸ [x] "
+
+struct Columns {
+    name: usize,
+    label: usize,
+    kind: usize,
+}
+
+impl Columns {
+    fn for_width(width: usize) -> Self {
+        let avail = width.saturating_sub(FIELD_PREFIX + 3);
+        Columns {
+            name: (avail * 32 / 100).clamp(8, 40),
+            label: (avail * 28 / 100).clamp(6, 32),
+            kind: if avail > 50 { 10 } else { 8 },
+        }
+    }
+}
+
+pub(super) fn render(
+    frame: &mut Frame,
+    area: Rect,
+    tree: &FieldTree,
+    offset: usize,
+    theme: &Theme,
+) {
+    let width = area.width as usize;
+    let columns = Columns::for_width(width);
+    let query = tree.query();
+    let cursor = tree.cursor();
+    let lines: Vec<Line> = tree
+        .rows(offset, area.height as usize)
+        .enumerate()
+        .map(|(i, (node, row))| {
+            let query = query.filter(|_| tree.is_match(node));
+            let line = match row {
+                Row::Object {
+                    object,
+                    expanded,
+                    check,
+                    selected,
+                    total,
+                } => {
+                    let mut spans = vec![Span::raw(format!(
+                        "{} {} ",
+                        if expanded { "▾" } else { "▸" },
+                        checkbox(check)
+                    ))];
+                    let count = if total == 0 {
+                        " fields not loaded yet".to_string()
+                    } else {
+                        format!(" {selected}/{total} selected")
+                    };
+                    let room = width.saturating_sub(OBJECT_PREFIX + count.chars().count());
+                    let name_width = (columns.name + 2).min(room);
+                    cell(
+                        &object.name,
+                        name_width,
+                        query,
+                        theme.title,
+                        theme.matched,
+                        &mut spans,
+                    );
+                    spans.push(Span::raw(" "));
+                    let label_width = room.saturating_sub(name_width + 1);
+                    cell(
+                        &object.label,
+                        label_width,
+                        query,
+                        theme.dim,
+                        theme.matched,
+                        &mut spans,
+                    );
+                    spans.push(Span::styled(count, theme.dim));
+                    Line::from(spans)
+                }
+                Row::Field { field, check } => {
+                    field_line(field, check, query, &columns, width, theme)
+                }
+            };
+            if offset + i == cursor {
+                line.style(theme.cursor)
+            } else {
+                line
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn field_line<'a>(
+    field: &'a FieldSchema,
+    check: Check,
+    query: Option<&[char]>,
+    columns: &Columns,
+    width: usize,
+    theme: &Theme,
+) -> Line<'a> {
+    let mut spans = vec![Span::raw(format!("    {} ", checkbox(check)))];
+    cell(
+        &field.name,
+        columns.name,
+        query,
+        Style::new(),
+        theme.matched,
+        &mut spans,
+    );
+    spans.push(Span::raw(" "));
+    cell(
+        &field.label,
+        columns.label,
+        query,
+        theme.dim,
+        theme.matched,
+        &mut spans,
+    );
+    spans.push(Span::raw(" "));
+    cell(
+        &field.field_type,
+        columns.kind,
+        None,
+        theme.dim,
+        theme.dim,
+        &mut spans,
+    );
+    spans.push(Span::raw(" "));
+    let used = FIELD_PREFIX + columns.name + columns.label + columns.kind + 3;
+    let badges = badges(field).join(" · ");
+    cell(
+        &badges,
+        width.saturating_sub(used),
+        None,
+        theme.warn,
+        theme.warn,
+        &mut spans,
+    );
+    Line::from(spans)
+}
+
+fn checkbox(check: Check) -> &'static str {
+    match check {
+        Check::Off => "[ ]",
+        Check::Partial => "[-]",
+        Check::On => "[x]",
+    }
+}
+
+/// Push `text` cleaned, cut or padded to exactly `width` columns (wide characters count
+/// double), with the chars of a fuzzy match on `query` highlighted.
+pub(super) fn cell(
+    text: &str,
+    width: usize,
+    query: Option<&[char]>,
+    base: Style,
+    highlight: Style,
+    spans: &mut Vec<Span<'_>>,
+) {
+    if width == 0 {
+        return;
+    }
+    let text = clean(text);
+    let fits = display_width(&text) <= width;
+    let budget = if fits { width } else { width - 1 };
+    let positions = query
+        .and_then(|q| match_positions(q, &text))
+        .unwrap_or_default();
+    let mut next_hit = positions.iter().peekable();
+    let mut used = 0;
+    let mut run = String::new();
+    let mut run_hit = false;
+    for (i, (byte, c)) in text.char_indices().enumerate() {
+        let w = display_width(&text[byte..byte + c.len_utf8()]);
+        if used + w > budget {
+            break;
+        }
+        used += w;
+        let hit = next_hit.next_if(|&&p| p == i).is_some();
+        if hit != run_hit && !run.is_empty() {
+            let style = if run_hit { highlight } else { base };
+            spans.push(Span::styled(std::mem::take(&mut run), style));
+        }
+        run_hit = hit;
+        run.push(c);
+    }
+    if !fits {
+        if run_hit {
+            spans.push(Span::styled(std::mem::take(&mut run), highlight));
+            run_hit = false;
+        }
+        run.push('…');
+        used += 1;
+    }
+    run.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
+    spans.push(Span::styled(run, if run_hit { highlight } else { base }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rendered(text: &str, width: usize) -> (String, usize) {
+        let mut spans = Vec::new();
+        cell(text, width, None, Style::new(), Style::new(), &mut spans);
+        let s: String = spans.iter().map(|s| s.content.as_ref()).collect();
+        let w = display_width(&s);
+        (s, w)
+    }
+
+    #[test]
+    fn pads_and_cuts_to_exact_columns() {
+        assert_eq!(rendered("Name", 6), ("Name  ".to_string(), 6));
+        assert_eq!(rendered("AnnualRevenue", 6), ("Annua…".to_string(), 6));
+        assert_eq!(rendered("日本語テキスト", 6), ("日本… ".to_string(), 6));
+        assert_eq!(rendered("x\u{1b}[2Jy", 8), ("x␛[2Jy  ".to_string(), 8));
+    }
+
+    #[test]
+    fn highlights_the_matched_chars() {
+        let mut spans = Vec::new();
+        let bold = Style::new().add_modifier(ratatui::style::Modifier::BOLD);
+        let query: Vec<char> = "nr".chars().collect();
+        cell(
+            "AnnualRevenue",
+            20,
+            Some(&query),
+            Style::new(),
+            bold,
+            &mut spans,
+        );
+        let hits: Vec<&str> = spans
+            .iter()
+            .filter(|s| s.style == bold)
+            .map(|s| s.content.as_ref())
+            .collect();
+        assert_eq!(hits, ["n", "R"]);
+    }
+}
