@@ -65,7 +65,7 @@ async fn pause_stops_at_a_page_boundary_keeping_work_and_resume_finishes() {
     let kept = org.stored_ids("acme", "Account").len() as u64;
     assert_eq!(kept, run.upserted, "every reported row is committed");
     assert!(
-        kept >= 2_000 && kept < 20_000,
+        (2_000..20_000).contains(&kept),
         "stopped mid-object with work kept: {kept}"
     );
 
@@ -346,6 +346,54 @@ async fn an_authorizer_without_view_all_data_puts_the_source_in_permission_denie
     assert!(
         org.stored_ids("acme", "Account").is_empty(),
         "nothing synced with partial visibility"
+    );
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_schema_publishes_the_org_schema() {
+    let org = org(sandbox_config(&[("Account", 10)])).await;
+    let source = manual(org.source("acme", &[("Account", FIELDS)]));
+    org.connect(&source).await;
+    let clock = ManualClock::new(Utc::now());
+    let mut engine = start(&org, vec![source], clock);
+    engine
+        .commands
+        .send(Command::LoadSchema {
+            source: "acme".into(),
+            force: false,
+        })
+        .unwrap();
+    let snap = wait_for(&mut engine.snapshots, "the schema", |s| {
+        s.source("acme").is_some_and(|s| s.schema.is_some())
+    })
+    .await;
+    let schema = src(&snap, "acme").schema.clone().unwrap();
+    let account = schema
+        .objects
+        .iter()
+        .find(|o| o.name == "Account")
+        .expect("Account listed");
+    assert!(
+        account
+            .fields
+            .iter()
+            .any(|f| f.name == "Revenue_Per_Employee__c" && f.formula)
+    );
+    assert!(
+        account
+            .fields
+            .iter()
+            .any(|f| f.name == "BillingAddress" && f.compound)
+    );
+    let contact = schema
+        .objects
+        .iter()
+        .find(|o| o.name == "Contact")
+        .expect("Contact listed");
+    assert!(
+        contact.fields.is_empty(),
+        "unselected objects are listed without a describe call"
     );
     engine.shutdown().await;
 }

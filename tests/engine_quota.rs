@@ -77,7 +77,7 @@ async fn concurrent_objects_stop_exactly_at_the_threshold_and_notify_once() {
     assert!(used >= 797, "the guard stopped early at {used}");
     let e = quota_error(&stopped.status);
     assert_eq!(e.max, Some(1_000));
-    assert!(e.used.is_some_and(|u| u >= 797 && u <= 800), "{e:?}");
+    assert!(e.used.is_some_and(|u| (797..=800).contains(&u)), "{e:?}");
     assert!(e.retry_at.is_some_and(|t| t > clock.now()), "{e:?}");
     assert!(e.message.contains("resumes by itself"), "{}", e.message);
     // Committed pages are kept.

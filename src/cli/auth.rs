@@ -11,6 +11,7 @@ use chrono::Utc;
 use crate::config::{self, Credentials, Paths, SourceConfig};
 use crate::salesforce::auth::{self, AuthError, Authorization};
 use crate::salesforce::{HttpClient, Timeouts};
+use crate::tui::widgets::qr::QrCode;
 
 /// How long the operator has to approve before we give up.
 const APPROVAL_WINDOW: Duration = Duration::from_secs(10 * 60);
@@ -89,6 +90,9 @@ async fn authorize(
         println!("on any device, sign in as a Salesforce admin, and enter the code\n");
         println!("  {}\n", device.user_code);
         let tty = std::io::stdout().is_terminal();
+        if tty {
+            print_qr_if_it_fits(&device.verification_uri);
+        }
         let token = auth::poll_device_flow(
             &http,
             login_url,
@@ -115,6 +119,26 @@ async fn authorize(
     };
     println!("Authorized; checking the user's permissions...");
     auth::authorize_admin(&http, login_url, client_id, token).await
+}
+
+/// A phone can scan the verification URL off the screen; printed only when the code fits
+/// the terminal, since a wrapped QR code is unreadable and just clutters a small window.
+fn print_qr_if_it_fits(url: &str) {
+    let Some(code) = QrCode::encode(url.as_bytes()) else {
+        return;
+    };
+    let lines = code.to_lines(2);
+    let width = lines.first().map(|l| l.chars().count()).unwrap_or(0) + 2;
+    let Ok((cols, rows)) = crossterm::terminal::size() else {
+        return;
+    };
+    if width <= usize::from(cols) && lines.len() + 12 <= usize::from(rows) {
+        println!("or scan:\n");
+        for line in lines {
+            println!("  {line}");
+        }
+        println!();
+    }
 }
 
 fn store(paths: &Paths, source: &SourceConfig, a: &Authorization) -> anyhow::Result<()> {

@@ -322,14 +322,24 @@ impl Store {
         let fail_after = self.fail_after.get();
         let tx = self.conn.transaction()?;
         let mut applied = PageApplied::default();
-        for (i, record) in page.upserts.iter().enumerate() {
-            if fail_after == Some(i) {
-                return Err(StoreError::Injected);
+        {
+            // Rows of a page nearly always carry the same columns: build and look up the
+            // statement once per shape, not once per row.
+            let mut current: Option<(Vec<String>, rusqlite::CachedStatement<'_>)> = None;
+            for (i, record) in page.upserts.iter().enumerate() {
+                if fail_after == Some(i) {
+                    return Err(StoreError::Injected);
+                }
+                let (names, values) = record_values(object, record, &by_field)?;
+                if current.as_ref().is_none_or(|(n, _)| *n != names) {
+                    let stmt = tx.prepare_cached(&upsert_sql(&table, &names))?;
+                    current = Some((names, stmt));
+                }
+                if let Some((_, stmt)) = current.as_mut() {
+                    stmt.execute(params_from_iter(values))?;
+                }
+                applied.upserted += 1;
             }
-            let (names, values) = record_values(object, record, &by_field)?;
-            let sql = upsert_sql(&table, &names);
-            tx.prepare_cached(&sql)?.execute(params_from_iter(values))?;
-            applied.upserted += 1;
         }
         if fail_after == Some(page.upserts.len()) {
             return Err(StoreError::Injected);

@@ -154,6 +154,12 @@ pub fn to_sql(value: &Value, ty: ColumnType) -> Result<SqlValue, &'static str> {
 /// Salesforce writes `2022-03-17T16:21:26.000+0000`; store RFC 3339 UTC so values sort and
 /// parse everywhere. Unparseable text is kept as returned rather than lost.
 pub fn normalize_datetime(s: &str) -> String {
+    // Fast path for what Salesforce sends: `2022-03-17T16:21:26.000+0000` is already UTC
+    // with milliseconds, so only the offset notation changes (a hot path: every datetime
+    // column of every synced row). Anything else, or an impossible date, takes the parser.
+    if let Some(fast) = utc_millis_fast(s) {
+        return fast;
+    }
     chrono::DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z")
         .or_else(|_| chrono::DateTime::parse_from_rfc3339(s))
         .map(|d| {
@@ -161,6 +167,40 @@ pub fn normalize_datetime(s: &str) -> String {
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
         })
         .unwrap_or_else(|_| s.to_string())
+}
+
+fn utc_millis_fast(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    if b.len() != 28 || !s.ends_with("+0000") {
+        return None;
+    }
+    let separators = [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'.'),
+    ];
+    if separators.iter().any(|&(i, c)| b[i] != c) {
+        return None;
+    }
+    let num = |from: usize, to: usize| -> Option<u32> {
+        b[from..to].iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    num(20, 23)?;
+    chrono::NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?;
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let mut out = String::with_capacity(24);
+    out.push_str(&s[..23]);
+    out.push('Z');
+    Some(out)
 }
 
 /// Back to JSON for `read_rows`.
@@ -214,6 +254,32 @@ mod tests {
             component_column("BillingAddress", "city"),
             "BillingAddress__city"
         );
+    }
+
+    #[test]
+    fn datetime_fast_path_matches_the_general_parser() {
+        let general = |s: &str| {
+            chrono::DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z")
+                .map(|d| {
+                    d.with_timezone(&chrono::Utc)
+                        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+                })
+                .unwrap_or_else(|_| s.to_string())
+        };
+        for s in [
+            "2022-03-17T16:21:26.000+0000",
+            "1999-12-31T23:59:59.999+0000",
+            "2022-03-17T18:21:26.500+0200",
+            "2022-03-17T16:21:26.000-0000",
+            "2022-13-17T16:21:26.000+0000",
+            "2023-02-29T10:00:00.000+0000",
+            "2024-02-29T24:00:00.000+0000",
+            "2024-02-29T23:59:59.123+0000",
+            "2022-03-17X16:21:26.000+0000",
+            "not a date at all, 28 chars",
+        ] {
+            assert_eq!(normalize_datetime(s), general(s), "{s}");
+        }
     }
 
     #[test]

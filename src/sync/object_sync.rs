@@ -22,6 +22,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use futures::StreamExt;
+use futures::stream::BoxStream;
 use serde_json::{Map, Value};
 
 use crate::salesforce::soql::Select;
@@ -216,9 +217,12 @@ impl ObjectSync<'_> {
         let mut done = 0u64;
         let mut restarts = 0;
         'query: loop {
+            if self.stop.is_stopped() {
+                return Ok(outcome);
+            }
             let query_started = Utc::now();
             let select = Select::incremental(&plan.object, &plan.fields, since);
-            let mut pages = self.client.select_pages(
+            let pages = self.client.select_pages(
                 &select,
                 QueryOptions {
                     include_deleted: true,
@@ -227,11 +231,11 @@ impl ObjectSync<'_> {
             );
             let mut expected: Option<u64> = None;
             let mut last_cursor: Option<Cursor> = None;
+            let mut ahead = Some(Prefetch::start(pages));
             loop {
-                if self.stop.is_stopped() {
-                    return Ok(outcome);
-                }
-                let page = match pages.next().await {
+                let Some(prefetch) = ahead.take() else { break };
+                let (pages, next) = prefetch.wait().await?;
+                let page = match next {
                     None => break,
                     Some(Ok(p)) => p,
                     Some(Err(e))
@@ -250,6 +254,10 @@ impl ObjectSync<'_> {
                     }
                     Some(Err(e)) => return Err(e.into()),
                 };
+                // The next page downloads while this one is written.
+                if !page.done && !self.stop.is_stopped() {
+                    ahead = Some(Prefetch::start(pages));
+                }
                 let base = done;
                 expected.get_or_insert(base + page.total_size);
                 let cursor = page_cursor(
@@ -272,6 +280,13 @@ impl ObjectSync<'_> {
                 done += upserted + deleted;
                 last_cursor = cursor;
                 self.observer.progress(&plan.object, done, expected);
+                if self.stop.is_stopped() {
+                    // Page boundary: committed work stays, the prefetched page is dropped.
+                    if let Some(p) = ahead.take() {
+                        p.abandon();
+                    }
+                    return Ok(outcome);
+                }
             }
             // An empty result still records the field set and that the first sync is done.
             if last_cursor.is_none() {
@@ -413,6 +428,38 @@ impl ObjectSync<'_> {
             self.commit(&plan.object, page.records, None).await?;
         }
         Ok(true)
+    }
+}
+
+type Pages = BoxStream<'static, Result<QueryPage, crate::salesforce::Error>>;
+
+/// The next page of a query, fetched in the background.
+struct Prefetch {
+    task: tokio::task::JoinHandle<(Pages, Option<Result<QueryPage, crate::salesforce::Error>>)>,
+}
+
+impl Prefetch {
+    fn start(mut pages: Pages) -> Prefetch {
+        Prefetch {
+            task: tokio::spawn(async move {
+                let next = pages.next().await;
+                (pages, next)
+            }),
+        }
+    }
+
+    async fn wait(
+        self,
+    ) -> Result<(Pages, Option<Result<QueryPage, crate::salesforce::Error>>), SyncError> {
+        self.task
+            .await
+            .map_err(|e| SyncError::Internal(format!("page fetch task failed: {e}")))
+    }
+
+    /// Let the fetch finish on its own and drop its page: aborting a request mid-flight
+    /// would skip the quota bookkeeping that runs when its response arrives.
+    fn abandon(self) {
+        drop(self.task);
     }
 }
 

@@ -1,0 +1,218 @@
+//! Full sync of 200 000 Account records with ≥ 40 fields from a sandbox org on loopback,
+//! next to a raw fetch of the same pages that discards them, in the same run.
+//!
+//! The sync runs as a child `syncdeck sync` process so its peak RSS is its own (the sandbox
+//! lives in this process); RSS is sampled from /proc while it runs. Also measured: API
+//! calls of the full run against pages + describes, and the cost of an incremental run with
+//! no changes.
+//!
+//! Run: `cargo bench --bench sync_full` (release profile).
+
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use syncdeck::config::{Config, Credentials, Frequency, ObjectSelection, Paths, SourceConfig};
+use syncdeck::salesforce::soql::Select;
+use syncdeck::salesforce::{Described, HttpClient, NoHooks, QueryOptions, Timeouts};
+use syncdeck::sandbox::{Sandbox, SandboxConfig};
+use syncdeck::sync::connect::client_for;
+use syncdeck::sync::model::AuthFlow;
+
+const RECORDS: u64 = 200_000;
+/// Selected fields (Id and SystemModstamp come on top); `BENCH_FIELDS=77` selects every
+/// scalar Account field of the sandbox.
+const DEFAULT_FIELDS: usize = 42;
+const MIN_FIELDS: usize = 40;
+
+fn rss_kib(pid: u32, key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with(key))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+struct ChildRun {
+    secs: f64,
+    summary: String,
+    peak_kib: u64,
+    /// VmRSS samples over the run, for flatness.
+    rss_kib: Vec<u64>,
+}
+
+fn run_sync(paths: &Paths, full: bool) -> ChildRun {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_syncdeck"));
+    cmd.arg("--config")
+        .arg(&paths.config_file)
+        .arg("--data-dir")
+        .arg(&paths.data_dir)
+        .args(["sync", "bench"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    if full {
+        cmd.arg("--full");
+    }
+    let started = Instant::now();
+    let mut child = cmd.spawn().expect("spawn syncdeck sync");
+    let pid = child.id();
+    let (mut peak, mut samples) = (0, Vec::new());
+    while child.try_wait().expect("wait").is_none() {
+        if let Some(hwm) = rss_kib(pid, "VmHWM:") {
+            peak = peak.max(hwm);
+        }
+        if let Some(rss) = rss_kib(pid, "VmRSS:") {
+            samples.push(rss);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("output");
+    assert!(
+        out.status.success(),
+        "sync failed: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    ChildRun {
+        secs: started.elapsed().as_secs_f64(),
+        summary: String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        peak_kib: peak,
+        rss_kib: samples,
+    }
+}
+
+fn api_calls(summary: &str) -> u64 {
+    summary
+        .split(", ")
+        .find_map(|p| p.strip_suffix(" API calls"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let paths = Paths::resolve(
+        Some(root.path().join("config.toml")),
+        Some(root.path().join("data")),
+    )
+    .unwrap();
+    runtime.block_on(async {
+        let sandbox = Sandbox::start(SandboxConfig {
+            records: [("Account".to_string(), RECORDS)].into_iter().collect(),
+            auto_approve: Some(Duration::ZERO),
+            device_poll_interval: Duration::ZERO,
+            api_max: 10_000_000,
+            ..SandboxConfig::default()
+        })
+        .await
+        .unwrap();
+        let http = HttpClient::new(Timeouts::default()).unwrap();
+        let mut source = SourceConfig {
+            id: "bench".into(),
+            name: "bench".into(),
+            kind: Default::default(),
+            login_url: sandbox.base_url(),
+            client_id: sandbox.client_id(),
+            api_version: None,
+            sync_enabled: true,
+            frequency: Frequency::Manual,
+            quota_threshold_percent: 80,
+            run_quota_percent: 100,
+            formula_policy: syncdeck::config::FormulaPolicy::DailyReread,
+            objects: Default::default(),
+        };
+        syncdeck::sync::authorize::authorize(&http, &paths, &source, AuthFlow::Device, |_| {})
+            .await
+            .unwrap();
+        let creds = Credentials::load(&paths, "bench").unwrap().unwrap();
+        let client = client_for(&http, &source, &creds, Arc::new(NoHooks));
+        let Described::Fresh { describe, .. } = client.describe("Account", None).await.unwrap() else {
+            unreachable!()
+        };
+        // Every scalar field a sync would pick (compound parents are read as components).
+        let fields: Vec<String> = describe
+            .fields
+            .iter()
+            .filter(|f| !f.is_compound() && !matches!(f.name.as_str(), "Id" | "SystemModstamp" | "IsDeleted"))
+            .map(|f| f.name.clone())
+            .take(
+                std::env::var("BENCH_FIELDS")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(DEFAULT_FIELDS),
+            )
+            .collect();
+        assert!(fields.len() >= MIN_FIELDS, "Account has only {} fields", fields.len());
+        source
+            .objects
+            .insert("Account".into(), ObjectSelection { fields: fields.clone() });
+        std::fs::write(
+            &paths.config_file,
+            toml::to_string(&Config { sources: vec![source.clone()], ..Config::default() }).unwrap(),
+        )
+        .unwrap();
+
+        // Raw fetch: the same query and pages, parsed and discarded.
+        let select = Select::incremental("Account", &fields, None);
+        let started = Instant::now();
+        let mut pages = client.select_pages(
+            &select,
+            QueryOptions { include_deleted: true, batch_size: Some(2000) },
+        );
+        let (mut raw_records, mut raw_pages) = (0u64, 0u64);
+        while let Some(page) = pages.next().await {
+            raw_records += page.unwrap().records.len() as u64;
+            raw_pages += 1;
+        }
+        let raw_secs = started.elapsed().as_secs_f64();
+        assert_eq!(raw_records, RECORDS);
+        let raw_rate = raw_records as f64 / raw_secs;
+
+        let full = tokio::task::spawn_blocking({
+            let paths = paths.clone();
+            move || run_sync(&paths, false)
+        })
+        .await
+        .unwrap();
+        let incremental = tokio::task::spawn_blocking({
+            let paths = paths.clone();
+            move || run_sync(&paths, false)
+        })
+        .await
+        .unwrap();
+
+        let sync_rate = RECORDS as f64 / full.secs;
+        let calls = api_calls(&full.summary);
+        let quarter = |q: usize| full.rss_kib.get(full.rss_kib.len() * q / 4).copied().unwrap_or(0) / 1024;
+        println!("sync_full: {RECORDS} Account records x {} fields from the sandbox on loopback", fields.len() + 2);
+        println!("  raw fetch : {raw_rate:>9.0} records/s ({raw_pages} pages in {raw_secs:.2}s, parsed and discarded)");
+        println!(
+            "  full sync : {sync_rate:>9.0} records/s ({:.2}s wall, process start included) = {:.0}% of raw",
+            full.secs,
+            sync_rate * 100.0 / raw_rate
+        );
+        println!(
+            "  peak RSS  : {} MiB (RSS at 25/50/75% of the run: {} / {} / {} MiB)",
+            full.peak_kib / 1024,
+            quarter(1),
+            quarter(2),
+            quarter(3)
+        );
+        println!(
+            "  API calls : {calls} (= {raw_pages} query pages + 1 describe + 1 describeGlobal + 1 daily permission check)"
+        );
+        println!("  incremental run with no changes: {} API calls", api_calls(&incremental.summary));
+        println!("  child summary: {}", full.summary);
+        sandbox.shutdown().await;
+    });
+}
