@@ -196,3 +196,25 @@ fn esc_on_the_editor_returns_to_settings_without_writing() {
     assert!(f.sent().is_empty());
     assert_eq!(file(&f.path), CONFIG);
 }
+
+#[test]
+fn ctrl_c_on_the_editor_quits_unless_there_are_unsaved_fields() {
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    let mut f = flow(snapshot(true));
+    f.open_edit_data_sync();
+    f.keys("j").keys("l").keys("l").keys(" ");
+    f.app.handle_key(ctrl_c);
+    assert!(!f.app.should_quit(), "edits are not dropped silently");
+    assert!(
+        f.app
+            .flash()
+            .unwrap()
+            .text
+            .contains("Unsaved field changes")
+    );
+
+    let mut f = flow(snapshot(true));
+    f.open_edit_data_sync();
+    f.app.handle_key(ctrl_c);
+    assert!(f.app.should_quit());
+}

@@ -351,7 +351,16 @@ impl App {
         }
         self.flash = None;
         if let Some(Screen::Fields(edit)) = self.stack.last_mut() {
-            let outcome = edit.screen.get_mut().handle_key(key);
+            let screen = edit.screen.get_mut();
+            if is_ctrl_c(&key) {
+                if screen.is_dirty() {
+                    return self.flash_error(
+                        "Unsaved field changes: Sync Now saves them, esc discards them; then quit.",
+                    );
+                }
+                return self.request_quit();
+            }
+            let outcome = screen.handle_key(key);
             return self.on_fields_outcome(outcome);
         }
         let ctx = self.context();
@@ -975,6 +984,13 @@ impl App {
     pub fn render(&self, frame: &mut Frame) {
         crate::tui::screens::render(self, frame);
     }
+}
+
+fn is_ctrl_c(key: &KeyEvent) -> bool {
+    key.code == ratatui::crossterm::event::KeyCode::Char('c')
+        && key
+            .modifiers
+            .contains(ratatui::crossterm::event::KeyModifiers::CONTROL)
 }
 
 /// Records per second of the last run that measured it, for the review's time estimate.
