@@ -5,11 +5,13 @@
 //! `TestBackend`; [`fake`] provides snapshots with every status, in-memory ports and a
 //! scripted engine.
 //!
-//! Wiring (done by the CLI, which must route `tracing` to a file first, never stderr):
+//! Wiring (done by `cli::tui` and `cli::demo`, which route `tracing` to a file first,
+//! never stderr):
 //!
 //! ```text
-//! let engine = EngineHandle { snapshots: engine.subscribe(), commands: engine.sender() };
-//! tui::run(engine, EditorSettings(editor), StoreHistory(stores), RunOptions::default()).await?;
+//! let engine = EngineHandle { snapshots: engine.snapshots.clone(), commands: engine.commands.clone() };
+//! let options = RunOptions { mode: Some(EngineMode::Local), ..RunOptions::default() };
+//! tui::run(engine, EditorSettings::new(config_file), StoreHistory::new(paths), options).await?;
 //! ```
 //!
 //! `SettingsStore` maps onto `config::Editor` (load = read the file as the base;
@@ -17,8 +19,10 @@
 //! changed meanwhile) and `RunHistory` onto the store's run table. After a successful save
 //! the UI sends `Reload(config)`, plus `Pause`/`Resume` when Sync Data flipped.
 //!
-//! Issue 7 (field customization) plugs in at `App::open_edit_data_sync`, which today pushes
-//! a read-only list of the selection (`Screen::Selection`).
+//! Settings → Edit Data Sync opens the field customization screen (`fields`) at
+//! `App::open_edit_data_sync`; until the engine has the org schema it shows the saved
+//! selection read-only with "Loading schema…". Sync Now there saves through
+//! `SettingsStore::save_selection`, then sends `Reload` and `SyncNow`.
 
 pub mod adapters;
 pub mod app;
