@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use syncdeck::config::{Credentials, Paths};
 use syncdeck::sandbox::{Sandbox, SandboxConfig, SandboxHandle, SandboxUser};
+use tempfile::TempDir;
 
 fn write_config(root: &Path, sb: &SandboxHandle) {
     let config = format!(
@@ -17,36 +18,55 @@ fn write_config(root: &Path, sb: &SandboxHandle) {
     std::fs::write(root.join("config.toml"), config).unwrap();
 }
 
-async fn run_auth(root: &Path, args: &[&str]) -> Output {
+/// A sandbox org and a fresh directory whose config.toml holds one source, "trial", on it.
+async fn trial_org(config: SandboxConfig) -> (SandboxHandle, TempDir) {
+    let sb = Sandbox::start(config).await.unwrap();
+    let root = tempfile::tempdir().unwrap();
+    write_config(root.path(), &sb);
+    (sb, root)
+}
+
+/// An org that approves every device code at once and lets the CLI poll every second.
+fn auto_approving() -> SandboxConfig {
+    SandboxConfig {
+        auto_approve: Some(Duration::ZERO),
+        device_poll_interval: Duration::from_secs(1),
+        ..SandboxConfig::default()
+    }
+}
+
+/// `syncdeck` with its config and data under `root`, no terminal input, run to the end.
+fn syncdeck_in(root: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_syncdeck"))
+        .arg("--config")
+        .arg(root.join("config.toml"))
+        .arg("--data-dir")
+        .arg(root.join("data"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// [`syncdeck_in`] off the async runtime, so the in-process sandbox keeps answering.
+async fn run_syncdeck(root: &Path, args: &[&str]) -> Output {
     let root = root.to_path_buf();
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_syncdeck"))
-            .arg("--config")
-            .arg(root.join("config.toml"))
-            .arg("--data-dir")
-            .arg(root.join("data"))
-            .arg("auth")
-            .args(&args)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        syncdeck_in(&root, &args)
     })
     .await
     .unwrap()
 }
 
+async fn run_auth(root: &Path, args: &[&str]) -> Output {
+    run_syncdeck(root, &[&["auth"], args].concat()).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auth_with_auto_approve_stores_private_credentials() {
-    let sb = Sandbox::start(SandboxConfig {
-        auto_approve: Some(Duration::ZERO),
-        device_poll_interval: Duration::from_secs(1),
-        ..SandboxConfig::default()
-    })
-    .await
-    .unwrap();
-    let root = tempfile::tempdir().unwrap();
-    write_config(root.path(), &sb);
+    let (sb, root) = trial_org(auto_approving()).await;
     let out = run_auth(root.path(), &["trial"]).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -75,14 +95,11 @@ async fn auth_with_auto_approve_stores_private_credentials() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auth_by_a_non_admin_exits_3_and_stores_nothing() {
-    let sb = Sandbox::start(SandboxConfig {
+    let (sb, root) = trial_org(SandboxConfig {
         device_poll_interval: Duration::from_secs(1),
         ..SandboxConfig::default()
     })
-    .await
-    .unwrap();
-    let root = tempfile::tempdir().unwrap();
-    write_config(root.path(), &sb);
+    .await;
     let approve = async {
         loop {
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -104,9 +121,7 @@ async fn auth_by_a_non_admin_exits_3_and_stores_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_source_exits_1_naming_the_fix() {
-    let sb = Sandbox::start(SandboxConfig::default()).await.unwrap();
-    let root = tempfile::tempdir().unwrap();
-    write_config(root.path(), &sb);
+    let (_sb, root) = trial_org(SandboxConfig::default()).await;
     let out = run_auth(root.path(), &["nope"]).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
@@ -150,17 +165,7 @@ fn readme_path_sandbox_auth_then_schema() {
         .unwrap_or_else(|| panic!("no source id in the sandbox's snippet:\n{snippet}"))
         .to_string();
     std::fs::write(root.path().join("config.toml"), &snippet).unwrap();
-    let syncdeck = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_syncdeck"))
-            .arg("--config")
-            .arg(root.path().join("config.toml"))
-            .arg("--data-dir")
-            .arg(root.path().join("data"))
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
-    };
+    let syncdeck = |args: &[&str]| syncdeck_in(root.path(), args);
     let auth = syncdeck(&["auth", &id]);
     let schema = syncdeck(&["schema", &id, "--object", "Account", "--json"]);
     let objects = syncdeck(&["schema", &id]);
@@ -207,31 +212,12 @@ fn readme_path_sandbox_auth_then_schema() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schema_is_served_from_the_cache_the_second_time() {
-    let sb = Sandbox::start(SandboxConfig {
-        auto_approve: Some(Duration::ZERO),
-        device_poll_interval: Duration::from_secs(1),
-        ..SandboxConfig::default()
-    })
-    .await
-    .unwrap();
-    let root = tempfile::tempdir().unwrap();
-    write_config(root.path(), &sb);
+    let (sb, root) = trial_org(auto_approving()).await;
     assert_eq!(
         run_auth(root.path(), &["trial"]).await.status.code(),
         Some(0)
     );
-    let schema = |root: std::path::PathBuf| {
-        tokio::task::spawn_blocking(move || {
-            Command::new(env!("CARGO_BIN_EXE_syncdeck"))
-                .arg("--config")
-                .arg(root.join("config.toml"))
-                .arg("--data-dir")
-                .arg(root.join("data"))
-                .args(["schema", "trial", "--object", "Contact"])
-                .output()
-                .unwrap()
-        })
-    };
+    let schema = || run_syncdeck(root.path(), &["schema", "trial", "--object", "Contact"]);
     let describes = |sb: &SandboxHandle| {
         sb.calls()
             .iter()
@@ -241,7 +227,7 @@ async fn schema_is_served_from_the_cache_the_second_time() {
             })
             .count()
     };
-    let first = schema(root.path().to_path_buf()).await.unwrap();
+    let first = schema().await;
     assert_eq!(
         first.status.code(),
         Some(0),
@@ -256,7 +242,7 @@ async fn schema_is_served_from_the_cache_the_second_time() {
         "{text}"
     );
     assert_eq!(describes(&sb), 1);
-    let second = schema(root.path().to_path_buf()).await.unwrap();
+    let second = schema().await;
     assert_eq!(String::from_utf8_lossy(&second.stdout), text);
     assert_eq!(describes(&sb), 1, "the second run should use the cache");
 }

@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use common::*;
-use syncdeck::config::{Config, Frequency};
+use syncdeck::config::{Config, Frequency, SourceConfig};
 use syncdeck::sandbox::FaultSpec;
+use syncdeck::sync::EngineHandle;
 use syncdeck::sync::clock::ManualClock;
 use syncdeck::sync::model::{AuthFlow, AuthPrompt, Command, ErrorKind, RunOutcome, Status};
 
@@ -27,25 +28,44 @@ fn done(s: &syncdeck::sync::Snapshot, id: &str) -> u64 {
         .map_or(0, |r| r.objects.iter().map(|o| o.done).sum())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pause_stops_at_a_page_boundary_keeping_work_and_resume_finishes() {
-    let org = org(sandbox_config(&[("Account", 20_000)])).await;
-    let source = manual(org.source("acme", &[("Account", FIELDS)]));
-    org.connect(&source).await;
-    org.sandbox.inject(&latency(150));
-    let clock = ManualClock::new(Utc::now());
-    let mut engine = start(&org, vec![source.clone()], clock.clone());
+fn run_finished(s: &syncdeck::sync::Snapshot, id: &str) -> bool {
+    s.source(id)
+        .is_some_and(|s| s.running.is_none() && s.last_run.is_some())
+}
+
+fn request_sync(engine: &EngineHandle, id: &str) {
     engine
         .commands
         .send(Command::SyncNow {
-            source: "acme".into(),
+            source: id.into(),
             full: false,
         })
         .unwrap();
+}
+
+/// A manual "acme" source over `accounts` Accounts, served with `latency_ms` per call so
+/// the test can act between pages; returns once a Sync Now run has committed its first page.
+async fn run_past_the_first_page(
+    accounts: u64,
+    latency_ms: u64,
+) -> (Org, SourceConfig, Arc<ManualClock>, EngineHandle) {
+    let org = org(sandbox_config(&[("Account", accounts)])).await;
+    let source = manual(org.source("acme", &[("Account", FIELDS)]));
+    org.connect(&source).await;
+    org.sandbox.inject(&latency(latency_ms));
+    let clock = ManualClock::new(Utc::now());
+    let mut engine = start(&org, vec![source.clone()], clock.clone());
+    request_sync(&engine, "acme");
     wait_for(&mut engine.snapshots, "the first committed page", |s| {
         done(s, "acme") >= 2_000
     })
     .await;
+    (org, source, clock, engine)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_stops_at_a_page_boundary_keeping_work_and_resume_finishes() {
+    let (org, source, clock, mut engine) = run_past_the_first_page(20_000, 150).await;
     engine
         .commands
         .send(Command::Pause {
@@ -53,8 +73,7 @@ async fn pause_stops_at_a_page_boundary_keeping_work_and_resume_finishes() {
         })
         .unwrap();
     let snap = wait_for(&mut engine.snapshots, "the paused run to stop", |s| {
-        s.source("acme")
-            .is_some_and(|s| s.running.is_none() && s.last_run.is_some())
+        run_finished(s, "acme")
     })
     .await;
     let paused = src(&snap, "acme");
@@ -70,13 +89,7 @@ async fn pause_stops_at_a_page_boundary_keeping_work_and_resume_finishes() {
     );
 
     // Sync Now is refused while paused; the reason is visible.
-    engine
-        .commands
-        .send(Command::SyncNow {
-            source: "acme".into(),
-            full: false,
-        })
-        .unwrap();
+    request_sync(&engine, "acme");
     wait_for(&mut engine.snapshots, "the refusal event", |s| {
         s.source("acme")
             .is_some_and(|s| s.events.iter().any(|e| e.message.contains("paused")))
@@ -107,30 +120,13 @@ async fn pause_stops_at_a_page_boundary_keeping_work_and_resume_finishes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_query_locator_restarts_from_the_cursor() {
-    let org = org(sandbox_config(&[("Account", 12_000)])).await;
-    let source = manual(org.source("acme", &[("Account", FIELDS)]));
-    org.connect(&source).await;
-    org.sandbox.inject(&latency(100));
-    let clock = ManualClock::new(Utc::now());
-    let mut engine = start(&org, vec![source.clone()], clock.clone());
-    engine
-        .commands
-        .send(Command::SyncNow {
-            source: "acme".into(),
-            full: false,
-        })
-        .unwrap();
-    wait_for(&mut engine.snapshots, "the first committed page", |s| {
-        done(s, "acme") >= 2_000
-    })
-    .await;
+    let (org, source, _clock, mut engine) = run_past_the_first_page(12_000, 100).await;
     org.sandbox.inject(&FaultSpec {
         expire_locators: true,
         ..FaultSpec::default()
     });
     let snap = wait_for(&mut engine.snapshots, "the run to finish", |s| {
-        s.source("acme")
-            .is_some_and(|s| s.running.is_none() && s.last_run.is_some())
+        run_finished(s, "acme")
     })
     .await;
     let run = src(&snap, "acme").last_run.clone().unwrap();
@@ -158,8 +154,7 @@ async fn runs_follow_the_frequency_and_reload_changes_it() {
     let mut engine = start(&org, vec![source.clone()], clock.clone());
 
     let snap = wait_for(&mut engine.snapshots, "the first run (due at once)", |s| {
-        s.source("acme")
-            .is_some_and(|s| s.running.is_none() && s.last_run.is_some())
+        run_finished(s, "acme")
     })
     .await;
     let first = src(&snap, "acme").clone();

@@ -4,10 +4,14 @@
 
 mod common;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
 use common::*;
+use serde_json::Value;
+use syncdeck::config::SourceConfig;
+use syncdeck::sync::EngineHandle;
 use syncdeck::sync::clock::{Clock, ManualClock};
 use syncdeck::sync::model::{ErrorInfo, ErrorKind, RunOutcome, Status};
 
@@ -21,10 +25,7 @@ fn quota_error(status: &Status) -> &ErrorInfo {
 }
 
 /// Webhook deliveries run in their own task; give them a moment to land.
-async fn webhook_count(
-    bodies: &std::sync::Mutex<Vec<serde_json::Value>>,
-    at_least: usize,
-) -> usize {
+async fn webhook_count(bodies: &Mutex<Vec<Value>>, at_least: usize) -> usize {
     patiently("the webhook", async {
         while bodies.lock().unwrap().len() < at_least {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -32,6 +33,22 @@ async fn webhook_count(
     })
     .await;
     bodies.lock().unwrap().len()
+}
+
+/// An engine for `source` whose notifications go to a local webhook; returns what it received.
+async fn start_with_webhook(
+    org: &Org,
+    source: &SourceConfig,
+) -> (Arc<ManualClock>, EngineHandle, Arc<Mutex<Vec<Value>>>) {
+    let (url, bodies) = webhook_receiver().await;
+    let clock = ManualClock::new(Utc::now());
+    let engine = start_notifying(
+        org,
+        vec![source.clone()],
+        clock.clone(),
+        webhook_notifier(&url),
+    );
+    (clock, engine, bodies)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -54,26 +71,17 @@ async fn concurrent_objects_stop_exactly_at_the_threshold_and_notify_once() {
     org.connect(&source).await;
     // Other apps already spent most of the day: 780 of 1000, threshold 80 % = 800.
     org.sandbox.set_quota(Some(780), None);
-    let (url, bodies) = webhook_receiver().await;
-    let clock = ManualClock::new(Utc::now());
-    let mut engine = start_notifying(
-        &org,
-        vec![source.clone()],
-        clock.clone(),
-        webhook_notifier(&url),
-    );
+    let (clock, mut engine, bodies) = start_with_webhook(&org, &source).await;
 
     let stopped = sync_now(&mut engine, &clock, "acme").await;
     let run = stopped.last_run.clone().unwrap();
     assert_eq!(run.outcome, RunOutcome::Interrupted, "{run:?}");
     let used = org.sandbox.usage().used;
-    if used > 800 {
-        for c in org.sandbox.calls() {
-            eprintln!("{} {} {} {}", c.at_ms, c.path, c.status, c.counted);
-        }
-        eprintln!("{:?}", stopped.events);
-    }
-    assert!(used <= 800, "usage {used} crossed the 800-call threshold");
+    assert!(
+        used <= 800,
+        "usage {used} crossed the 800-call threshold; events: {:?}",
+        stopped.events
+    );
     assert!(used >= 797, "the guard stopped early at {used}");
     let e = quota_error(&stopped.status);
     assert_eq!(e.max, Some(1_000));
@@ -110,14 +118,7 @@ async fn request_limit_exceeded_stops_like_the_threshold_then_resumes_by_itself(
     let org = org(config).await;
     let source = manual(org.source("acme", &[("Account", FIELDS)]));
     org.connect(&source).await;
-    let (url, bodies) = webhook_receiver().await;
-    let clock = ManualClock::new(Utc::now());
-    let mut engine = start_notifying(
-        &org,
-        vec![source.clone()],
-        clock.clone(),
-        webhook_notifier(&url),
-    );
+    let (clock, mut engine, bodies) = start_with_webhook(&org, &source).await;
     assert_eq!(
         sync_now(&mut engine, &clock, "acme").await.status,
         Status::Active

@@ -7,20 +7,55 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use common::*;
-use syncdeck::config::{Config, FormulaPolicy, Frequency, ObjectSelection};
+use syncdeck::config::{Config, FormulaPolicy, Frequency, ObjectSelection, SourceConfig};
+use syncdeck::sync::EngineHandle;
 use syncdeck::sync::clock::ManualClock;
 use syncdeck::sync::model::{Command, RunKind, RunOutcome, SourceSnapshot, Status};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn first_sync_then_incremental_runs_cost_one_call_per_object() {
-    let org = org(sandbox_config(&[("Account", 2_500), ("Contact", 700)])).await;
+/// A manual "acme" source selecting Accounts and Contacts, connected, with its engine.
+async fn accounts_and_contacts(
+    accounts: u64,
+    contacts: u64,
+) -> (Org, SourceConfig, Arc<ManualClock>, EngineHandle) {
+    let org = org(sandbox_config(&[
+        ("Account", accounts),
+        ("Contact", contacts),
+    ]))
+    .await;
     let source = manual(org.source(
         "acme",
         &[("Account", ACCOUNT_FIELDS), ("Contact", CONTACT_FIELDS)],
     ));
     org.connect(&source).await;
     let clock = ManualClock::new(Utc::now());
-    let mut engine = start(&org, vec![source.clone()], clock.clone());
+    let engine = start(&org, vec![source.clone()], clock.clone());
+    (org, source, clock, engine)
+}
+
+async fn assert_store_matches_org(org: &Org, source: &SourceConfig) {
+    for (object, fields) in [("Account", ACCOUNT_FIELDS), ("Contact", CONTACT_FIELDS)] {
+        assert_eq!(
+            org.stored_rows("acme", object, fields),
+            org.truth(source, object, fields).await,
+            "{object}"
+        );
+    }
+}
+
+/// Swap the engine's configuration for one holding only `source`.
+fn reload(engine: &EngineHandle, source: SourceConfig) {
+    engine
+        .commands
+        .send(Command::Reload(Arc::new(Config {
+            sources: vec![source],
+            ..Config::default()
+        })))
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_sync_then_incremental_runs_cost_one_call_per_object() {
+    let (org, source, clock, mut engine) = accounts_and_contacts(2_500, 700).await;
 
     let snap = wait_for(&mut engine.snapshots, "the source to appear", |s| {
         s.source("acme").is_some()
@@ -41,14 +76,7 @@ async fn first_sync_then_incremental_runs_cost_one_call_per_object() {
     assert_eq!(first.records, 3_200);
     // describeGlobal + 2 describes + permission check + 2 pages of Account + 1 of Contact.
     assert_eq!(run.api_calls, 7, "{run:?}");
-    assert_eq!(
-        org.stored_rows("acme", "Account", ACCOUNT_FIELDS),
-        org.truth(&source, "Account", ACCOUNT_FIELDS).await
-    );
-    assert_eq!(
-        org.stored_rows("acme", "Contact", CONTACT_FIELDS),
-        org.truth(&source, "Contact", CONTACT_FIELDS).await
-    );
+    assert_store_matches_org(&org, &source).await;
 
     let second = sync_now(&mut engine, &clock, "acme").await;
     let run = second.last_run.clone().unwrap();
@@ -65,14 +93,7 @@ async fn first_sync_then_incremental_runs_cost_one_call_per_object() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn updates_and_deletes_reach_the_store() {
-    let org = org(sandbox_config(&[("Account", 3_000), ("Contact", 1_000)])).await;
-    let source = manual(org.source(
-        "acme",
-        &[("Account", ACCOUNT_FIELDS), ("Contact", CONTACT_FIELDS)],
-    ));
-    org.connect(&source).await;
-    let clock = ManualClock::new(Utc::now());
-    let mut engine = start(&org, vec![source.clone()], clock.clone());
+    let (org, source, clock, mut engine) = accounts_and_contacts(3_000, 1_000).await;
     sync_now(&mut engine, &clock, "acme").await;
 
     let changed = org.sandbox.mutate(300);
@@ -81,13 +102,7 @@ async fn updates_and_deletes_reach_the_store() {
     let run = after.last_run.unwrap();
     assert_eq!(run.outcome, RunOutcome::Succeeded);
     assert!(run.deleted > 0, "{run:?}");
-    for (object, fields) in [("Account", ACCOUNT_FIELDS), ("Contact", CONTACT_FIELDS)] {
-        assert_eq!(
-            org.stored_rows("acme", object, fields),
-            org.truth(&source, object, fields).await,
-            "{object}"
-        );
-    }
+    assert_store_matches_org(&org, &source).await;
     assert_eq!(
         after.records,
         org.sandbox.record_count("Account").unwrap() + org.sandbox.record_count("Contact").unwrap()
@@ -112,13 +127,7 @@ async fn added_fields_are_backfilled_and_removed_ones_are_not() {
             fields: vec!["Name".into()],
         },
     );
-    engine
-        .commands
-        .send(Command::Reload(Arc::new(Config {
-            sources: vec![fewer],
-            ..Config::default()
-        })))
-        .unwrap();
+    reload(&engine, fewer);
     let run = sync_now(&mut engine, &clock, "acme")
         .await
         .last_run
@@ -137,13 +146,7 @@ async fn added_fields_are_backfilled_and_removed_ones_are_not() {
             fields: vec!["Name".into(), "Phone".into(), "AnnualRevenue".into()],
         },
     );
-    engine
-        .commands
-        .send(Command::Reload(Arc::new(Config {
-            sources: vec![more],
-            ..Config::default()
-        })))
-        .unwrap();
+    reload(&engine, more);
     let after = sync_now(&mut engine, &clock, "acme").await;
     let run = after.last_run.clone().unwrap();
     assert_eq!(run.kind, RunKind::Initial, "{run:?}");

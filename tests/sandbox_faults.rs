@@ -8,13 +8,7 @@ use sandbox_support::*;
 use serde_json::{Value, json};
 
 async fn inject(org: &Org, spec: Value) {
-    let r = org
-        .http
-        .post(org.url("/__sandbox/faults"))
-        .json(&spec)
-        .send()
-        .await
-        .unwrap();
+    let r = org.post_control("/__sandbox/faults", Some(&spec)).await;
     assert_eq!(r.status(), 200);
 }
 
@@ -46,12 +40,8 @@ async fn error_statuses_for_the_next_n_responses() {
     let c = org.handle.counters();
     assert_eq!(c.faults_injected, 3);
     let r = org
-        .http
-        .post(org.url("/__sandbox/faults"))
-        .json(&json!({"bogus": 1}))
-        .send()
-        .await
-        .unwrap();
+        .post_control("/__sandbox/faults", Some(&json!({"bogus": 1})))
+        .await;
     assert!(
         r.status().is_client_error(),
         "unknown fault keys are rejected"
@@ -97,12 +87,7 @@ async fn added_latency_and_clearing_faults() {
         t.elapsed() >= Duration::from_millis(150),
         "the injected delay is a lower bound"
     );
-    let r = org
-        .http
-        .post(org.url("/__sandbox/faults/clear"))
-        .send()
-        .await
-        .unwrap();
+    let r = org.post_control("/__sandbox/faults/clear", None).await;
     assert_eq!(r.status(), 200);
     assert_eq!(org.get("/services/data/v62.0/limits").await.status(), 200);
     org.handle.shutdown().await;
@@ -111,12 +96,7 @@ async fn added_latency_and_clearing_faults() {
 #[tokio::test]
 async fn expired_locator_is_invalid_query_locator() {
     let org = Org::start(config(&[("Account", 4500)])).await;
-    let first: Value = org
-        .query("query", "SELECT Id FROM Account", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first: Value = org.query_json("query", "SELECT Id FROM Account").await;
     let next = first["nextRecordsUrl"].as_str().unwrap().to_string();
     inject(&org, json!({"expire_locators": true})).await;
     assert_error(org.get(&next).await, 400, "INVALID_QUERY_LOCATOR").await;
@@ -127,12 +107,8 @@ async fn expired_locator_is_invalid_query_locator() {
 async fn quota_exhaustion_is_403_request_limit_exceeded() {
     let org = Org::start(config(&[("Account", 3)])).await;
     let r = org
-        .http
-        .post(org.url("/__sandbox/quota"))
-        .json(&json!({"used": 98, "max": 100}))
-        .send()
-        .await
-        .unwrap();
+        .post_control("/__sandbox/quota", Some(&json!({"used": 98, "max": 100})))
+        .await;
     assert_eq!(r.status(), 200);
     let a = org.get("/services/data/v62.0/limits").await;
     assert_eq!(a.headers()["sforce-limit-info"], "api-usage=99/100");
@@ -161,11 +137,8 @@ async fn call_log_counters_and_http_controls() {
         .query_all_pages("query", "SELECT Id FROM Account", None)
         .await;
     let counters: Value = org
-        .http
-        .get(org.url("/__sandbox/counters"))
-        .send()
+        .get_anonymous("/__sandbox/counters")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -175,11 +148,8 @@ async fn call_log_counters_and_http_controls() {
     assert_eq!(counters["api_used"], 2);
     assert_eq!(counters["tokens_issued"], 1);
     let calls: Vec<Value> = org
-        .http
-        .get(org.url("/__sandbox/calls"))
-        .send()
+        .get_anonymous("/__sandbox/calls")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -198,12 +168,8 @@ async fn call_log_counters_and_http_controls() {
     );
 
     let m: Value = org
-        .http
-        .post(org.url("/__sandbox/mutate"))
-        .json(&json!({"count": 40}))
-        .send()
+        .post_control("/__sandbox/mutate", Some(&json!({"count": 40})))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -212,12 +178,8 @@ async fn call_log_counters_and_http_controls() {
         40
     );
     let r = org
-        .http
-        .post(org.url("/__sandbox/approve"))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+        .post_control("/__sandbox/approve", Some(&json!({})))
+        .await;
     assert_eq!(r.status(), 404, "nothing pending to approve");
     org.handle.shutdown().await;
 }
@@ -231,29 +193,15 @@ async fn several_orgs_in_one_process_are_independent() {
     })
     .await;
     assert_ne!(a.base, b.base);
-    let ca: Value = a
-        .query("query", "SELECT COUNT() FROM Account", None)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let cb: Value = b
-        .query("query", "SELECT COUNT() FROM Account", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let ca: Value = a.query_json("query", "SELECT COUNT() FROM Account").await;
+    let cb: Value = b.query_json("query", "SELECT COUNT() FROM Account").await;
     assert_eq!(
         (ca["totalSize"].as_u64(), cb["totalSize"].as_u64()),
         (Some(7), Some(9))
     );
     let r = b
-        .http
-        .get(b.url("/services/data/v62.0/limits"))
-        .bearer_auth(&a.token)
-        .send()
-        .await
-        .unwrap();
+        .get_with_token("/services/data/v62.0/limits", &a.token)
+        .await;
     assert_error(r, 401, "INVALID_SESSION_ID").await;
     a.handle.shutdown().await;
     b.handle.shutdown().await;
@@ -280,19 +228,11 @@ async fn mutate_every_changes_records_in_the_background() {
 #[tokio::test]
 async fn a_million_row_object_is_served_without_materialising_it() {
     let org = Org::start(config(&[("Lead", 1_000_000)])).await;
-    let c: Value = org
-        .query("query", "SELECT COUNT() FROM Lead", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let c: Value = org.query_json("query", "SELECT COUNT() FROM Lead").await;
     assert_eq!(c["totalSize"], 1_000_000);
     let p: Value = org
-        .query("query", "SELECT Id, Name, Email FROM Lead", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .query_json("query", "SELECT Id, Name, Email FROM Lead")
+        .await;
     assert_eq!(p["totalSize"], 1_000_000);
     assert_eq!(p["records"].as_array().unwrap().len(), 2000);
     let last = org

@@ -191,12 +191,7 @@ async fn device_flow_pending_slow_down_denied_and_approved() {
 
 #[tokio::test]
 async fn device_flow_accepts_multipart_like_sfdx() {
-    let h = Sandbox::start(SandboxConfig {
-        auto_approve: Some(Duration::ZERO),
-        ..SandboxConfig::default()
-    })
-    .await
-    .unwrap();
+    let h = Sandbox::start(config(&[])).await.unwrap();
     let http = client();
     let body = format!(
         "--b0und\r\nContent-Disposition: form-data; name=\"client_id\"\r\n\r\n{}\r\n--b0und\r\nContent-Disposition: form-data; name=\"response_type\"\r\n\r\ndevice_code\r\n--b0und--\r\n",
@@ -218,12 +213,7 @@ async fn device_flow_accepts_multipart_like_sfdx() {
 
 #[tokio::test]
 async fn pkce_web_flow_refresh_and_revoke() {
-    let h = Sandbox::start(SandboxConfig {
-        auto_approve: Some(Duration::ZERO),
-        ..SandboxConfig::default()
-    })
-    .await
-    .unwrap();
+    let h = Sandbox::start(config(&[])).await.unwrap();
     let http = client();
     let base = h.base_url();
     let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
@@ -427,29 +417,22 @@ async fn idle_access_tokens_expire_and_refresh_recovers() {
     .await;
     assert_eq!(s, 200);
     let r = org
-        .http
-        .get(org.url("/services/data/v62.0/limits"))
-        .bearer_auth(t["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+        .get_with_token(
+            "/services/data/v62.0/limits",
+            t["access_token"].as_str().unwrap(),
+        )
+        .await;
     assert_eq!(r.status(), 200);
 
     // revoke-all control ends every session.
-    let r = org
-        .http
-        .post(org.url("/__sandbox/revoke-all"))
-        .send()
-        .await
-        .unwrap();
+    let r = org.post_control("/__sandbox/revoke-all", None).await;
     assert_eq!(r.status(), 200);
     let r = org
-        .http
-        .get(org.url("/services/data/v62.0/limits"))
-        .bearer_auth(t["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+        .get_with_token(
+            "/services/data/v62.0/limits",
+            t["access_token"].as_str().unwrap(),
+        )
+        .await;
     assert_error(r, 401, "INVALID_SESSION_ID").await;
     org.handle.shutdown().await;
 }

@@ -133,17 +133,11 @@ async fn records_have_salesforce_shape() {
     assert!(saw_null, "nillable fields are sometimes null");
 
     let same: Value = org
-        .query("query", "SELECT Id, Name FROM Account", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .query_json("query", "SELECT Id, Name FROM Account")
+        .await;
     let again: Value = org
-        .query("query", "SELECT Id, Name FROM Account", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .query_json("query", "SELECT Id, Name FROM Account")
+        .await;
     assert_eq!(same, again, "deterministic data");
     org.handle.shutdown().await;
 }
@@ -181,12 +175,7 @@ async fn soql_filters_order_limit_offset_and_count() {
     assert_eq!(got, want);
 
     // ORDER BY several fields, OFFSET, LIMIT.
-    let body: Value = org
-        .query("query", "SELECT Id, Industry, AnnualRevenue FROM Account ORDER BY Industry DESC, AnnualRevenue ASC NULLS LAST LIMIT 30 OFFSET 5", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body: Value = org.query_json("query", "SELECT Id, Industry, AnnualRevenue FROM Account ORDER BY Industry DESC, AnnualRevenue ASC NULLS LAST LIMIT 30 OFFSET 5").await;
     let rows = body["records"].as_array().unwrap();
     assert_eq!(body["totalSize"], 30);
     assert_eq!(rows.len(), 30);
@@ -210,15 +199,11 @@ async fn soql_filters_order_limit_offset_and_count() {
     let mut counts = Vec::new();
     for f in &forms {
         let b: Value = org
-            .query(
+            .query_json(
                 "query",
                 &format!("SELECT COUNT() FROM Account WHERE SystemModstamp >= {f}"),
-                None,
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(b["records"].as_array().unwrap().len(), 0);
         assert_eq!(b["done"], true);
         counts.push(b["totalSize"].as_u64().unwrap());
@@ -233,11 +218,8 @@ async fn soql_filters_order_limit_offset_and_count() {
     );
 
     let b: Value = org
-        .query("query", "select   count()\n  from   Opportunity", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .query_json("query", "select   count()\n  from   Opportunity")
+        .await;
     assert_eq!(b["totalSize"], 500);
     org.handle.shutdown().await;
 }
@@ -312,33 +294,25 @@ async fn mutations_advance_systemmodstamp() {
         )
         .await);
     let latest: Value = org
-        .query(
+        .query_json(
             "query",
             &format!(
                 "SELECT SystemModstamp FROM Contact WHERE Id = '{}'",
                 before[0]
             ),
-            None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let latest = latest["records"][0]["SystemModstamp"]
         .as_str()
         .unwrap()
         .replace("+0000", "Z");
     let s = org.handle.mutate(20);
     let changed: Value = org
-        .query(
+        .query_json(
             "queryAll",
             &format!("SELECT Id, IsDeleted FROM Contact WHERE SystemModstamp > {latest}"),
-            None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let n = changed["totalSize"].as_u64().unwrap();
     assert!(n >= 1 && n <= s.updated + s.deleted, "{n} {s:?}");
     org.handle.shutdown().await;
@@ -410,20 +384,11 @@ async fn error_shapes_match_salesforce() {
     )
     .await;
     let r = org
-        .http
-        .get(org.url("/services/data/v62.0/limits"))
-        .bearer_auth("00Dbogus!token")
-        .send()
-        .await
-        .unwrap();
+        .get_with_token("/services/data/v62.0/limits", "00Dbogus!token")
+        .await;
     let msg = assert_error(r, 401, "INVALID_SESSION_ID").await;
     assert_eq!(msg, "Session expired or invalid");
-    let r = org
-        .http
-        .get(org.url("/services/data/v62.0/limits"))
-        .send()
-        .await
-        .unwrap();
+    let r = org.get_anonymous("/services/data/v62.0/limits").await;
     assert_error(r, 401, "INVALID_SESSION_ID").await;
     org.handle.shutdown().await;
 }
@@ -431,12 +396,7 @@ async fn error_shapes_match_salesforce() {
 #[tokio::test]
 async fn usage_header_versions_limits_and_record_count() {
     let org = Org::start(config(&[("Account", 42)])).await;
-    let v = org
-        .http
-        .get(org.url("/services/data/"))
-        .send()
-        .await
-        .unwrap();
+    let v = org.get_anonymous("/services/data/").await;
     assert!(
         v.headers().get("sforce-limit-info").is_none(),
         "versions are free"
@@ -465,12 +425,7 @@ async fn usage_header_versions_limits_and_record_count() {
     assert_eq!(limits["DailyApiRequests"]["Remaining"], 15_000 - u1);
     let r2 = org.get("/services/data/v62.0/limits/").await;
     assert_eq!(usage(&r2).0, u1 + 1);
-    let _ = org
-        .http
-        .get(org.url("/__sandbox/counters"))
-        .send()
-        .await
-        .unwrap();
+    let _ = org.get_anonymous("/__sandbox/counters").await;
     let rc = org
         .get("/services/data/v62.0/limits/recordCount?sObjects=Account,Contact")
         .await;

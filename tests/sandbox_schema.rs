@@ -48,7 +48,7 @@ async fn query_output_matches_the_recorded_account_payload() {
             .join(", ")
     );
     let org = Org::start(config(&[("Account", 300)])).await;
-    let body: Value = org.query("query", &soql, None).await.json().await.unwrap();
+    let body: Value = org.query_json("query", &soql).await;
     assert_eq!(keys(&body), keys(&recorded), "top-level keys");
     let ours = body["records"].as_array().unwrap();
     // Per field: the recorded type wherever both sides have a value; some row has a value
@@ -226,11 +226,8 @@ async fn schema_dir_loads_every_recorded_describe() {
             .await;
         assert_eq!(served, recorded, "{name} describe served as recorded");
         let q: Value = org
-            .query("query", &format!("SELECT Id FROM {name} LIMIT 3"), None)
-            .await
-            .json()
-            .await
-            .unwrap();
+            .query_json("query", &format!("SELECT Id FROM {name} LIMIT 3"))
+            .await;
         assert_eq!(q["records"].as_array().unwrap().len(), 3, "{name} has rows");
     }
     let pages = org
@@ -265,15 +262,11 @@ async fn synthetic_org_and_bad_schema_sources() {
         .await;
     assert_eq!(d["fields"].as_array().unwrap().len(), 60);
     let q: Value = org
-        .query(
+        .query_json(
             "query",
             "SELECT Id, Name, Field001__c, SystemModstamp FROM Synthetic0042__c",
-            None,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(q["totalSize"], 200);
     org.handle.shutdown().await;
 

@@ -131,14 +131,10 @@ fn encoded_len(s: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fields::test_schema::schema;
+    use crate::fields::test_schema::{schema, selection};
 
     fn sel(pairs: &[(&str, &str)]) -> Selection {
-        let mut s = Selection::new();
-        for (o, f) in pairs {
-            s.insert(o, f);
-        }
-        s.normalized(&schema())
+        selection(pairs).normalized(&schema())
     }
 
     #[test]

@@ -125,14 +125,7 @@ impl fmt::Display for SelectionDiff {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sel(pairs: &[(&str, &str)]) -> Selection {
-        let mut s = Selection::new();
-        for (o, f) in pairs {
-            s.insert(o, f);
-        }
-        s
-    }
+    use crate::fields::test_schema::selection as sel;
 
     #[test]
     fn lists_added_and_removed_per_changed_object() {

@@ -1,5 +1,6 @@
 //! A small org for unit tests: a few standard objects and one custom object.
 
+use crate::fields::Selection;
 use crate::sync::schema::{FieldSchema, ObjectSchema, OrgSchema};
 
 pub(crate) fn field(name: &str, field_type: &str) -> FieldSchema {
@@ -80,4 +81,13 @@ pub(crate) fn schema() -> OrgSchema {
     ];
     objects.sort_by(|a, b| a.name.cmp(&b.name));
     OrgSchema { objects }
+}
+
+/// A selection holding exactly the given `(object, field)` pairs, not normalized.
+pub(crate) fn selection(pairs: &[(&str, &str)]) -> Selection {
+    let mut s = Selection::new();
+    for (object, field) in pairs {
+        s.insert(object, field);
+    }
+    s
 }

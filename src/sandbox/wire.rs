@@ -36,17 +36,21 @@ fn push_digits(out: &mut Vec<u8>, mut n: u64, width: usize) {
     }
 }
 
-/// Writes `"YYYY-MM-DDThh:mm:ss.mmm+0000"` without allocating (the hot path of paging).
-fn write_datetime(out: &mut Vec<u8>, ms: i64) {
-    let days = ms.div_euclid(86_400_000);
-    let rem = ms.rem_euclid(86_400_000) as u64;
-    let (y, mo, d) = civil_from_days(days);
-    out.push(b'"');
+/// Writes `YYYY-MM-DD` (unquoted) for a day count since 1970-01-01.
+fn push_date(out: &mut Vec<u8>, days: i64) {
+    let (y, m, d) = civil_from_days(days);
     push_digits(out, y.rem_euclid(10_000) as u64, 4);
     out.push(b'-');
-    push_digits(out, u64::from(mo), 2);
+    push_digits(out, u64::from(m), 2);
     out.push(b'-');
     push_digits(out, u64::from(d), 2);
+}
+
+/// Writes `"YYYY-MM-DDThh:mm:ss.mmm+0000"` without allocating (the hot path of paging).
+fn write_datetime(out: &mut Vec<u8>, ms: i64) {
+    let rem = ms.rem_euclid(86_400_000) as u64;
+    out.push(b'"');
+    push_date(out, ms.div_euclid(86_400_000));
     out.push(b'T');
     push_digits(out, rem / 3_600_000, 2);
     out.push(b':');
@@ -108,13 +112,8 @@ pub fn write_val(out: &mut Vec<u8>, v: &Val) {
         }
         Val::Str(s) => write_str(out, s),
         Val::Date(d) => {
-            let (y, m, day) = civil_from_days(*d);
             out.push(b'"');
-            push_digits(out, y.rem_euclid(10_000) as u64, 4);
-            out.push(b'-');
-            push_digits(out, u64::from(m), 2);
-            out.push(b'-');
-            push_digits(out, u64::from(day), 2);
+            push_date(out, *d);
             out.push(b'"');
         }
         Val::DateTime(ms) => write_datetime(out, *ms),

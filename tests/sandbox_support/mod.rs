@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use reqwest::{Client, Response, StatusCode};
+use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::Value;
 use syncdeck::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 
@@ -58,12 +58,31 @@ impl Org {
     }
 
     pub async fn get(&self, path: &str) -> Response {
+        self.get_with_token(path, &self.token).await
+    }
+
+    /// GET with a token other than this org's own (expired, revoked, another org's).
+    pub async fn get_with_token(&self, path: &str, token: &str) -> Response {
         self.http
             .get(self.url(path))
-            .bearer_auth(&self.token)
+            .bearer_auth(token)
             .send()
             .await
             .unwrap()
+    }
+
+    /// GET without any token: `/__sandbox/*` controls, the version list, auth failures.
+    pub async fn get_anonymous(&self, path: &str) -> Response {
+        self.http.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// POST to a `/__sandbox/*` control, with a JSON body when the control takes one.
+    pub async fn post_control(&self, path: &str, body: Option<&Value>) -> Response {
+        let mut req = self.http.post(self.url(path));
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        req.send().await.unwrap()
     }
 
     pub async fn get_json(&self, path: &str) -> Value {
@@ -73,15 +92,17 @@ impl Org {
     }
 
     pub async fn query(&self, endpoint: &str, soql: &str, batch: Option<u32>) -> Response {
-        let mut req = self
+        let req = self
             .http
             .get(self.url(&format!("/services/data/v62.0/{endpoint}/")))
             .query(&[("q", soql)])
             .bearer_auth(&self.token);
-        if let Some(b) = batch {
-            req = req.header("Sforce-Query-Options", format!("batchSize={b}"));
-        }
-        req.send().await.unwrap()
+        with_batch_size(req, batch).send().await.unwrap()
+    }
+
+    /// The body of a default-batch query, whatever its status.
+    pub async fn query_json(&self, endpoint: &str, soql: &str) -> Value {
+        self.query(endpoint, soql, None).await.json().await.unwrap()
     }
 
     /// Follows nextRecordsUrl to the end; returns every page body.
@@ -100,15 +121,19 @@ impl Org {
             .get("nextRecordsUrl")
             .and_then(Value::as_str)
         {
-            let mut req = self.http.get(self.url(next)).bearer_auth(&self.token);
-            if let Some(b) = batch {
-                req = req.header("Sforce-Query-Options", format!("batchSize={b}"));
-            }
-            let r = req.send().await.unwrap();
+            let req = self.http.get(self.url(next)).bearer_auth(&self.token);
+            let r = with_batch_size(req, batch).send().await.unwrap();
             assert_eq!(r.status(), StatusCode::OK, "page {next}");
             pages.push(r.json().await.unwrap());
         }
         pages
+    }
+}
+
+fn with_batch_size(req: RequestBuilder, batch: Option<u32>) -> RequestBuilder {
+    match batch {
+        Some(b) => req.header("Sforce-Query-Options", format!("batchSize={b}")),
+        None => req,
     }
 }
 

@@ -31,31 +31,12 @@ pub fn tokenize(src: &str) -> Result<Vec<(Tok, Pos)>, SoqlError> {
             continue;
         }
         let start = i;
+        if let Some(tok) = one_byte_token(c) {
+            out.push((tok, start));
+            i += 1;
+            continue;
+        }
         let tok = match c {
-            b',' => {
-                i += 1;
-                Tok::Comma
-            }
-            b'.' => {
-                i += 1;
-                Tok::Dot
-            }
-            b'(' => {
-                i += 1;
-                Tok::LParen
-            }
-            b')' => {
-                i += 1;
-                Tok::RParen
-            }
-            b':' => {
-                i += 1;
-                Tok::Colon
-            }
-            b'=' => {
-                i += 1;
-                Tok::Op("=")
-            }
             b'!' if b.get(i + 1) == Some(&b'=') => {
                 i += 2;
                 Tok::Op("!=")
@@ -115,6 +96,19 @@ pub fn tokenize(src: &str) -> Result<Vec<(Tok, Pos)>, SoqlError> {
     }
     out.push((Tok::End, src.len()));
     Ok(out)
+}
+
+/// Punctuation that is a whole token on its own.
+fn one_byte_token(c: u8) -> Option<Tok> {
+    Some(match c {
+        b',' => Tok::Comma,
+        b'.' => Tok::Dot,
+        b'(' => Tok::LParen,
+        b')' => Tok::RParen,
+        b':' => Tok::Colon,
+        b'=' => Tok::Op("="),
+        _ => return None,
+    })
 }
 
 fn string_literal(src: &str, start: usize) -> Result<(String, usize), SoqlError> {
