@@ -392,3 +392,73 @@ async fn load_schema_publishes_the_org_schema() {
     );
     engine.shutdown().await;
 }
+
+fn fields_of(snap: &syncdeck::sync::Snapshot, object: &str) -> usize {
+    src(snap, "acme")
+        .schema
+        .as_ref()
+        .and_then(|s| s.objects.iter().find(|o| o.name == object))
+        .map_or(0, |o| o.fields.len())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describe_objects_adds_fields_in_one_composite_call_and_keeps_them() {
+    let org = org(sandbox_config(&[("Account", 10)])).await;
+    let source = manual(org.source("acme", &[("Account", FIELDS)]));
+    org.connect(&source).await;
+    let mut engine = start(&org, vec![source], ManualClock::new(Utc::now()));
+    let load = Command::LoadSchema {
+        source: "acme".into(),
+        force: false,
+    };
+    engine.commands.send(load.clone()).unwrap();
+    let loaded = wait_for(&mut engine.snapshots, "the schema", |s| {
+        s.source("acme").is_some_and(|s| s.schema.is_some())
+    })
+    .await;
+    assert_eq!(fields_of(&loaded, "Contact"), 0);
+    assert_eq!(fields_of(&loaded, "Opportunity"), 0);
+
+    let before = org.sandbox.counters().requests;
+    engine
+        .commands
+        .send(Command::DescribeObjects {
+            source: "acme".into(),
+            objects: vec!["Contact".into(), "Opportunity".into()],
+        })
+        .unwrap();
+    let described = wait_for(&mut engine.snapshots, "the described fields", |s| {
+        fields_of(s, "Contact") > 0 && fields_of(s, "Opportunity") > 0
+    })
+    .await;
+    let calls = org.sandbox.calls();
+    assert_eq!(
+        org.sandbox.counters().requests - before,
+        1,
+        "one composite batch for both objects: {calls:?}"
+    );
+    assert!(calls.last().unwrap().path.ends_with("composite/batch"));
+    let contact = src(&described, "acme").schema.clone().unwrap();
+    let contact = contact
+        .objects
+        .iter()
+        .find(|o| o.name == "Contact")
+        .unwrap();
+    assert!(contact.fields.iter().any(|f| f.name == "Email"));
+
+    // A later load keeps them, from the cache: no call at all.
+    let previous = src(&described, "acme").schema.clone().unwrap();
+    let before = org.sandbox.counters().requests;
+    engine.commands.send(load).unwrap();
+    let reloaded = wait_for(&mut engine.snapshots, "the reloaded schema", |s| {
+        s.source("acme")
+            .and_then(|s| s.schema.as_ref())
+            .is_some_and(|s| !Arc::ptr_eq(s, &previous))
+    })
+    .await;
+    assert_eq!(org.sandbox.counters().requests, before);
+    assert_eq!(fields_of(&reloaded, "Contact"), contact.fields.len());
+    assert!(fields_of(&reloaded, "Opportunity") > 0);
+    assert!(fields_of(&reloaded, "Account") > 0);
+    engine.shutdown().await;
+}

@@ -20,6 +20,9 @@ fn names(commands: &[Command]) -> Vec<String> {
             Command::Reauthorize { source, flow } => format!("Reauthorize({source},{flow:?})"),
             Command::CancelAuth { source } => format!("CancelAuth({source})"),
             Command::LoadSchema { source, .. } => format!("LoadSchema({source})"),
+            Command::DescribeObjects { source, objects } => {
+                format!("DescribeObjects({source},{})", objects.join(","))
+            }
             Command::Shutdown => "Shutdown".into(),
         })
         .collect()

@@ -521,6 +521,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::Reauthorize { .. } => "Reauthorize",
         Command::CancelAuth { .. } => "CancelAuth",
         Command::LoadSchema { .. } => "LoadSchema",
+        Command::DescribeObjects { .. } => "DescribeObjects",
         Command::Shutdown => "Shutdown",
     }
 }

@@ -180,6 +180,27 @@ pub fn org_schema(global: &DescribeGlobal, described: &[Describe]) -> OrgSchema 
     OrgSchema { objects }
 }
 
+/// `schema` with the fields of `described` filled in; objects it does not list are ignored.
+pub fn with_fields(schema: &OrgSchema, described: &[Describe]) -> OrgSchema {
+    let mut merged = schema.clone();
+    for d in described {
+        if let Some(object) = merged.objects.iter_mut().find(|o| o.name == d.name) {
+            object.fields = object_fields(d);
+        }
+    }
+    merged
+}
+
+/// Fill objects that `fresh` left without fields (describe skipped or failed) from
+/// `previous`, so fields already shown do not disappear on a reload.
+pub fn keep_known_fields(fresh: &mut OrgSchema, previous: &OrgSchema) {
+    for object in fresh.objects.iter_mut().filter(|o| o.fields.is_empty()) {
+        if let Some(old) = previous.objects.iter().find(|o| o.name == object.name) {
+            object.fields = old.fields.clone();
+        }
+    }
+}
+
 fn object_fields(d: &Describe) -> Vec<FieldSchema> {
     let mut fields: Vec<FieldSchema> = d
         .fields
@@ -241,5 +262,39 @@ mod tests {
             vec!["Name", "Score__c", "BillingAddress", "SystemModstamp"]
         );
         assert_eq!(missing, vec!["Gone__c"]);
+    }
+
+    fn listed(names: &[&str]) -> OrgSchema {
+        OrgSchema {
+            objects: names
+                .iter()
+                .map(|n| ObjectSchema {
+                    name: n.to_string(),
+                    ..ObjectSchema::default()
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn with_fields_fills_listed_objects_only() {
+        let mut other = describe();
+        other.name = "Unlisted".into();
+        let merged = with_fields(&listed(&["Account", "Contact"]), &[describe(), other]);
+        let names: Vec<_> = merged.objects[0].fields.iter().map(|f| &f.name).collect();
+        assert_eq!(
+            names,
+            ["BillingAddress", "Id", "Name", "Score__c", "SystemModstamp"]
+        );
+        assert!(merged.objects[1].fields.is_empty());
+        assert_eq!(merged.objects.len(), 2);
+    }
+
+    #[test]
+    fn a_reload_keeps_fields_it_did_not_fetch_again() {
+        let previous = with_fields(&listed(&["Account", "Contact"]), &[describe()]);
+        let mut fresh = listed(&["Account", "Contact"]);
+        keep_known_fields(&mut fresh, &previous);
+        assert_eq!(fresh, previous);
     }
 }

@@ -120,6 +120,9 @@ async fn supervise(
             Command::Reauthorize { source, flow } => (source, WorkerCommand::Reauthorize(flow)),
             Command::CancelAuth { source } => (source, WorkerCommand::CancelAuth),
             Command::LoadSchema { source, force } => (source, WorkerCommand::LoadSchema { force }),
+            Command::DescribeObjects { source, objects } => {
+                (source, WorkerCommand::DescribeObjects(objects))
+            }
         };
         match workers.get(&source) {
             Some(w) => {

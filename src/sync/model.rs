@@ -43,6 +43,12 @@ pub enum Command {
         source: String,
         force: bool,
     },
+    /// Describe these objects (cached like any describe) and add their fields to the
+    /// published schema; for objects the operator opens before selecting them.
+    DescribeObjects {
+        source: String,
+        objects: Vec<String>,
+    },
     Shutdown,
 }
 

@@ -1,7 +1,7 @@
 //! One source's worker: its schedule, runs, status machine, quota recovery,
 //! reauthorization and schema loading. It owns the source's entry of the snapshot.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
@@ -46,6 +46,7 @@ pub enum WorkerCommand {
     Reauthorize(AuthFlow),
     CancelAuth,
     LoadSchema { force: bool },
+    DescribeObjects(Vec<String>),
     Shutdown,
 }
 
@@ -194,6 +195,8 @@ pub struct Worker {
     samples: Vec<(DateTime<Utc>, u64)>,
     projections: Vec<crate::sync::model::FrequencyProjection>,
     schema: Option<Arc<crate::sync::schema::OrgSchema>>,
+    /// Objects the operator asked to see the fields of; kept in every later schema.
+    on_demand: BTreeSet<String>,
 }
 
 impl Worker {
@@ -277,6 +280,7 @@ impl Worker {
             samples: Vec::new(),
             projections: Vec::new(),
             schema: None,
+            on_demand: BTreeSet::new(),
         };
         worker.refresh_stats();
         if let Some(&(_, used)) = worker.samples.last()
@@ -485,6 +489,7 @@ impl Worker {
                 report = wait_run(&mut self.running) => {
                     self.running = None;
                     self.run_finished(report).await;
+                    self.describe_on_demand().await;
                 }
                 Some(ev) = self.run_events.1.recv() => self.run_event(ev),
                 result = wait_auth(&mut self.auth_task) => {
@@ -567,6 +572,7 @@ impl Worker {
                 }
             }
             WorkerCommand::LoadSchema { force } => self.load_schema(force).await,
+            WorkerCommand::DescribeObjects(objects) => self.describe_objects(objects).await,
             WorkerCommand::Shutdown => {}
         }
     }
@@ -689,22 +695,110 @@ impl Worker {
                 return;
             }
         };
-        // Selected objects get fields. Describes go out only while no run is using the
-        // client (a composite describe among concurrent calls would blur quota accounting).
-        let selected: Vec<String> = self.source.objects.keys().cloned().collect();
+        // Selected and on-demand objects get fields. Describes go out only while no run is
+        // using the client (a composite describe among concurrent calls would blur quota
+        // accounting); fields shown before stay until they can be fetched again.
+        let mut wanted: BTreeSet<String> = self.source.objects.keys().cloned().collect();
+        wanted.extend(self.on_demand.iter().cloned());
+        let wanted: Vec<String> = wanted.into_iter().collect();
         let described = if self.running.is_none() {
-            describe_cache::describes(&client, &store, &selected, now, force)
+            describe_cache::describes(&client, &store, &wanted, now, force)
                 .await
                 .unwrap_or_default()
         } else {
             Vec::new()
         };
         let described: Vec<_> = described.into_iter().filter_map(|(_, d)| d.ok()).collect();
-        self.schema = Some(Arc::new(describe_cache::org_schema(&global, &described)));
+        let mut schema = describe_cache::org_schema(&global, &described);
+        if let Some(previous) = &self.schema {
+            describe_cache::keep_known_fields(&mut schema, previous);
+        }
+        self.schema = Some(Arc::new(schema));
         self.event(
             EventLevel::Info,
             format!("schema loaded: {} objects", global.sobjects.len()),
         );
+    }
+
+    /// Remember `objects` as wanted and describe them now, or after the current run
+    /// (see `load_schema` for why not during one). Without a schema yet, a full load
+    /// includes them.
+    async fn describe_objects(&mut self, objects: Vec<String>) {
+        let Some(schema) = self.schema.clone() else {
+            self.on_demand.extend(objects);
+            return self.load_schema(false).await;
+        };
+        for object in objects {
+            if schema.objects.iter().any(|o| o.name == object) {
+                self.on_demand.insert(object);
+            } else {
+                self.event(
+                    EventLevel::Warn,
+                    format!("cannot describe {object}: it is not a queryable object of this org; reload the schema if it was just created"),
+                );
+            }
+        }
+        if self.running.is_some() {
+            self.event(
+                EventLevel::Info,
+                "requested fields will load when the current run finishes".into(),
+            );
+            return;
+        }
+        self.describe_on_demand().await;
+    }
+
+    /// Describe the on-demand objects the published schema has no fields for (one
+    /// composite call per 25, none for cached describes) and publish the merged schema.
+    async fn describe_on_demand(&mut self) {
+        let Some(schema) = self.schema.clone() else {
+            return;
+        };
+        let missing: Vec<String> = schema
+            .objects
+            .iter()
+            .filter(|o| o.fields.is_empty() && self.on_demand.contains(&o.name))
+            .map(|o| o.name.clone())
+            .collect();
+        if missing.is_empty() {
+            return;
+        }
+        let (Some(client), Some(store)) = (self.client.clone(), self.store.clone()) else {
+            self.event(
+                EventLevel::Warn,
+                "cannot load fields: the source is not connected".into(),
+            );
+            return;
+        };
+        let now = self.now();
+        let results = match describe_cache::describes(&client, &store, &missing, now, false).await {
+            Ok(r) => r,
+            Err(e) => {
+                self.on_demand.retain(|o| !missing.contains(o));
+                self.event(
+                    EventLevel::Error,
+                    format!(
+                        "fields of {} could not be loaded: {e}; open the object again to retry",
+                        missing.join(", ")
+                    ),
+                );
+                return;
+            }
+        };
+        let mut described = Vec::with_capacity(results.len());
+        for (object, result) in results {
+            match result {
+                Ok(d) => described.push(d),
+                Err(e) => {
+                    self.on_demand.remove(&object);
+                    self.event(
+                        EventLevel::Warn,
+                        format!("fields of {object} could not be loaded: {e}"),
+                    );
+                }
+            }
+        }
+        self.schema = Some(Arc::new(describe_cache::with_fields(&schema, &described)));
     }
 
     fn run_event(&mut self, ev: RunEvent) {

@@ -506,7 +506,7 @@ impl FakeEngine {
                     }
                 }
             }
-            Command::LoadSchema { .. } => {}
+            Command::LoadSchema { .. } | Command::DescribeObjects { .. } => {}
             Command::Shutdown => return false,
         }
         true

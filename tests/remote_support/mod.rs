@@ -112,7 +112,10 @@ fn apply(snapshot: &mut Snapshot, command: Command) {
                 });
             }
         }
-        Command::Reauthorize { .. } | Command::CancelAuth { .. } | Command::Shutdown => {}
+        Command::Reauthorize { .. }
+        | Command::CancelAuth { .. }
+        | Command::DescribeObjects { .. }
+        | Command::Shutdown => {}
     }
 }
 
