@@ -7,6 +7,7 @@ use fields_support::{ctrl, draw, key, org, saved, screen, text, type_keys};
 use ratatui::crossterm::event::KeyCode;
 use std::sync::Arc;
 use syncdeck::fields::{Preset, Selection, synthetic::synthetic_schema};
+use syncdeck::sync::schema::OrgSchema;
 use syncdeck::tui::fields::{FieldsOutcome, FieldsScreen};
 
 fn sync_now(screen: &mut FieldsScreen) -> Selection {
@@ -276,4 +277,66 @@ fn a_newer_schema_keeps_edits_and_undescribed_selections() {
             .fields
             .len()
     );
+}
+
+/// The org with Opportunity (not in the saved selection) listed but not described yet.
+fn without_opportunity_fields() -> Arc<OrgSchema> {
+    let mut partial = (*org()).clone();
+    let opportunity = partial.objects.iter_mut().find(|o| o.name == "Opportunity");
+    opportunity.unwrap().fields.clear();
+    Arc::new(partial)
+}
+
+#[test]
+fn opening_an_undescribed_object_asks_for_its_fields_and_shows_them_on_arrival() {
+    let mut s = FieldsScreen::new(without_opportunity_fields(), saved(), false, None);
+    type_keys(&mut s, "jjjj"); // Account, Case, Contact, Lead, Opportunity
+    assert_eq!(
+        type_keys(&mut s, "l"),
+        FieldsOutcome::Describe(vec!["Opportunity".into()])
+    );
+    let waiting = text(&draw(&mut s, 120, 40));
+    let row = waiting
+        .lines()
+        .find(|l| l.contains("Opportunity "))
+        .unwrap();
+    assert!(row.contains("loading fields…"), "{waiting}");
+
+    s.set_schema(org());
+    assert!(s.loading().is_empty());
+    let shown = text(&draw(&mut s, 120, 40));
+    assert!(shown.contains("▾ [ ] Opportunity"), "{shown}");
+    assert!(shown.contains("CloseDate"), "{shown}");
+    type_keys(&mut s, "j ");
+    let selection = s.selection();
+    let picked = selection.fields("Opportunity").expect("a field picked");
+    assert!(!picked.is_empty());
+}
+
+#[test]
+fn toggling_an_undescribed_object_loads_it_and_selects_nothing_yet() {
+    let mut s = FieldsScreen::new(without_opportunity_fields(), saved(), false, None);
+    type_keys(&mut s, "jjjj");
+    assert_eq!(
+        type_keys(&mut s, " "),
+        FieldsOutcome::Describe(vec!["Opportunity".into()])
+    );
+    let footer = text(&draw(&mut s, 120, 40));
+    assert!(
+        footer.contains("Loading the fields of Opportunity; press space again"),
+        "{footer}"
+    );
+    assert!(s.selection().fields("Opportunity").is_none());
+    assert!(!s.is_dirty());
+
+    s.set_schema(org());
+    type_keys(&mut s, " ");
+    let all = org()
+        .objects
+        .iter()
+        .find(|o| o.name == "Opportunity")
+        .unwrap()
+        .fields
+        .len();
+    assert_eq!(s.selection().fields("Opportunity").unwrap().len(), all);
 }

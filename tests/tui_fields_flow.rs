@@ -218,3 +218,35 @@ fn ctrl_c_on_the_editor_quits_unless_there_are_unsaved_fields() {
     f.app.handle_key(ctrl_c);
     assert!(f.app.should_quit());
 }
+
+#[test]
+fn opening_an_undescribed_object_sends_describe_objects_and_its_fields_arrive() {
+    let mut partial = snapshot(true);
+    let mut org = (*fields_support::org()).clone();
+    let opportunity = org.objects.iter_mut().find(|o| o.name == "Opportunity");
+    opportunity.unwrap().fields.clear();
+    partial.sources[0].schema = Some(std::sync::Arc::new(org));
+    let mut f = flow(partial);
+    f.open_edit_data_sync();
+    f.sent();
+    f.keys("jjjj").keys("l"); // Account, Case, Contact, Lead, Opportunity
+    let sent = f.sent();
+    assert!(
+        matches!(sent.as_slice(), [Command::DescribeObjects { source, objects }]
+            if source == "acme" && objects == &["Opportunity".to_string()]),
+        "{sent:?}"
+    );
+
+    let mut described = snapshot(true);
+    described.version += 1;
+    f.app.on_snapshot(described);
+    // Still open on Opportunity: its first field is one step down.
+    f.keys("j").keys(" ").keys("r");
+    f.key(KeyCode::Enter);
+    let sent = f.sent();
+    let Some(Command::Reload(config)) = sent.first() else {
+        panic!("expected Reload, got {sent:?}");
+    };
+    let objects = &config.source("acme").unwrap().objects;
+    assert!(!objects["Opportunity"].fields.is_empty(), "{objects:?}");
+}

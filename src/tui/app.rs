@@ -769,6 +769,12 @@ impl App {
                 self.stack.pop();
             }
             FieldsOutcome::SyncNow(after) => self.save_selection(after),
+            FieldsOutcome::Describe(objects) => {
+                if let Some(Screen::Fields(edit)) = self.stack.last() {
+                    let source = edit.source.clone();
+                    self.send(Command::DescribeObjects { source, objects });
+                }
+            }
         }
     }
 

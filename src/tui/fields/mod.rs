@@ -12,6 +12,7 @@ mod style;
 mod tree;
 mod tree_view;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use ratatui::Frame;
@@ -37,6 +38,9 @@ pub enum FieldsOutcome {
     Cancel,
     /// Save this selection and start syncing it.
     SyncNow(Selection),
+    /// Ask the engine for the fields of these objects (`Command::DescribeObjects`); they
+    /// arrive through `set_schema`.
+    Describe(Vec<String>),
 }
 
 pub(crate) const PAUSED_MESSAGE: &str = "Turn Sync Data on to edit fields";
@@ -68,6 +72,8 @@ pub struct FieldsScreen {
     throughput: Option<f64>,
     flash: Option<String>,
     confirm_discard: bool,
+    /// Objects whose fields were asked for and have not arrived yet.
+    loading: BTreeSet<String>,
     theme: Theme,
     /// Tree rows shown by the last render, for half-page moves and scrolling.
     page: usize,
@@ -95,6 +101,7 @@ impl FieldsScreen {
             throughput,
             flash: None,
             confirm_discard: false,
+            loading: BTreeSet::new(),
             theme: Theme::from_app(&crate::tui::Theme::from_env()),
             page: 10,
             offset: 0,
@@ -120,16 +127,29 @@ impl FieldsScreen {
     }
 
     /// Take a newer schema from the engine (more objects described, record counts known),
-    /// keeping the edits made so far and the search.
+    /// keeping the edits made so far, the search, the open objects and the cursor.
     pub fn set_schema(&mut self, schema: Arc<OrgSchema>) {
         if Arc::ptr_eq(&schema, self.tree.schema()) {
             return;
         }
+        self.loading.retain(|name| {
+            schema
+                .objects
+                .iter()
+                .any(|o| o.name == *name && o.fields.is_empty())
+        });
         let edited = self.tree.selection().normalized(&schema);
+        let view = self.tree.view_state();
         self.saved = std::mem::take(&mut self.saved).normalized(&schema);
         self.tree = FieldTree::new(schema, &self.saved);
         self.tree.set_selection(&edited);
         self.tree.set_query(self.search.value());
+        self.tree.restore_view(&view);
+    }
+
+    /// Objects whose fields were asked for and have not arrived yet.
+    pub fn loading(&self) -> &BTreeSet<String> {
+        &self.loading
     }
 
     /// The selection as edited so far.
@@ -232,7 +252,13 @@ impl FieldsScreen {
             Act::PageDown => self.tree.move_by(page),
             Act::PageUp => self.tree.move_by(-page),
             Act::Collapse => self.tree.collapse(),
-            Act::Expand => self.tree.expand(),
+            Act::Expand => {
+                let unloaded = self.tree.unloaded_object_at_cursor().map(str::to_string);
+                self.tree.expand();
+                if let Some(object) = unloaded {
+                    return self.request_fields(object);
+                }
+            }
             Act::Top => self.tree.top(),
             Act::Bottom => self.tree.bottom(),
             Act::ExpandAll => self.tree.expand_all(true),
@@ -244,7 +270,7 @@ impl FieldsScreen {
             Act::PrevMatch => {
                 self.tree.jump_to_match(false);
             }
-            Act::Toggle if !self.refuse_if_paused() => self.toggle(),
+            Act::Toggle if !self.refuse_if_paused() => return self.toggle(),
             Act::SelectMatches if !self.refuse_if_paused() => {
                 self.flash = Some(if self.tree.is_filtering() {
                     let n = self.tree.select_visible_matches();
@@ -262,7 +288,10 @@ impl FieldsScreen {
         FieldsOutcome::None
     }
 
-    fn toggle(&mut self) {
+    /// A toggle on an object without fields selects nothing: it asks for the fields and
+    /// says so, and the operator toggles again once they are shown. Selecting "all fields"
+    /// of an object unseen would be a surprise, so the toggle is not replayed later.
+    fn toggle(&mut self) -> FieldsOutcome {
         match self.tree.toggle_at_cursor() {
             Toggle::Locked(field) => {
                 self.flash = Some(format!(
@@ -271,11 +300,20 @@ impl FieldsScreen {
             }
             Toggle::NotLoaded(object) => {
                 self.flash = Some(format!(
-                    "The fields of {object} are not loaded yet; its saved selection is kept"
+                    "Loading the fields of {object}; press space again once they are shown"
                 ));
+                return self.request_fields(object);
             }
             Toggle::Changed | Toggle::Nothing => {}
         }
+        FieldsOutcome::None
+    }
+
+    /// Mark `object` as loading and ask the app to describe it. Asking again (the operator
+    /// opens it again) is allowed: a failed describe is retried, a cached one costs nothing.
+    fn request_fields(&mut self, object: String) -> FieldsOutcome {
+        self.loading.insert(object.clone());
+        FieldsOutcome::Describe(vec![object])
     }
 
     fn cancel(&mut self) -> FieldsOutcome {
@@ -442,7 +480,14 @@ impl FieldsScreen {
                 self.offset = self
                     .offset
                     .min(self.tree.visible_len().saturating_sub(height));
-                tree_view::render(frame, body, &self.tree, self.offset, &self.theme);
+                tree_view::render(
+                    frame,
+                    body,
+                    &self.tree,
+                    &self.loading,
+                    self.offset,
+                    &self.theme,
+                );
             }
             View::Presets { cursor } => presets_view::render_list(
                 frame,

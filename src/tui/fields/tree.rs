@@ -91,6 +91,16 @@ pub(crate) enum Toggle {
     Nothing,
 }
 
+/// Which objects are open and where the cursor is, by name, so a rebuilt tree (a newer
+/// schema) looks the way the operator left it.
+pub(crate) struct ViewState {
+    expanded: Vec<String>,
+    /// Open objects of the search view, which has its own expansion.
+    filter_expanded: Option<Vec<String>>,
+    /// Object and field (none on an object row) under the cursor.
+    cursor: Option<(String, Option<String>)>,
+}
+
 pub(crate) struct FieldTree {
     schema: Arc<OrgSchema>,
     nodes: Vec<Node>,
@@ -486,6 +496,70 @@ impl FieldTree {
 
     // ---- visibility and cursor ----
 
+    /// The object under the cursor when it is an object row whose fields are not loaded.
+    pub(crate) fn unloaded_object_at_cursor(&self) -> Option<&str> {
+        let node = self.cursor_node()?;
+        let object = &self.schema.objects[self.nodes[node].object as usize];
+        (self.nodes[node].field == OBJECT_ROW && object.fields.is_empty())
+            .then_some(object.name.as_str())
+    }
+
+    pub(crate) fn view_state(&self) -> ViewState {
+        let names = |open: &[bool]| -> Vec<String> {
+            open.iter()
+                .zip(&self.schema.objects)
+                .filter(|(open, _)| **open)
+                .map(|(_, o)| o.name.clone())
+                .collect()
+        };
+        let cursor = self.cursor_node().map(|n| {
+            let object = &self.schema.objects[self.nodes[n].object as usize];
+            let field = (self.nodes[n].field != OBJECT_ROW)
+                .then(|| object.fields[self.nodes[n].field as usize].name.clone());
+            (object.name.clone(), field)
+        });
+        ViewState {
+            expanded: names(&self.expanded),
+            filter_expanded: self.filter.as_ref().map(|f| names(&f.expanded)),
+            cursor,
+        }
+    }
+
+    /// Reopen the objects of `state` and put the cursor back; call after `set_query`.
+    pub(crate) fn restore_view(&mut self, state: &ViewState) {
+        for name in &state.expanded {
+            if let Some(o) = self.object_index(name) {
+                self.expanded[o] = true;
+            }
+        }
+        if let Some(names) = &state.filter_expanded {
+            let opened: Vec<usize> = names.iter().filter_map(|n| self.object_index(n)).collect();
+            if let Some(filter) = &mut self.filter {
+                for o in opened {
+                    filter.expanded[o] = true;
+                }
+            }
+        }
+        self.rebuild_visible();
+        let Some((object, field)) = &state.cursor else {
+            return;
+        };
+        let Some(o) = self.object_index(object) else {
+            return;
+        };
+        let row = self.object_rows[o] as usize;
+        let node = field
+            .as_ref()
+            .and_then(|f| {
+                self.schema.objects[o]
+                    .fields
+                    .iter()
+                    .position(|x| x.name == *f)
+            })
+            .map_or(row, |f| row + 1 + f);
+        self.select_node(node);
+    }
+
     fn is_expanded(&self, o: usize) -> bool {
         match &self.filter {
             Some(filter) => filter.expanded[o],
@@ -820,6 +894,21 @@ mod tests {
         let t = tree(&[("Account", "Name"), ("Account", "Gone__c")]);
         assert_eq!(t.changes(), (0, 1));
         assert_eq!(t.selected_fields(), 1);
+    }
+
+    #[test]
+    fn a_rebuilt_tree_keeps_open_objects_and_the_cursor() {
+        let mut t = tree(&[]);
+        t.move_by(1);
+        t.expand();
+        t.move_by(2);
+        let before = cursor_name(&t);
+        let rows = t.visible_len();
+        let state = t.view_state();
+        let mut rebuilt = FieldTree::new(t.schema().clone(), &Selection::new());
+        rebuilt.restore_view(&state);
+        assert_eq!(cursor_name(&rebuilt), before);
+        assert_eq!(rebuilt.visible_len(), rows);
     }
 
     #[test]

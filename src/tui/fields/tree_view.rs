@@ -1,5 +1,7 @@
 //! Draws the visible slice of the field tree: only the rows in the viewport are built.
 
+use std::collections::BTreeSet;
+
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -36,6 +38,7 @@ pub(super) fn render(
     frame: &mut Frame,
     area: Rect,
     tree: &FieldTree,
+    loading: &BTreeSet<String>,
     offset: usize,
     theme: &Theme,
 ) {
@@ -61,7 +64,9 @@ pub(super) fn render(
                         if expanded { "▾" } else { "▸" },
                         checkbox(check)
                     ))];
-                    let count = if total == 0 {
+                    let count = if total == 0 && loading.contains(&object.name) {
+                        " loading fields…".to_string()
+                    } else if total == 0 {
                         " fields not loaded yet".to_string()
                     } else {
                         format!(" {selected}/{total} selected")
