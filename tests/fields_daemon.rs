@@ -93,3 +93,26 @@ async fn an_unknown_source_is_named() {
         .to_string();
     assert!(err.contains("no source \"nope\""), "{err}");
 }
+
+#[tokio::test]
+async fn select_on_an_undescribed_object_asks_the_daemon_to_describe_it() {
+    let daemon = start_daemon(&["prod"]).await;
+    let paths = Paths::under(daemon.dir.path());
+    std::fs::write(&paths.config_file, CONFIG).unwrap();
+    let mut partial = (*org()).clone();
+    let opportunity = partial.objects.iter_mut().find(|o| o.name == "Opportunity");
+    opportunity.unwrap().fields.clear();
+    daemon.publisher.send_modify(|s| {
+        s.sources[0].schema = Some(std::sync::Arc::new(partial));
+        s.version += 1;
+    });
+    let mut out = Vec::new();
+    let action = FieldsAction::Select {
+        patterns: vec!["Opportunity.Name".into()],
+    };
+    let code = run_async(&paths, &args(action), &mut out).await.unwrap();
+    assert_eq!(code, 0);
+    assert!(String::from_utf8_lossy(&out).contains("+ Name"));
+    let config = syncdeck::config::load(&paths.config_file).unwrap();
+    assert_eq!(config.sources[0].objects["Opportunity"].fields, ["Name"]);
+}

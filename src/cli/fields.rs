@@ -90,7 +90,10 @@ pub async fn run_async(
     };
     let schema = match (&args.schema, &mut daemon) {
         (Some(path), _) => Arc::new(schema_from_file(path)?),
-        (None, Some(attached)) => schema_from_daemon(attached, &args.source).await?,
+        (None, Some(attached)) => {
+            let schema = schema_from_daemon(attached, &args.source).await?;
+            describe_named_objects(attached, &args.source, &args.action, schema).await?
+        }
         (None, None) => bail!(
             "no org schema for \"{}\": start the daemon (`syncdeck daemon`), which describes \
              the org, or pass --schema FILE with an org schema in JSON",
@@ -143,6 +146,55 @@ async fn schema_from_daemon(
     .context("the daemon went away while describing the org")?
     .source(source)
     .and_then(|s| s.schema.clone());
+    waited.context("the daemon published no schema")
+}
+
+/// Patterns naming objects whose fields the daemon has not described yet: ask it to, and
+/// wait for a schema that has them (`*.Name` resolves against described objects only).
+async fn describe_named_objects(
+    attached: &mut Attached,
+    source: &str,
+    action: &FieldsAction,
+    schema: Arc<OrgSchema>,
+) -> anyhow::Result<Arc<OrgSchema>> {
+    let (FieldsAction::Select { patterns } | FieldsAction::Deselect { patterns }) = action else {
+        return Ok(schema);
+    };
+    // A bad pattern is reported, with its reason, when the action runs.
+    let Ok(set) = PatternSet::parse(patterns) else {
+        return Ok(schema);
+    };
+    let objects = set.undescribed_objects(&schema);
+    if objects.is_empty() {
+        return Ok(schema);
+    }
+    attached.commands.send(Command::DescribeObjects {
+        source: source.to_string(),
+        objects: objects.clone(),
+    })?;
+    let described = |s: &crate::sync::Snapshot| {
+        let schema = s.source(source).and_then(|s| s.schema.as_ref());
+        schema.is_some_and(|schema| {
+            objects.iter().all(|name| {
+                schema
+                    .objects
+                    .iter()
+                    .any(|o| o.name == *name && !o.fields.is_empty())
+            })
+        })
+    };
+    let waited = tokio::time::timeout(SCHEMA_WAIT, attached.snapshots.wait_for(described))
+        .await
+        .with_context(|| {
+            format!(
+                "the daemon did not describe {} within {}s; see `syncdeck status` for the reason",
+                objects.join(", "),
+                SCHEMA_WAIT.as_secs()
+            )
+        })?
+        .context("the daemon went away while describing objects")?
+        .source(source)
+        .and_then(|s| s.schema.clone());
     waited.context("the daemon published no schema")
 }
 

@@ -25,7 +25,7 @@ pub enum FieldsError {
     )]
     NoMatch { pattern: String, what: &'static str },
     #[error(
-        "the fields of {objects} are not loaded yet, so \"{pattern}\" cannot be checked; open Edit Data Sync once (it describes the org) and try again"
+        "the fields of {objects} are not loaded yet, so \"{pattern}\" cannot be checked; name the object itself (e.g. Opportunity.*) while the daemon runs, which describes it, or expand it in Edit Data Sync"
     )]
     NotLoaded { pattern: String, objects: String },
     #[error("no preset named \"{name}\"{}; available: {available}", suggestion(.closest))]

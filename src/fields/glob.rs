@@ -252,6 +252,23 @@ impl PatternSet {
         Ok(PatternSet { patterns })
     }
 
+    /// Objects of `schema` a pattern names literally (`Opportunity.*`, not `*.Name`) whose
+    /// fields are not loaded: worth describing before resolving. Wildcard object parts
+    /// are left out so one pattern cannot describe the whole org.
+    pub fn undescribed_objects(&self, schema: &OrgSchema) -> Vec<String> {
+        schema
+            .objects
+            .iter()
+            .filter(|o| o.fields.is_empty())
+            .filter(|o| {
+                self.patterns
+                    .iter()
+                    .any(|p| p.object.is_literal() && p.object.matches(&o.name))
+            })
+            .map(|o| o.name.clone())
+            .collect()
+    }
+
     /// (named by an inclusion, named by an exclusion). Every pattern must name something.
     fn resolve(&self, schema: &OrgSchema) -> Result<(Selection, Selection), FieldsError> {
         let mut included = Selection::new();
@@ -477,6 +494,15 @@ mod tests {
             .select(&Selection::new(), &org)
             .unwrap_err();
         assert!(matches!(err, FieldsError::NotLoaded { ref objects, .. } if objects == "Contact"));
+    }
+
+    #[test]
+    fn only_literally_named_undescribed_objects_are_worth_describing() {
+        let mut org = schema();
+        org.objects.iter_mut().for_each(|o| o.fields.clear());
+        let set = PatternSet::parse(["contact.Email", "!Account.Name", "*.Id"]).unwrap();
+        assert_eq!(set.undescribed_objects(&org), ["Account", "Contact"]);
+        assert!(set.undescribed_objects(&schema()).is_empty());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use syncdeck::config::{Frequency, Paths, SourceKind};
 use syncdeck::remote::protocol::{ClientMessage, DaemonMessage, Hello};
 use syncdeck::remote::{self, ControlSocket};
-use syncdeck::sync::schema::{ObjectSchema, OrgSchema};
+use syncdeck::sync::schema::{FieldSchema, ObjectSchema, OrgSchema};
 use syncdeck::sync::{ApiUsage, Command, Snapshot, SourceSnapshot, Status};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
@@ -112,10 +112,28 @@ fn apply(snapshot: &mut Snapshot, command: Command) {
                 });
             }
         }
-        Command::Reauthorize { .. }
-        | Command::CancelAuth { .. }
-        | Command::DescribeObjects { .. }
-        | Command::Shutdown => {}
+        // Described objects get an Id and a Name, in a new schema like the engine's.
+        Command::DescribeObjects { source, objects } => with(snapshot, &source, |s| {
+            let Some(current) = &s.schema else { return };
+            let mut schema = (**current).clone();
+            for object in schema
+                .objects
+                .iter_mut()
+                .filter(|o| objects.contains(&o.name))
+            {
+                object.fields = ["Id", "Name"]
+                    .map(|name| FieldSchema {
+                        name: name.into(),
+                        label: name.into(),
+                        field_type: "string".into(),
+                        filterable: true,
+                        ..FieldSchema::default()
+                    })
+                    .into();
+            }
+            s.schema = Some(Arc::new(schema));
+        }),
+        Command::Reauthorize { .. } | Command::CancelAuth { .. } | Command::Shutdown => {}
     }
 }
 
