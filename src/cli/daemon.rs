@@ -7,7 +7,6 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
-use tracing_subscriber::EnvFilter;
 
 use crate::config::{self, Paths};
 use crate::notify::{Notifier, RetryPolicy};
@@ -18,21 +17,7 @@ use crate::sync::model::Command;
 
 pub fn daemon(paths: &Paths) -> anyhow::Result<u8> {
     let config = Arc::new(config::load(&paths.config_file)?);
-    std::fs::create_dir_all(&paths.state_dir).with_context(|| {
-        format!(
-            "cannot create the state directory {}",
-            paths.state_dir.display()
-        )
-    })?;
-    let appender = tracing_appender::rolling::never(&paths.state_dir, "syncdeck.log");
-    let (writer, _flush_guard) = tracing_appender::non_blocking(appender);
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(writer)
-        .with_ansi(false)
-        .try_init();
+    let _flush_guard = super::tui::log_to_file(paths)?;
     let notifier = Notifier::new(&config.notify, RetryPolicy::default())?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {

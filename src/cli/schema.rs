@@ -49,19 +49,7 @@ pub fn run(paths: &Paths, source_id: &str, object: Option<&str>, json: bool) -> 
 
 async fn list_objects(client: &Client, json: bool) -> anyhow::Result<()> {
     let global = client.describe_global().await?;
-    let mut objects: Vec<ObjectSchema> = global
-        .sobjects
-        .iter()
-        .filter(|o| o.is_sync_candidate())
-        .map(|o| ObjectSchema {
-            name: o.name.clone(),
-            label: o.label.clone(),
-            custom: o.custom,
-            record_count: None,
-            fields: Vec::new(),
-        })
-        .collect();
-    objects.sort_by(|a, b| a.name.cmp(&b.name));
+    let objects = crate::sync::describe_cache::org_schema(&global, &[]).objects;
     if json {
         println!("{}", serde_json::to_string_pretty(&objects)?);
     } else {

@@ -9,10 +9,9 @@ use crate::config::{self, Credentials, Paths, SourceConfig};
 use crate::remote;
 use crate::store::Store;
 use crate::sync::model::{
-    ApiUsage, Command, ErrorInfo, ErrorKind, RunOutcome, RunSummary, Snapshot, SourceSnapshot,
-    Status,
+    ApiUsage, Command, ErrorInfo, ErrorKind, RunOutcome, Snapshot, SourceSnapshot, Status,
 };
-use crate::sync::run::{parse_kind, parse_outcome};
+use crate::sync::run::summary_of;
 use crate::sync::scheduler::Scheduler;
 use crate::sync::status::StatusMachine;
 
@@ -81,18 +80,7 @@ fn offline(paths: &Paths, source: &SourceConfig) -> SourceSnapshot {
         machine.set_credentials(true, now);
         machine.fail(error(ErrorKind::AuthRequired, e.to_string()), now);
     }
-    let last_run = last.as_ref().and_then(|r| {
-        Some(RunSummary {
-            started: r.started,
-            finished: r.finished?,
-            kind: parse_kind(&r.kind),
-            outcome: parse_outcome(r.outcome.as_deref()?),
-            upserted: r.upserted,
-            deleted: r.deleted,
-            api_calls: r.api_calls,
-            error: r.error.clone(),
-        })
-    });
+    let last_run = last.as_ref().and_then(summary_of);
     if let Some(run) = &last_run
         && run.outcome != RunOutcome::Succeeded
         && let Some(message) = &run.error

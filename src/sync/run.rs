@@ -8,7 +8,7 @@ use futures::StreamExt;
 
 use crate::config::{FormulaPolicy, SourceConfig};
 use crate::salesforce::{Client, ErrorClass};
-use crate::store::RunRecord;
+use crate::store::{RunRecord, RunRow};
 use crate::sync::SyncError;
 use crate::sync::clock::SharedClock;
 use crate::sync::describe_cache::{self, PERMISSIONS_CHECKED, formulas_reread_key};
@@ -112,6 +112,20 @@ pub fn parse_kind(label: &str) -> RunKind {
         "full" => RunKind::Full,
         _ => RunKind::Incremental,
     }
+}
+
+/// A stored run as the snapshot shows it; `None` while the run has not finished.
+pub fn summary_of(row: &RunRow) -> Option<RunSummary> {
+    Some(RunSummary {
+        started: row.started,
+        finished: row.finished?,
+        kind: parse_kind(&row.kind),
+        outcome: parse_outcome(row.outcome.as_deref()?),
+        upserted: row.upserted,
+        deleted: row.deleted,
+        api_calls: row.api_calls,
+        error: row.error.clone(),
+    })
 }
 
 impl RunContext<'_> {

@@ -8,7 +8,7 @@ use crate::config::{Config, EditError, Editor, Paths, SourceConfig};
 use crate::fields::{FieldRef, Selection, stage_selection};
 use crate::store::Store;
 use crate::sync::RunSummary;
-use crate::sync::run::{parse_kind, parse_outcome};
+use crate::sync::run::summary_of;
 use crate::tui::ports::{HistoryError, RunHistory, SettingsChange, SettingsError, SettingsStore};
 
 /// [`SettingsStore`] over the configuration file. `load` keeps the file as it was read
@@ -125,19 +125,8 @@ impl RunHistory for StoreHistory {
             .map_err(|e| HistoryError(e.to_string()))?;
         Ok(rows
             .into_iter()
-            .filter_map(|r| {
-                // A run still in progress has no finish yet; live status shows it.
-                Some(RunSummary {
-                    started: r.started,
-                    finished: r.finished?,
-                    kind: parse_kind(&r.kind),
-                    outcome: parse_outcome(r.outcome.as_deref()?),
-                    upserted: r.upserted,
-                    deleted: r.deleted,
-                    api_calls: r.api_calls,
-                    error: r.error,
-                })
-            })
+            // A run still in progress has no finish yet; live status shows it.
+            .filter_map(|r| summary_of(&r))
             .collect())
     }
 }
