@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use serde_json::{Map, Value};
 
@@ -317,26 +318,28 @@ impl Store {
         if columns.is_empty() && !self.has_table(object)? {
             return Err(StoreError::UnknownObject(object.to_string()));
         }
-        let by_field = group_by_field(&columns);
         let table = quote_ident(&table_name(object));
         let fail_after = self.fail_after.get();
         let tx = self.conn.transaction()?;
         let mut applied = PageApplied::default();
         {
             // Rows of a page nearly always carry the same columns: build and look up the
-            // statement once per shape, not once per row.
-            let mut current: Option<(Vec<String>, rusqlite::CachedStatement<'_>)> = None;
+            // statement once per shape (the columns present), not once per row.
+            let mut current: Option<(Vec<usize>, rusqlite::CachedStatement<'_>)> = None;
+            let mut shape = Vec::with_capacity(columns.len());
+            let mut values = Vec::with_capacity(columns.len() + 1);
             for (i, record) in page.upserts.iter().enumerate() {
                 if fail_after == Some(i) {
                     return Err(StoreError::Injected);
                 }
-                let (names, values) = record_values(object, record, &by_field)?;
-                if current.as_ref().is_none_or(|(n, _)| *n != names) {
-                    let stmt = tx.prepare_cached(&upsert_sql(&table, &names))?;
-                    current = Some((names, stmt));
+                record_values(object, record, &columns, &mut shape, &mut values)?;
+                if current.as_ref().is_none_or(|(s, _)| *s != shape) {
+                    let names = shape.iter().map(|&c| columns[c].name.as_str());
+                    let stmt = tx.prepare_cached(&upsert_sql(&table, names))?;
+                    current = Some((shape.clone(), stmt));
                 }
                 if let Some((_, stmt)) = current.as_mut() {
-                    stmt.execute(params_from_iter(values))?;
+                    stmt.execute(params_from_iter(values.iter()))?;
                 }
                 applied.upserted += 1;
             }
@@ -636,61 +639,55 @@ fn sql_string(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-fn group_by_field(columns: &[Column]) -> HashMap<&str, Vec<&Column>> {
-    let mut map: HashMap<&str, Vec<&Column>> = HashMap::new();
-    for c in columns {
-        map.entry(c.field.as_str()).or_default().push(c);
-    }
-    map
-}
-
-/// Column names and values present in `record`. Fields the page does not carry are left
-/// untouched on update (a formula re-read selects only some columns).
-fn record_values(
+/// The Id and the values of the columns present in `record`, in column order; `shape`
+/// gets the indices of those columns. Fields the page does not carry are left untouched on
+/// update (a formula re-read selects only some columns).
+fn record_values<'r>(
     object: &str,
-    record: &Map<String, Value>,
-    by_field: &HashMap<&str, Vec<&Column>>,
-) -> Result<(Vec<String>, Vec<rusqlite::types::Value>), StoreError> {
+    record: &'r Map<String, Value>,
+    columns: &[Column],
+    shape: &mut Vec<usize>,
+    values: &mut Vec<ToSqlOutput<'r>>,
+) -> Result<(), StoreError> {
     let bad = |reason: String| StoreError::BadRecord {
         object: object.to_string(),
         reason,
     };
+    shape.clear();
+    values.clear();
     let id = record
         .get("Id")
         .and_then(Value::as_str)
         .ok_or_else(|| bad("it has no string Id".into()))?;
-    let mut names = vec!["Id".to_string()];
-    let mut values = vec![rusqlite::types::Value::Text(id.to_string())];
-    for (field, value) in record {
-        let Some(columns) = by_field.get(field.as_str()) else {
-            continue; // `attributes`, relationship objects, unselected fields
+    values.push(ToSqlOutput::Borrowed(ValueRef::Text(id.as_bytes())));
+    for (index, col) in columns.iter().enumerate() {
+        // `attributes`, relationship objects and unselected fields have no column.
+        let Some(value) = record.get(&col.field) else {
+            continue;
         };
-        for col in columns {
-            let v = match (&col.component, value) {
-                (Some(component), Value::Object(parts)) => {
-                    parts.get(component).unwrap_or(&Value::Null)
-                }
-                (Some(_), Value::Null) => &Value::Null,
-                (Some(_), _) => {
-                    return Err(bad(format!(
-                        "{id}: {field} should be an object with components"
-                    )));
-                }
-                (None, v) => v,
-            };
-            let sql = types::to_sql(v, col.ty).map_err(|expected| {
-                bad(format!("{id}: {} should be {expected}, got {v}", col.name))
-            })?;
-            names.push(col.name.clone());
-            values.push(sql);
-        }
+        let v = match (&col.component, value) {
+            (Some(component), Value::Object(parts)) => parts.get(component).unwrap_or(&Value::Null),
+            (Some(_), Value::Null) => &Value::Null,
+            (Some(_), _) => {
+                return Err(bad(format!(
+                    "{id}: {} should be an object with components",
+                    col.field
+                )));
+            }
+            (None, v) => v,
+        };
+        let sql = types::to_sql_ref(v, col.ty)
+            .map_err(|expected| bad(format!("{id}: {} should be {expected}, got {v}", col.name)))?;
+        shape.push(index);
+        values.push(sql);
     }
-    Ok((names, values))
+    Ok(())
 }
 
-fn upsert_sql(table: &str, names: &[String]) -> String {
-    let cols: Vec<String> = names.iter().map(|n| quote_ident(n)).collect();
-    let placeholders: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
+fn upsert_sql<'n>(table: &str, columns: impl Iterator<Item = &'n str>) -> String {
+    let mut cols = vec![quote_ident("Id")];
+    cols.extend(columns.map(quote_ident));
+    let placeholders: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
     let updates: Vec<String> = cols
         .iter()
         .skip(1)

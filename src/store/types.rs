@@ -14,7 +14,7 @@
 //! JSON `null` is SQL NULL. Component columns use a double underscore, which a Salesforce
 //! field name can never end with, so they cannot collide with a real field.
 
-use rusqlite::types::Value as SqlValue;
+use rusqlite::types::{FromSql, ToSqlOutput, Value as SqlValue, ValueRef};
 use serde_json::Value;
 
 /// The storage class of a column.
@@ -108,46 +108,60 @@ pub fn component_column(field: &str, component: &str) -> String {
 
 /// Convert a query-JSON value for a column of type `ty`; `Err` says what was expected.
 pub fn to_sql(value: &Value, ty: ColumnType) -> Result<SqlValue, &'static str> {
+    match to_sql_ref(value, ty)? {
+        ToSqlOutput::Owned(v) => Ok(v),
+        ToSqlOutput::Borrowed(v) => SqlValue::column_result(v).map_err(|_| "a storable value"),
+        _ => Err("a storable value"),
+    }
+}
+
+/// [`to_sql`] borrowing strings from `value`: the hot path binds every column of every
+/// synced row, and SQLite copies bound text anyway.
+pub fn to_sql_ref(value: &Value, ty: ColumnType) -> Result<ToSqlOutput<'_>, &'static str> {
+    let owned = |v: SqlValue| Ok(ToSqlOutput::Owned(v));
     if value.is_null() {
-        return Ok(SqlValue::Null);
+        return owned(SqlValue::Null);
     }
     match ty {
         ColumnType::Boolean => match value {
-            Value::Bool(b) => Ok(SqlValue::Integer(i64::from(*b))),
-            Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(SqlValue::Integer(1)),
-            Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(SqlValue::Integer(0)),
+            Value::Bool(b) => owned(SqlValue::Integer(i64::from(*b))),
+            Value::String(s) if s.eq_ignore_ascii_case("true") => owned(SqlValue::Integer(1)),
+            Value::String(s) if s.eq_ignore_ascii_case("false") => owned(SqlValue::Integer(0)),
             _ => Err("true or false"),
         },
         ColumnType::Integer => match value {
             Value::Number(n) => n
                 .as_i64()
                 .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
-                .map(SqlValue::Integer)
+                .map(|i| ToSqlOutput::Owned(SqlValue::Integer(i)))
                 .ok_or("a whole number"),
             Value::String(s) => s
                 .trim()
                 .parse::<i64>()
-                .map(SqlValue::Integer)
+                .map(|i| ToSqlOutput::Owned(SqlValue::Integer(i)))
                 .map_err(|_| "a whole number"),
             _ => Err("a whole number"),
         },
         ColumnType::Real => match value {
-            Value::Number(n) => n.as_f64().map(SqlValue::Real).ok_or("a number"),
+            Value::Number(n) => n
+                .as_f64()
+                .map(|f| ToSqlOutput::Owned(SqlValue::Real(f)))
+                .ok_or("a number"),
             Value::String(s) => s
                 .trim()
                 .parse::<f64>()
-                .map(SqlValue::Real)
+                .map(|f| ToSqlOutput::Owned(SqlValue::Real(f)))
                 .map_err(|_| "a number"),
             _ => Err("a number"),
         },
         ColumnType::DateTime => match value {
-            Value::String(s) => Ok(SqlValue::Text(normalize_datetime(s))),
+            Value::String(s) => owned(SqlValue::Text(normalize_datetime(s))),
             _ => Err("a datetime string"),
         },
-        ColumnType::Text => Ok(SqlValue::Text(match value {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        })),
+        ColumnType::Text => match value {
+            Value::String(s) => Ok(ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()))),
+            other => owned(SqlValue::Text(other.to_string())),
+        },
     }
 }
 
