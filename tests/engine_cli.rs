@@ -171,3 +171,54 @@ async fn daemon_serves_sync_and_status_and_stops_on_sigterm() {
     assert!(!socket.exists());
     assert!(org.paths.log_file().exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_goes_through_a_running_daemon() {
+    let org = org(sandbox_config(&[("Account", 500)])).await;
+    let source = manual(org.source("acme", &[("Account", &["Name"])]));
+    org.write_config(&config_of(vec![source.clone()]));
+
+    let mut daemon = syncdeck(&org)
+        .arg("daemon")
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let socket = org.paths.socket_file();
+    patiently("the daemon's socket", async {
+        while !socket.exists() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let (_, out, _) = cli(&org, &["status"]).await;
+    assert!(out.contains("Not Connected"), "{out}");
+
+    let (code, out, err) = cli(&org, &["auth", "acme"]).await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        err.contains(&format!(
+            "authorizing through the daemon (PID {})",
+            daemon.id()
+        )),
+        "{err}"
+    );
+    assert!(
+        out.contains("user code") || out.contains("enter the code"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Connected \"") && out.contains("admin@"),
+        "{out}"
+    );
+
+    // The daemon's worker took the credentials at once: a sync now succeeds through it.
+    let (code, out, err) = cli(&org, &["sync", "acme"]).await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("500 records upserted"), "{out}");
+
+    let _ = std::process::Command::new("kill")
+        .arg(daemon.id().to_string())
+        .status();
+    let _ = tokio::task::spawn_blocking(move || daemon.wait()).await;
+}

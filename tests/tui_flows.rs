@@ -237,6 +237,7 @@ fn reauthorize_flow_device_then_web_then_failure_then_success() {
     snap.version = 3;
     snap.sources[4].auth = Some(AuthPrompt::Failed {
         message: "A Salesforce admin must authorize this connection".into(),
+        refused: true,
     });
     h.app.on_snapshot(snap.clone());
     let text = h.screen_text(80, 24);

@@ -91,6 +91,7 @@ pub fn states() -> Vec<(&'static str, Harness)> {
             h,
             AuthPrompt::Failed {
                 message: "A Salesforce admin must authorize this connection: ops@hooli.example.com is not an admin.".into(),
+                refused: true,
             },
         );
     });

@@ -9,8 +9,10 @@ use anyhow::Context;
 use chrono::Utc;
 
 use crate::config::{self, Credentials, Paths, SourceConfig};
+use crate::remote;
 use crate::salesforce::auth::{self, AuthError, Authorization};
 use crate::salesforce::{HttpClient, Timeouts};
+use crate::sync::model::{AuthFlow, AuthPrompt, Command};
 use crate::tui::widgets::qr::QrCode;
 
 /// How long the operator has to approve before we give up.
@@ -24,6 +26,18 @@ pub fn run(paths: &Paths, source_id: &str, web: bool, port: u16) -> anyhow::Resu
     let config = config::load(&paths.config_file)?;
     let source = find_source(&config, source_id)?.clone();
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    match runtime.block_on(remote::attach(&paths.socket_file())) {
+        Ok(attached) => {
+            let flow = if web {
+                AuthFlow::Web { port }
+            } else {
+                AuthFlow::Device
+            };
+            return runtime.block_on(via_daemon(attached, &source, flow));
+        }
+        Err(remote::AttachError::NotRunning { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
     match runtime.block_on(authorize(&source, web, port)) {
         Ok(authorization) => {
             store(paths, &source, &authorization)?;
@@ -119,6 +133,98 @@ async fn authorize(
     };
     println!("Authorized; checking the user's permissions...");
     auth::authorize_admin(&http, login_url, client_id, token).await
+}
+
+/// A running daemon owns the source's worker, so it runs the flow and takes the new
+/// credentials at once; this process only shows the prompts it publishes.
+async fn via_daemon(
+    mut attached: remote::Attached,
+    source: &SourceConfig,
+    flow: AuthFlow,
+) -> anyhow::Result<u8> {
+    eprintln!(
+        "authorizing through the daemon (PID {})",
+        attached.daemon_pid
+    );
+    attached.commands.send(Command::Reauthorize {
+        source: source.id.clone(),
+        flow,
+    })?;
+    // A finished prompt from an earlier attempt may still be in the first snapshots: only
+    // an outcome that follows this attempt's own prompt (or a cleared one) counts.
+    let mut started = false;
+    let mut shown = None;
+    let deadline = tokio::time::Instant::now() + APPROVAL_WINDOW + Duration::from_secs(60);
+    loop {
+        let prompt = attached
+            .snapshots
+            .borrow_and_update()
+            .source(&source.id)
+            .map(|s| s.auth.clone());
+        match prompt.flatten() {
+            None => started = true,
+            Some(p @ (AuthPrompt::Device { .. } | AuthPrompt::Web { .. })) => {
+                started = true;
+                if shown.as_ref() != Some(&p) {
+                    show_prompt(source, &p);
+                    shown = Some(p);
+                }
+            }
+            Some(AuthPrompt::Succeeded { username }) if started => {
+                println!(
+                    "Connected \"{}\" ({}) as {username}.",
+                    source.name, source.id
+                );
+                let _ = attached.commands.send(Command::Shutdown); // detach only
+                return Ok(0);
+            }
+            Some(AuthPrompt::Failed { message, refused }) if started => {
+                eprintln!("{message}");
+                let _ = attached.commands.send(Command::Shutdown); // detach only
+                return Ok(if refused { EXIT_REFUSED } else { 1 });
+            }
+            Some(_) => {}
+        }
+        tokio::select! {
+            changed = attached.snapshots.changed() => {
+                if changed.is_err() {
+                    let why = attached.disconnected.borrow().clone();
+                    anyhow::bail!("the daemon went away during authorization ({why:?}); run `syncdeck auth {}` again", source.id);
+                }
+            }
+            _ = tokio::time::sleep_until(deadline) => {
+                anyhow::bail!("no answer from the daemon's authorization in time; run `syncdeck auth {}` again", source.id);
+            }
+        }
+    }
+}
+
+fn show_prompt(source: &SourceConfig, prompt: &AuthPrompt) {
+    match prompt {
+        AuthPrompt::Device {
+            verification_uri,
+            user_code,
+            ..
+        } => {
+            println!("To authorize syncdeck for \"{}\", open", source.name);
+            println!("\n  {verification_uri}\n");
+            println!("on any device, sign in as a Salesforce admin, and enter the code\n");
+            println!("  {user_code}\n");
+            if std::io::stdout().is_terminal() {
+                print_qr_if_it_fits(verification_uri);
+            }
+            println!("Waiting for approval...");
+        }
+        AuthPrompt::Web { authorize_url } => {
+            println!(
+                "Open this URL in a browser to authorize syncdeck for \"{}\":\n",
+                source.name
+            );
+            println!("  {authorize_url}\n");
+            println!("Waiting for the browser to return to the daemon's loopback listener...");
+        }
+        AuthPrompt::Succeeded { .. } | AuthPrompt::Failed { .. } => {}
+    }
 }
 
 /// A phone can scan the verification URL off the screen; printed only when the code fits

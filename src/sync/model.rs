@@ -279,5 +279,9 @@ pub enum AuthPrompt {
     /// The exact reason: denied, expired, not an admin...
     Failed {
         message: String,
+        /// The authorizer said no or is not an admin (as opposed to a network or
+        /// configuration failure): `syncdeck auth` exits 3 for these.
+        #[serde(default)]
+        refused: bool,
     },
 }

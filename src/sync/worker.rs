@@ -31,6 +31,13 @@ use crate::sync::shared_store::SharedStore;
 use crate::sync::status::{StatusMachine, Transition, needs_operator};
 use crate::sync::stop::{StopReason, StopSignal};
 
+/// Why an interactive authorization ended without credentials.
+#[derive(Debug)]
+struct AuthFailure {
+    message: String,
+    refused: bool,
+}
+
 /// Events kept per source in the snapshot.
 const MAX_EVENTS: usize = 50;
 /// Usage samples shown (sparkline) cover this much history.
@@ -187,7 +194,7 @@ pub struct Worker {
         mpsc::UnboundedSender<RunEvent>,
         mpsc::UnboundedReceiver<RunEvent>,
     ),
-    auth_task: Option<JoinHandle<Result<Credentials, String>>>,
+    auth_task: Option<JoinHandle<Result<Credentials, AuthFailure>>>,
     auth_prompt: Arc<Mutex<Option<AuthPrompt>>>,
     last_run: Option<RunSummary>,
     events: VecDeque<Event>,
@@ -568,6 +575,7 @@ impl Worker {
                     *self.auth_prompt.lock().unwrap_or_else(|e| e.into_inner()) =
                         Some(AuthPrompt::Failed {
                             message: "authorization cancelled".into(),
+                            refused: false,
                         });
                 }
             }
@@ -641,12 +649,15 @@ impl Worker {
             };
             authorize::authorize(&http, &paths, &source, flow, show)
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(|e| AuthFailure {
+                    message: e.to_string(),
+                    refused: e.is_refusal(),
+                })
         }));
         self.event(EventLevel::Info, "authorization started".into());
     }
 
-    fn auth_finished(&mut self, result: Result<Credentials, String>) {
+    fn auth_finished(&mut self, result: Result<Credentials, AuthFailure>) {
         let now = self.now();
         let prompt = match result {
             Ok(creds) => {
@@ -665,12 +676,12 @@ impl Worker {
                 self.event(EventLevel::Info, format!("authorized as {username}"));
                 AuthPrompt::Succeeded { username }
             }
-            Err(message) => {
+            Err(AuthFailure { message, refused }) => {
                 self.event(
                     EventLevel::Error,
                     format!("authorization failed: {message}"),
                 );
-                AuthPrompt::Failed { message }
+                AuthPrompt::Failed { message, refused }
             }
         };
         *self.auth_prompt.lock().unwrap_or_else(|e| e.into_inner()) = Some(prompt);
@@ -1095,12 +1106,15 @@ async fn wait_run(running: &mut Option<Running>) -> Option<RunReport> {
 }
 
 async fn wait_auth(
-    task: &mut Option<JoinHandle<Result<Credentials, String>>>,
-) -> Result<Credentials, String> {
+    task: &mut Option<JoinHandle<Result<Credentials, AuthFailure>>>,
+) -> Result<Credentials, AuthFailure> {
     match task {
         Some(t) => match t.await {
             Ok(r) => r,
-            Err(e) => Err(format!("authorization task ended: {e}")),
+            Err(e) => Err(AuthFailure {
+                message: format!("authorization task ended: {e}"),
+                refused: false,
+            }),
         },
         None => std::future::pending().await,
     }

@@ -115,7 +115,7 @@ fn auth_prompt(a: &mut AuthPrompt) {
         }
         AuthPrompt::Web { authorize_url } => clean_in_place(authorize_url),
         AuthPrompt::Succeeded { username } => clean_in_place(username),
-        AuthPrompt::Failed { message } => clean_in_place(message),
+        AuthPrompt::Failed { message, .. } => clean_in_place(message),
     }
 }
 

@@ -109,7 +109,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, source: &str, flow: Auth
                 theme.label,
             );
         }
-        Some(AuthPrompt::Failed { message }) => {
+        Some(AuthPrompt::Failed { message, .. }) => {
             text(&mut lines, "✗ Authorization failed", theme.err);
             text(&mut lines, message, theme.err);
             lines.push(Line::default());
