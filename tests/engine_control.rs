@@ -434,10 +434,15 @@ async fn describe_objects_adds_fields_in_one_composite_call_and_keeps_them() {
     let calls = org.sandbox.calls();
     assert_eq!(
         org.sandbox.counters().requests - before,
-        1,
-        "one composite batch for both objects: {calls:?}"
+        2,
+        "one composite batch for both objects and one record count: {calls:?}"
     );
-    assert!(calls.last().unwrap().path.ends_with("composite/batch"));
+    let last_two: Vec<&str> = calls[calls.len() - 2..]
+        .iter()
+        .map(|c| c.path.as_str())
+        .collect();
+    assert!(last_two[0].ends_with("composite/batch"), "{last_two:?}");
+    assert!(last_two[1].ends_with("limits/recordCount"), "{last_two:?}");
     let contact = src(&described, "acme").schema.clone().unwrap();
     let contact = contact
         .objects
@@ -445,6 +450,9 @@ async fn describe_objects_adds_fields_in_one_composite_call_and_keeps_them() {
         .find(|o| o.name == "Contact")
         .unwrap();
     assert!(contact.fields.iter().any(|f| f.name == "Email"));
+    // The review prices a backfill from these.
+    assert!(contact.record_count.is_some());
+    assert_eq!(contact.record_count, org.sandbox.record_count("Contact"));
 
     // A later load keeps them, from the cache: no call at all.
     let previous = src(&described, "acme").schema.clone().unwrap();

@@ -201,6 +201,20 @@ pub fn keep_known_fields(fresh: &mut OrgSchema, previous: &OrgSchema) {
     }
 }
 
+/// Record counts only price the review; reloading the schema keeps them rather than
+/// spending a call on each open of Edit Data Sync.
+pub fn keep_record_counts(fresh: &mut OrgSchema, previous: &OrgSchema) {
+    for object in fresh
+        .objects
+        .iter_mut()
+        .filter(|o| o.record_count.is_none())
+    {
+        if let Some(old) = previous.objects.iter().find(|o| o.name == object.name) {
+            object.record_count = old.record_count;
+        }
+    }
+}
+
 fn object_fields(d: &Describe) -> Vec<FieldSchema> {
     let mut fields: Vec<FieldSchema> = d
         .fields

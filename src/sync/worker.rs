@@ -723,6 +723,12 @@ impl Worker {
         let mut schema = describe_cache::org_schema(&global, &described);
         if let Some(previous) = &self.schema {
             describe_cache::keep_known_fields(&mut schema, previous);
+            if !force {
+                describe_cache::keep_record_counts(&mut schema, previous);
+            }
+        }
+        if self.running.is_none() {
+            self.fill_record_counts(&client, &mut schema).await;
         }
         self.schema = Some(Arc::new(schema));
         self.event(
@@ -809,7 +815,42 @@ impl Worker {
                 }
             }
         }
-        self.schema = Some(Arc::new(describe_cache::with_fields(&schema, &described)));
+        let mut merged = describe_cache::with_fields(&schema, &described);
+        self.fill_record_counts(&client, &mut merged).await;
+        self.schema = Some(Arc::new(merged));
+    }
+
+    /// Review prices a backfill by record count: one `limits/recordCount` call covers every
+    /// object whose fields are shown and whose count is not known yet (a forced schema load
+    /// refreshes them). A failure only leaves the counts unknown (the review says so), it
+    /// never blocks the schema.
+    async fn fill_record_counts(
+        &mut self,
+        client: &Client,
+        schema: &mut crate::sync::schema::OrgSchema,
+    ) {
+        let objects: Vec<String> = schema
+            .objects
+            .iter()
+            .filter(|o| !o.fields.is_empty() && o.record_count.is_none())
+            .map(|o| o.name.clone())
+            .collect();
+        if objects.is_empty() {
+            return;
+        }
+        match client.record_count(&objects).await {
+            Ok(counts) => {
+                for count in counts.sobjects {
+                    if let Some(o) = schema.objects.iter_mut().find(|o| o.name == count.name) {
+                        o.record_count = Some(count.count);
+                    }
+                }
+            }
+            Err(e) => self.event(
+                EventLevel::Warn,
+                format!("record counts could not be read ({e}); review shows them as unknown"),
+            ),
+        }
     }
 
     fn run_event(&mut self, ev: RunEvent) {
