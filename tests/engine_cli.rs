@@ -30,6 +30,24 @@ async fn cli(org: &Org, args: &[&str]) -> (i32, String, String) {
         .unwrap()
 }
 
+/// `syncdeck daemon` for the org's data dir, once its control socket is up.
+async fn start_daemon(org: &Org) -> std::process::Child {
+    let daemon = syncdeck(org)
+        .arg("daemon")
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let socket = org.paths.socket_file();
+    patiently("the daemon's socket", async {
+        while !socket.exists() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    daemon
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_then_status_from_the_command_line() {
     let org = org(sandbox_config(&[("Account", 4_500), ("Contact", 300)])).await;
@@ -122,19 +140,8 @@ async fn daemon_serves_sync_and_status_and_stops_on_sigterm() {
     org.write_config(&config_of(vec![source.clone()]));
     org.connect(&source).await;
 
-    let mut daemon = syncdeck(&org)
-        .arg("daemon")
-        .stdin(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut daemon = start_daemon(&org).await;
     let socket = org.paths.socket_file();
-    patiently("the daemon's socket", async {
-        while !socket.exists() {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await;
 
     let (code, _, err) = cli(&org, &["daemon"]).await;
     assert_ne!(code, 0, "a second daemon must refuse");
@@ -178,19 +185,7 @@ async fn auth_goes_through_a_running_daemon() {
     let source = manual(org.source("acme", &[("Account", &["Name"])]));
     org.write_config(&config_of(vec![source.clone()]));
 
-    let mut daemon = syncdeck(&org)
-        .arg("daemon")
-        .stdin(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let socket = org.paths.socket_file();
-    patiently("the daemon's socket", async {
-        while !socket.exists() {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await;
+    let mut daemon = start_daemon(&org).await;
     let (_, out, _) = cli(&org, &["status"]).await;
     assert!(out.contains("Not Connected"), "{out}");
 

@@ -10,10 +10,10 @@ use chrono::{Duration, Utc};
 use super::auth::find_source;
 use crate::config::{self, Credentials, Paths};
 use crate::salesforce::auth::CredentialsWriter;
-use crate::salesforce::types::{Describe, Field};
+use crate::salesforce::types::Describe;
 use crate::salesforce::{Client, Described, HttpClient, Session, Timeouts};
 use crate::store::Store;
-use crate::sync::schema::{FieldSchema, ObjectSchema};
+use crate::sync::schema::ObjectSchema;
 
 const CACHE_FRESH_FOR: Duration = Duration::days(1);
 
@@ -107,23 +107,8 @@ async fn cached_describe(
     }
 }
 
-fn field_schema(f: &Field) -> FieldSchema {
-    FieldSchema {
-        name: f.name.clone(),
-        label: f.label.clone(),
-        field_type: f.field_type.clone(),
-        custom: f.custom,
-        formula: f.calculated,
-        compound: f.is_compound(),
-        required: f.is_required(),
-        filterable: f.filterable,
-        compound_parent: f.compound_field_name.clone(),
-    }
-}
-
 fn print_object(describe: &Describe, json: bool) -> anyhow::Result<()> {
-    let mut fields: Vec<FieldSchema> = describe.fields.iter().map(field_schema).collect();
-    fields.sort_by(|a, b| a.name.cmp(&b.name));
+    let fields = crate::sync::describe_cache::object_fields(describe);
     if json {
         let object = ObjectSchema {
             name: describe.name.clone(),

@@ -215,7 +215,8 @@ pub fn keep_record_counts(fresh: &mut OrgSchema, previous: &OrgSchema) {
     }
 }
 
-fn object_fields(d: &Describe) -> Vec<FieldSchema> {
+/// A describe's fields as the UI shows them, sorted by API name (also `syncdeck schema`).
+pub fn object_fields(d: &Describe) -> Vec<FieldSchema> {
     let mut fields: Vec<FieldSchema> = d
         .fields
         .iter()
