@@ -106,8 +106,14 @@ impl State {
         let used = self.used.unwrap_or(0) + self.unreported;
         let threshold = self.threshold_calls(max);
         if used + self.in_flight + calls > threshold {
+            // A reading taken while other calls were in flight may already count them, so
+            // `used + in_flight` can overstate. Our own calls never pass the threshold; only
+            // a reading (other apps' calls) can show usage beyond it.
+            let reported = (used + self.in_flight)
+                .min(threshold)
+                .max(self.used.unwrap_or(0));
             return Err(QuotaStop::OrgThreshold {
-                used: used + self.in_flight,
+                used: reported,
                 max,
                 threshold_percent: self.settings.threshold_percent,
             });
@@ -398,6 +404,34 @@ mod tests {
         g.complete(1, reading(80, 100));
         assert!(g.try_reserve(1).is_err());
         assert_eq!(g.usage(), (Some(80), Some(100)));
+    }
+
+    #[test]
+    fn a_reading_that_already_counts_calls_in_flight_is_not_counted_twice() {
+        let g = QuotaGuard::new(settings(80, 100));
+        g.seed(UsageReading { used: 76, max: 100 });
+        for _ in 0..3 {
+            g.try_reserve(1).unwrap();
+        }
+        // The first response's reading counts all three calls, two still in flight.
+        g.complete(1, reading(79, 100));
+        let stop = g.try_reserve(2).unwrap_err();
+        assert_eq!(
+            stop,
+            QuotaStop::OrgThreshold {
+                used: 80,
+                max: 100,
+                threshold_percent: 80
+            },
+            "79 + 2 in flight overstates; usage never passes the threshold by our calls"
+        );
+        // Another app's calls do show above the threshold.
+        let g = QuotaGuard::new(settings(80, 100));
+        g.seed(UsageReading { used: 85, max: 100 });
+        assert!(matches!(
+            g.try_reserve(1),
+            Err(QuotaStop::OrgThreshold { used: 85, .. })
+        ));
     }
 
     #[test]
