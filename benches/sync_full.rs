@@ -37,8 +37,30 @@ fn rss_kib(pid: u32, key: &str) -> Option<u64> {
         .ok()
 }
 
+/// User + system CPU seconds of a process so far, from /proc.
+fn cpu_secs(pid: &str) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the command name (which may hold spaces) start at ") ".
+    let rest = stat.rsplit_once(") ").map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, the 12th and 13th after the name.
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 struct ChildRun {
     secs: f64,
+    /// CPU seconds of the sync process (last sample before it exited).
+    cpu: f64,
+    /// CPU seconds of this process (the sandbox) during the run.
+    sandbox_cpu: f64,
     summary: String,
     peak_kib: u64,
     /// VmRSS samples over the run, for flatness.
@@ -59,18 +81,21 @@ fn run_sync(paths: &Paths, full: bool) -> ChildRun {
         cmd.arg("--full");
     }
     let started = Instant::now();
+    let sandbox_before = cpu_secs("self");
     let mut child = cmd.spawn().expect("spawn syncdeck sync");
     let pid = child.id();
-    let (mut peak, mut samples) = (0, Vec::new());
+    let (mut peak, mut samples, mut cpu) = (0, Vec::new(), 0.0);
     while child.try_wait().expect("wait").is_none() {
+        cpu = f64::max(cpu, cpu_secs(&pid.to_string()));
         if let Some(hwm) = rss_kib(pid, "VmHWM:") {
             peak = peak.max(hwm);
         }
         if let Some(rss) = rss_kib(pid, "VmRSS:") {
             samples.push(rss);
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(10));
     }
+    let sandbox_cpu = cpu_secs("self") - sandbox_before;
     let out = child.wait_with_output().expect("output");
     assert!(
         out.status.success(),
@@ -79,6 +104,8 @@ fn run_sync(paths: &Paths, full: bool) -> ChildRun {
     );
     ChildRun {
         secs: started.elapsed().as_secs_f64(),
+        cpu,
+        sandbox_cpu,
         summary: String::from_utf8_lossy(&out.stdout).trim().to_string(),
         peak_kib: peak,
         rss_kib: samples,
@@ -200,6 +227,12 @@ fn main() {
             "  full sync : {sync_rate:>9.0} records/s ({:.2}s wall, process start included) = {:.0}% of raw",
             full.secs,
             sync_rate * 100.0 / raw_rate
+        );
+        println!(
+            "  CPU       : sync process {:.2}s, sandbox {:.2}s (2 cores: {:.2}s of CPU per wall second)",
+            full.cpu,
+            full.sandbox_cpu,
+            (full.cpu + full.sandbox_cpu) / full.secs
         );
         println!(
             "  peak RSS  : {} MiB (RSS at 25/50/75% of the run: {} / {} / {} MiB)",
