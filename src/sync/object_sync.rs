@@ -20,18 +20,16 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use chrono::{DateTime, Duration, Utc};
-use futures::StreamExt;
-use futures::stream::BoxStream;
-use serde_json::{Map, Value};
-
 use crate::salesforce::soql::Select;
-use crate::salesforce::types::QueryPage;
+use crate::salesforce::types::{FieldValue, QueryPage, Records};
 use crate::salesforce::{Client, ErrorClass, QueryOptions};
 use crate::store::{Cursor, PageWrite, StoreField};
 use crate::sync::SyncError;
+use crate::sync::page_feed::{Fed, PageFeed};
 use crate::sync::shared_store::SharedStore;
 use crate::sync::stop::StopSignal;
+use chrono::{DateTime, Duration, Utc};
+use futures::StreamExt;
 
 /// Re-read this much before the cursor (in-flight transactions, equal timestamps).
 pub const OVERLAP: Duration = Duration::seconds(1);
@@ -133,14 +131,6 @@ fn parse_stamp(s: &str) -> Option<DateTime<Utc>> {
         })
 }
 
-fn is_deleted(record: &Map<String, Value>) -> bool {
-    record.get("IsDeleted").and_then(Value::as_bool) == Some(true)
-}
-
-fn record_id(record: &Map<String, Value>) -> Option<&str> {
-    record.get("Id").and_then(Value::as_str)
-}
-
 impl ObjectSync<'_> {
     pub async fn run(
         &self,
@@ -231,14 +221,13 @@ impl ObjectSync<'_> {
             );
             let mut expected: Option<u64> = None;
             let mut last_cursor: Option<Cursor> = None;
-            let mut ahead = Some(Prefetch::start(pages));
+            let mut feed = PageFeed::start(pages, self.stop.clone());
             loop {
-                let Some(prefetch) = ahead.take() else { break };
-                let (pages, next) = prefetch.wait().await?;
-                let page = match next {
-                    None => break,
-                    Some(Ok(p)) => p,
-                    Some(Err(e))
+                let page = match feed.next().await? {
+                    Fed::End => break,
+                    Fed::Stopped => return Ok(outcome),
+                    Fed::Page(Ok(p)) => p,
+                    Fed::Page(Err(e))
                         if e.class() == ErrorClass::InvalidQueryLocator
                             && restarts < MAX_RESTARTS =>
                     {
@@ -252,12 +241,8 @@ impl ObjectSync<'_> {
                             .or(since);
                         continue 'query;
                     }
-                    Some(Err(e)) => return Err(e.into()),
+                    Fed::Page(Err(e)) => return Err(e.into()),
                 };
-                // The next page downloads while this one is written.
-                if !page.done && !self.stop.is_stopped() {
-                    ahead = Some(Prefetch::start(pages));
-                }
                 let base = done;
                 expected.get_or_insert(base + page.total_size);
                 let cursor = page_cursor(
@@ -281,10 +266,7 @@ impl ObjectSync<'_> {
                 last_cursor = cursor;
                 self.observer.progress(&plan.object, done, expected);
                 if self.stop.is_stopped() {
-                    // Page boundary: committed work stays, the prefetched page is dropped.
-                    if let Some(p) = ahead.take() {
-                        p.abandon();
-                    }
+                    // Page boundary: committed work stays, pages fetched ahead are dropped.
                     return Ok(outcome);
                 }
             }
@@ -319,13 +301,13 @@ impl ObjectSync<'_> {
     async fn commit(
         &self,
         object: &str,
-        records: Vec<Map<String, Value>>,
+        records: Records,
         cursor: Option<Cursor>,
     ) -> Result<(u64, u64), SyncError> {
-        let (deleted, live): (Vec<_>, Vec<_>) = records.into_iter().partition(is_deleted);
+        let (deleted, live) = records.partition(|r| r.is_deleted());
         let deletes: Vec<String> = deleted
             .iter()
-            .filter_map(|r| record_id(r).map(str::to_string))
+            .filter_map(|r| r.id().map(str::to_string))
             .collect();
         let object = object.to_string();
         let upserted = live.len() as u64;
@@ -370,7 +352,7 @@ impl ObjectSync<'_> {
             seen.extend(
                 page.records
                     .iter()
-                    .filter_map(|r| record_id(r).map(str::to_string)),
+                    .filter_map(|r| r.id().map(str::to_string)),
             );
             let (upserted, _) = self.commit(&plan.object, page.records, None).await?;
             outcome.upserted += upserted;
@@ -396,7 +378,7 @@ impl ObjectSync<'_> {
                 s.apply_page(
                     &object,
                     &PageWrite {
-                        upserts: &[],
+                        upserts: &Records::default(),
                         deletes: &gone,
                         cursor: Some(&cursor),
                     },
@@ -431,38 +413,6 @@ impl ObjectSync<'_> {
     }
 }
 
-type Pages = BoxStream<'static, Result<QueryPage, crate::salesforce::Error>>;
-
-/// The next page of a query, fetched in the background.
-struct Prefetch {
-    task: tokio::task::JoinHandle<(Pages, Option<Result<QueryPage, crate::salesforce::Error>>)>,
-}
-
-impl Prefetch {
-    fn start(mut pages: Pages) -> Prefetch {
-        Prefetch {
-            task: tokio::spawn(async move {
-                let next = pages.next().await;
-                (pages, next)
-            }),
-        }
-    }
-
-    async fn wait(
-        self,
-    ) -> Result<(Pages, Option<Result<QueryPage, crate::salesforce::Error>>), SyncError> {
-        self.task
-            .await
-            .map_err(|e| SyncError::Internal(format!("page fetch task failed: {e}")))
-    }
-
-    /// Let the fetch finish on its own and drop its page: aborting a request mid-flight
-    /// would skip the quota bookkeeping that runs when its response arrives.
-    fn abandon(self) {
-        drop(self.task);
-    }
-}
-
 /// The checkpoint after `page`: its last record's position, capped at the query's start
 /// (minus clock skew) so rows changed during the query are never skipped after a crash.
 fn page_cursor(
@@ -472,14 +422,11 @@ fn page_cursor(
     full_sync_done: bool,
 ) -> Option<Cursor> {
     let last = page.records.last()?;
-    let stamp = last.get("SystemModstamp").and_then(Value::as_str)?;
+    let stamp = last.get("SystemModstamp").and_then(FieldValue::as_str)?;
     let at = parse_stamp(stamp)?;
     let cap = query_started - CLOCK_SKEW;
     let (system_modstamp, last_id) = if at <= cap {
-        (
-            stamp.to_string(),
-            record_id(last).unwrap_or_default().to_string(),
-        )
+        (stamp.to_string(), last.id().unwrap_or_default().to_string())
     } else {
         (
             cap.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -522,7 +469,8 @@ mod tests {
     }
 
     fn page(records: serde_json::Value, done: bool) -> QueryPage {
-        serde_json::from_value(json!({"totalSize": 5, "done": done, "records": records})).unwrap()
+        let body = json!({"totalSize": 5, "done": done, "records": records});
+        QueryPage::from_json(body.to_string().into_bytes()).unwrap()
     }
 
     #[test]

@@ -242,7 +242,7 @@ async fn split_query_finds_a_record_that_moved_out_of_the_page_range_by_id() {
     let mut pages = client.select_pages(&wide_select(), ALL);
     let page = pages.next().await.unwrap().unwrap();
     assert_eq!(page.records.len(), 2);
-    for record in &page.records {
+    for record in page.records.to_maps() {
         assert!(record.contains_key("Early_0000__c") && record.contains_key("Late_0699__c"));
     }
     // Driver, range lookup, then the by-id lookup of the moved record.

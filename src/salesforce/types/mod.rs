@@ -8,6 +8,7 @@ mod describe;
 mod limits;
 mod oauth;
 mod query;
+mod records;
 mod rest_error;
 
 pub use composite::{BatchResponse, BatchResult};
@@ -18,7 +19,7 @@ pub use describe::{
 };
 pub use limits::{Limit, Limits, RecordCount, RecordCounts};
 pub use oauth::{DeviceAuthorization, OAuthErrorBody, TokenBody};
-pub use query::{QueryPage, Record};
+pub use query::{FieldValue, QueryPage, Record, RecordRef, Records};
 pub use rest_error::RestError;
 
 use serde::Deserialize;

@@ -1,18 +1,35 @@
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
-/// A record as Salesforce returns it: `attributes` plus the selected fields (explicit nulls).
+pub use super::records::{FieldValue, RecordRef, Records};
+use super::records::{PageParts, parse_page};
+
+/// A record as a map (small queries, and tests): the selected fields, explicit nulls.
 pub type Record = Map<String, Value>;
 
 /// One page of `query`/`queryAll`. `total_size` counts all pages; `next_records_url` is
 /// absent on the last page and must be followed verbatim.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct QueryPage {
     pub total_size: u64,
     pub done: bool,
-    #[serde(default)]
-    pub records: Vec<Record>,
-    #[serde(default)]
+    pub records: Records,
     pub next_records_url: Option<String>,
+}
+
+impl QueryPage {
+    /// Parse a query response body (records are kept compact, see [`Records`]).
+    pub fn from_json(body: Vec<u8>) -> Result<QueryPage, serde_json::Error> {
+        let PageParts {
+            total_size,
+            done,
+            next_records_url,
+            records,
+        } = parse_page(body)?;
+        Ok(QueryPage {
+            total_size,
+            done,
+            records,
+            next_records_url,
+        })
+    }
 }
