@@ -308,7 +308,9 @@ async fn standard_user_credentials(org: &Org, source: &syncdeck::config::SourceC
         org_id: identity.organization_id,
         user_id: identity.user_id,
         username: identity.username,
-        authorized_at: Utc::now(),
+        // Authorized two days ago (when the user still had the permissions): the daily
+        // re-check is due at the first run.
+        authorized_at: Utc::now() - chrono::Duration::days(2),
         issued_at: Utc::now(),
         scope: String::new(),
         login_url: source.login_url.clone(),

@@ -97,11 +97,20 @@ async fn concurrent_objects_stop_exactly_at_the_threshold_and_notify_once() {
     assert_eq!(body["kind"], "QuotaThreshold");
     assert_eq!(body["max"], 1_000);
 
-    // Asking again spends nothing and does not notify again.
+    // Asking again never crosses the threshold and does not notify again. With calls in
+    // flight the guard cannot tell whether a reading already counts them, so it may have
+    // stopped a call or two short; only those may be spent now.
     let again = sync_now(&mut engine, &clock, "acme").await;
     quota_error(&again.status);
-    assert_eq!(again.last_run.unwrap().api_calls, 0);
-    assert_eq!(org.sandbox.usage().used, used, "no call was burned");
+    let spent = again.last_run.unwrap().api_calls;
+    assert_eq!(org.sandbox.usage().used, used + spent);
+    assert!(
+        used + spent <= 800,
+        "{used} + {spent} crossed the threshold"
+    );
+    if used == 800 {
+        assert_eq!(spent, 0, "no call was burned at the threshold");
+    }
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(
         bodies.lock().unwrap().len(),

@@ -101,6 +101,7 @@ pub fn sync(paths: &Paths, args: SyncArgs) -> anyhow::Result<u8> {
             stop: &stop,
             clock: &clock,
             user_id: Some(creds.user_id.as_str()),
+            authorized_at: Some(creds.authorized_at),
         };
         let spec = RunSpec {
             full: args.full,

@@ -145,6 +145,26 @@ impl FromJsonBody for QueryPage {
     }
 }
 
+/// A counted call between `before_call` and `after_call`. `after_call` runs exactly once:
+/// with the response's reading, or without one when the call fails or its future is
+/// dropped mid-flight (a cancelled task), so the quota books always balance.
+struct CountedCall<'a> {
+    hooks: &'a dyn CallHooks,
+}
+
+impl CountedCall<'_> {
+    fn finish(self, usage: Option<LimitInfo>) {
+        self.hooks.after_call(usage);
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for CountedCall<'_> {
+    fn drop(&mut self) {
+        self.hooks.after_call(None);
+    }
+}
+
 struct Reply<T> {
     body: Option<T>,
     last_modified: Option<String>,
@@ -655,12 +675,14 @@ impl Client {
         call: &Call<'_>,
         token: &Secret,
     ) -> Result<(u16, HeaderMap, Vec<u8>), Error> {
-        let hooks = &self.inner.hooks;
+        let hooks = &*self.inner.hooks;
+        let mut counted = None;
         if call.counted > 0 {
             hooks.before_call(call.counted).map_err(Error::Vetoed)?;
             self.inner
                 .calls
                 .fetch_add(u64::from(call.counted), Ordering::Relaxed);
+            counted = Some(CountedCall { hooks });
         }
         let mut request = self
             .inner
@@ -678,22 +700,15 @@ impl Client {
         if let Some(body) = call.body {
             request = request.json(body);
         }
-        let response = match request.send().await {
-            Ok(r) => r,
-            Err(e) => {
-                if call.counted > 0 {
-                    hooks.after_call(None);
-                }
-                return Err(transport_error(&e));
-            }
-        };
+        // A transport error or a dropped future ends `counted` without a reading.
+        let response = request.send().await.map_err(|e| transport_error(&e))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        if call.counted > 0 {
+        if let Some(counted) = counted {
             let usage = header_text(&headers, LimitInfo::HEADER)
                 .as_deref()
                 .and_then(LimitInfo::parse);
-            hooks.after_call(usage);
+            counted.finish(usage);
         }
         let body = response.bytes().await.map_err(|e| transport_error(&e))?;
         Ok((status, headers, Vec::from(body)))

@@ -41,8 +41,6 @@ impl PageFeed {
         let task_stop = stop.clone();
         let task = tokio::spawn(async move {
             // Room first, then the fetch: no page is fetched that could not be queued.
-            // A fetch in flight is never aborted (its quota bookkeeping runs when its
-            // response arrives); a page nobody takes any more is simply dropped.
             while let Ok(room) = tx.reserve().await {
                 if task_stop.is_stopped() {
                     return;
@@ -77,6 +75,17 @@ impl PageFeed {
                     ended.map(|e| format!(": {e}")).unwrap_or_default()
                 )))
             }
+        }
+    }
+}
+
+/// A dropped feed (stop, error, restart) cancels its fetch at once: a request cut off
+/// mid-flight is booked as spent by the client, and nothing of this query can reach the
+/// wire after its run has ended.
+impl Drop for PageFeed {
+    fn drop(&mut self) {
+        if let Some(task) = &self.task {
+            task.abort();
         }
     }
 }

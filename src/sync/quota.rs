@@ -265,6 +265,11 @@ impl QuotaGuard {
         self.lock().run_calls
     }
 
+    /// Calls reserved whose response has not arrived yet.
+    pub fn in_flight(&self) -> u64 {
+        self.lock().in_flight
+    }
+
     pub fn stopped(&self) -> Option<QuotaStop> {
         self.lock().stop.clone()
     }

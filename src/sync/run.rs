@@ -49,6 +49,10 @@ pub trait RunObserver: Send + Sync {
 }
 
 /// Everything a run needs, borrowed from its worker (or the CLI).
+/// How long a finished run waits for abandoned calls: a page normally arrives within a
+/// second; a pause or shutdown must not hang on a slow one.
+const CALLS_IN_FLIGHT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub struct RunContext<'a> {
     pub source: &'a SourceConfig,
     pub client: &'a Client,
@@ -58,6 +62,9 @@ pub struct RunContext<'a> {
     pub clock: &'a SharedClock,
     /// The authorizing user, for the permission re-check.
     pub user_id: Option<&'a str>,
+    /// When that user authorized the source: authorization checks the same permissions,
+    /// so the daily re-check counts from then too.
+    pub authorized_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug)]
@@ -181,6 +188,7 @@ impl RunContext<'_> {
             Err(e) => Err(e),
         }
         .map_err(|e| self.classify(e));
+        self.wait_for_calls_in_flight().await;
         let stopped = self.stop.reason().filter(|r| *r != StopReason::Failed);
         let (outcome, error) = match result {
             Ok(()) if stopped.is_some() => (RunOutcome::Interrupted, None),
@@ -223,6 +231,20 @@ impl RunContext<'_> {
         }
     }
 
+    /// A stopped or failed object cancels the page it was fetching ahead; the cancellation
+    /// lands a moment later. The run ends when its calls do, so its call count and the
+    /// usage behind a quota estimate include them.
+    async fn wait_for_calls_in_flight(&self) {
+        let waited = std::time::Instant::now();
+        while self.hooks.guard().in_flight() > 0 {
+            if waited.elapsed() > CALLS_IN_FLIGHT_WAIT {
+                tracing::warn!(source = %self.source.id, "run ended with API calls still in flight");
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
     async fn save_usage(&self, now: DateTime<Utc>) {
         let samples = self.hooks.take_unsaved_samples();
         let latest = self.hooks.latest_reading();
@@ -252,10 +274,10 @@ impl RunContext<'_> {
             return Ok(());
         };
         let now = self.now();
-        if describe_cache::last_done(self.store, PERMISSIONS_CHECKED)
+        let checked = describe_cache::last_done(self.store, PERMISSIONS_CHECKED)
             .await?
-            .is_some_and(|t| now - t < PERMISSION_CHECK_EVERY)
-        {
+            .max(self.authorized_at);
+        if checked.is_some_and(|t| now - t < PERMISSION_CHECK_EVERY) {
             return Ok(());
         }
         let permissions = match self.client.check_permissions(user_id).await {

@@ -910,6 +910,7 @@ impl Worker {
         let hooks = self.hooks.clone();
         let clock = self.shared.clock.clone();
         let user_id = self.creds.as_ref().map(|c| c.user_id.clone());
+        let authorized_at = self.creds.as_ref().map(|c| c.authorized_at);
         let spec = RunSpec {
             full: due.full,
             ..RunSpec::default()
@@ -930,6 +931,7 @@ impl Worker {
                 stop: &task_stop,
                 clock: &clock,
                 user_id: user_id.as_deref(),
+                authorized_at,
             };
             ctx.execute(&spec, &observer).await
         });
@@ -1028,7 +1030,7 @@ impl Worker {
             self.transition(t);
             return;
         }
-        let probe_at = self.plan_probe(now, max);
+        let probe_at = self.plan_probe(now, used, max);
         let t = self.status.fail(
             ErrorInfo {
                 kind: ErrorKind::QuotaThreshold,
@@ -1047,7 +1049,14 @@ impl Worker {
 
     /// When to look at usage again: the rolling-window estimate from stored samples,
     /// spaced out further by every probe that found usage still too high.
-    fn plan_probe(&mut self, now: DateTime<Utc>, max: Option<u64>) -> DateTime<Utc> {
+    /// `used` is the usage known at the stop, which counts calls that were still in flight
+    /// then and may be higher than the last reading.
+    fn plan_probe(
+        &mut self,
+        now: DateTime<Utc>,
+        used: Option<u64>,
+        max: Option<u64>,
+    ) -> DateTime<Utc> {
         let threshold = self
             .guard
             .threshold_calls()
@@ -1055,7 +1064,7 @@ impl Worker {
             .unwrap_or(0);
         // The guard's view is the newest reading, even when no sample was stored for it.
         let mut samples = self.samples.clone();
-        if let (Some(used), _) = self.guard.usage() {
+        if let Some(used) = self.guard.usage().0.max(used) {
             samples.push((now, used));
         }
         let estimate = quota::estimate_resume(&samples, threshold, now);
@@ -1098,7 +1107,7 @@ impl Worker {
             Some(u) if u < threshold => self.recovered_from_quota(now),
             _ => {
                 self.probes.still_high(now);
-                let probe_at = self.plan_probe(now, max);
+                let probe_at = self.plan_probe(now, used, max);
                 self.event(
                     EventLevel::Info,
                     format!(

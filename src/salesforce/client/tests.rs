@@ -94,6 +94,11 @@ async fn serve() -> (String, Shared) {
         .route("/services/oauth2/token", post(token))
         .route("/services/data/v62.0/limits/", get(limits))
         .route("/services/data/v62.0/queryAll/", get(query_all))
+        // Never answers: a call cut off mid-flight.
+        .route(
+            "/services/data/v62.0/sobjects/",
+            get(std::future::pending::<Response>),
+        )
         .with_state(org.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -104,6 +109,7 @@ async fn serve() -> (String, Shared) {
 
 #[derive(Default)]
 struct Recorder {
+    started: AtomicU32,
     usage: Mutex<Vec<Option<LimitInfo>>>,
     refreshed: Mutex<Vec<String>>,
     veto: std::sync::atomic::AtomicBool,
@@ -116,6 +122,7 @@ impl CallHooks for Recorder {
                 reason: "quota threshold reached (80%)".into(),
             });
         }
+        self.started.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
     fn after_call(&self, usage: Option<LimitInfo>) {
@@ -248,4 +255,27 @@ async fn split_query_finds_a_record_that_moved_out_of_the_page_range_by_id() {
     // Driver, range lookup, then the by-id lookup of the moved record.
     assert_eq!(client.calls(), 3);
     assert!(pages.next().await.is_none());
+}
+
+#[tokio::test]
+async fn a_call_cancelled_mid_flight_still_ends_its_quota_booking() {
+    let (base, _org) = serve().await;
+    let hooks = Arc::new(Recorder::default());
+    let client = client(&base, hooks.clone());
+    let call = tokio::spawn(async move { client.describe_global().await });
+    while client_calls_started(&hooks) == 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    call.abort();
+    assert!(call.await.unwrap_err().is_cancelled());
+    assert_eq!(
+        *hooks.usage.lock().unwrap(),
+        vec![None],
+        "booked once, without a reading"
+    );
+}
+
+/// Calls let through `before_call` so far.
+fn client_calls_started(hooks: &Recorder) -> u32 {
+    hooks.started.load(Ordering::SeqCst)
 }
