@@ -399,7 +399,10 @@ async fn exhausted_retries_give_a_clear_error() {
     let text = err.to_string();
     assert!(text.contains("after 3 attempts in"), "{text}");
     assert!(text.contains("503"), "{text}");
-    assert!(text.contains("the next run will try again"), "{text}");
+    assert!(
+        text.contains("check the network and try again (scheduled runs retry by themselves)"),
+        "{text}"
+    );
     sb.clear_faults();
 }
 

@@ -85,7 +85,7 @@ pub enum Error {
     QuotaExceeded { fault: Fault },
     /// Transient failure that outlasted the retry budget.
     #[error(
-        "Salesforce or the network failed ({fault}) after {attempts} attempt{} in {}s; the next run will try again",
+        "Salesforce or the network failed ({fault}) after {attempts} attempt{} in {}s; check the network and try again (scheduled runs retry by themselves)",
         if *attempts == 1 { "" } else { "s" },
         elapsed.as_secs()
     )]
