@@ -404,6 +404,52 @@ fn fields_of(snap: &syncdeck::sync::Snapshot, object: &str) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_describe_that_fails_is_marked_on_the_object_so_nobody_waits_for_it() {
+    let org = org(sandbox_config(&[("Account", 10)])).await;
+    let source = manual(org.source("acme", &[("Account", FIELDS)]));
+    org.connect(&source).await;
+    let mut engine = start(&org, vec![source], ManualClock::new(Utc::now()));
+    engine
+        .commands
+        .send(Command::LoadSchema {
+            source: "acme".into(),
+            force: false,
+        })
+        .unwrap();
+    wait_for(&mut engine.snapshots, "the schema", |s| {
+        s.source("acme").is_some_and(|s| s.schema.is_some())
+    })
+    .await;
+    // The user lost access meanwhile: the describe fails with AuthRequired.
+    org.sandbox.revoke_all_tokens();
+    engine
+        .commands
+        .send(Command::DescribeObjects {
+            source: "acme".into(),
+            objects: vec!["Contact".into()],
+        })
+        .unwrap();
+    let failed = wait_for(&mut engine.snapshots, "the failure on Contact", |s| {
+        s.source("acme")
+            .and_then(|s| s.schema.as_ref())
+            .and_then(|s| s.objects.iter().find(|o| o.name == "Contact"))
+            .is_some_and(|o| o.load_error.is_some())
+    })
+    .await;
+    let schema = src(&failed, "acme").schema.clone().unwrap();
+    let contact = schema.objects.iter().find(|o| o.name == "Contact").unwrap();
+    assert!(contact.fields.is_empty());
+    let reason = contact.load_error.as_deref().unwrap();
+    assert!(reason.contains("syncdeck auth"), "{reason}");
+    let account = schema.objects.iter().find(|o| o.name == "Account").unwrap();
+    assert!(
+        account.load_error.is_none(),
+        "only the asked-for object is marked"
+    );
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn describe_objects_adds_fields_in_one_composite_call_and_keeps_them() {
     let org = org(sandbox_config(&[("Account", 10)])).await;
     let source = manual(org.source("acme", &[("Account", FIELDS)]));

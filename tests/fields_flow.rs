@@ -259,7 +259,7 @@ fn a_newer_schema_keeps_edits_and_undescribed_selections() {
         .clear();
     let mut s = FieldsScreen::new(Arc::new(partial), saved(), false, None);
     let before = text(&draw(&mut s, 120, 40));
-    assert!(before.contains("fields not loaded yet"), "{before}");
+    assert!(before.contains("fields not loaded · l loads"), "{before}");
     assert!(before.contains("+0 −0 since saved"), "{before}");
     type_keys(&mut s, "jjj "); // select all of Lead
     s.set_schema(Arc::clone(&full));
@@ -311,6 +311,32 @@ fn opening_an_undescribed_object_asks_for_its_fields_and_shows_them_on_arrival()
     let selection = s.selection();
     let picked = selection.fields("Opportunity").expect("a field picked");
     assert!(!picked.is_empty());
+}
+
+#[test]
+fn a_failed_load_stops_waiting_says_so_and_can_be_retried() {
+    let mut s = FieldsScreen::new(without_opportunity_fields(), saved(), false, None);
+    type_keys(&mut s, "jjjj");
+    assert_eq!(
+        type_keys(&mut s, "l"),
+        FieldsOutcome::Describe(vec!["Opportunity".into()])
+    );
+    let mut failed = (*without_opportunity_fields()).clone();
+    let opportunity = failed.objects.iter_mut().find(|o| o.name == "Opportunity");
+    opportunity.unwrap().load_error = Some("Reauthorize: the session expired".into());
+    s.set_schema(Arc::new(failed));
+    assert!(s.loading().is_empty(), "no longer waiting");
+    let shown = text(&draw(&mut s, 120, 40));
+    let row = shown.lines().find(|l| l.contains("Opportunity ")).unwrap();
+    assert!(row.contains("fields failed to load · l retries"), "{shown}");
+
+    assert_eq!(
+        type_keys(&mut s, "hl"),
+        FieldsOutcome::Describe(vec!["Opportunity".into()]),
+        "opening it again asks again"
+    );
+    s.set_schema(org());
+    assert!(text(&draw(&mut s, 120, 40)).contains("CloseDate"));
 }
 
 #[test]

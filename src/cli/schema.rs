@@ -116,6 +116,7 @@ fn print_object(describe: &Describe, json: bool) -> anyhow::Result<()> {
             custom: describe.custom,
             record_count: None,
             fields,
+            load_error: None,
         };
         println!("{}", serde_json::to_string_pretty(&object)?);
         return Ok(());

@@ -29,6 +29,7 @@ pub fn synthetic_schema(objects: usize, fields_per_object: usize) -> OrgSchema {
                 custom: true,
                 record_count: Some(((o * 7_919) % 250_000) as u64),
                 fields,
+                load_error: None,
             }
         })
         .collect();

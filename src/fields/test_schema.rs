@@ -23,6 +23,7 @@ fn object(name: &str, records: Option<u64>, fields: &[(&str, &str)]) -> ObjectSc
         custom: name.ends_with("__c"),
         record_count: records,
         fields,
+        load_error: None,
     }
 }
 

@@ -174,6 +174,7 @@ pub fn org_schema(global: &DescribeGlobal, described: &[Describe]) -> OrgSchema 
                 .find(|d| d.name == o.name)
                 .map(object_fields)
                 .unwrap_or_default(),
+            load_error: None,
         })
         .collect();
     objects.sort_by(|a, b| a.name.cmp(&b.name));
@@ -186,9 +187,22 @@ pub fn with_fields(schema: &OrgSchema, described: &[Describe]) -> OrgSchema {
     for d in described {
         if let Some(object) = merged.objects.iter_mut().find(|o| o.name == d.name) {
             object.fields = object_fields(d);
+            object.load_error = None;
         }
     }
     merged
+}
+
+/// `schema` with the reasons some objects' fields could not be loaded, so the field screen
+/// stops waiting for them and says why.
+pub fn with_load_errors(schema: &OrgSchema, failed: &[(String, String)]) -> OrgSchema {
+    let mut marked = schema.clone();
+    for (name, reason) in failed {
+        if let Some(object) = marked.objects.iter_mut().find(|o| o.name == *name) {
+            object.load_error = Some(reason.clone());
+        }
+    }
+    marked
 }
 
 /// Fill objects that `fresh` left without fields (describe skipped or failed) from

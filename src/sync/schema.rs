@@ -18,6 +18,9 @@ pub struct ObjectSchema {
     pub record_count: Option<u64>,
     /// Fields, sorted by API name. Empty until the object's describe is loaded.
     pub fields: Vec<FieldSchema>,
+    /// Why the last attempt to load the fields failed; cleared when they load.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -799,10 +799,14 @@ impl Worker {
                         missing.join(", ")
                     ),
                 );
+                let failed: Vec<(String, String)> =
+                    missing.iter().map(|o| (o.clone(), e.to_string())).collect();
+                self.schema = Some(Arc::new(describe_cache::with_load_errors(&schema, &failed)));
                 return;
             }
         };
         let mut described = Vec::with_capacity(results.len());
+        let mut failed = Vec::new();
         for (object, result) in results {
             match result {
                 Ok(d) => described.push(d),
@@ -812,10 +816,14 @@ impl Worker {
                         EventLevel::Warn,
                         format!("fields of {object} could not be loaded: {e}"),
                     );
+                    failed.push((object, e.to_string()));
                 }
             }
         }
-        let mut merged = describe_cache::with_fields(&schema, &described);
+        let mut merged = describe_cache::with_load_errors(
+            &describe_cache::with_fields(&schema, &described),
+            &failed,
+        );
         self.fill_record_counts(&client, &mut merged).await;
         self.schema = Some(Arc::new(merged));
     }

@@ -57,6 +57,7 @@ fn object_from_fixture(name: &str, records: u64) -> ObjectSchema {
         custom: false,
         record_count: Some(records),
         fields,
+        load_error: None,
     }
 }
 
@@ -89,6 +90,7 @@ fn subscription() -> ObjectSchema {
         custom: true,
         record_count: None,
         fields,
+        load_error: None,
     }
 }
 

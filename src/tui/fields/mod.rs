@@ -132,11 +132,12 @@ impl FieldsScreen {
         if Arc::ptr_eq(&schema, self.tree.schema()) {
             return;
         }
+        // Stop waiting for objects whose fields arrived or could not be loaded.
         self.loading.retain(|name| {
             schema
                 .objects
                 .iter()
-                .any(|o| o.name == *name && o.fields.is_empty())
+                .any(|o| o.name == *name && o.fields.is_empty() && o.load_error.is_none())
         });
         let edited = self.tree.selection().normalized(&schema);
         let view = self.tree.view_state();

@@ -66,8 +66,10 @@ pub(super) fn render(
                     ))];
                     let count = if total == 0 && loading.contains(&object.name) {
                         " loading fields…".to_string()
+                    } else if total == 0 && object.load_error.is_some() {
+                        " fields failed to load · l retries".to_string()
                     } else if total == 0 {
-                        " fields not loaded yet".to_string()
+                        " fields not loaded · l loads".to_string()
                     } else {
                         format!(" {selected}/{total} selected")
                     };
