@@ -250,3 +250,52 @@ fn opening_an_undescribed_object_sends_describe_objects_and_its_fields_arrive() 
     let objects = &config.source("acme").unwrap().objects;
     assert!(!objects["Opportunity"].fields.is_empty(), "{objects:?}");
 }
+
+fn screen_text(app: &App, width: u16, height: u16) -> String {
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| app.render(f)).unwrap();
+    let buffer = terminal.backend().buffer();
+    (0..height)
+        .map(|y| {
+            (0..width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn question_mark_shows_the_field_keys_and_any_key_closes_them() {
+    let mut f = flow(snapshot(true));
+    f.open_edit_data_sync();
+    assert!(
+        screen_text(&f.app, 80, 24).contains("? help"),
+        "hinted in the footer"
+    );
+    f.keys("?");
+    let help = screen_text(&f.app, 80, 24);
+    assert_eq!(
+        f.app.screen(),
+        ScreenKind::Fields,
+        "the field screen's own help"
+    );
+    for expected in [
+        "Keys",
+        "toggle",
+        "search",
+        "fold",
+        "expand / collapse all",
+        "any key closes",
+    ] {
+        assert!(help.contains(expected), "{expected} missing:\n{help}");
+    }
+    f.keys("j");
+    let after = screen_text(&f.app, 80, 24);
+    assert!(!after.contains("any key closes"), "{after}");
+    f.keys("r?");
+    let review_help = screen_text(&f.app, 80, 24);
+    assert!(review_help.contains("switch button"), "{review_help}");
+    assert!(f.sent().is_empty());
+}

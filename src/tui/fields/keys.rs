@@ -40,6 +40,8 @@ pub(crate) enum Act {
     Quit,
     SwitchButton,
     SyncNow,
+    /// Show every binding of the current context.
+    Help,
 }
 
 pub(crate) struct Binding {
@@ -96,6 +98,7 @@ const TREE: &[Binding] = &[
     ),
     b(&[c('r')], "r", Act::Review, "review", true),
     b(&[(KeyCode::Esc, NONE)], "esc", Act::Back, "back", true),
+    b(&[c('?')], "?", Act::Help, "help", true),
     b(
         &[c('h'), (KeyCode::Left, NONE)],
         "h/l",
@@ -229,6 +232,7 @@ const PRESETS: &[Binding] = &[
         true,
     ),
     b(&[c('r')], "r", Act::Review, "review", true),
+    b(&[c('?')], "?", Act::Help, "help", true),
     b(&[c('q')], "q", Act::Quit, "leave", false),
 ];
 
@@ -261,6 +265,7 @@ const PRESET_DIFF: &[Binding] = &[
         "scroll up",
         false,
     ),
+    b(&[c('?')], "?", Act::Help, "help", true),
 ];
 
 const REVIEW: &[Binding] = &[
@@ -307,6 +312,7 @@ const REVIEW: &[Binding] = &[
         "customize",
         true,
     ),
+    b(&[c('?')], "?", Act::Help, "help", true),
 ];
 
 pub(crate) fn bindings(context: Context) -> &'static [Binding] {

@@ -5,6 +5,7 @@
 //! the new selection back to the caller, which saves it and tells the engine.
 
 mod fuzzy;
+mod help_view;
 mod keys;
 mod presets_view;
 mod review;
@@ -72,6 +73,8 @@ pub struct FieldsScreen {
     throughput: Option<f64>,
     flash: Option<String>,
     confirm_discard: bool,
+    /// The `?` overlay is open.
+    help: bool,
     /// Objects whose fields were asked for and have not arrived yet.
     loading: BTreeSet<String>,
     theme: Theme,
@@ -101,6 +104,7 @@ impl FieldsScreen {
             throughput,
             flash: None,
             confirm_discard: false,
+            help: false,
             loading: BTreeSet::new(),
             theme: Theme::from_app(&crate::tui::Theme::from_env()),
             page: 10,
@@ -175,6 +179,10 @@ impl FieldsScreen {
                 _ => FieldsOutcome::None,
             };
         }
+        if self.help {
+            self.help = false;
+            return FieldsOutcome::None;
+        }
         let context = self.context();
         let Some(act) = keys::resolve(context, &key) else {
             if context == Context::Search {
@@ -182,6 +190,10 @@ impl FieldsScreen {
             }
             return FieldsOutcome::None;
         };
+        if act == Act::Help {
+            self.help = true;
+            return FieldsOutcome::None;
+        }
         match context {
             Context::Search => self.search_act(act),
             Context::Tree => return self.tree_act(act),
@@ -200,14 +212,6 @@ impl FieldsScreen {
             View::PresetDiff { .. } => Context::PresetDiff,
             View::Review { .. } => Context::Review,
         }
-    }
-
-    /// The keys of the current context with what they do, for a help overlay.
-    pub fn key_help(&self) -> Vec<(&'static str, &'static str)> {
-        keys::bindings(self.context())
-            .iter()
-            .map(|b| (b.label, b.desc))
-            .collect()
     }
 
     fn refuse_if_paused(&mut self) -> bool {
@@ -532,6 +536,9 @@ impl FieldsScreen {
             }
         }
         frame.render_widget(self.footer_line(footer.width as usize), footer);
+        if self.help {
+            help_view::render(frame, area, self.context(), &self.theme);
+        }
     }
 
     fn tabs_line(&self) -> Line<'static> {
