@@ -347,13 +347,12 @@ async fn an_authorizer_without_view_all_data_puts_the_source_in_permission_denie
     engine.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn load_schema_publishes_the_org_schema() {
+/// An engine for one connected source ("acme", 10 Accounts) whose org schema is loaded.
+async fn engine_with_schema() -> (Org, EngineHandle, syncdeck::sync::Snapshot) {
     let org = org(sandbox_config(&[("Account", 10)])).await;
     let source = manual(org.source("acme", &[("Account", FIELDS)]));
     org.connect(&source).await;
-    let clock = ManualClock::new(Utc::now());
-    let mut engine = start(&org, vec![source], clock);
+    let mut engine = start(&org, vec![source], ManualClock::new(Utc::now()));
     engine
         .commands
         .send(Command::LoadSchema {
@@ -365,6 +364,12 @@ async fn load_schema_publishes_the_org_schema() {
         s.source("acme").is_some_and(|s| s.schema.is_some())
     })
     .await;
+    (org, engine, snap)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_schema_publishes_the_org_schema() {
+    let (_org, engine, snap) = engine_with_schema().await;
     let schema = src(&snap, "acme").schema.clone().unwrap();
     let account = schema
         .objects
@@ -405,21 +410,7 @@ fn fields_of(snap: &syncdeck::sync::Snapshot, object: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_describe_that_fails_is_marked_on_the_object_so_nobody_waits_for_it() {
-    let org = org(sandbox_config(&[("Account", 10)])).await;
-    let source = manual(org.source("acme", &[("Account", FIELDS)]));
-    org.connect(&source).await;
-    let mut engine = start(&org, vec![source], ManualClock::new(Utc::now()));
-    engine
-        .commands
-        .send(Command::LoadSchema {
-            source: "acme".into(),
-            force: false,
-        })
-        .unwrap();
-    wait_for(&mut engine.snapshots, "the schema", |s| {
-        s.source("acme").is_some_and(|s| s.schema.is_some())
-    })
-    .await;
+    let (org, mut engine, _) = engine_with_schema().await;
     // The user lost access meanwhile: the describe fails with AuthRequired.
     org.sandbox.revoke_all_tokens();
     engine
@@ -451,19 +442,11 @@ async fn a_describe_that_fails_is_marked_on_the_object_so_nobody_waits_for_it() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn describe_objects_adds_fields_in_one_composite_call_and_keeps_them() {
-    let org = org(sandbox_config(&[("Account", 10)])).await;
-    let source = manual(org.source("acme", &[("Account", FIELDS)]));
-    org.connect(&source).await;
-    let mut engine = start(&org, vec![source], ManualClock::new(Utc::now()));
+    let (org, mut engine, loaded) = engine_with_schema().await;
     let load = Command::LoadSchema {
         source: "acme".into(),
         force: false,
     };
-    engine.commands.send(load.clone()).unwrap();
-    let loaded = wait_for(&mut engine.snapshots, "the schema", |s| {
-        s.source("acme").is_some_and(|s| s.schema.is_some())
-    })
-    .await;
     assert_eq!(fields_of(&loaded, "Contact"), 0);
     assert_eq!(fields_of(&loaded, "Opportunity"), 0);
 

@@ -6,8 +6,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::keys::{self, Context};
-use super::style::{Theme, display_width};
+use super::style::Theme;
 use crate::tui::widgets::centered;
+use crate::tui::widgets::key_list::key_lines;
 
 /// Each binding once: "j/k move" already covers the "k" entry that follows it.
 fn shown(context: Context) -> Vec<&'static keys::Binding> {
@@ -27,22 +28,7 @@ fn shown(context: Context) -> Vec<&'static keys::Binding> {
 
 pub(super) fn render(frame: &mut Frame, area: Rect, context: Context, theme: &Theme) {
     let bindings = shown(context);
-    let key_width = bindings
-        .iter()
-        .map(|b| display_width(b.label))
-        .max()
-        .unwrap_or(0)
-        + 2;
-    let mut lines: Vec<Line> = bindings
-        .iter()
-        .map(|b| {
-            let pad = key_width.saturating_sub(display_width(b.label));
-            Line::from(vec![
-                Span::styled(format!(" {}{}", b.label, " ".repeat(pad)), theme.key),
-                Span::raw(b.desc),
-            ])
-        })
-        .collect();
+    let mut lines = key_lines(bindings.iter().map(|b| (b.label, b.desc)), theme.key);
     lines.push(Line::default());
     lines.push(Line::from(Span::styled(
         " any key closes this help",
