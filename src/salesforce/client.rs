@@ -584,8 +584,9 @@ impl Client {
                     .map_err(soql_error)?;
                 found.extend(self.lookup_records(&by_id, options).await?);
             }
+            let mut extra_fields = Vec::with_capacity(ids.len());
             for (row, id) in ids.iter().enumerate() {
-                let extra = found.remove(id).ok_or_else(|| {
+                let mut extra = found.remove(id).ok_or_else(|| {
                     Error::fatal(
                         "SPLIT_RECORD_MISSING",
                         format!(
@@ -594,12 +595,10 @@ impl Client {
                         ),
                     )
                 })?;
-                for (key, value) in extra {
-                    if key != "attributes" && key != "Id" {
-                        page.records.set(row, &key, value);
-                    }
-                }
+                extra.remove("Id");
+                extra_fields.push((row, extra));
             }
+            page.records.merge_rows(extra_fields);
         }
         Ok(page)
     }

@@ -64,16 +64,20 @@ impl PageFeed {
         match self.pages.recv().await {
             Some(Some(page)) => Ok(Fed::Page(page)),
             Some(None) => Ok(Fed::End),
-            None if self.stop.is_stopped() => Ok(Fed::Stopped),
             None => {
-                let ended = match self.task.take() {
-                    Some(task) => task.await.err().map(|e| e.to_string()),
+                // The task is gone (its sender dropped): a panic is an error even when a
+                // stop was asked for meanwhile.
+                let failed = match self.task.take() {
+                    Some(task) => task.await.err().filter(|e| e.is_panic()),
                     None => None,
                 };
-                Err(SyncError::Internal(format!(
-                    "the page fetch task ended early{}",
-                    ended.map(|e| format!(": {e}")).unwrap_or_default()
-                )))
+                match failed {
+                    None if self.stop.is_stopped() => Ok(Fed::Stopped),
+                    failed => Err(SyncError::Internal(format!(
+                        "the page fetch task ended early{}",
+                        failed.map(|e| format!(": {e}")).unwrap_or_default()
+                    ))),
+                }
             }
         }
     }

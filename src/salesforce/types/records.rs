@@ -6,6 +6,7 @@
 //! Here a page costs one text buffer, one cell vector and a handful of owned values
 //! (strings with escapes, nested objects).
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -216,7 +217,8 @@ impl Records {
             return (empty(), self);
         }
         if keep.iter().all(|k| *k) {
-            return (self.clone(), empty());
+            let none = empty();
+            return (self, none);
         }
         let pick = |wanted: bool| {
             let mut out = empty();
@@ -239,34 +241,48 @@ impl Records {
         (pick(true), pick(false))
     }
 
-    /// Set a field of a row, adding the column when it is new (joins of split queries).
-    pub fn set(&mut self, row: usize, field: &str, value: Value) {
-        if row >= self.rows {
-            return;
+    /// Add fields to rows: `extra` holds (row, fields) pairs, new columns are added once
+    /// (joins of split queries, which bring hundreds of columns per field group).
+    pub fn merge_rows(&mut self, extra: Vec<(usize, Map<String, Value>)>) {
+        let extra: Vec<_> = extra
+            .into_iter()
+            .filter(|(row, _)| *row < self.rows)
+            .collect();
+        let mut index: HashMap<String, usize> = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.clone(), i))
+            .collect();
+        let mut new_columns = Vec::new();
+        for key in extra.iter().flat_map(|(_, fields)| fields.keys()) {
+            if key != "attributes" && !index.contains_key(key) {
+                index.insert(key.clone(), self.columns.len() + new_columns.len());
+                new_columns.push(key.clone());
+            }
         }
-        let column = match self.column(field) {
-            Some(c) => c,
-            None => self.add_column(field.to_string()),
-        };
-        let cell = self.push_owned(value);
+        self.add_columns(new_columns);
         let width = self.columns.len();
-        if let Some(slot) = self.cells.get_mut(row * width + column) {
-            *slot = cell;
+        for (row, fields) in extra {
+            for (key, value) in fields {
+                let Some(&column) = index.get(&key) else {
+                    continue;
+                };
+                let cell = self.push_owned(value);
+                if let Some(slot) = self.cells.get_mut(row * width + column) {
+                    *slot = cell;
+                }
+            }
         }
     }
 
     /// Records from maps (tests, and values built in code).
     pub fn from_maps(maps: Vec<Map<String, Value>>) -> Records {
         let mut records = Records::default();
-        for map in maps {
+        for _ in &maps {
             records.start_row();
-            let row = records.rows - 1;
-            for (key, value) in map {
-                if key != "attributes" {
-                    records.set(row, &key, value);
-                }
-            }
         }
+        records.merge_rows(maps.into_iter().enumerate().collect());
         records
     }
 
@@ -294,15 +310,24 @@ impl Records {
     }
 
     fn add_column(&mut self, name: String) -> usize {
-        let width = self.columns.len();
-        self.columns.push(name);
-        let mut widened = Vec::with_capacity(self.rows * (width + 1));
+        let column = self.columns.len();
+        self.add_columns(vec![name]);
+        column
+    }
+
+    /// Widen every row at once: one copy of the cells however many columns are added.
+    fn add_columns(&mut self, names: Vec<String>) {
+        if names.is_empty() {
+            return;
+        }
+        let (width, added) = (self.columns.len(), names.len());
+        self.columns.extend(names);
+        let mut widened = Vec::with_capacity(self.rows * (width + added));
         for row in 0..self.rows {
             widened.extend_from_slice(&self.cells[row * width..(row + 1) * width]);
-            widened.push(Cell::Missing);
+            widened.extend(std::iter::repeat_n(Cell::Missing, added));
         }
         self.cells = widened;
-        width
     }
 
     fn push_owned(&mut self, value: Value) -> Cell {
@@ -754,20 +779,24 @@ mod tests {
     }
 
     #[test]
-    fn set_and_from_maps_build_the_same_records_as_parsing() {
+    fn merge_rows_and_from_maps_build_the_same_records_as_parsing() {
         let value = json!([{"Id": "1", "Name": "n", "N": 3}, {"Id": "2", "Name": null}]);
         let maps: Vec<Map<String, Value>> = serde_json::from_value(value.clone()).unwrap();
         let built = Records::from_maps(maps);
         let parsed = parse(json!({"totalSize": 2, "done": true, "records": value})).records;
         assert_eq!(built, parsed);
         let mut joined = parsed;
-        joined.set(1, "Extra", json!("x"));
-        joined.set(5, "Ignored", json!("out of range"));
+        let extra = |v: Value| v.as_object().cloned().unwrap();
+        joined.merge_rows(vec![
+            (1, extra(json!({"Extra": "x", "attributes": {"type": "T"}}))),
+            (5, extra(json!({"Ignored": "out of range"}))),
+        ]);
         assert_eq!(
             joined.row(1).unwrap().get("Extra"),
             Some(FieldValue::Text("x"))
         );
         assert_eq!(joined.row(0).unwrap().get("Extra"), None);
+        assert_eq!(joined.row(1).unwrap().get("attributes"), None);
         assert_eq!(
             joined.columns(),
             ["Id", "N", "Name", "Extra"],
