@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, Frequency, SourceKind};
+use crate::config::{Config, Frequency, SourceKind, defaults};
 
 /// A request to the engine.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -103,6 +103,33 @@ pub struct SourceSnapshot {
     /// The org schema once loaded (shared, never cloned deeply).
     #[serde(skip)]
     pub schema: Option<Arc<crate::sync::schema::OrgSchema>>,
+}
+
+impl SourceSnapshot {
+    /// A source with nothing known yet beyond its name and status: default schedule and
+    /// threshold, no connection, runs, usage or events.
+    pub fn new(id: &str, name: &str, status: Status) -> SourceSnapshot {
+        SourceSnapshot {
+            id: id.into(),
+            name: name.into(),
+            kind: SourceKind::Salesforce,
+            status,
+            since: None,
+            sync_enabled: true,
+            frequency: defaults::FREQUENCY,
+            quota_threshold_percent: defaults::QUOTA_THRESHOLD_PERCENT,
+            connection: None,
+            running: None,
+            last_run: None,
+            next_run: None,
+            records: 0,
+            api: ApiUsage::default(),
+            projections: Vec::new(),
+            events: Vec::new(),
+            auth: None,
+            schema: None,
+        }
+    }
 }
 
 /// Status exactly as the product defines it.

@@ -283,6 +283,27 @@ impl FakeSettings {
         self.lock().config.source(id).cloned()
     }
 
+    /// A save as the real store does it: refused once after `conflict_next`, an unknown
+    /// source is an error, otherwise `edit` changes the source and the new config returns.
+    fn save(
+        &self,
+        source: &str,
+        edit: impl FnOnce(&mut SourceConfig),
+    ) -> Result<Arc<Config>, SettingsError> {
+        let mut state = self.lock();
+        if std::mem::take(&mut state.conflict_next) {
+            return Err(SettingsError::Conflict);
+        }
+        let s = state
+            .config
+            .sources
+            .iter_mut()
+            .find(|s| s.id == source)
+            .ok_or_else(|| SettingsError::UnknownSource(source.into()))?;
+        edit(s);
+        Ok(Arc::new(state.config.clone()))
+    }
+
     /// Simulates someone editing the file by hand.
     pub fn edit_on_disk(&self, id: &str, f: impl FnOnce(&mut SourceConfig)) {
         let mut state = self.lock();
@@ -303,21 +324,12 @@ impl SettingsStore for FakeSettings {
         source: &str,
         change: SettingsChange,
     ) -> Result<Arc<Config>, SettingsError> {
-        let mut state = self.lock();
-        if std::mem::take(&mut state.conflict_next) {
-            return Err(SettingsError::Conflict);
-        }
-        let s = state
-            .config
-            .sources
-            .iter_mut()
-            .find(|s| s.id == source)
-            .ok_or_else(|| SettingsError::UnknownSource(source.into()))?;
-        s.sync_enabled = change.sync_enabled;
-        s.frequency = change.frequency;
-        s.quota_threshold_percent = change.quota_threshold_percent;
-        state.applied.push((source.into(), change));
-        Ok(Arc::new(state.config.clone()))
+        self.save(source, |s| {
+            s.sync_enabled = change.sync_enabled;
+            s.frequency = change.frequency;
+            s.quota_threshold_percent = change.quota_threshold_percent;
+        })
+        .inspect(|_| self.lock().applied.push((source.into(), change)))
     }
 
     fn save_selection(
@@ -327,16 +339,6 @@ impl SettingsStore for FakeSettings {
         after: &crate::fields::Selection,
         keep: &[crate::fields::FieldRef],
     ) -> Result<Arc<Config>, SettingsError> {
-        let mut state = self.lock();
-        if std::mem::take(&mut state.conflict_next) {
-            return Err(SettingsError::Conflict);
-        }
-        let s = state
-            .config
-            .sources
-            .iter_mut()
-            .find(|s| s.id == source)
-            .ok_or_else(|| SettingsError::UnknownSource(source.into()))?;
         let mut objects = after.to_config();
         for k in keep {
             objects
@@ -345,8 +347,7 @@ impl SettingsStore for FakeSettings {
                 .fields
                 .push(k.field.clone());
         }
-        s.objects = objects;
-        Ok(Arc::new(state.config.clone()))
+        self.save(source, |s| s.objects = objects)
     }
 }
 

@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use syncdeck::config::{Frequency, Paths, SourceKind};
+use syncdeck::config::Paths;
 use syncdeck::remote::protocol::{ClientMessage, DaemonMessage, Hello};
 use syncdeck::remote::{self, ControlSocket};
 use syncdeck::sync::schema::{FieldSchema, ObjectSchema, OrgSchema};
-use syncdeck::sync::{ApiUsage, Command, Snapshot, SourceSnapshot, Status};
+use syncdeck::sync::{Command, Snapshot, SourceSnapshot, Status};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
@@ -28,26 +28,7 @@ pub async fn patiently<F: Future>(what: &str, f: F) -> F::Output {
 }
 
 pub fn source(id: &str) -> SourceSnapshot {
-    SourceSnapshot {
-        id: id.into(),
-        name: format!("{id} org"),
-        kind: SourceKind::Salesforce,
-        status: Status::Active,
-        since: None,
-        sync_enabled: true,
-        frequency: Frequency::H1,
-        quota_threshold_percent: 80,
-        connection: None,
-        running: None,
-        last_run: None,
-        next_run: None,
-        records: 0,
-        api: ApiUsage::default(),
-        projections: Vec::new(),
-        events: Vec::new(),
-        auth: None,
-        schema: None,
-    }
+    SourceSnapshot::new(id, &format!("{id} org"), Status::Active)
 }
 
 pub fn account_schema() -> OrgSchema {
