@@ -12,7 +12,7 @@ use anyhow::Context;
 
 use crate::config::{self, Credentials, Paths};
 use crate::salesforce::{HttpClient, Timeouts};
-use crate::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
+use crate::sandbox::{FaultSpec, Sandbox, SandboxConfig, SandboxHandle};
 use crate::sync::AuthFlow;
 use crate::sync::authorize::authorize;
 
@@ -23,6 +23,10 @@ const MARKER: &str = "# syncdeck demo configuration";
 /// the 80 % threshold, so its first sync trips the guard.
 const INITECH_API_MAX: u64 = 400;
 const INITECH_API_USED: u64 = 305;
+
+/// Response time of Acme's org (a real org takes about a second per 2 000-record page):
+/// its 50 000 records take about fifteen seconds, long enough to watch Setting Up.
+const ACME_PAGE_LATENCY_MS: u64 = 600;
 
 struct Org {
     id: &'static str,
@@ -88,6 +92,14 @@ async fn prepare_and_run(paths: &Paths, orgs: &[Org]) -> anyhow::Result<u8> {
         initech
             .sandbox
             .set_quota(Some(INITECH_API_USED), Some(INITECH_API_MAX));
+    }
+    if let Some(acme) = orgs.iter().find(|o| o.id == "acme") {
+        // Loopback answers a page in milliseconds, so Acme's first sync would be over
+        // before the table could show Setting Up; a real org takes about this long.
+        acme.sandbox.inject(&FaultSpec {
+            latency_ms: Some(ACME_PAGE_LATENCY_MS),
+            ..FaultSpec::default()
+        });
     }
     super::tui::run_local(paths, config).await
 }

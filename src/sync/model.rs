@@ -210,6 +210,27 @@ pub struct RunProgress {
     pub objects: Vec<ObjectProgress>,
 }
 
+impl RunProgress {
+    /// Records done out of those expected, in whole percent, once every object's count is
+    /// known; 100 only when every object has finished.
+    pub fn percent_done(&self) -> Option<u8> {
+        let (mut done, mut expected) = (0u64, 0u64);
+        for o in &self.objects {
+            done += o.done;
+            expected += o.expected?;
+        }
+        if self.objects.is_empty() || expected == 0 {
+            return None;
+        }
+        let percent = (done.min(expected) * 100 / expected) as u8;
+        Some(if self.objects.iter().all(|o| o.finished) {
+            100
+        } else {
+            percent.min(99)
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RunKind {
     /// First sync of a source, or a backfill of newly added fields.
@@ -311,4 +332,45 @@ pub enum AuthPrompt {
         #[serde(default)]
         refused: bool,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(done: u64, expected: Option<u64>, finished: bool) -> ObjectProgress {
+        ObjectProgress {
+            object: "Account".into(),
+            done,
+            expected,
+            finished,
+        }
+    }
+
+    fn run(objects: Vec<ObjectProgress>) -> RunProgress {
+        RunProgress {
+            started: None,
+            kind: RunKind::Initial,
+            api_calls: 0,
+            records_per_second: 0.0,
+            objects,
+        }
+    }
+
+    #[test]
+    fn percent_done_needs_every_count_and_reaches_100_only_when_finished() {
+        assert_eq!(run(vec![]).percent_done(), None);
+        let counting = run(vec![object(10, Some(100), false), object(0, None, false)]);
+        assert_eq!(counting.percent_done(), None, "a count is still unknown");
+        let going = run(vec![
+            object(30, Some(100), false),
+            object(70, Some(100), true),
+        ]);
+        assert_eq!(going.percent_done(), Some(50));
+        // Rows added during the run can push done past the count.
+        let nearly = run(vec![object(120, Some(100), false)]);
+        assert_eq!(nearly.percent_done(), Some(99));
+        let finished = run(vec![object(100, Some(100), true)]);
+        assert_eq!(finished.percent_done(), Some(100));
+    }
 }

@@ -113,8 +113,11 @@ fn last_sync(app: &App, s: &SourceSnapshot) -> String {
 }
 
 fn next_sync(app: &App, s: &SourceSnapshot) -> String {
-    if s.running.is_some() {
-        return "running".into();
+    if let Some(run) = &s.running {
+        return match run.percent_done() {
+            Some(percent) => format!("sync {percent}%"),
+            None => "running".into(),
+        };
     }
     match &s.status {
         Status::NotConnected => "—".into(),
