@@ -154,15 +154,9 @@ pub fn draw(screen: &mut FieldsScreen, width: u16, height: u16) -> Terminal<Test
     terminal
 }
 
+#[path = "../tui_common/mod.rs"]
+mod tui_common;
+
 /// The rendered screen as plain text lines.
-pub fn text(terminal: &Terminal<TestBackend>) -> String {
-    let buffer = terminal.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buffer.area.height {
-        for x in 0..buffer.area.width {
-            out.push_str(buffer[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
-}
+#[allow(unused_imports)] // each test binary uses its own subset
+pub use tui_common::buffer_text as text;
