@@ -40,7 +40,12 @@ async fn webhook_count(bodies: &Mutex<Vec<Value>>, at_least: usize) -> usize {
 async fn start_with_webhook(
     org: &Org,
     source: &SourceConfig,
-) -> (Arc<ManualClock>, EngineHandle, Arc<Mutex<Vec<Value>>>, Notifier) {
+) -> (
+    Arc<ManualClock>,
+    EngineHandle,
+    Arc<Mutex<Vec<Value>>>,
+    Notifier,
+) {
     let (url, bodies) = webhook_receiver().await;
     let clock = ManualClock::new(Utc::now());
     let notifier = webhook_notifier(&url);

@@ -69,7 +69,10 @@ pub fn daemon(paths: &Paths) -> anyhow::Result<u8> {
         stop_serving.cancel();
         let _ = server.await;
         engine.shutdown().await;
-        if tokio::time::timeout(NOTIFY_GRACE, notifier.settle()).await.is_err() {
+        if tokio::time::timeout(NOTIFY_GRACE, notifier.settle())
+            .await
+            .is_err()
+        {
             tracing::warn!("stopped with notifications still being retried; they are dropped");
         }
         eprintln!("stopped");
