@@ -23,6 +23,10 @@ mod tests {
         assert_eq!(closest("Acount", names).as_deref(), Some("Account"));
         assert_eq!(closest("opportunty", names).as_deref(), Some("Opportunity"));
         assert_eq!(closest("x", std::iter::empty()), None);
-        assert_eq!(closest("ACCOUNT", names).as_deref(), Some("Account"), "case is free");
+        assert_eq!(
+            closest("ACCOUNT", names).as_deref(),
+            Some("Account"),
+            "case is free"
+        );
     }
 }
