@@ -1,7 +1,7 @@
 //! Every recorded Salesforce payload (see `tests/recorded`) deserializes into the client's
 //! types (unknown keys ignored, nullable keys tolerated, polymorphic defaultValue).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;

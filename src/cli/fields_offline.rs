@@ -76,7 +76,10 @@ async fn describe(
     for (object, result) in results {
         match result {
             Ok(d) => described.push(d),
-            Err(e) => failed.push((object, e.to_string())),
+            Err(e) => {
+                eprintln!("note: the fields of {object} could not be loaded: {e}");
+                failed.push((object, e.to_string()));
+            }
         }
     }
     let mut schema = describe_cache::with_load_errors(

@@ -1,7 +1,7 @@
 //! `syncdeck sync SOURCE [--full] [--object NAME]`: one run in the foreground.
 
 use std::io::{IsTerminal, Write};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::Context;
