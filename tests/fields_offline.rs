@@ -87,7 +87,7 @@ async fn the_quota_guard_stops_describes_above_the_threshold() {
     let before = describe_calls(&org);
     let (code, out, err) = cli(&org, &["fields", "acme", "list"]).await;
     assert_ne!(code, 0, "{out}");
-    assert!(err.contains("quota"), "{err}");
+    assert!(err.contains("80% threshold"), "{err}");
     assert_eq!(describe_calls(&org), before, "no describe past the guard");
 }
 
