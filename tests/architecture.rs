@@ -7,7 +7,11 @@ use std::path::Path;
 /// Every non-comment line of every `.rs` file under `src/<module>`, with its file.
 fn code_lines(module: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(module)];
+    let mut dirs = vec![
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src")
+            .join(module),
+    ];
     while let Some(dir) = dirs.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();

@@ -71,7 +71,10 @@ fn check_composite_body(name: &str, status: u16, body: &Value) {
 }
 
 #[test]
-#[cfg_attr(not(syncdeck_fixtures), ignore = "reads recorded payloads: set SYNCDECK_FIXTURES=<dir>")]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn every_fixture_deserializes() {
     let mut seen = 0;
     let mut names: Vec<String> = std::fs::read_dir(dir())
@@ -157,7 +160,10 @@ fn every_fixture_deserializes() {
 }
 
 #[test]
-#[cfg_attr(not(syncdeck_fixtures), ignore = "reads recorded payloads: set SYNCDECK_FIXTURES=<dir>")]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn describe_details_survive() {
     let account: Describe = parse("Account", &read("describe_Account_cci.json"));
     assert_eq!(account.fields.len(), 68);
@@ -202,7 +208,10 @@ fn describe_details_survive() {
 }
 
 #[test]
-#[cfg_attr(not(syncdeck_fixtures), ignore = "reads recorded payloads: set SYNCDECK_FIXTURES=<dir>")]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn record_datetimes_parse() {
     let page = parse_page("rel", &read("query_with_relationships_restforce.json"));
     let stamp = page

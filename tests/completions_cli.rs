@@ -47,11 +47,17 @@ fn the_man_page_is_roff_with_every_subcommand() {
     let out = syncdeck(&["man"]);
     assert_eq!(out.status.code(), Some(0));
     let page = String::from_utf8(out.stdout).unwrap();
-    assert!(page.starts_with(".ie") || page.contains(".TH syncdeck"), "{page}");
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH syncdeck"),
+        "{page}"
+    );
     assert!(page.contains(".SH NAME"), "{page}");
     assert!(page.contains(".SH SYNOPSIS"), "{page}");
     assert!(page.contains("\\-\\-data\\-dir"), "{page}");
     for sub in SUBCOMMANDS {
-        assert!(page.contains(&format!("syncdeck\\-{sub}")), "man page lacks {sub}");
+        assert!(
+            page.contains(&format!("syncdeck\\-{sub}")),
+            "man page lacks {sub}"
+        );
     }
 }

@@ -128,8 +128,15 @@ fn init_writes_the_example_once_and_never_overwrites() {
     std::fs::write(&path, "# edited by hand\n").unwrap();
     let again = syncdeck(&["config", "init", "--config", config], dir.path());
     assert_eq!(again.status.code(), Some(1));
-    assert!(text(&again.stderr).contains("already exists"), "{}", text(&again.stderr));
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), "# edited by hand\n");
+    assert!(
+        text(&again.stderr).contains("already exists"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "# edited by hand\n"
+    );
 }
 
 #[test]
@@ -137,7 +144,12 @@ fn config_path_with_a_data_dir_names_the_demos_files_for_that_dir() {
     let dir = tempfile::tempdir().unwrap();
     let demo = syncdeck::config::Paths::under(dir.path());
     let out = syncdeck(
-        &["config", "path", "--config", demo.config_file.to_str().unwrap()],
+        &[
+            "config",
+            "path",
+            "--config",
+            demo.config_file.to_str().unwrap(),
+        ],
         dir.path(),
     );
     let stdout = text(&out.stdout);

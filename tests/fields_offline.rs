@@ -48,7 +48,10 @@ async fn fields_right_after_auth_describes_the_org_and_reuses_the_cache() {
         .lines()
         .find(|l| l.starts_with("Account  "))
         .unwrap_or_else(|| panic!("{out}"));
-    assert!(account.contains("4/"), "configured and described: {account}");
+    assert!(
+        account.contains("4/"),
+        "configured and described: {account}"
+    );
     assert!(account.contains("50 records"), "{account}");
     let contact = out
         .lines()
@@ -74,7 +77,11 @@ async fn fields_right_after_auth_describes_the_org_and_reuses_the_cache() {
     let (code, out, _) = cli(&org, &["fields", "acme", "list", "--selected"]).await;
     assert_eq!(code, 0);
     assert!(out.contains("[x] Email"), "{out}");
-    assert_eq!(describe_calls(&org), before, "describes came from the cache");
+    assert_eq!(
+        describe_calls(&org),
+        before,
+        "describes came from the cache"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -104,7 +111,13 @@ async fn schema_json_output_is_accepted_as_the_schema_file() {
     std::fs::write(&objects_file, &objects).unwrap();
     let (code, out, err) = cli(
         &org,
-        &["fields", "acme", "--schema", objects_file.to_str().unwrap(), "list"],
+        &[
+            "fields",
+            "acme",
+            "--schema",
+            objects_file.to_str().unwrap(),
+            "list",
+        ],
     )
     .await;
     assert_eq!(code, 0, "{err}");

@@ -126,7 +126,13 @@ async fn prints_a_working_base_url_and_a_valid_config_snippet() {
     let controls = index["controls"].as_array().expect("a list of controls");
     let named: Vec<String> = controls
         .iter()
-        .map(|c| format!("{} {}", c["method"].as_str().unwrap(), c["path"].as_str().unwrap()))
+        .map(|c| {
+            format!(
+                "{} {}",
+                c["method"].as_str().unwrap(),
+                c["path"].as_str().unwrap()
+            )
+        })
         .collect();
     for expected in [
         "GET /__sandbox/counters",
@@ -135,7 +141,10 @@ async fn prints_a_working_base_url_and_a_valid_config_snippet() {
         "POST /__sandbox/faults/clear",
         "POST /__sandbox/revoke-all",
     ] {
-        assert!(named.iter().any(|n| n == expected), "{expected} in {named:?}");
+        assert!(
+            named.iter().any(|n| n == expected),
+            "{expected} in {named:?}"
+        );
     }
     assert!(
         controls

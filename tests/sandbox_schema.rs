@@ -30,7 +30,10 @@ fn keys(v: &Value) -> BTreeSet<String> {
 }
 
 #[tokio::test]
-#[cfg_attr(not(syncdeck_fixtures), ignore = "reads recorded payloads: set SYNCDECK_FIXTURES=<dir>")]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 async fn query_output_matches_the_recorded_account_payload() {
     let recorded = fixture("query_Account_42fields_cci.json");
     let rec = &recorded["records"][0];
@@ -87,7 +90,10 @@ async fn query_output_matches_the_recorded_account_payload() {
 }
 
 #[tokio::test]
-#[cfg_attr(not(syncdeck_fixtures), ignore = "reads recorded payloads: set SYNCDECK_FIXTURES=<dir>")]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 async fn builtin_describe_has_every_key_salesforce_sends() {
     let recorded = fixture("describe_Account_cci.json");
     let org = Org::start(config(&[("Account", 1)])).await;
@@ -194,7 +200,10 @@ async fn describe_honours_if_modified_since() {
 }
 
 #[tokio::test]
-#[cfg_attr(not(syncdeck_fixtures), ignore = "reads recorded payloads: set SYNCDECK_FIXTURES=<dir>")]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 async fn schema_dir_loads_every_recorded_describe() {
     let files: Vec<PathBuf> = std::fs::read_dir(recorded::dir())
         .unwrap()

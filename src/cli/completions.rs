@@ -6,7 +6,11 @@ use std::io::Write;
 use clap_complete::Shell;
 
 /// Write the completion script for `shell` to `out`.
-pub fn completions(shell: Shell, mut command: clap::Command, out: &mut dyn Write) -> anyhow::Result<u8> {
+pub fn completions(
+    shell: Shell,
+    mut command: clap::Command,
+    out: &mut dyn Write,
+) -> anyhow::Result<u8> {
     let name = command.get_name().to_string();
     clap_complete::generate(shell, &mut command, name, out);
     Ok(0)

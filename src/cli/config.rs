@@ -79,7 +79,9 @@ pub fn init(paths: &Paths) -> anyhow::Result<u8> {
     match config::write_example(path) {
         Ok(()) => {
             println!("wrote the example configuration to {}", path.display());
-            println!("next: edit its [[source]] tables (login_url, client_id), then run `syncdeck config check` and `syncdeck auth SOURCE`");
+            println!(
+                "next: edit its [[source]] tables (login_url, client_id), then run `syncdeck config check` and `syncdeck auth SOURCE`"
+            );
             Ok(0)
         }
         Err(e @ config::InitError::Exists { .. }) => {

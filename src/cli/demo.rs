@@ -361,9 +361,15 @@ mod tests {
         let root = PathBuf::from("/tmp/demo-here");
         let paths = Paths::under(&root);
         let note = files_note(&paths, false);
-        assert!(note.contains("config  /tmp/demo-here/config.toml"), "{note}");
+        assert!(
+            note.contains("config  /tmp/demo-here/config.toml"),
+            "{note}"
+        );
         assert!(note.contains("stores in /tmp/demo-here/sources"), "{note}");
-        assert!(note.contains("log     /tmp/demo-here/state/syncdeck.log"), "{note}");
+        assert!(
+            note.contains("log     /tmp/demo-here/state/syncdeck.log"),
+            "{note}"
+        );
         assert!(note.contains("--data-dir /tmp/demo-here --config /tmp/demo-here/config.toml"));
         assert!(files_note(&paths, true).contains("(removed now)"));
     }

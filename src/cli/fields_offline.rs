@@ -82,10 +82,8 @@ async fn describe(
             }
         }
     }
-    let mut schema = describe_cache::with_load_errors(
-        &describe_cache::org_schema(&global, &described),
-        &failed,
-    );
+    let mut schema =
+        describe_cache::with_load_errors(&describe_cache::org_schema(&global, &described), &failed);
     if matches!(action, FieldsAction::List { .. }) {
         fill_record_counts(client, &mut schema).await;
     }

@@ -104,16 +104,66 @@ pub fn router() -> Router<Shared> {
 
 /// Every control: (method, path under `/__sandbox/`, JSON body, what it does).
 const CONTROLS: &[(&str, &str, &str, &str)] = &[
-    ("GET", "", "", "this list, with the org's ids and the connected app's credentials"),
-    ("GET", "counters", "", "API calls, records served, mutations and faults so far"),
-    ("GET", "calls", "", "the call log: method, path, status, counted or not"),
-    ("POST", "quota", "{\"used\":N,\"max\":M}", "set the API usage and/or the daily maximum"),
-    ("POST", "mutate", "{\"count\":N}", "update or delete N random records (SystemModstamp moves to now)"),
-    ("POST", "approve", "{\"user_code\":\"...\",\"user\":\"admin\"|\"standard\"}", "approve a pending device-flow login (the oldest without user_code)"),
-    ("POST", "deny", "{\"user_code\":\"...\"}", "deny a pending device-flow login"),
-    ("GET", "pending", "", "device-flow logins waiting for a decision"),
-    ("POST", "revoke-all", "", "revoke every access and refresh token"),
-    ("POST", "faults", "{\"status\":503,\"count\":2,\"latency_ms\":200,\"malformed\":1,\"drop_connection\":1,\"expire_locators\":true}", "fail, delay, truncate or cut off the next API responses (any subset of the keys)"),
+    (
+        "GET",
+        "",
+        "",
+        "this list, with the org's ids and the connected app's credentials",
+    ),
+    (
+        "GET",
+        "counters",
+        "",
+        "API calls, records served, mutations and faults so far",
+    ),
+    (
+        "GET",
+        "calls",
+        "",
+        "the call log: method, path, status, counted or not",
+    ),
+    (
+        "POST",
+        "quota",
+        "{\"used\":N,\"max\":M}",
+        "set the API usage and/or the daily maximum",
+    ),
+    (
+        "POST",
+        "mutate",
+        "{\"count\":N}",
+        "update or delete N random records (SystemModstamp moves to now)",
+    ),
+    (
+        "POST",
+        "approve",
+        "{\"user_code\":\"...\",\"user\":\"admin\"|\"standard\"}",
+        "approve a pending device-flow login (the oldest without user_code)",
+    ),
+    (
+        "POST",
+        "deny",
+        "{\"user_code\":\"...\"}",
+        "deny a pending device-flow login",
+    ),
+    (
+        "GET",
+        "pending",
+        "",
+        "device-flow logins waiting for a decision",
+    ),
+    (
+        "POST",
+        "revoke-all",
+        "",
+        "revoke every access and refresh token",
+    ),
+    (
+        "POST",
+        "faults",
+        "{\"status\":503,\"count\":2,\"latency_ms\":200,\"malformed\":1,\"drop_connection\":1,\"expire_locators\":true}",
+        "fail, delay, truncate or cut off the next API responses (any subset of the keys)",
+    ),
     ("POST", "faults/clear", "", "remove every injected fault"),
 ];
 

@@ -44,8 +44,7 @@ fn field_from_describe(f: &Value) -> FieldSchema {
 
 fn object_from_fixture(name: &str, records: u64) -> ObjectSchema {
     let path = recorded::path(&format!("describe_{name}_cci.json"));
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let describe: Value = serde_json::from_str(&text).unwrap();
     let mut fields: Vec<FieldSchema> = describe["fields"]
         .as_array()

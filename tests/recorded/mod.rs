@@ -10,8 +10,9 @@ pub mod resolve;
 
 use std::path::PathBuf;
 
-/// The attribute every recorded-payload test carries (counted by `recorded_payloads.rs`).
-pub const MARKER: &str = "cfg_attr(not(syncdeck_fixtures), ignore";
+/// Part of the attribute every recorded-payload test carries (counted by
+/// `recorded_payloads.rs`; rustfmt may spread the attribute over lines).
+pub const MARKER: &str = "not(syncdeck_fixtures),";
 
 /// The folder found at build time; a test reaching this without it was not marked.
 pub const DIR: Option<&str> = option_env!("SYNCDECK_FIXTURES_DIR");
@@ -21,7 +22,7 @@ pub fn dir() -> PathBuf {
         Some(dir) => PathBuf::from(dir),
         None => panic!(
             "this test reads recorded payloads, which were not found: set SYNCDECK_FIXTURES=<dir>, \
-             and mark the test #[cfg_attr(not(syncdeck_fixtures), ignore = \"reads recorded payloads: set SYNCDECK_FIXTURES=<dir>\")]"
+             and mark the test #[cfg_attr(not(syncdeck_fixtures), ignore = \"recorded payloads: set SYNCDECK_FIXTURES=<dir>\")]"
         ),
     }
 }
