@@ -48,7 +48,10 @@ fn demo_goes_active_and_sync_data_off_shows_not_syncing() {
     tmux.wait_for("the demo to exit", |_| tmux.pane_dead());
     // Once the TUI has given the terminal back, the demo says where its files were.
     let after = tmux.screen();
-    assert!(after.contains("syncdeck demo files (removed now):"), "{after}");
+    assert!(
+        after.contains("syncdeck demo files (removed now):"),
+        "{after}"
+    );
     assert!(after.contains("config.toml"), "{after}");
     assert!(after.contains("syncdeck.log"), "{after}");
     let left: Vec<_> = std::fs::read_dir(tmp.path())
