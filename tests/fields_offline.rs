@@ -82,6 +82,17 @@ async fn fields_right_after_auth_describes_the_org_and_reuses_the_cache() {
         before,
         "describes came from the cache"
     );
+
+    // A preset's objects (Opportunity here) are described too, so its fields are checked.
+    let before = describe_calls(&org);
+    let (code, out, err) = cli(&org, &["fields", "acme", "preset", "Sales", "--dry-run"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("Would apply preset Sales:"), "{out}");
+    assert!(out.contains("Opportunity  +"), "{out}");
+    assert!(
+        describe_calls(&org) > before,
+        "the preset's new objects were described"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
