@@ -1,7 +1,7 @@
 //! `syncdeck sync SOURCE [--full] [--object NAME]`: one run in the foreground.
 
 use std::io::{IsTerminal, Write};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -11,12 +11,10 @@ use crate::remote;
 use crate::salesforce::{HttpClient, Timeouts};
 use crate::store::Store;
 use crate::sync::clock::{SharedClock, SystemClock};
-use crate::sync::connect::{client_for, settings};
-use crate::sync::hooks::EngineHooks;
+use crate::sync::connect::guarded_client;
 use crate::sync::lock::EngineLock;
 use crate::sync::model::{Command, ObjectProgress, RunKind, RunOutcome, RunSummary};
 use crate::sync::object_sync::ObjectOutcome;
-use crate::sync::quota::{QuotaGuard, UsageReading};
 use crate::sync::run::{RunContext, RunObserver, RunSpec, kind_label};
 use crate::sync::shared_store::SharedStore;
 use crate::sync::stop::{StopReason, StopSignal};
@@ -60,26 +58,9 @@ pub fn sync(paths: &Paths, args: SyncArgs) -> anyhow::Result<u8> {
     let store = Store::open(&paths.store_file(&source.id))?;
     runtime.block_on(async move {
         let clock: SharedClock = SystemClock::shared();
-        let guard = Arc::new(QuotaGuard::new(settings(&source)));
         let store = SharedStore::new(store);
-        let latest = store.with_blocking(|s| {
-            s.usage_since(clock.now() - chrono::Duration::hours(24))
-                .ok()
-                .and_then(|v| v.last().cloned())
-        });
-        if let Some(u) = latest {
-            guard.seed(UsageReading {
-                used: u.used,
-                max: u.max,
-            });
-        }
-        let hooks = Arc::new(EngineHooks::new(
-            guard,
-            clock.clone(),
-            Some((paths.clone(), source.id.clone())),
-        ));
         let http = HttpClient::new(Timeouts::default())?;
-        let client = client_for(&http, &source, &creds, hooks.clone());
+        let (client, hooks) = guarded_client(&http, paths, &source, &creds, &store, &clock);
         client
             .negotiate_api_version(source.api_version.as_deref())
             .await

@@ -31,7 +31,7 @@ impl fmt::Display for Diagnostic {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(
-        "no configuration at {path}; create one by copying config/syncdeck.example.toml there (or pass --config PATH / set SYNCDECK_CONFIG)"
+        "no configuration at {path}; create a commented one to edit with `syncdeck config init`, try syncdeck first with `syncdeck demo` (sandbox orgs, nothing to set up), or pass --config PATH / set SYNCDECK_CONFIG"
     )]
     Missing { path: PathBuf },
     #[error("cannot read {path}: {source}")]
