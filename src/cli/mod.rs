@@ -10,3 +10,4 @@ pub mod schema;
 pub mod status;
 pub mod sync;
 pub mod tui;
+pub mod verify;

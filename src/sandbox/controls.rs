@@ -54,11 +54,14 @@ impl State {
                 continue;
             };
             let delete = (h >> 40) % 5 == 0;
-            data.mutate_row(obj, pick, delete, State::now_ms());
-            if delete {
-                summary.deleted += 1;
-            } else {
-                summary.updated += 1;
+            match data.mutate_row(obj, pick, delete, self.org_now_ms()) {
+                Some(at) => {
+                    lock(&self.delete_log).record(obj, pick, at);
+                    summary.deleted += 1;
+                }
+                None if !delete => summary.updated += 1,
+                // The row was already deleted.
+                None => {}
             }
         }
         lock(&self.log).counters.mutations += n;
@@ -94,6 +97,9 @@ pub fn router() -> Router<Shared> {
         .route("/calls", get(calls))
         .route("/quota", post(quota))
         .route("/mutate", post(mutate))
+        .route("/hard-delete", post(hard_delete))
+        .route("/purge-delete-log", post(purge_delete_log))
+        .route("/clock", post(clock))
         .route("/approve", post(approve))
         .route("/deny", post(deny))
         .route("/pending", get(pending))
@@ -107,6 +113,7 @@ async fn index(AxState(st): AxState<Shared>) -> Json<serde_json::Value> {
         "base_url": st.base_url, "client_id": st.client_id, "org_id": st.org_id,
         "admin_user_id": st.user_id(SandboxUser::Admin), "standard_user_id": st.user_id(SandboxUser::Standard),
         "controls": ["GET counters", "GET calls", "POST quota {used,max}", "POST mutate {count}",
+            "POST hard-delete {object,count}", "POST purge-delete-log", "POST clock {advance_secs}",
             "POST approve {user_code?,user?}", "POST deny {user_code?}", "GET pending", "POST revoke-all",
             "POST faults {status,count,latency_ms,malformed,drop_connection,expire_locators}", "POST faults/clear"],
     }))
@@ -142,6 +149,39 @@ struct MutateBody {
 
 async fn mutate(AxState(st): AxState<Shared>, Json(b): Json<MutateBody>) -> Json<MutationSummary> {
     Json(st.mutate(b.count))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HardDeleteBody {
+    object: String,
+    count: u64,
+}
+
+async fn hard_delete(AxState(st): AxState<Shared>, Json(b): Json<HardDeleteBody>) -> Response {
+    let Some(obj) = st.data.schema.index_of(&b.object) else {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"message": format!("no object {} in this org", b.object)})),
+        )
+            .into_response();
+    };
+    Json(json!({"deleted": st.hard_delete(obj, b.count)})).into_response()
+}
+
+async fn purge_delete_log(AxState(st): AxState<Shared>) -> Json<serde_json::Value> {
+    Json(json!({"purged": st.purge_delete_log()}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockBody {
+    advance_secs: u64,
+}
+
+async fn clock(AxState(st): AxState<Shared>, Json(b): Json<ClockBody>) -> Json<serde_json::Value> {
+    st.advance_clock(i64::try_from(b.advance_secs.saturating_mul(1000)).unwrap_or(i64::MAX));
+    Json(json!({"org_now_ms": st.org_now_ms()}))
 }
 
 #[derive(Deserialize, Default)]
