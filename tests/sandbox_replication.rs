@@ -60,11 +60,11 @@ async fn deleted_matches_the_recorded_shape_and_lists_hard_and_soft_deletes() {
         .await;
     assert_eq!(hard.status(), 200);
     assert_eq!(hard.json::<Value>().await.unwrap()["deleted"], 7);
-    // A soft delete through the mutator lands in the log too.
-    let mut soft = 0;
-    while soft == 0 {
-        soft = org.handle.mutate(20).deleted;
+    // Soft deletes through the mutator (which touches every object) land in the log too.
+    while org.handle.record_count("Account") == Some(300 - 7) {
+        org.handle.mutate(20);
     }
+    let gone = 300 - org.handle.record_count("Account").unwrap();
     // The newest minute is not covered yet: move the org's clock past it.
     org.handle.advance_clock(Duration::from_secs(120));
     let body = org
@@ -74,7 +74,7 @@ async fn deleted_matches_the_recorded_shape_and_lists_hard_and_soft_deletes() {
     let recorded = fixture("sobject_deleted_restforce.json");
     assert_eq!(keys(&body), keys(&recorded));
     let list = body["deletedRecords"].as_array().unwrap();
-    assert!(list.len() as u64 >= 7 + soft, "{} listed", list.len());
+    assert_eq!(list.len() as u64, gone, "hard and soft deletes of Account");
     for entry in list {
         assert_eq!(keys(entry), keys(&recorded["deletedRecords"][0]));
         assert_eq!(entry["id"].as_str().unwrap().len(), 18);
@@ -104,8 +104,23 @@ async fn deleted_matches_the_recorded_shape_and_lists_hard_and_soft_deletes() {
 #[tokio::test]
 async fn updated_matches_the_recorded_shape() {
     let org = start(&[("Account", 200)]).await;
-    let from = minutes_from_now(-1);
-    let summary = org.handle.mutate(30);
+    let from_at = chrono::Utc::now() - chrono::Duration::minutes(1);
+    let from = from_at.to_rfc3339();
+    // The mutator touches every object; go on until some Accounts changed.
+    let changed_soql = format!(
+        "SELECT Id FROM Account WHERE SystemModstamp >= {} ORDER BY Id",
+        from_at.format("%Y-%m-%dT%H:%M:00Z")
+    );
+    let mut changed: Vec<Value> = Vec::new();
+    while changed.is_empty() {
+        org.handle.mutate(30);
+        changed = org.query_json("query", &changed_soql).await["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["Id"].clone())
+            .collect();
+    }
     org.handle.advance_clock(Duration::from_secs(120));
     let body = org
         .get_json(&window_path("Account", "updated", &from, &minutes_from_now(5)))
@@ -113,7 +128,7 @@ async fn updated_matches_the_recorded_shape() {
     let recorded = fixture("sobject_updated_restforce.json");
     assert_eq!(keys(&body), keys(&recorded));
     let ids = body["ids"].as_array().unwrap();
-    assert!(!ids.is_empty() && ids.len() as u64 <= summary.updated);
+    assert_eq!(ids, &changed, "live Accounts changed in the window, in Id order");
     assert!(ids.iter().all(|i| i.as_str().unwrap().len() == 18));
     assert_sf_datetime(&body["latestDateCovered"]);
 }
@@ -164,7 +179,8 @@ async fn replication_errors_are_salesforce_errors_and_calls_are_counted() {
         .get(&window_path("Nope__c", "deleted", &from, &now))
         .await;
     assert_error(r, 404, "NOT_FOUND").await;
-    assert_eq!(org.handle.usage().used - before, 4, "each counted call");
+    // Each call counts, the 404 included (it passed authentication).
+    assert_eq!(org.handle.usage().used - before, 5);
 }
 
 #[tokio::test]
@@ -183,10 +199,10 @@ async fn more_than_600_000_ids_is_exceeded_id_limit() {
 #[tokio::test]
 async fn purge_removes_recycled_rows_from_query_all_without_a_trace() {
     let org = start(&[("Account", 400)]).await;
-    let mut deleted = 0;
-    while deleted == 0 {
-        deleted = org.handle.mutate(30).deleted;
+    while org.handle.record_count("Account") == Some(400) {
+        org.handle.mutate(30);
     }
+    let live = org.handle.record_count("Account").unwrap();
     let all = org.query_json("queryAll", "SELECT Id FROM Account").await;
     assert_eq!(all["totalSize"], 400);
     let purged: Value = org
@@ -197,7 +213,7 @@ async fn purge_removes_recycled_rows_from_query_all_without_a_trace() {
         .unwrap();
     assert!(purged["purged"].as_u64().unwrap() >= 1);
     let all = org.query_json("queryAll", "SELECT Id FROM Account").await;
-    assert_eq!(all["totalSize"].as_u64().unwrap(), 400 - deleted);
+    assert_eq!(all["totalSize"].as_u64().unwrap(), live);
     let live = org.query_json("query", "SELECT Id FROM Account").await;
     assert_eq!(all["totalSize"], live["totalSize"]);
 }
