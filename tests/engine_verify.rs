@@ -215,6 +215,8 @@ async fn a_stale_delete_log_falls_back_to_an_id_reconcile() {
 
     // Deleted, then the log purged: Salesforce answers INVALID_REPLICATION_DATE.
     org.sandbox.hard_delete("Account", 4);
+    // A purge in a later minute than the last check (within it, see the next test).
+    org.sandbox.advance_clock(Duration::from_secs(120));
     org.sandbox.purge_delete_log();
     let day = Duration::from_secs(24 * 3600 + 120);
     org.sandbox.advance_clock(day);
@@ -237,6 +239,27 @@ async fn a_stale_delete_log_falls_back_to_an_id_reconcile() {
         org.stored_rows("acme", "Account", FIELDS),
         org.truth(&source, "Account", FIELDS).await
     );
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_purge_in_the_minute_of_the_last_check_still_reconciles() {
+    let org = org(sandbox_config(&[("Account", 1_500)])).await;
+    let source = acme(&org).await;
+    let clock = ManualClock::new(Utc::now());
+    let mut engine = start(&org, vec![source.clone()], clock.clone());
+    sync_now(&mut engine, &clock, "acme").await;
+    // Salesforce keeps minutes only: this purge may be stamped with the check's minute,
+    // so the log is accepted yet cannot prove nothing was lost.
+    org.sandbox.hard_delete("Account", 2);
+    org.sandbox.purge_delete_log();
+    let day = Duration::from_secs(24 * 3600 + 120);
+    org.sandbox.advance_clock(day);
+    clock.advance(chrono::Duration::from_std(day).unwrap());
+    let run = sync_now(&mut engine, &clock, "acme").await.last_run.unwrap();
+    assert_eq!(run.deleted, 2, "{run:?}");
+    assert_eq!(deleted_calls(&org).len(), 1);
+    assert_eq!(org.stored_ids("acme", "Account").len(), 1_498);
     engine.shutdown().await;
 }
 

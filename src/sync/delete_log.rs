@@ -8,7 +8,7 @@
 //! early, `earliestDateAvailable` after the checkpoint, or too many ids), the object falls
 //! back to an Id reconcile (`verify` with repair) instead, which finds the same rows.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, DurationRound, Utc};
 
 use crate::salesforce::{Client, ErrorClass};
 use crate::sync::SyncError;
@@ -25,6 +25,10 @@ pub const DELETE_LOG_REACH: Duration = Duration::days(15);
 const MIN_WINDOW: Duration = Duration::minutes(1);
 /// Deletions per transaction.
 const DELETE_CHUNK: usize = 2000;
+
+fn floor_minute(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.duration_trunc(Duration::minutes(1)).unwrap_or(at)
+}
 
 /// What one object's check did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +92,9 @@ impl DeleteLog<'_> {
             }
             Err(e) => return Err(e.into()),
         };
-        if log.earliest_date_available > checked {
+        // Salesforce keeps minutes only: a purge stamped in the checkpoint's minute may have
+        // come after it, so that minute counts as purged too.
+        if log.earliest_date_available >= floor_minute(checked) {
             tracing::info!(object = %plan.object, earliest = %log.earliest_date_available, "delete log was purged after the last check; reconciling Ids");
             return self.reconcile(plan, now).await;
         }
