@@ -69,7 +69,10 @@ fn remove_from_store(org: &Org, n: usize) -> Vec<String> {
         .step_by(97)
         .take(n)
         .collect();
-    assert_eq!(store.apply_deletions("Account", &ids, None).unwrap(), n as u64);
+    assert_eq!(
+        store.apply_deletions("Account", &ids, None).unwrap(),
+        n as u64
+    );
     ids
 }
 
@@ -86,7 +89,10 @@ async fn verify_reports_exact_then_differences_and_repair_restores_the_org() {
     assert_eq!(json["outcome"], "exact");
     assert_eq!(json["api_calls"], 4, "{json}");
     let account = &json["objects"][0];
-    assert_eq!((account["org_rows"].as_u64(), account["store_rows"].as_u64()), (Some(4_500), Some(4_500)));
+    assert_eq!(
+        (account["org_rows"].as_u64(), account["store_rows"].as_u64()),
+        (Some(4_500), Some(4_500))
+    );
 
     // Hard deletes: queryAll cannot see them, verify can.
     assert_eq!(org.sandbox.hard_delete("Account", 5), Some(5));
@@ -98,28 +104,40 @@ async fn verify_reports_exact_then_differences_and_repair_restores_the_org() {
     let account = &json["objects"][0];
     assert_eq!(account["org_rows"], 4_495);
     assert_eq!(account["extra_in_store"].as_u64(), Some(5));
-    assert!(account["missing_from_store"].as_u64().unwrap() >= 6, "{account}");
+    assert!(
+        account["missing_from_store"].as_u64().unwrap() >= 6,
+        "{account}"
+    );
     let missing: Vec<&str> = account["missing_sample"]
         .as_array()
         .unwrap()
         .iter()
         .map(|v| v.as_str().unwrap())
         .collect();
-    assert!(missing.iter().all(|id| removed.contains(&id.to_string())), "{missing:?}");
+    assert!(
+        missing.iter().all(|id| removed.contains(&id.to_string())),
+        "{missing:?}"
+    );
     let missing_count = account["missing_from_store"].as_u64().unwrap();
     assert_eq!(json["rows_differing"].as_u64(), Some(5 + missing_count));
 
     // The human report names the fix.
     let (code, out, _) = cli(&org, &["verify", "acme"]).await;
     assert_eq!(code, 4);
-    assert!(out.contains("rows differ · run syncdeck verify acme --repair"), "{out}");
+    assert!(
+        out.contains("rows differ · run syncdeck verify acme --repair"),
+        "{out}"
+    );
     assert!(out.contains("API calls"), "{out}");
 
     // Repair, then the second pass proves the store equals the org, row by row.
     let (code, json) = verify_json(&org, &["--repair"]).await;
     assert_eq!(code, 0, "{json}");
     assert_eq!(json["objects"][0]["repaired_deleted"], 5);
-    assert_eq!(json["objects"][0]["repaired_fetched"].as_u64(), Some(missing_count));
+    assert_eq!(
+        json["objects"][0]["repaired_fetched"].as_u64(),
+        Some(missing_count)
+    );
     assert_eq!(
         org.stored_rows("acme", "Account", FIELDS),
         org.truth(&source, "Account", FIELDS).await
@@ -166,7 +184,8 @@ async fn verify_stops_at_the_quota_threshold() {
     let (code, json) = verify_json(&org, &["--repair"]).await;
     assert_eq!(code, 3, "interrupted like a run: {json}");
     assert!(
-        json["error"].as_str().unwrap().contains("quota") || json["error"].as_str().unwrap().contains("threshold"),
+        json["error"].as_str().unwrap().contains("quota")
+            || json["error"].as_str().unwrap().contains("threshold"),
         "{json}"
     );
     assert!(org.sandbox.usage().used <= 800, "{:?}", org.sandbox.usage());
@@ -179,11 +198,17 @@ async fn hard_deletes_reach_the_store_through_the_delete_log() {
     let clock = ManualClock::new(Utc::now());
     let mut engine = start(&org, vec![source.clone()], clock.clone());
     sync_now(&mut engine, &clock, "acme").await;
-    assert!(deleted_calls(&org).is_empty(), "the first run only starts the log");
+    assert!(
+        deleted_calls(&org).is_empty(),
+        "the first run only starts the log"
+    );
 
     assert_eq!(org.sandbox.hard_delete("Account", 6), Some(6));
     // Same day: not due, and queryAll cannot see hard deletes.
-    let run = sync_now(&mut engine, &clock, "acme").await.last_run.unwrap();
+    let run = sync_now(&mut engine, &clock, "acme")
+        .await
+        .last_run
+        .unwrap();
     assert_eq!(run.deleted, 0, "{run:?}");
     assert_eq!(org.stored_ids("acme", "Account").len(), 2_500);
 
@@ -191,7 +216,10 @@ async fn hard_deletes_reach_the_store_through_the_delete_log() {
     let day = Duration::from_secs(24 * 3600 + 120);
     org.sandbox.advance_clock(day);
     clock.advance(chrono::Duration::from_std(day).unwrap());
-    let run = sync_now(&mut engine, &clock, "acme").await.last_run.unwrap();
+    let run = sync_now(&mut engine, &clock, "acme")
+        .await
+        .last_run
+        .unwrap();
     assert_eq!(run.outcome, RunOutcome::Succeeded, "{run:?}");
     assert_eq!(run.deleted, 6, "{run:?}");
     assert_eq!(deleted_calls(&org), [200]);
@@ -221,7 +249,10 @@ async fn a_stale_delete_log_falls_back_to_an_id_reconcile() {
     let day = Duration::from_secs(24 * 3600 + 120);
     org.sandbox.advance_clock(day);
     clock.advance(chrono::Duration::from_std(day).unwrap());
-    let run = sync_now(&mut engine, &clock, "acme").await.last_run.unwrap();
+    let run = sync_now(&mut engine, &clock, "acme")
+        .await
+        .last_run
+        .unwrap();
     assert_eq!(run.outcome, RunOutcome::Succeeded, "{run:?}");
     assert_eq!(run.deleted, 4, "{run:?}");
     assert_eq!(deleted_calls(&org), [400]);
@@ -232,7 +263,10 @@ async fn a_stale_delete_log_falls_back_to_an_id_reconcile() {
     let weeks = Duration::from_secs(16 * 24 * 3600);
     org.sandbox.advance_clock(weeks);
     clock.advance(chrono::Duration::from_std(weeks).unwrap());
-    let run = sync_now(&mut engine, &clock, "acme").await.last_run.unwrap();
+    let run = sync_now(&mut engine, &clock, "acme")
+        .await
+        .last_run
+        .unwrap();
     assert_eq!(run.deleted, 3, "{run:?}");
     assert_eq!(deleted_calls(&org).len(), 1, "no new delete-log call");
     assert_eq!(
@@ -256,7 +290,10 @@ async fn a_purge_in_the_minute_of_the_last_check_still_reconciles() {
     let day = Duration::from_secs(24 * 3600 + 120);
     org.sandbox.advance_clock(day);
     clock.advance(chrono::Duration::from_std(day).unwrap());
-    let run = sync_now(&mut engine, &clock, "acme").await.last_run.unwrap();
+    let run = sync_now(&mut engine, &clock, "acme")
+        .await
+        .last_run
+        .unwrap();
     assert_eq!(run.deleted, 2, "{run:?}");
     assert_eq!(deleted_calls(&org).len(), 1);
     assert_eq!(org.stored_ids("acme", "Account").len(), 1_498);
@@ -282,7 +319,11 @@ async fn the_daemon_verifies_on_schedule_and_notifies_a_difference_once() {
     clock.advance(chrono::Duration::hours(25));
     let snap = sync_now(&mut engine, &clock, "acme").await;
     let v = snap.verify.clone().expect("verified after a day");
-    assert_eq!((v.outcome.as_str(), v.rows_differing), ("exact", 0), "{v:?}");
+    assert_eq!(
+        (v.outcome.as_str(), v.rows_differing),
+        ("exact", 0),
+        "{v:?}"
+    );
     assert_eq!(v.line("3h ago"), "verified exact 3h ago");
 
     remove_from_store(&org, 12);
@@ -290,7 +331,10 @@ async fn the_daemon_verifies_on_schedule_and_notifies_a_difference_once() {
     let snap = sync_now(&mut engine, &clock, "acme").await;
     let v = snap.verify.clone().unwrap();
     assert_eq!(v.rows_differing, 12, "{v:?}");
-    assert_eq!(v.line("now"), "12 rows differ · run syncdeck verify --repair");
+    assert_eq!(
+        v.line("now"),
+        "12 rows differ · run syncdeck verify --repair"
+    );
     patiently("the webhook", async {
         while bodies.lock().unwrap().is_empty() {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -300,6 +344,11 @@ async fn the_daemon_verifies_on_schedule_and_notifies_a_difference_once() {
     let sent = bodies.lock().unwrap().clone();
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0]["status"], "Differs");
-    assert!(sent[0]["message"].as_str().unwrap().contains("12 rows differ"));
+    assert!(
+        sent[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("12 rows differ")
+    );
     engine.shutdown().await;
 }

@@ -68,7 +68,12 @@ async fn deleted_matches_the_recorded_shape_and_lists_hard_and_soft_deletes() {
     // The newest minute is not covered yet: move the org's clock past it.
     org.handle.advance_clock(Duration::from_secs(120));
     let body = org
-        .get_json(&window_path("Account", "deleted", &from, &minutes_from_now(5)))
+        .get_json(&window_path(
+            "Account",
+            "deleted",
+            &from,
+            &minutes_from_now(5),
+        ))
         .await;
 
     let recorded = fixture("sobject_deleted_restforce.json");
@@ -83,7 +88,12 @@ async fn deleted_matches_the_recorded_shape_and_lists_hard_and_soft_deletes() {
     }
     assert_sf_datetime(&body["earliestDateAvailable"]);
     assert_sf_datetime(&body["latestDateCovered"]);
-    assert!(body["latestDateCovered"].as_str().unwrap().contains(":00.000+0000"));
+    assert!(
+        body["latestDateCovered"]
+            .as_str()
+            .unwrap()
+            .contains(":00.000+0000")
+    );
 
     // Hard-deleted rows are gone even from queryAll; recycled ones are still there.
     let all = org
@@ -123,12 +133,20 @@ async fn updated_matches_the_recorded_shape() {
     }
     org.handle.advance_clock(Duration::from_secs(120));
     let body = org
-        .get_json(&window_path("Account", "updated", &from, &minutes_from_now(5)))
+        .get_json(&window_path(
+            "Account",
+            "updated",
+            &from,
+            &minutes_from_now(5),
+        ))
         .await;
     let recorded = fixture("sobject_updated_restforce.json");
     assert_eq!(keys(&body), keys(&recorded));
     let ids = body["ids"].as_array().unwrap();
-    assert_eq!(ids, &changed, "live Accounts changed in the window, in Id order");
+    assert_eq!(
+        ids, &changed,
+        "live Accounts changed in the window, in Id order"
+    );
     assert!(ids.iter().all(|i| i.as_str().unwrap().len() == 18));
     assert_sf_datetime(&body["latestDateCovered"]);
 }
@@ -139,7 +157,9 @@ async fn replication_errors_are_salesforce_errors_and_calls_are_counted() {
     let before = org.handle.usage().used;
     // Start not a minute before end.
     let now = minutes_from_now(0);
-    let r = org.get(&window_path("Account", "deleted", &now, &now)).await;
+    let r = org
+        .get(&window_path("Account", "deleted", &now, &now))
+        .await;
     let msg = assert_error(r, 400, "INVALID_REPLICATION_DATE").await;
     assert!(msg.contains("one minute"), "{msg}");
     // More than 15 days back.
@@ -171,7 +191,12 @@ async fn replication_errors_are_salesforce_errors_and_calls_are_counted() {
         200
     );
     let r = org
-        .get(&window_path("Account", "deleted", &from, &minutes_from_now(10)))
+        .get(&window_path(
+            "Account",
+            "deleted",
+            &from,
+            &minutes_from_now(10),
+        ))
         .await;
     assert_error(r, 400, "INVALID_REPLICATION_DATE").await;
     // Unknown object: 404 like any sObject path.
@@ -190,7 +215,12 @@ async fn more_than_600_000_ids_is_exceeded_id_limit() {
     assert_eq!(org.handle.hard_delete("Account", 600_001), Some(600_001));
     org.handle.advance_clock(Duration::from_secs(120));
     let r = org
-        .get(&window_path("Account", "deleted", &from, &minutes_from_now(5)))
+        .get(&window_path(
+            "Account",
+            "deleted",
+            &from,
+            &minutes_from_now(5),
+        ))
         .await;
     let msg = assert_error(r, 400, "EXCEEDED_ID_LIMIT").await;
     assert!(msg.contains("closer together"), "{msg}");

@@ -54,7 +54,11 @@ pub fn verify(paths: &Paths, args: VerifyArgs) -> anyhow::Result<u8> {
             "no source \"{}\" in {}; configured sources: {}",
             args.source,
             paths.config_file.display(),
-            if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
         );
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
@@ -131,7 +135,10 @@ pub fn verify(paths: &Paths, args: VerifyArgs) -> anyhow::Result<u8> {
         let report = ctx.execute(&spec, &progress).await;
         let secs = started.elapsed().as_secs_f64();
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&to_json(&source.id, &report, secs))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&to_json(&source.id, &report, secs))?
+            );
         } else {
             print_report(&source.id, &report, secs);
         }
@@ -222,7 +229,10 @@ fn print_report(source: &str, r: &VerifyReport, secs: f64) {
             "{} rows differ · run syncdeck verify {source} --repair",
             r.rows_differing()
         ),
-        "differs" => format!("{} selected fields are not filled · run syncdeck sync {source}", r.unfilled_fields()),
+        "differs" => format!(
+            "{} selected fields are not filled · run syncdeck sync {source}",
+            r.unfilled_fields()
+        ),
         "stopped" => "stopped before the end; run it again to finish".to_string(),
         _ => "failed".to_string(),
     };
@@ -260,7 +270,11 @@ impl Progress {
             return;
         }
         *last = Some(Instant::now());
-        let fraction = if of == 0 { 1.0 } else { (done as f64 / of as f64).min(1.0) };
+        let fraction = if of == 0 {
+            1.0
+        } else {
+            (done as f64 / of as f64).min(1.0)
+        };
         let filled = (fraction * BAR_WIDTH as f64).round() as usize;
         let mut err = std::io::stderr().lock();
         let _ = write!(

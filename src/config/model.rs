@@ -77,7 +77,10 @@ pub struct SourceConfig {
     #[serde(default = "default_formula_policy")]
     pub formula_policy: FormulaPolicy,
     /// How often the daemon compares the store's Ids with the org's (`syncdeck verify`).
-    #[serde(default = "default_verify", skip_serializing_if = "VerifySchedule::is_default")]
+    #[serde(
+        default = "default_verify",
+        skip_serializing_if = "VerifySchedule::is_default"
+    )]
     pub verify: VerifySchedule,
     /// Selected fields per object, keyed by object API name.
     #[serde(default)]

@@ -197,9 +197,7 @@ pub fn classify(fault: Fault) -> Error {
     let code = fault.code.as_str();
     match (fault.status, code) {
         (_, "INVALID_QUERY_LOCATOR") => Error::InvalidQueryLocator { fault },
-        (_, "INVALID_REPLICATION_DATE" | "EXCEEDED_ID_LIMIT") => {
-            Error::ReplicationRange { fault }
-        }
+        (_, "INVALID_REPLICATION_DATE" | "EXCEEDED_ID_LIMIT") => Error::ReplicationRange { fault },
         (_, "REQUEST_LIMIT_EXCEEDED") if is_concurrency_limit(&fault.message) => {
             Error::retryable(fault)
         }

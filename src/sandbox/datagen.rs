@@ -236,7 +236,16 @@ impl Dataset {
     /// Applies one mutation: a new version (update) or a deletion, stamped `now_ms`.
     /// Returns when the row was deleted, if this call deleted it.
     pub fn mutate_row(&self, obj: usize, row: u64, delete: bool, now_ms: i64) -> Option<i64> {
-        self.change_row(obj, row, if delete { Change::Delete } else { Change::Update }, now_ms)
+        self.change_row(
+            obj,
+            row,
+            if delete {
+                Change::Delete
+            } else {
+                Change::Update
+            },
+            now_ms,
+        )
     }
 
     /// Deletes a live row past the recycle bin (`hard`) or moves a recycled row past it

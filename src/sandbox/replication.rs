@@ -77,11 +77,7 @@ fn parse_instant(s: &str) -> Option<i64> {
 }
 
 fn replication_error(message: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "INVALID_REPLICATION_DATE",
-        message,
-    )
+    ApiError::new(StatusCode::BAD_REQUEST, "INVALID_REPLICATION_DATE", message)
 }
 
 fn id_limit() -> ApiError {
@@ -304,11 +300,19 @@ mod tests {
         .unwrap();
         assert_eq!(latest, floor_minute(now));
         let mut log = DeleteLog::default();
-        assert_eq!(log.earliest_available(now), floor_minute(now - DELETED_REACH_MS));
+        assert_eq!(
+            log.earliest_available(now),
+            floor_minute(now - DELETED_REACH_MS)
+        );
         log.purge(now);
         assert_eq!(log.earliest_available(now), floor_minute(now));
-        let e = window(Some("2026-05-28T00:00:00Z"), Some("2030-01-01T00:00:00Z"), now, floor_minute(now))
-            .unwrap_err();
+        let e = window(
+            Some("2026-05-28T00:00:00Z"),
+            Some("2030-01-01T00:00:00Z"),
+            now,
+            floor_minute(now),
+        )
+        .unwrap_err();
         assert_eq!(e.code, "INVALID_REPLICATION_DATE");
         assert!(window(None, Some("2030-01-01T00:00:00Z"), now, 0).is_err());
     }

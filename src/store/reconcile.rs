@@ -55,7 +55,8 @@ impl Store {
         let mut deleted = 0;
         if has_table {
             let table = quote_ident(&table_name(object));
-            let mut delete = tx.prepare_cached(&format!("DELETE FROM {table} WHERE \"Id\" = ?1"))?;
+            let mut delete =
+                tx.prepare_cached(&format!("DELETE FROM {table} WHERE \"Id\" = ?1"))?;
             for id in ids {
                 deleted += delete.execute([id])? as u64;
             }
@@ -88,7 +89,10 @@ impl Store {
         ))?;
         let ids = stmt
             .query_map(
-                params![after.unwrap_or(""), i64::try_from(limit).unwrap_or(i64::MAX)],
+                params![
+                    after.unwrap_or(""),
+                    i64::try_from(limit).unwrap_or(i64::MAX)
+                ],
                 |r| r.get(0),
             )?
             .collect::<Result<_, _>>()?;
@@ -105,9 +109,9 @@ impl Store {
     /// When the first run started: scheduled verifications count from there until the
     /// first one is recorded.
     pub fn first_run_started(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let at: Option<String> =
-            self.conn
-                .query_row("SELECT MIN(started) FROM runs", [], |r| r.get(0))?;
+        let at: Option<String> = self
+            .conn
+            .query_row("SELECT MIN(started) FROM runs", [], |r| r.get(0))?;
         Ok(at.as_deref().map(parse_ts))
     }
 

@@ -137,7 +137,11 @@ impl DeleteLog<'_> {
     }
 
     /// The Id reconcile; the log counts from its start once it completes.
-    async fn reconcile(&self, plan: &ObjectPlan, now: DateTime<Utc>) -> Result<LogCheck, SyncError> {
+    async fn reconcile(
+        &self,
+        plan: &ObjectPlan,
+        now: DateTime<Utc>,
+    ) -> Result<LogCheck, SyncError> {
         let verifier = IdVerifier {
             client: self.client,
             store: self.store,

@@ -241,7 +241,12 @@ async fn plans(
             return Err(SyncError::Config(format!(
                 "object {only} is not selected for source {}; pick one of: {}",
                 source.id,
-                source.objects.keys().cloned().collect::<Vec<_>>().join(", ")
+                source
+                    .objects
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
         }
     }
@@ -336,9 +341,8 @@ impl IdVerifier<'_> {
             .cloned()
             .collect();
         let pending: Vec<String> = match cursor {
-            Some(c) if c.full_sync_done => {
-                added_fields(&c.field_set_hash, &plan.field_set()).unwrap_or_else(|| plan.fields.clone())
-            }
+            Some(c) if c.full_sync_done => added_fields(&c.field_set_hash, &plan.field_set())
+                .unwrap_or_else(|| plan.fields.clone()),
             _ => plan.fields.clone(),
         };
         let not_backfilled = pending
@@ -386,7 +390,11 @@ impl IdVerifier<'_> {
                 }
                 match pages.next().await {
                     Some(page) => {
-                        org = page?.records.iter().filter_map(|r| r.id().map(str::to_string)).collect();
+                        org = page?
+                            .records
+                            .iter()
+                            .filter_map(|r| r.id().map(str::to_string))
+                            .collect();
                         oi = 0;
                         compared = compared.saturating_add(org.len() as u64);
                         self.observer.progress(&object, compared, org_count);
@@ -425,7 +433,10 @@ impl IdVerifier<'_> {
                 }
                 Ordering::Less => {
                     let id = org[oi].clone();
-                    if last_org.as_ref().is_some_and(|p| p.as_bytes() >= id.as_bytes()) {
+                    if last_org
+                        .as_ref()
+                        .is_some_and(|p| p.as_bytes() >= id.as_bytes())
+                    {
                         return Err(SyncError::Internal(format!(
                             "the org returned {object} Ids out of order ({id} after {}); the Id comparison needs byte order",
                             last_org.unwrap_or_default()

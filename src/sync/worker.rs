@@ -970,10 +970,7 @@ impl Worker {
                 authorized_at,
             };
             let mut report = ctx.execute(&spec, &observer).await;
-            if verify_due
-                && report.all_synced
-                && report.error.is_none()
-                && !task_stop.is_stopped()
+            if verify_due && report.all_synced && report.error.is_none() && !task_stop.is_stopped()
             {
                 // The scheduled Id reconcile: it reports differences, never repairs.
                 let verify = crate::sync::verify::VerifyContext {
