@@ -25,6 +25,7 @@ use crate::sync::quota::{QuotaGuard, UsageReading};
 use crate::sync::shared_store::SharedStore;
 use crate::sync::stop::{StopReason, StopSignal};
 use crate::sync::verify::{ObjectReport, VerifyContext, VerifyObserver, VerifyReport, VerifySpec};
+use crate::tui::sanitize::clean;
 
 /// Exit code when the store and the org differ (0: exact, 1: error, 3: interrupted).
 pub const EXIT_DIFFERENT: u8 = 4;
@@ -183,7 +184,7 @@ fn to_json(source: &str, r: &VerifyReport, secs: f64) -> serde_json::Value {
         "repair": r.repair,
         "api_calls": r.api_calls,
         "seconds": (secs * 10.0).round() / 10.0,
-        "error": r.error.as_ref().map(|e| crate::tui::sanitize::clean(&e.to_string())),
+        "error": r.error.as_ref().map(|e| clean(&e.to_string())),
         "objects": r.objects.iter().map(object_json).collect::<Vec<_>>(),
     })
 }
@@ -204,11 +205,15 @@ fn print_report(source: &str, r: &VerifyReport, secs: f64) {
             line.push_str(" (stopped before the end)");
         }
         println!("{line}");
+        // Ids come from the org and the store: never pass control characters through.
         if !o.extra_sample.is_empty() {
-            println!("  in the store only, e.g. {}", o.extra_sample.join(", "));
+            println!(
+                "  in the store only, e.g. {}",
+                clean(&o.extra_sample.join(", "))
+            );
         }
         if !o.missing_sample.is_empty() {
-            println!("  missing, e.g. {}", o.missing_sample.join(", "));
+            println!("  missing, e.g. {}", clean(&o.missing_sample.join(", ")));
         }
         if !o.fields_without_column.is_empty() {
             println!(
@@ -241,7 +246,7 @@ fn print_report(source: &str, r: &VerifyReport, secs: f64) {
         r.api_calls
     );
     if let Some(e) = &r.error {
-        eprintln!("error: {}", crate::tui::sanitize::clean(&e.to_string()));
+        eprintln!("error: {}", clean(&e.to_string()));
     }
 }
 

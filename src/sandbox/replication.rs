@@ -123,7 +123,8 @@ fn window(
             "startDate before org replication enabled date",
         ));
     }
-    Ok((start, end.min(floor_minute(now_ms))))
+    // Never before `start`, even when the org's clock is behind the caller's.
+    Ok((start, end.min(floor_minute(now_ms)).max(start)))
 }
 
 impl State {

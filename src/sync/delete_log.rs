@@ -99,18 +99,17 @@ impl DeleteLog<'_> {
             return self.reconcile(plan, now).await;
         }
         let ids: Vec<String> = log.deleted_records.into_iter().map(|r| r.id).collect();
+        // Never move the checkpoint back (an org clock behind ours).
+        let covered = log.latest_date_covered.max(checked);
         let mut deleted = 0;
         let mut chunks = ids.chunks(DELETE_CHUNK).peekable();
         if chunks.peek().is_none() {
-            self.checkpoint(&plan.object, &[], log.latest_date_covered)
-                .await?;
+            self.checkpoint(&plan.object, &[], covered).await?;
         }
         while let Some(chunk) = chunks.next() {
             // The checkpoint moves with the last chunk only: a crash re-reads the window.
             if chunks.peek().is_none() {
-                deleted += self
-                    .checkpoint(&plan.object, chunk, log.latest_date_covered)
-                    .await?;
+                deleted += self.checkpoint(&plan.object, chunk, covered).await?;
             } else {
                 let object = plan.object.clone();
                 let chunk = chunk.to_vec();
