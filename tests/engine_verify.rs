@@ -151,6 +151,38 @@ async fn verify_reports_exact_then_differences_and_repair_restores_the_org() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_reads_the_delete_log_typed_and_classifies_its_errors() {
+    use syncdeck::config::Credentials;
+    use syncdeck::salesforce::{ErrorClass, NoHooks};
+    let org = org(sandbox_config(&[("Account", 200)])).await;
+    let source = acme(&org).await;
+    let creds = Credentials::load(&org.paths, "acme").unwrap().unwrap();
+    let client = syncdeck::sync::connect::client_for(
+        &org.http,
+        &source,
+        &creds,
+        std::sync::Arc::new(NoHooks),
+    );
+    let from = Utc::now() - chrono::Duration::minutes(3);
+    org.sandbox.hard_delete("Account", 3);
+    org.sandbox.advance_clock(Duration::from_secs(120));
+    let to = Utc::now() + chrono::Duration::minutes(5);
+    let log = client.deleted("Account", from, to).await.unwrap();
+    assert_eq!(log.deleted_records.len(), 3);
+    assert!(log.earliest_date_available < from);
+    assert!(log.latest_date_covered > from && log.latest_date_covered <= to);
+    let updated = client.updated("Account", from, to).await.unwrap();
+    assert!(
+        updated.ids.is_empty(),
+        "hard-deleted rows are not updated ones"
+    );
+    let err = client.deleted("Account", to, to).await.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::ReplicationRange, "{err}");
+    assert!(err.to_string().contains("verify --repair"), "{err}");
+    assert_eq!(client.calls(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_reports_unfilled_fields_and_unknown_objects() {
     let org = org(sandbox_config(&[("Account", 300)])).await;
     let mut source = acme(&org).await;
@@ -351,4 +383,32 @@ async fn the_daemon_verifies_on_schedule_and_notifies_a_difference_once() {
             .contains("12 rows differ")
     );
     engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_refuses_while_a_daemon_owns_the_data_dir() {
+    let org = org(sandbox_config(&[("Account", 100)])).await;
+    acme(&org).await;
+    let mut daemon = syncdeck(&org)
+        .arg("daemon")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let socket = org.paths.socket_file();
+    patiently("the daemon's socket", async {
+        while !socket.exists() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let (code, _, err) = cli(&org, &["verify", "acme"]).await;
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("owns this data dir") && err.contains("verify = \"weekly\""),
+        "{err}"
+    );
 }

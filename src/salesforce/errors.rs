@@ -236,6 +236,14 @@ mod tests {
     }
 
     #[test]
+    fn replication_range_errors_are_their_own_class() {
+        for code in ["INVALID_REPLICATION_DATE", "EXCEEDED_ID_LIMIT"] {
+            let body = format!(r#"[{{"message":"m","errorCode":"{code}"}}]"#);
+            assert_eq!(class_of(400, &body), ErrorClass::ReplicationRange, "{code}");
+        }
+    }
+
+    #[test]
     fn classifies_salesforce_codes() {
         let cases = [
             (
