@@ -179,7 +179,18 @@ impl VerifyContext<'_> {
             error,
         };
         let record = report.record();
-        if let Err(e) = self.store.with(move |s| s.record_verify(&record)).await {
+        // Usage seen by this verification feeds the quota estimates, like a run's.
+        let samples = self.hooks.take_unsaved_samples();
+        let saved = self
+            .store
+            .with(move |s| {
+                for (at, r) in &samples {
+                    s.record_usage(*at, r.used, r.max)?;
+                }
+                s.record_verify(&record)
+            })
+            .await;
+        if let Err(e) = saved {
             tracing::error!(source = %self.source.id, "verification could not be recorded: {e}");
         }
         report
