@@ -161,6 +161,7 @@ fn main() {
             quota_threshold_percent: 80,
             run_quota_percent: 100,
             formula_policy: syncdeck::config::FormulaPolicy::DailyReread,
+            verify: syncdeck::config::VerifySchedule::Weekly,
             objects: Default::default(),
         };
         syncdeck::sync::authorize::authorize(&http, &paths, &source, AuthFlow::Device, |_| {})

@@ -61,6 +61,9 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         object: Option<String>,
     },
+    /// Compare the store with the org row by row (Ids); exit 0 exact, 4 differences,
+    /// 3 interrupted, 1 error
+    Verify(cli::verify::VerifyArgs),
     /// Run every source on its schedule until SIGINT/SIGTERM (SIGHUP reloads the config)
     Daemon,
     /// Show each source's status, last and next run, records and API usage
@@ -126,6 +129,7 @@ fn main() -> ExitCode {
                 object,
             },
         ),
+        Some(Command::Verify(args)) => cli::verify::verify(&paths, args),
         Some(Command::Daemon) => cli::daemon::daemon(&paths),
         Some(Command::Status { json }) => cli::status::status(&paths, json),
         Some(Command::Sandbox(args)) => cli::sandbox::run(args),

@@ -137,8 +137,15 @@ fn every_fixture_deserializes() {
                 let status = sub["httpStatusCode"].as_u64().unwrap() as u16;
                 check_composite_body(n, status, &sub["body"]);
             }
+        } else if n.starts_with("sobject_deleted_") {
+            let log: syncdeck::salesforce::types::DeletedRecords = parse(n, &bytes);
+            assert!(!log.deleted_records.is_empty(), "{n}");
+            assert!(log.earliest_date_available < log.latest_date_covered, "{n}");
+        } else if n.starts_with("sobject_updated_") {
+            let updated: syncdeck::salesforce::types::UpdatedIds = parse(n, &bytes);
+            assert!(!updated.ids.is_empty(), "{n}");
         } else if n.starts_with("record_") || n.starts_with("sobject_") {
-            // Records and getUpdated/getDeleted are not client types; their datetimes are.
+            // Records are not client types; their datetimes are.
             let value: Value = parse(n, &bytes);
             let stamp = value
                 .get("SystemModstamp")

@@ -12,3 +12,4 @@ pub mod schema;
 pub mod status;
 pub mod sync;
 pub mod tui;
+pub mod verify;

@@ -121,6 +121,10 @@ fn offline(paths: &Paths, source: &SourceConfig) -> SourceSnapshot {
         events: Vec::new(),
         auth: None,
         schema: None,
+        verify: store
+            .as_ref()
+            .and_then(|s| s.last_verify().ok().flatten())
+            .map(|v| crate::sync::model::VerifySummary::from_record(&v)),
     }
 }
 
@@ -183,6 +187,15 @@ fn print_table(sources: &[SourceSnapshot], live: bool) {
             (Some(u), Some(m)) => format!("{u}/{m}"),
             _ => "-".into(),
         };
+        let mut why = reason(s);
+        if let Some(v) = &s.verify {
+            let verified = v.line(&crate::tui::format::ago(Utc::now(), v.finished));
+            why = if why == "-" {
+                verified
+            } else {
+                format!("{why} · {verified}")
+            };
+        }
         println!(
             "{:<16} {:<13} {:<22} {:<17} {:>10} {:>16}  {}",
             s.id,
@@ -191,7 +204,7 @@ fn print_table(sources: &[SourceSnapshot], live: bool) {
             when(s.next_run),
             s.records,
             usage,
-            reason(s)
+            why
         );
     }
     if !live {

@@ -11,12 +11,13 @@ use serde::{Deserialize, Serialize};
 
 /// Every default of the configuration, in one place.
 pub mod defaults {
-    use super::{FormulaPolicy, Frequency};
+    use super::{FormulaPolicy, Frequency, VerifySchedule};
     pub const SYNC_ENABLED: bool = true;
     pub const FREQUENCY: Frequency = Frequency::H1;
     pub const QUOTA_THRESHOLD_PERCENT: u8 = 80;
     pub const RUN_QUOTA_PERCENT: u8 = 25;
     pub const FORMULA_POLICY: FormulaPolicy = FormulaPolicy::DailyReread;
+    pub const VERIFY: VerifySchedule = VerifySchedule::Weekly;
     pub const SMTP_PORT: u16 = 587;
 }
 
@@ -75,6 +76,12 @@ pub struct SourceConfig {
     pub run_quota_percent: u8,
     #[serde(default = "default_formula_policy")]
     pub formula_policy: FormulaPolicy,
+    /// How often the daemon compares the store's Ids with the org's (`syncdeck verify`).
+    #[serde(
+        default = "default_verify",
+        skip_serializing_if = "VerifySchedule::is_default"
+    )]
+    pub verify: VerifySchedule,
     /// Selected fields per object, keyed by object API name.
     #[serde(default)]
     pub objects: BTreeMap<String, ObjectSelection>,
@@ -84,6 +91,44 @@ pub struct SourceConfig {
 pub struct ObjectSelection {
     #[serde(default)]
     pub fields: Vec<String>,
+}
+
+fn default_verify() -> VerifySchedule {
+    defaults::VERIFY
+}
+
+/// When the daemon runs an Id reconcile of a source (read-only: it reports, never repairs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VerifySchedule {
+    Daily,
+    Weekly,
+    Off,
+}
+
+impl VerifySchedule {
+    pub const ALLOWED: [&'static str; 3] = ["weekly", "daily", "off"];
+
+    pub fn is_default(&self) -> bool {
+        *self == defaults::VERIFY
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            VerifySchedule::Daily => "daily",
+            VerifySchedule::Weekly => "weekly",
+            VerifySchedule::Off => "off",
+        }
+    }
+
+    /// Time between scheduled verifications; `None` when off.
+    pub fn every(self) -> Option<chrono::Duration> {
+        match self {
+            VerifySchedule::Daily => Some(chrono::Duration::days(1)),
+            VerifySchedule::Weekly => Some(chrono::Duration::days(7)),
+            VerifySchedule::Off => None,
+        }
+    }
 }
 
 fn default_sync_enabled() -> bool {

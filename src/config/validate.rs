@@ -124,6 +124,7 @@ const SOURCE_KEYS: &[&str] = &[
     "quota_threshold_percent",
     "run_quota_percent",
     "formula_policy",
+    "verify",
     "objects",
 ];
 const REQUIRED_SOURCE_KEYS: &[&str] = &["id", "name", "login_url", "client_id"];
@@ -254,6 +255,7 @@ impl Validator<'_> {
         self.percent(t, "quota_threshold_percent");
         self.percent(t, "run_quota_percent");
         self.one_of(t, "formula_policy", FORMULA_POLICIES);
+        self.one_of(t, "verify", &crate::config::VerifySchedule::ALLOWED);
         if let Some((key, item)) = t.get_key_value("objects") {
             match item.as_table_like() {
                 Some(objects) => self.objects(objects),

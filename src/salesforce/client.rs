@@ -21,8 +21,8 @@ use super::limit_info::LimitInfo;
 use super::retry::{RetryPolicy, parse_retry_after};
 use super::soql::{self, PageBounds, PageKey, QueryPlan, Select, Soql, validate_object};
 use super::types::{
-    BatchResponse, Describe, DescribeGlobal, FieldValue, Limits, QueryPage, Record, RecordCounts,
-    Records, Version, parse_datetime,
+    BatchResponse, DeletedRecords, Describe, DescribeGlobal, FieldValue, Limits, QueryPage, Record,
+    RecordCounts, Records, UpdatedIds, Version, format_soql_datetime, parse_datetime,
 };
 
 /// Used until `negotiate_api_version` picks one.
@@ -31,6 +31,9 @@ pub const DEFAULT_API_VERSION: &str = "62.0";
 pub const MAX_SUPPORTED_API_VERSION: &str = "64.0";
 /// Sub-requests per composite batch call (Salesforce's limit).
 pub const BATCH_LIMIT: usize = 25;
+/// Largest `deleted/` or `updated/` body accepted: 600 000 ids (Salesforce's cap) at about
+/// 75 bytes each, with room to spare.
+pub const MAX_REPLICATION_BODY: usize = 64 * 1024 * 1024;
 
 /// What the engine plugs into every call.
 pub trait CallHooks: Send + Sync {
@@ -113,6 +116,8 @@ struct Call<'a> {
     headers: Vec<(reqwest::header::HeaderName, String)>,
     body: Option<&'a Value>,
     counted: u32,
+    /// Refuse a response body larger than this (bytes); `None`: no bound.
+    max_body: Option<usize>,
 }
 
 impl<'a> Call<'a> {
@@ -124,6 +129,7 @@ impl<'a> Call<'a> {
             headers: Vec::new(),
             body: None,
             counted,
+            max_body: None,
         }
     }
 }
@@ -465,6 +471,45 @@ impl Client {
         self.fetch(call).await
     }
 
+    /// Records of `object` deleted between `start` and `end` (the delete log, one call;
+    /// Salesforce ignores the seconds). `ErrorClass::ReplicationRange` when the log cannot
+    /// cover the range.
+    pub async fn deleted(
+        &self,
+        object: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<DeletedRecords, Error> {
+        self.fetch(self.replication_call(object, "deleted", start, end)?)
+            .await
+    }
+
+    /// Ids of `object` created or updated between `start` and `end` (one call).
+    pub async fn updated(
+        &self,
+        object: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<UpdatedIds, Error> {
+        self.fetch(self.replication_call(object, "updated", start, end)?)
+            .await
+    }
+
+    fn replication_call(
+        &self,
+        object: &str,
+        resource: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Call<'static>, Error> {
+        validate_object(object).map_err(soql_error)?;
+        let mut call = Call::get(self.data_url(&format!("sobjects/{object}/{resource}/")), 1);
+        call.query.push(("start", format_soql_datetime(start)));
+        call.query.push(("end", format_soql_datetime(end)));
+        call.max_body = Some(MAX_REPLICATION_BODY);
+        Ok(call)
+    }
+
     /// Who the tokens belong to (the identity URL; not counted).
     pub async fn identity(&self) -> Result<Identity, Error> {
         let url = self.inner.identity_url.clone().ok_or_else(|| {
@@ -709,8 +754,11 @@ impl Client {
                 .and_then(LimitInfo::parse);
             counted.finish(usage);
         }
-        let body = response.bytes().await.map_err(|e| transport_error(&e))?;
-        Ok((status, headers, Vec::from(body)))
+        let body = match call.max_body {
+            None => Vec::from(response.bytes().await.map_err(|e| transport_error(&e))?),
+            Some(max) => read_bounded(response, max).await?,
+        };
+        Ok((status, headers, body))
     }
 
     fn has_refresh_token(&self) -> bool {
@@ -794,6 +842,22 @@ fn page_bounds(
             }
         }
     }))
+}
+
+/// The body, refused once it passes `max` bytes (a hostile or broken server cannot make
+/// us buffer without end).
+async fn read_bounded(mut response: reqwest::Response, max: usize) -> Result<Vec<u8>, Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| transport_error(&e))? {
+        if body.len().saturating_add(chunk.len()) > max {
+            return Err(Error::fatal(
+                "BODY_TOO_LARGE",
+                format!("the response is larger than {max} bytes; ask for a shorter time range"),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn add_batch_size(call: &mut Call<'_>, options: QueryOptions) {

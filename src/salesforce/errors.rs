@@ -112,6 +112,13 @@ pub enum Error {
     /// A hook refused the call before it was sent.
     #[error("Call not sent: {0}")]
     Vetoed(Veto),
+    /// The delete log or change window cannot answer for this range
+    /// (`INVALID_REPLICATION_DATE`: purged or too far back; `EXCEEDED_ID_LIMIT`: too many
+    /// ids); compare the Id sets instead, or ask for a shorter range.
+    #[error(
+        "Salesforce cannot list changes for that time range ({fault}); syncdeck compares the Id sets instead (`syncdeck verify --repair`)"
+    )]
+    ReplicationRange { fault: Fault },
 }
 
 /// How an error should be handled, without the details.
@@ -124,6 +131,8 @@ pub enum ErrorClass {
     Permission,
     Fatal,
     Vetoed,
+    /// `deleted/` / `updated/` cannot cover the range asked for.
+    ReplicationRange,
 }
 
 impl Error {
@@ -136,6 +145,7 @@ impl Error {
             Error::Permission { .. } => ErrorClass::Permission,
             Error::Fatal { .. } => ErrorClass::Fatal,
             Error::Vetoed(_) => ErrorClass::Vetoed,
+            Error::ReplicationRange { .. } => ErrorClass::ReplicationRange,
         }
     }
 
@@ -146,7 +156,8 @@ impl Error {
             | Error::Retryable { fault, .. }
             | Error::InvalidQueryLocator { fault }
             | Error::Permission { fault }
-            | Error::Fatal { fault } => Some(fault),
+            | Error::Fatal { fault }
+            | Error::ReplicationRange { fault } => Some(fault),
             Error::Vetoed(_) => None,
         }
     }
@@ -186,6 +197,7 @@ pub fn classify(fault: Fault) -> Error {
     let code = fault.code.as_str();
     match (fault.status, code) {
         (_, "INVALID_QUERY_LOCATOR") => Error::InvalidQueryLocator { fault },
+        (_, "INVALID_REPLICATION_DATE" | "EXCEEDED_ID_LIMIT") => Error::ReplicationRange { fault },
         (_, "REQUEST_LIMIT_EXCEEDED") if is_concurrency_limit(&fault.message) => {
             Error::retryable(fault)
         }
@@ -221,6 +233,14 @@ mod tests {
 
     fn class_of(status: u16, body: &str) -> ErrorClass {
         Error::from_response(status, body.as_bytes()).class()
+    }
+
+    #[test]
+    fn replication_range_errors_are_their_own_class() {
+        for code in ["INVALID_REPLICATION_DATE", "EXCEEDED_ID_LIMIT"] {
+            let body = format!(r#"[{{"message":"m","errorCode":"{code}"}}]"#);
+            assert_eq!(class_of(400, &body), ErrorClass::ReplicationRange, "{code}");
+        }
     }
 
     #[test]

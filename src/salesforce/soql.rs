@@ -187,6 +187,12 @@ impl Select {
         self
     }
 
+    /// `WHERE Id IN ('…', …)`: specific records (each id is validated when built).
+    pub fn where_id_in(mut self, ids: &[String]) -> Select {
+        self.filter = Filter::IdIn(ids.to_vec());
+        self
+    }
+
     pub fn order_by_id(mut self) -> Select {
         self.order = Order::Id;
         self

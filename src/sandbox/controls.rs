@@ -54,11 +54,14 @@ impl State {
                 continue;
             };
             let delete = (h >> 40) % 5 == 0;
-            data.mutate_row(obj, pick, delete, State::now_ms());
-            if delete {
-                summary.deleted += 1;
-            } else {
-                summary.updated += 1;
+            match data.mutate_row(obj, pick, delete, self.org_now_ms()) {
+                Some(at) => {
+                    lock(&self.delete_log).record(obj, pick, at);
+                    summary.deleted += 1;
+                }
+                None if !delete => summary.updated += 1,
+                // The row was already deleted.
+                None => {}
             }
         }
         lock(&self.log).counters.mutations += n;
@@ -94,6 +97,9 @@ pub fn router() -> Router<Shared> {
         .route("/calls", get(calls))
         .route("/quota", post(quota))
         .route("/mutate", post(mutate))
+        .route("/hard-delete", post(hard_delete))
+        .route("/purge-delete-log", post(purge_delete_log))
+        .route("/clock", post(clock))
         .route("/approve", post(approve))
         .route("/deny", post(deny))
         .route("/pending", get(pending))
@@ -133,6 +139,24 @@ const CONTROLS: &[(&str, &str, &str, &str)] = &[
         "mutate",
         "{\"count\":N}",
         "update or delete N random records (SystemModstamp moves to now)",
+    ),
+    (
+        "POST",
+        "hard-delete",
+        "{\"object\":\"Account\",\"count\":N}",
+        "delete N records for good: no IsDeleted trace for queryAll, only the delete log knows",
+    ),
+    (
+        "POST",
+        "purge-delete-log",
+        "",
+        "empty the delete log; earliestDateAvailable moves to now",
+    ),
+    (
+        "POST",
+        "clock",
+        "{\"advance_secs\":N}",
+        "move the org's clock forward (delete-log windows, replication dates)",
     ),
     (
         "POST",
@@ -218,6 +242,39 @@ struct MutateBody {
 
 async fn mutate(AxState(st): AxState<Shared>, Json(b): Json<MutateBody>) -> Json<MutationSummary> {
     Json(st.mutate(b.count))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HardDeleteBody {
+    object: String,
+    count: u64,
+}
+
+async fn hard_delete(AxState(st): AxState<Shared>, Json(b): Json<HardDeleteBody>) -> Response {
+    let Some(obj) = st.data.schema.index_of(&b.object) else {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"message": format!("no object {} in this org", b.object)})),
+        )
+            .into_response();
+    };
+    Json(json!({"deleted": st.hard_delete(obj, b.count)})).into_response()
+}
+
+async fn purge_delete_log(AxState(st): AxState<Shared>) -> Json<serde_json::Value> {
+    Json(json!({"purged": st.purge_delete_log()}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockBody {
+    advance_secs: u64,
+}
+
+async fn clock(AxState(st): AxState<Shared>, Json(b): Json<ClockBody>) -> Json<serde_json::Value> {
+    st.advance_clock(i64::try_from(b.advance_secs.saturating_mul(1000)).unwrap_or(i64::MAX));
+    Json(json!({"org_now_ms": st.org_now_ms()}))
 }
 
 #[derive(Deserialize, Default)]

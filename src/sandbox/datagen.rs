@@ -32,6 +32,15 @@ pub struct RowState {
     pub modstamp: i64,
     /// When the row went to the recycle bin (ms).
     pub deleted: Option<i64>,
+    /// Hard-deleted or purged from the recycle bin: not even queryAll returns it.
+    pub purged: bool,
+}
+
+impl RowState {
+    /// Returned by neither query nor queryAll.
+    pub fn is_purged(st: Option<&RowState>) -> bool {
+        st.is_some_and(|s| s.purged)
+    }
 }
 
 const FIRST: [&str; 24] = [
@@ -149,6 +158,18 @@ pub fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// What happens to a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Update,
+    /// To the recycle bin: queryAll still returns it with IsDeleted = true.
+    Delete,
+    /// Past the recycle bin (hard delete): gone from queryAll too.
+    HardDelete,
+    /// Empty the row out of the recycle bin.
+    Purge,
+}
+
 pub struct Dataset {
     pub seed: u64,
     pub schema: Arc<Schema>,
@@ -213,25 +234,70 @@ impl Dataset {
     }
 
     /// Applies one mutation: a new version (update) or a deletion, stamped `now_ms`.
-    pub fn mutate_row(&self, obj: usize, row: u64, delete: bool, now_ms: i64) {
+    /// Returns when the row was deleted, if this call deleted it.
+    pub fn mutate_row(&self, obj: usize, row: u64, delete: bool, now_ms: i64) -> Option<i64> {
+        self.change_row(
+            obj,
+            row,
+            if delete {
+                Change::Delete
+            } else {
+                Change::Update
+            },
+            now_ms,
+        )
+    }
+
+    /// Deletes a live row past the recycle bin (`hard`) or moves a recycled row past it
+    /// (`Change::Purge`); returns the deletion time when the row was live before.
+    pub fn change_row(&self, obj: usize, row: u64, change: Change, now_ms: i64) -> Option<i64> {
+        if row >= self.count(obj) {
+            return None;
+        }
         let mut g = match self.overlays[obj].write() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
+        if change == Change::Purge {
+            if let Some(st) = g.get_mut(&row).filter(|s| s.deleted.is_some()) {
+                st.purged = true;
+            }
+            return None;
+        }
         let st = g.entry(row).or_insert(RowState {
             version: 0,
             modstamp: now_ms,
             deleted: None,
+            purged: false,
         });
         if st.deleted.is_some() {
-            return;
+            return None;
         }
         st.modstamp = now_ms.max(st.modstamp);
-        if delete {
-            st.deleted = Some(st.modstamp);
-        } else {
-            st.version += 1;
+        match change {
+            Change::Update => {
+                st.version += 1;
+                None
+            }
+            Change::Delete | Change::HardDelete => {
+                st.deleted = Some(st.modstamp);
+                st.purged = change == Change::HardDelete;
+                st.deleted
+            }
+            Change::Purge => None,
         }
+    }
+
+    /// Rows of `obj` in the recycle bin (deleted, not purged).
+    pub fn recycled_rows(&self, obj: usize) -> Vec<u64> {
+        let g = match self.overlays[obj].read() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        g.iter()
+            .filter(|(_, s)| s.deleted.is_some() && !s.purged)
+            .map(|(r, _)| *r)
+            .collect()
     }
 
     pub fn created_ms(&self, obj: usize, row: u64) -> i64 {
@@ -579,6 +645,7 @@ mod tests {
             version: 1,
             modstamp: 0,
             deleted: None,
+            purged: false,
         };
         assert_ne!(
             d.value(acc, name, 5, None),

@@ -19,6 +19,7 @@ mod oauth;
 mod oauth_http;
 mod permissions;
 mod query;
+mod replication;
 mod reply;
 mod rest;
 mod routes;
@@ -120,6 +121,8 @@ impl Sandbox {
             device_poll_interval: config.device_poll_interval,
             schema_modified,
             mutation_seq: AtomicU64::new(0),
+            delete_log: Mutex::new(replication::DeleteLog::default()),
+            clock_offset_ms: std::sync::atomic::AtomicI64::new(0),
         });
         let app = routes::router(state.clone());
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
@@ -215,6 +218,21 @@ impl SandboxHandle {
     }
     pub fn mutate(&self, n: u64) -> MutationSummary {
         self.state.mutate(n)
+    }
+    /// Deletes `n` live records of `object` past the recycle bin (queryAll no longer
+    /// returns them; the delete log does). None for an unknown object.
+    pub fn hard_delete(&self, object: &str, n: u64) -> Option<u64> {
+        let obj = self.state.data.schema.index_of(object)?;
+        Some(self.state.hard_delete(obj, n))
+    }
+    /// Empties the recycle bin and the delete log; `earliestDateAvailable` becomes now.
+    pub fn purge_delete_log(&self) -> u64 {
+        self.state.purge_delete_log()
+    }
+    /// Moves the org's clock forward (deletion times, the replication windows).
+    pub fn advance_clock(&self, by: std::time::Duration) {
+        self.state
+            .advance_clock(i64::try_from(by.as_millis()).unwrap_or(i64::MAX));
     }
     /// Approves pending device codes (all when `user_code` is None); returns how many.
     pub fn approve(&self, user_code: Option<&str>, user: SandboxUser) -> usize {

@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicU64;
 
 use axum::http::StatusCode;
 
-use super::datagen::Val;
+use super::datagen::{RowState, Val};
 use super::error::ApiError;
 use super::ids::make_id;
 use super::permissions;
@@ -410,7 +410,7 @@ fn select_rows(state: &State, obj: usize, q: &Query, all: bool) -> Vec<u64> {
     let mut rows: Vec<u64> = Vec::new();
     for row in 0..count {
         let st = overlay.get(&row);
-        if !all && st.is_some_and(|s| s.deleted.is_some()) {
+        if RowState::is_purged(st) || (!all && st.is_some_and(|s| s.deleted.is_some())) {
             continue;
         }
         if let Some(f) = &q.filter {

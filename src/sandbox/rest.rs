@@ -251,6 +251,18 @@ pub fn dispatch(
                     r.headers = validators;
                     r
                 }
+                [kind @ ("deleted" | "updated")] => {
+                    let (start, end) = (query_param(q, "start"), query_param(q, "end"));
+                    let body = if *kind == "deleted" {
+                        st.deleted(obj, start.as_deref(), end.as_deref())
+                    } else {
+                        st.updated(obj, start.as_deref(), end.as_deref())
+                    };
+                    match body {
+                        Ok(b) => Reply::ok(b),
+                        Err(e) => e.into(),
+                    }
+                }
                 [id] => match super::ids::parse_id(id) {
                     Some((prefix, row)) if prefix == def.key_prefix => {
                         query::record(st, obj, row, version)

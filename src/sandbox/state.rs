@@ -51,6 +51,9 @@ pub struct State {
     /// Last-Modified of every describe (the schema never changes while running).
     pub schema_modified: SystemTime,
     pub mutation_seq: AtomicU64,
+    pub delete_log: Mutex<super::replication::DeleteLog>,
+    /// Added to real time for the org's clock (tests move the org forward).
+    pub clock_offset_ms: std::sync::atomic::AtomicI64,
 }
 
 /// Locks ignoring poisoning: every critical section leaves its data consistent.

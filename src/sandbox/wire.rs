@@ -47,7 +47,7 @@ fn push_date(out: &mut Vec<u8>, days: i64) {
 }
 
 /// Writes `"YYYY-MM-DDThh:mm:ss.mmm+0000"` without allocating (the hot path of paging).
-fn write_datetime(out: &mut Vec<u8>, ms: i64) {
+pub fn write_datetime(out: &mut Vec<u8>, ms: i64) {
     let rem = ms.rem_euclid(86_400_000) as u64;
     out.push(b'"');
     push_date(out, ms.div_euclid(86_400_000));

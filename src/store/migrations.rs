@@ -49,6 +49,26 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (object, column_name)
     );
     ",
+    // 2: how far each object's delete log is applied, and verification results.
+    "
+    CREATE TABLE delete_log_checks (
+        object        TEXT PRIMARY KEY,
+        covered_until TEXT NOT NULL
+    );
+    CREATE TABLE verify_results (
+        id               INTEGER PRIMARY KEY,
+        started          TEXT NOT NULL,
+        finished         TEXT NOT NULL,
+        outcome          TEXT NOT NULL,
+        extra            INTEGER NOT NULL,
+        missing          INTEGER NOT NULL,
+        unfilled_fields  INTEGER NOT NULL,
+        repaired_deleted INTEGER NOT NULL,
+        repaired_fetched INTEGER NOT NULL,
+        api_calls        INTEGER NOT NULL,
+        error            TEXT
+    );
+    ",
 ];
 
 /// Bring the database to the newest schema; refuse one written by a newer syncdeck.

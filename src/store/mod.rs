@@ -11,7 +11,10 @@
 //! backfill). Nothing is ever dropped behind the operator's back.
 
 mod migrations;
+mod reconcile;
 pub mod types;
+
+pub use reconcile::VerifyRecord;
 
 use std::cell::Cell;
 use std::collections::HashMap;

@@ -39,9 +39,10 @@ impl SyncError {
                 {
                     ErrorKind::Network
                 }
-                ErrorClass::Retryable | ErrorClass::InvalidQueryLocator | ErrorClass::Fatal => {
-                    ErrorKind::Api
-                }
+                ErrorClass::Retryable
+                | ErrorClass::InvalidQueryLocator
+                | ErrorClass::Fatal
+                | ErrorClass::ReplicationRange => ErrorKind::Api,
             },
             SyncError::Quota(_) => ErrorKind::QuotaThreshold,
             SyncError::MissingPermission { .. } => ErrorKind::PermissionDenied,

@@ -6,6 +6,7 @@ pub mod schema;
 pub mod authorize;
 pub mod clock;
 pub mod connect;
+pub mod delete_log;
 pub mod describe_cache;
 pub mod engine;
 pub mod error;
@@ -20,6 +21,7 @@ pub mod scheduler;
 pub mod shared_store;
 pub mod status;
 pub mod stop;
+pub mod verify;
 pub mod worker;
 
 pub use engine::{Engine, EngineError, EngineHandle};

@@ -108,6 +108,54 @@ pub struct SourceSnapshot {
     /// The org schema once loaded (shared, never cloned deeply).
     #[serde(skip)]
     pub schema: Option<Arc<crate::sync::schema::OrgSchema>>,
+    /// The last verification (`syncdeck verify` or the daemon's schedule).
+    #[serde(default)]
+    pub verify: Option<VerifySummary>,
+}
+
+/// The last comparison of the store with the org.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifySummary {
+    pub finished: DateTime<Utc>,
+    /// "exact", "differs", "stopped" or "error".
+    pub outcome: String,
+    /// Rows in the store only plus rows missing from it.
+    pub rows_differing: u64,
+    /// Selected fields with no column or never backfilled.
+    pub unfilled_fields: u64,
+    pub api_calls: u64,
+}
+
+impl VerifySummary {
+    pub fn from_record(v: &crate::store::VerifyRecord) -> VerifySummary {
+        VerifySummary {
+            finished: v.finished,
+            outcome: v.outcome.clone(),
+            rows_differing: v.extra.saturating_add(v.missing),
+            unfilled_fields: v.unfilled_fields,
+            api_calls: v.api_calls,
+        }
+    }
+
+    /// "verified exact 3h ago" or "12 rows differ · run syncdeck verify --repair";
+    /// `ago` is how long ago it finished, already worded ("3h ago").
+    pub fn line(&self, ago: &str) -> String {
+        match self.outcome.as_str() {
+            "exact" => format!("verified exact {ago}"),
+            "differs" if self.rows_differing > 0 => format!(
+                "{} row{} differ · run syncdeck verify --repair",
+                self.rows_differing,
+                if self.rows_differing == 1 { "" } else { "s" }
+            ),
+            "differs" => format!(
+                "{} selected field{} not filled · run syncdeck sync",
+                self.unfilled_fields,
+                if self.unfilled_fields == 1 { "" } else { "s" }
+            ),
+            "stopped" => format!("verification stopped before the end {ago}"),
+            _ => format!("verification failed {ago}"),
+        }
+    }
 }
 
 impl SourceSnapshot {
@@ -133,6 +181,7 @@ impl SourceSnapshot {
             events: Vec::new(),
             auth: None,
             schema: None,
+            verify: None,
         }
     }
 }
@@ -183,6 +232,8 @@ pub enum ErrorKind {
     Api,
     Network,
     Config,
+    /// A scheduled verification found rows that differ (an incident, not a status).
+    StoreDiffers,
 }
 
 impl ErrorKind {
@@ -194,6 +245,7 @@ impl ErrorKind {
             ErrorKind::Api => "Salesforce API error",
             ErrorKind::Network => "network error",
             ErrorKind::Config => "configuration error",
+            ErrorKind::StoreDiffers => "store differs from the org",
         }
     }
 }

@@ -75,6 +75,8 @@ pub struct RunReport {
     /// Every selected object has finished its first full read with the current fields.
     pub all_synced: bool,
     pub stopped: Option<StopReason>,
+    /// A scheduled verification run right after this run (the worker fills it in).
+    pub verified: Option<crate::store::VerifyRecord>,
 }
 
 struct Forward<'a>(&'a dyn RunObserver);
@@ -229,6 +231,7 @@ impl RunContext<'_> {
             error,
             all_synced: all_synced && outcome == RunOutcome::Succeeded,
             stopped,
+            verified: None,
         }
     }
 
@@ -414,6 +417,7 @@ impl RunContext<'_> {
         deleted: &mut u64,
         all_synced: &mut bool,
     ) -> Result<(), SyncError> {
+        let since = self.now();
         let mut jobs = Vec::new();
         for plan in plans {
             let reread_formulas = self.formulas_due(&plan.object).await?;
@@ -439,6 +443,7 @@ impl RunContext<'_> {
             .buffer_unordered(OBJECT_CONCURRENCY);
         let mut first_error = None;
         let mut finished_all = true;
+        let mut read_through = Vec::new();
         while let Some((plan, result)) = results.next().await {
             match result {
                 Ok(outcome) => {
@@ -450,6 +455,9 @@ impl RunContext<'_> {
                         describe_cache::mark_done(self.store, &key, self.now()).await?;
                     }
                     observer.object_finished(&plan.object, &outcome);
+                    if outcome.finished && plan.has_modstamp {
+                        read_through.push(plan);
+                    }
                 }
                 Err(e) => {
                     finished_all = false;
@@ -465,8 +473,31 @@ impl RunContext<'_> {
         if let Some(e) = first_error {
             return Err(e);
         }
+        *deleted += self.apply_delete_logs(&read_through, since).await?;
         *all_synced = finished_all;
         Ok(())
+    }
+
+    /// Deletes queryAll cannot see, from each object's delete log when due (see
+    /// `delete_log`); one object at a time, stopping at an object boundary.
+    async fn apply_delete_logs(
+        &self,
+        plans: &[ObjectPlan],
+        since: DateTime<Utc>,
+    ) -> Result<u64, SyncError> {
+        let log = crate::sync::delete_log::DeleteLog {
+            client: self.client,
+            store: self.store,
+            stop: self.stop,
+        };
+        let mut deleted = 0;
+        for plan in plans {
+            if self.stop.is_stopped() {
+                break;
+            }
+            deleted += log.check(plan, self.now(), since).await?.deleted();
+        }
+        Ok(deleted)
     }
 }
 

@@ -204,6 +204,9 @@ pub struct Worker {
     schema: Option<Arc<crate::sync::schema::OrgSchema>>,
     /// Objects the operator asked to see the fields of; kept in every later schema.
     on_demand: BTreeSet<String>,
+    /// The last verification, and when the schedule counts from without one.
+    last_verify: Option<crate::sync::model::VerifySummary>,
+    verify_baseline: Option<DateTime<Utc>>,
 }
 
 impl Worker {
@@ -254,6 +257,22 @@ impl Worker {
         let last_started = store
             .as_ref()
             .and_then(|s| s.with_blocking(|st| st.last_run().ok().flatten().map(|r| r.started)));
+        let (last_verify, verify_baseline) = store
+            .as_ref()
+            .map(|s| {
+                s.with_blocking(|st| {
+                    let last = st.last_verify().ok().flatten();
+                    let baseline = match &last {
+                        Some(v) => Some(v.finished),
+                        None => st.first_run_started().ok().flatten(),
+                    };
+                    (
+                        last.map(|v| crate::sync::model::VerifySummary::from_record(&v)),
+                        baseline,
+                    )
+                })
+            })
+            .unwrap_or((None, None));
         let scheduler = Scheduler::new(source.frequency, last_started);
         let client = creds
             .as_ref()
@@ -288,6 +307,8 @@ impl Worker {
             projections: Vec::new(),
             schema: None,
             on_demand: BTreeSet::new(),
+            last_verify,
+            verify_baseline,
         };
         worker.refresh_stats();
         if let Some(&(_, used)) = worker.samples.last()
@@ -436,6 +457,7 @@ impl Worker {
                 .unwrap_or_else(|e| e.into_inner())
                 .clone(),
             schema: self.schema.clone(),
+            verify: self.last_verify.clone(),
         }
     }
 
@@ -923,6 +945,12 @@ impl Worker {
             full: due.full,
             ..RunSpec::default()
         };
+        let now = self.now();
+        let verify_due = self.source.verify.every().is_some_and(|every| {
+            self.verify_baseline
+                .or(self.last_run.as_ref().map(|r| r.started))
+                .is_some_and(|since| now - since >= every)
+        });
         let task_stop = stop.clone();
         let handle = tokio::spawn(async move {
             if let Err(e) = client
@@ -941,7 +969,23 @@ impl Worker {
                 user_id: user_id.as_deref(),
                 authorized_at,
             };
-            ctx.execute(&spec, &observer).await
+            let mut report = ctx.execute(&spec, &observer).await;
+            if verify_due && report.all_synced && report.error.is_none() && !task_stop.is_stopped()
+            {
+                // The scheduled Id reconcile: it reports differences, never repairs.
+                let verify = crate::sync::verify::VerifyContext {
+                    source: &source,
+                    client: &client,
+                    hooks: &hooks,
+                    store: &store,
+                    stop: &task_stop,
+                    clock: &clock,
+                };
+                let spec = crate::sync::verify::VerifySpec::default();
+                let done = verify.execute(&spec, &crate::sync::verify::Quiet).await;
+                report.verified = Some(done.record());
+            }
+            report
         });
         self.event(
             EventLevel::Info,
@@ -976,6 +1020,9 @@ impl Worker {
             ),
         );
         self.last_run = Some(report.summary.clone());
+        if let Some(v) = &report.verified {
+            self.verified(v);
+        }
         self.refresh_stats();
         match report.error {
             None if succeeded => {
@@ -1018,6 +1065,33 @@ impl Worker {
                 self.transition(t);
             }
         }
+    }
+
+    /// A scheduled verification finished: shown, and a difference is an incident.
+    fn verified(&mut self, v: &crate::store::VerifyRecord) {
+        let summary = crate::sync::model::VerifySummary::from_record(v);
+        let line = summary.line("just now");
+        self.verify_baseline = Some(v.finished);
+        let level = match v.outcome.as_str() {
+            "exact" => EventLevel::Info,
+            _ => EventLevel::Warn,
+        };
+        self.event(level, format!("verify: {line} ({} API calls)", v.api_calls));
+        if v.outcome == "differs" {
+            let _ = self.shared.notifier.incident(Incident {
+                source: self.source.id.clone(),
+                status: "Differs".into(),
+                kind: ErrorKind::StoreDiffers,
+                message: format!(
+                    "{line}: {} rows in the store only, {} missing, {} selected fields unfilled",
+                    v.extra, v.missing, v.unfilled_fields
+                ),
+                used: None,
+                max: None,
+                at: v.finished,
+            });
+        }
+        self.last_verify = Some(summary);
     }
 
     fn quota_stopped(&mut self, stop: QuotaStop) {

@@ -96,6 +96,7 @@ fn base(id: &str, name: &str, status: Status) -> SourceSnapshot {
         ],
         auth: None,
         schema: None,
+        verify: None,
     }
 }
 
@@ -232,6 +233,7 @@ pub fn config() -> Config {
                 quota_threshold_percent: s.quota_threshold_percent,
                 run_quota_percent: 25,
                 formula_policy: crate::config::FormulaPolicy::DailyReread,
+                verify: crate::config::VerifySchedule::Weekly,
                 objects,
             }
         })

@@ -89,6 +89,7 @@ impl Org {
             quota_threshold_percent: defaults::QUOTA_THRESHOLD_PERCENT,
             run_quota_percent: 100,
             formula_policy: defaults::FORMULA_POLICY,
+            verify: syncdeck::config::VerifySchedule::Weekly,
             objects: objects
                 .iter()
                 .map(|(o, f)| {

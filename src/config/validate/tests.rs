@@ -289,3 +289,15 @@ fn did_you_mean_ignores_far_names() {
     assert_eq!(did_you_mean("Login_URL", SOURCE_KEYS), Some("login_url"));
     assert_eq!(did_you_mean("zzzzzz", SOURCE_KEYS), None);
 }
+
+#[test]
+fn verify_schedule_defaults_to_weekly_and_rejects_unknown_values() {
+    let c = parse_str(VALID).unwrap();
+    assert_eq!(c.sources[0].verify, crate::config::VerifySchedule::Weekly);
+    let daily = parse_str(&format!("{VALID}verify = \"off\"\n")).unwrap();
+    assert_eq!(daily.sources[0].verify, crate::config::VerifySchedule::Off);
+    assert_diags(
+        &format!("{VALID}verify = \"hourly\"\n"),
+        &[(7, 10, "allowed: \"weekly\", \"daily\", \"off\"")],
+    );
+}

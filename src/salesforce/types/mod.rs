@@ -9,6 +9,7 @@ mod limits;
 mod oauth;
 mod query;
 mod records;
+mod replication;
 mod rest_error;
 
 pub use composite::{BatchResponse, BatchResult};
@@ -20,6 +21,7 @@ pub use describe::{
 pub use limits::{Limit, Limits, RecordCount, RecordCounts};
 pub use oauth::{DeviceAuthorization, OAuthErrorBody, TokenBody};
 pub use query::{FieldValue, QueryPage, Record, RecordRef, Records};
+pub use replication::{DeletedRecord, DeletedRecords, UpdatedIds};
 pub use rest_error::RestError;
 
 use serde::Deserialize;

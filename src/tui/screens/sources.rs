@@ -169,6 +169,17 @@ fn render_details(app: &App, frame: &mut Frame, area: Rect, s: &SourceSnapshot) 
         ),
     };
     lines.push(Line::from(Span::styled(usage, theme.label)));
+    if let Some(v) = &s.verify {
+        let style = if v.outcome == "exact" {
+            theme.dim
+        } else {
+            theme.warn
+        };
+        lines.push(Line::from(Span::styled(
+            v.line(&format::ago(app.now, v.finished)),
+            style,
+        )));
+    }
     if let Some(c) = &s.connection {
         lines.push(Line::from(Span::styled(
             format!("{} · {}", c.username, c.instance_url),

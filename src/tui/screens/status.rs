@@ -68,6 +68,17 @@ fn render_run(app: &App, frame: &mut Frame, area: Rect, s: &SourceSnapshot) {
                 None => "Idle · no run yet".into(),
             };
             lines.push(Line::from(Span::styled(last, theme.dim)));
+            if let Some(v) = &s.verify {
+                let style = if v.outcome == "exact" {
+                    theme.dim
+                } else {
+                    theme.warn
+                };
+                lines.push(Line::from(Span::styled(
+                    v.line(&format::ago(app.now, v.finished)),
+                    style,
+                )));
+            }
         }
         Some(run) => {
             let kind = match run.kind {

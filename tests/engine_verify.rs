@@ -1,0 +1,414 @@
+//! Deletes queryAll cannot see (the delete log, and the Id reconcile when the log cannot
+//! cover the gap), `syncdeck verify` with and without `--repair`, the quota guard during
+//! a verification, and the daemon's scheduled verification.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use chrono::Utc;
+use common::*;
+use serde_json::Value;
+use syncdeck::config::{SourceConfig, VerifySchedule};
+use syncdeck::store::Store;
+use syncdeck::sync::clock::ManualClock;
+use syncdeck::sync::model::RunOutcome;
+
+const FIELDS: &[&str] = &["Name", "Industry", "BillingAddress"];
+
+fn run(cmd: &mut std::process::Command) -> (i32, String, String) {
+    let out = cmd.stdin(Stdio::null()).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+async fn cli(org: &Org, args: &[&str]) -> (i32, String, String) {
+    let mut cmd = syncdeck(org);
+    cmd.args(args);
+    tokio::task::spawn_blocking(move || run(&mut cmd))
+        .await
+        .unwrap()
+}
+
+async fn verify_json(org: &Org, args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["verify", "acme", "--json"];
+    all.extend_from_slice(args);
+    let (code, out, err) = cli(org, &all).await;
+    let json: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    (code, json)
+}
+
+/// A connected "acme" source syncing Accounts, written to the config file.
+async fn acme(org: &Org) -> SourceConfig {
+    let source = manual(org.source("acme", &[("Account", FIELDS)]));
+    org.write_config(&config_of(vec![source.clone()]));
+    org.connect(&source).await;
+    source
+}
+
+fn deleted_calls(org: &Org) -> Vec<u16> {
+    org.sandbox
+        .calls()
+        .into_iter()
+        .filter(|c| c.path.contains("/sobjects/Account/deleted"))
+        .map(|c| c.status)
+        .collect()
+}
+
+/// Removes rows from the store behind the engine's back (a bad restore, a manual edit).
+fn remove_from_store(org: &Org, n: usize) -> Vec<String> {
+    let mut store = Store::open(&org.paths.store_file("acme")).unwrap();
+    let ids: Vec<String> = store
+        .ids_after("Account", None, 5_000)
+        .unwrap()
+        .into_iter()
+        .step_by(97)
+        .take(n)
+        .collect();
+    assert_eq!(
+        store.apply_deletions("Account", &ids, None).unwrap(),
+        n as u64
+    );
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_reports_exact_then_differences_and_repair_restores_the_org() {
+    let org = org(sandbox_config(&[("Account", 4_500)])).await;
+    let source = acme(&org).await;
+    let (code, out, err) = cli(&org, &["sync", "acme"]).await;
+    assert_eq!(code, 0, "{out}\n{err}");
+
+    // Exact: one COUNT() and three Id pages (4 500 rows at 2 000 per page).
+    let (code, json) = verify_json(&org, &[]).await;
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(json["outcome"], "exact");
+    assert_eq!(json["api_calls"], 4, "{json}");
+    let account = &json["objects"][0];
+    assert_eq!(
+        (account["org_rows"].as_u64(), account["store_rows"].as_u64()),
+        (Some(4_500), Some(4_500))
+    );
+
+    // Hard deletes: queryAll cannot see them, verify can.
+    assert_eq!(org.sandbox.hard_delete("Account", 5), Some(5));
+    // Rows removed from the store behind its back.
+    let removed = remove_from_store(&org, 7);
+    let (code, json) = verify_json(&org, &[]).await;
+    assert_eq!(code, 4, "differences exit 4: {json}");
+    assert_eq!(json["outcome"], "differs");
+    let account = &json["objects"][0];
+    assert_eq!(account["org_rows"], 4_495);
+    assert_eq!(account["extra_in_store"].as_u64(), Some(5));
+    assert!(
+        account["missing_from_store"].as_u64().unwrap() >= 6,
+        "{account}"
+    );
+    let missing: Vec<&str> = account["missing_sample"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        missing.iter().all(|id| removed.contains(&id.to_string())),
+        "{missing:?}"
+    );
+    let missing_count = account["missing_from_store"].as_u64().unwrap();
+    assert_eq!(json["rows_differing"].as_u64(), Some(5 + missing_count));
+
+    // The human report names the fix.
+    let (code, out, _) = cli(&org, &["verify", "acme"]).await;
+    assert_eq!(code, 4);
+    assert!(
+        out.contains("rows differ · run syncdeck verify acme --repair"),
+        "{out}"
+    );
+    assert!(out.contains("API calls"), "{out}");
+
+    // Repair, then the second pass proves the store equals the org, row by row.
+    let (code, json) = verify_json(&org, &["--repair"]).await;
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(json["objects"][0]["repaired_deleted"], 5);
+    assert_eq!(
+        json["objects"][0]["repaired_fetched"].as_u64(),
+        Some(missing_count)
+    );
+    assert_eq!(
+        org.stored_rows("acme", "Account", FIELDS),
+        org.truth(&source, "Account", FIELDS).await
+    );
+    let (code, json) = verify_json(&org, &[]).await;
+    assert_eq!((code, json["outcome"].as_str()), (0, Some("exact")));
+
+    // `status` shows the last verification.
+    let (_, out, _) = cli(&org, &["status"]).await;
+    assert!(out.contains("verified exact"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_reads_the_delete_log_typed_and_classifies_its_errors() {
+    use syncdeck::config::Credentials;
+    use syncdeck::salesforce::{ErrorClass, NoHooks};
+    let org = org(sandbox_config(&[("Account", 200)])).await;
+    let source = acme(&org).await;
+    let creds = Credentials::load(&org.paths, "acme").unwrap().unwrap();
+    let client = syncdeck::sync::connect::client_for(
+        &org.http,
+        &source,
+        &creds,
+        std::sync::Arc::new(NoHooks),
+    );
+    let from = Utc::now() - chrono::Duration::minutes(3);
+    org.sandbox.hard_delete("Account", 3);
+    org.sandbox.advance_clock(Duration::from_secs(120));
+    let to = Utc::now() + chrono::Duration::minutes(5);
+    let log = client.deleted("Account", from, to).await.unwrap();
+    assert_eq!(log.deleted_records.len(), 3);
+    assert!(log.earliest_date_available < from);
+    assert!(log.latest_date_covered > from && log.latest_date_covered <= to);
+    let updated = client.updated("Account", from, to).await.unwrap();
+    assert!(
+        updated.ids.is_empty(),
+        "hard-deleted rows are not updated ones"
+    );
+    let err = client.deleted("Account", to, to).await.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::ReplicationRange, "{err}");
+    assert!(err.to_string().contains("verify --repair"), "{err}");
+    assert_eq!(client.calls(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_reports_unfilled_fields_and_unknown_objects() {
+    let org = org(sandbox_config(&[("Account", 300)])).await;
+    let mut source = acme(&org).await;
+    let (code, _, err) = cli(&org, &["sync", "acme"]).await;
+    assert_eq!(code, 0, "{err}");
+    // A field selected after the last sync has no column yet.
+    source
+        .objects
+        .get_mut("Account")
+        .unwrap()
+        .fields
+        .push("Phone".into());
+    org.write_config(&config_of(vec![source.clone()]));
+    let (code, json) = verify_json(&org, &[]).await;
+    assert_eq!(code, 4, "{json}");
+    assert_eq!(json["objects"][0]["fields_without_column"][0], "Phone");
+    assert_eq!(json["rows_differing"], 0);
+    let (code, _, err) = cli(&org, &["verify", "acme", "--object", "Lead"]).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("not selected"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_stops_at_the_quota_threshold() {
+    let org = org(sandbox_config(&[("Account", 9_000)])).await;
+    acme(&org).await;
+    let (code, _, err) = cli(&org, &["sync", "acme"]).await;
+    assert_eq!(code, 0, "{err}");
+    // 2 calls left before 80 % of 1 000: the COUNT() and one Id page.
+    org.sandbox.set_quota(Some(798), Some(1_000));
+    let (code, json) = verify_json(&org, &["--repair"]).await;
+    assert_eq!(code, 3, "interrupted like a run: {json}");
+    assert!(
+        json["error"].as_str().unwrap().contains("quota")
+            || json["error"].as_str().unwrap().contains("threshold"),
+        "{json}"
+    );
+    assert!(org.sandbox.usage().used <= 800, "{:?}", org.sandbox.usage());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hard_deletes_reach_the_store_through_the_delete_log() {
+    let org = org(sandbox_config(&[("Account", 2_500)])).await;
+    let source = acme(&org).await;
+    let clock = ManualClock::new(Utc::now());
+    let mut engine = start(&org, vec![source.clone()], clock.clone());
+    sync_now(&mut engine, &clock, "acme").await;
+    assert!(
+        deleted_calls(&org).is_empty(),
+        "the first run only starts the log"
+    );
+
+    assert_eq!(org.sandbox.hard_delete("Account", 6), Some(6));
+    // Same day: not due, and queryAll cannot see hard deletes.
+    let run = sync_now(&mut engine, &clock, "acme")
+        .await
+        .last_run
+        .unwrap();
+    assert_eq!(run.deleted, 0, "{run:?}");
+    assert_eq!(org.stored_ids("acme", "Account").len(), 2_500);
+
+    // A day later (on both clocks) the log is read: one call, six deletions.
+    let day = Duration::from_secs(24 * 3600 + 120);
+    org.sandbox.advance_clock(day);
+    clock.advance(chrono::Duration::from_std(day).unwrap());
+    let run = sync_now(&mut engine, &clock, "acme")
+        .await
+        .last_run
+        .unwrap();
+    assert_eq!(run.outcome, RunOutcome::Succeeded, "{run:?}");
+    assert_eq!(run.deleted, 6, "{run:?}");
+    assert_eq!(deleted_calls(&org), [200]);
+    assert_eq!(
+        org.stored_rows("acme", "Account", FIELDS),
+        org.truth(&source, "Account", FIELDS).await
+    );
+    // Not again the same day.
+    sync_now(&mut engine, &clock, "acme").await;
+    assert_eq!(deleted_calls(&org).len(), 1);
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_delete_log_falls_back_to_an_id_reconcile() {
+    let org = org(sandbox_config(&[("Account", 2_500)])).await;
+    let source = acme(&org).await;
+    let clock = ManualClock::new(Utc::now());
+    let mut engine = start(&org, vec![source.clone()], clock.clone());
+    sync_now(&mut engine, &clock, "acme").await;
+
+    // Deleted, then the log purged: Salesforce answers INVALID_REPLICATION_DATE.
+    org.sandbox.hard_delete("Account", 4);
+    // A purge in a later minute than the last check (within it, see the next test).
+    org.sandbox.advance_clock(Duration::from_secs(120));
+    org.sandbox.purge_delete_log();
+    let day = Duration::from_secs(24 * 3600 + 120);
+    org.sandbox.advance_clock(day);
+    clock.advance(chrono::Duration::from_std(day).unwrap());
+    let run = sync_now(&mut engine, &clock, "acme")
+        .await
+        .last_run
+        .unwrap();
+    assert_eq!(run.outcome, RunOutcome::Succeeded, "{run:?}");
+    assert_eq!(run.deleted, 4, "{run:?}");
+    assert_eq!(deleted_calls(&org), [400]);
+    assert_eq!(org.stored_ids("acme", "Account").len(), 2_496);
+
+    // Longer than the log ever covers: no call at all, straight to the reconcile.
+    org.sandbox.hard_delete("Account", 3);
+    let weeks = Duration::from_secs(16 * 24 * 3600);
+    org.sandbox.advance_clock(weeks);
+    clock.advance(chrono::Duration::from_std(weeks).unwrap());
+    let run = sync_now(&mut engine, &clock, "acme")
+        .await
+        .last_run
+        .unwrap();
+    assert_eq!(run.deleted, 3, "{run:?}");
+    assert_eq!(deleted_calls(&org).len(), 1, "no new delete-log call");
+    assert_eq!(
+        org.stored_rows("acme", "Account", FIELDS),
+        org.truth(&source, "Account", FIELDS).await
+    );
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_purge_in_the_minute_of_the_last_check_still_reconciles() {
+    let org = org(sandbox_config(&[("Account", 1_500)])).await;
+    let source = acme(&org).await;
+    let clock = ManualClock::new(Utc::now());
+    let mut engine = start(&org, vec![source.clone()], clock.clone());
+    sync_now(&mut engine, &clock, "acme").await;
+    // Salesforce keeps minutes only: this purge may be stamped with the check's minute,
+    // so the log is accepted yet cannot prove nothing was lost.
+    org.sandbox.hard_delete("Account", 2);
+    org.sandbox.purge_delete_log();
+    let day = Duration::from_secs(24 * 3600 + 120);
+    org.sandbox.advance_clock(day);
+    clock.advance(chrono::Duration::from_std(day).unwrap());
+    let run = sync_now(&mut engine, &clock, "acme")
+        .await
+        .last_run
+        .unwrap();
+    assert_eq!(run.deleted, 2, "{run:?}");
+    assert_eq!(deleted_calls(&org).len(), 1);
+    assert_eq!(org.stored_ids("acme", "Account").len(), 1_498);
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_verifies_on_schedule_and_notifies_a_difference_once() {
+    let org = org(sandbox_config(&[("Account", 2_500)])).await;
+    let mut source = acme(&org).await;
+    source.verify = VerifySchedule::Daily;
+    let (url, bodies) = webhook_receiver().await;
+    let clock = ManualClock::new(Utc::now());
+    let mut engine = start_notifying(
+        &org,
+        vec![source.clone()],
+        clock.clone(),
+        webhook_notifier(&url),
+    );
+    let first = sync_now(&mut engine, &clock, "acme").await;
+    assert!(first.verify.is_none(), "not due right after the first sync");
+
+    clock.advance(chrono::Duration::hours(25));
+    let snap = sync_now(&mut engine, &clock, "acme").await;
+    let v = snap.verify.clone().expect("verified after a day");
+    assert_eq!(
+        (v.outcome.as_str(), v.rows_differing),
+        ("exact", 0),
+        "{v:?}"
+    );
+    assert_eq!(v.line("3h ago"), "verified exact 3h ago");
+
+    remove_from_store(&org, 12);
+    clock.advance(chrono::Duration::hours(25));
+    let snap = sync_now(&mut engine, &clock, "acme").await;
+    let v = snap.verify.clone().unwrap();
+    assert_eq!(v.rows_differing, 12, "{v:?}");
+    assert_eq!(
+        v.line("now"),
+        "12 rows differ · run syncdeck verify --repair"
+    );
+    patiently("the webhook", async {
+        while bodies.lock().unwrap().is_empty() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let sent = bodies.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0]["status"], "Differs");
+    assert!(
+        sent[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("12 rows differ")
+    );
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_refuses_while_a_daemon_owns_the_data_dir() {
+    let org = org(sandbox_config(&[("Account", 100)])).await;
+    acme(&org).await;
+    let mut daemon = syncdeck(&org)
+        .arg("daemon")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let socket = org.paths.socket_file();
+    patiently("the daemon's socket", async {
+        while !socket.exists() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let (code, _, err) = cli(&org, &["verify", "acme"]).await;
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("owns this data dir") && err.contains("verify = \"weekly\""),
+        "{err}"
+    );
+}
