@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use sandbox_support::*;
 
 fn fixture(name: &str) -> Value {
-    let text = std::fs::read_to_string(format!("{FIXTURES}/{name}")).unwrap();
+    let text = std::fs::read_to_string(recorded::path(name)).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
@@ -48,6 +48,10 @@ async fn start(records: &[(&str, u64)]) -> Org {
     Org::start(config(records)).await
 }
 
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 #[tokio::test]
 async fn deleted_matches_the_recorded_shape_and_lists_hard_and_soft_deletes() {
     let org = start(&[("Account", 300)]).await;
@@ -111,6 +115,10 @@ async fn deleted_matches_the_recorded_shape_and_lists_hard_and_soft_deletes() {
     assert_eq!(hard_gone, 7);
 }
 
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 #[tokio::test]
 async fn updated_matches_the_recorded_shape() {
     let org = start(&[("Account", 200)]).await;
