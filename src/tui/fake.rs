@@ -13,7 +13,9 @@ use crate::sync::{
     FrequencyProjection, ObjectProgress, RunKind, RunOutcome, RunProgress, RunSummary, Snapshot,
     SourceSnapshot, Status,
 };
-use crate::tui::ports::{HistoryError, RunHistory, SettingsChange, SettingsError, SettingsStore};
+use crate::tui::ports::{
+    HistoryError, LogError, LogTail, RunHistory, SettingsChange, SettingsError, SettingsStore,
+};
 
 /// The fixed "now" every fixture is relative to.
 pub fn now() -> DateTime<Utc> {
@@ -163,6 +165,14 @@ pub fn sources() -> Vec<SourceSnapshot> {
     };
     quota.projections = projections(40, 15_000);
     quota.frequency = Frequency::M15;
+    quota.events.push(Event {
+        at: ago(26),
+        level: EventLevel::Warn,
+        message: "Contact: Salesforce answered 403 REQUEST_LIMIT_EXCEEDED (TotalRequests Limit \
+                  exceeded) on page 14 of the incremental query; the run stopped at the last \
+                  committed page and resumes from there once the quota allows"
+            .into(),
+    });
     quota.events.push(Event {
         at: ago(25),
         level: EventLevel::Error,
@@ -424,6 +434,41 @@ impl RunHistory for FakeHistory {
     }
 }
 
+/// A fixed log for the log pane: a few engine lines with timestamps like the real file's.
+pub struct FakeLog {
+    pub lines: Vec<String>,
+}
+
+impl Default for FakeLog {
+    fn default() -> Self {
+        let lines = [
+            " INFO syncdeck::sync::engine: engine started sources=5",
+            " INFO syncdeck::sync::worker: run started source=acme kind=incremental",
+            " INFO syncdeck::sync::worker: run finished source=acme upserted=412 deleted=3 api_calls=9",
+            " WARN syncdeck::sync::quota: API usage reached the threshold source=umbrella used=12180 max=15000",
+            "ERROR syncdeck::salesforce::client: request failed source=umbrella status=403 REQUEST_LIMIT_EXCEEDED",
+        ];
+        FakeLog {
+            lines: lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| format!("2026-11-27T11:{:02}:00.000000Z {l}", 40 + i * 4))
+                .collect(),
+        }
+    }
+}
+
+impl LogTail for FakeLog {
+    fn tail(&mut self, max_lines: usize) -> Result<Vec<String>, LogError> {
+        let skip = self.lines.len().saturating_sub(max_lines);
+        Ok(self.lines[skip..].to_vec())
+    }
+
+    fn location(&self) -> String {
+        "/var/lib/syncdeck/state/syncdeck.log".into()
+    }
+}
+
 /// A scripted engine for previews and tests: it owns a snapshot, applies each command the
 /// way the real engine's status machine would (Pause → Not Syncing, Resume → Active,
 /// Reauthorize → a device prompt, Reload → new settings) and publishes the result.
@@ -496,6 +541,12 @@ impl FakeEngine {
             Command::CancelAuth { source } => {
                 if let Some(i) = find(snap, &source) {
                     snap.sources[i].auth = None;
+                    snap.sources[i].events.push(Event {
+                        at,
+                        level: EventLevel::Warn,
+                        message: "authorization cancelled; the stored credentials are unchanged"
+                            .into(),
+                    });
                 }
             }
             Command::Reload(config) => {

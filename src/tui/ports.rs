@@ -80,3 +80,16 @@ pub struct HistoryError(pub String);
 pub trait RunHistory {
     fn runs(&mut self, source: &str, limit: usize) -> Result<Vec<RunSummary>, HistoryError>;
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("could not read the log: {0}")]
+pub struct LogError(pub String);
+
+/// The last lines of syncdeck's log file, for the log pane (the lead wires this to
+/// `Paths::log_file`). Implementations read a bounded tail, never the whole file.
+pub trait LogTail {
+    /// Up to `max_lines` of the newest lines, oldest first, without control characters.
+    fn tail(&mut self, max_lines: usize) -> Result<Vec<String>, LogError>;
+    /// Where the log is, for the pane's title.
+    fn location(&self) -> String;
+}

@@ -135,6 +135,35 @@ impl SettingsForm {
         self.saved = saved;
     }
 
+    /// Whether the focused control holds a value different from the file's.
+    pub fn focused_is_changed(&self) -> bool {
+        match self.focus {
+            Field::SyncData => self.sync_enabled != self.saved.sync_enabled,
+            Field::Frequency => self.frequency != self.saved.frequency,
+            Field::Threshold => {
+                self.threshold.value().trim() != self.saved.quota_threshold_percent.to_string()
+            }
+            _ => false,
+        }
+    }
+
+    /// `esc` in a control: put the file's value back in that control only.
+    pub fn revert_focused(&mut self) {
+        match self.focus {
+            Field::SyncData => self.sync_enabled = self.saved.sync_enabled,
+            Field::Frequency => self.frequency = self.saved.frequency,
+            Field::Threshold => {
+                self.threshold = Input::new(self.saved.quota_threshold_percent.to_string());
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether `c` may be typed into the threshold: digits only, at most three.
+    pub fn accepts_threshold_char(&self, c: char) -> bool {
+        c.is_ascii_digit() && self.threshold.value().chars().count() < 3
+    }
+
     pub fn focus_next(&mut self) {
         self.focus = step(self.focus, 1);
     }
@@ -238,6 +267,30 @@ mod tests {
         }
         f.threshold = Input::new(" 95 ".into());
         assert_eq!(f.change().unwrap().quota_threshold_percent, 95);
+    }
+
+    #[test]
+    fn revert_puts_back_only_the_focused_value() {
+        let mut f = form();
+        f.sync_enabled = false;
+        f.threshold = Input::new("70".into());
+        f.focus = Field::Threshold;
+        assert!(f.focused_is_changed());
+        f.revert_focused();
+        assert_eq!(f.threshold.value(), "80");
+        assert!(!f.focused_is_changed());
+        assert!(!f.sync_enabled, "other edits stay");
+        assert!(f.is_dirty());
+    }
+
+    #[test]
+    fn threshold_takes_up_to_three_digits_only() {
+        let mut f = form();
+        assert!(!f.accepts_threshold_char('j'));
+        assert!(!f.accepts_threshold_char('-'));
+        assert!(f.accepts_threshold_char('5'));
+        f.threshold = Input::new("100".into());
+        assert!(!f.accepts_threshold_char('0'));
     }
 
     #[test]

@@ -121,7 +121,10 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, form: &SettingsForm) {
             focus_style(form.focus == Field::Frequency, theme),
         ),
         Span::styled(
-            format!(" {}", projection_text(form.frequency, projections)),
+            format!(
+                " {}",
+                projection_text(form.frequency, projections, form.threshold_value().ok())
+            ),
             theme.dim,
         ),
     ]));
@@ -212,24 +215,18 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, form: &SettingsForm) {
         }
     }
     if let Some(highlighted) = form.dropdown {
-        let y = row_on_screen(Field::Frequency)
-            .map(|y| y + 1)
-            .unwrap_or(inner.y);
+        let row = row_on_screen(Field::Frequency).unwrap_or(inner.y);
         let dropdown = Dropdown {
             choices: frequency_choices(),
             highlighted,
             current: form.frequency,
             projections,
+            threshold: form.threshold_value().ok(),
             theme,
         };
         let x = inner.x + (LABEL_WIDTH as u16).min(inner.width / 3);
-        let want = Rect {
-            x,
-            y,
-            width: (inner.x + inner.width).saturating_sub(x),
-            height: dropdown.height(),
-        };
-        let rect = want.intersection(area);
+        let width = (inner.x + inner.width).saturating_sub(x);
+        let rect = dropdown_rect(area, row, x, width, dropdown.height());
         if !rect.is_empty() {
             frame.render_widget(dropdown, rect);
         }
@@ -237,6 +234,27 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, form: &SettingsForm) {
     if form.confirm_discard {
         render_discard_prompt(frame, area, form, theme);
     }
+}
+
+/// Where the dropdown opens for the Frequency row at `row`: below it when every choice
+/// fits there, else above it when they fit there, else on the roomier side (the list then
+/// scrolls to keep the highlighted choice visible). The row itself stays uncovered.
+fn dropdown_rect(area: Rect, row: u16, x: u16, width: u16, want: u16) -> Rect {
+    let below = (area.y + area.height).saturating_sub(row + 1);
+    let above = row.saturating_sub(area.y);
+    let (y, height) = if below >= want || below >= above {
+        (row + 1, want.min(below))
+    } else {
+        let height = want.min(above);
+        (row - height, height)
+    };
+    Rect {
+        x,
+        y,
+        width,
+        height,
+    }
+    .intersection(area)
 }
 
 fn render_discard_prompt(frame: &mut Frame, area: Rect, form: &SettingsForm, theme: &Theme) {
