@@ -55,7 +55,9 @@ pub fn states() -> Vec<(&'static str, Harness)> {
     });
     add("settings_over_threshold", &|h| {
         h.keys("Gks").key(KeyCode::Tab).key(KeyCode::Tab);
-        h.key(KeyCode::Backspace).key(KeyCode::Backspace).keys("20k");
+        h.key(KeyCode::Backspace)
+            .key(KeyCode::Backspace)
+            .keys("20k");
         h.key(KeyCode::Enter);
     });
     add("sources_filtered", &|h| {

@@ -178,7 +178,11 @@ mod tests {
     #[test]
     fn history_from_a_smaller_selection_never_undercuts_the_current_one() {
         let runs = [run(RunKind::Incremental, RunOutcome::Succeeded, 2)];
-        assert_eq!(incremental_run_cost(&runs, 6), 6, "one query per selected object");
+        assert_eq!(
+            incremental_run_cost(&runs, 6),
+            6,
+            "one query per selected object"
+        );
     }
 
     #[test]
@@ -194,7 +198,11 @@ mod tests {
         assert_eq!(h24.calls_per_day, 15);
         let manual = p.iter().find(|p| p.frequency == Frequency::Manual).unwrap();
         assert_eq!(manual.calls_per_day, 0);
-        assert!(project(&runs, selection(3), None)[0].percent_of_quota.is_none());
+        assert!(
+            project(&runs, selection(3), None)[0]
+                .percent_of_quota
+                .is_none()
+        );
     }
 
     #[test]
@@ -285,10 +293,18 @@ mod tests {
         for (b, a) in before.iter().zip(&after) {
             let runs = u64::from(b.frequency.runs_per_day());
             if runs > 0 {
-                assert_eq!(a.calls_per_day, b.calls_per_day + runs + 1, "{:?}", b.frequency);
+                assert_eq!(
+                    a.calls_per_day,
+                    b.calls_per_day + runs + 1,
+                    "{:?}",
+                    b.frequency
+                );
             }
         }
         // Without a schema no formula field is known yet.
-        assert_eq!(SelectionCost::of(&daily, None, rows).formula_reread_calls, 0);
+        assert_eq!(
+            SelectionCost::of(&daily, None, rows).formula_reread_calls,
+            0
+        );
     }
 }

@@ -1183,7 +1183,9 @@ impl App {
 
     fn read_log(&mut self) -> Result<Vec<String>, String> {
         match self.log.as_mut() {
-            Some(log) => log.tail(LOG_LINES).map_err(|e| sanitize::clean(&e.to_string())),
+            Some(log) => log
+                .tail(LOG_LINES)
+                .map_err(|e| sanitize::clean(&e.to_string())),
             None => Err("No log file is connected to this view.".into()),
         }
     }
@@ -1230,7 +1232,11 @@ impl App {
         let Some(Screen::Log { lines, scroll, .. }) = self.stack.last_mut() else {
             return;
         };
-        let last = lines.as_ref().map(|l| l.len()).unwrap_or(0).saturating_sub(1);
+        let last = lines
+            .as_ref()
+            .map(|l| l.len())
+            .unwrap_or(0)
+            .saturating_sub(1);
         match action {
             Action::Up => *scroll = (*scroll + 1).min(last),
             Action::Down => *scroll = scroll.saturating_sub(1),

@@ -43,9 +43,16 @@ fn projections(cost_per_run: u64, max: u64) -> Vec<FrequencyProjection> {
         .collect()
 }
 
+/// Usage readings every 5 minutes, rising unevenly (about `step` per reading) so the
+/// chart of calls per reading has a shape.
 fn samples(start: u64, step: u64, n: usize) -> Vec<(DateTime<Utc>, u64)> {
+    let mut used = start;
     (0..n)
-        .map(|i| (ago((n - i) as i64 * 5), start + step * i as u64))
+        .map(|i| {
+            let reading = (ago((n - i) as i64 * 5), used);
+            used += step * (i as u64 % 4 + 1) / 2;
+            reading
+        })
         .collect()
 }
 

@@ -182,12 +182,24 @@ const SOURCES: &[Binding] = &[
     b(&[k('n')], "n", "sync now", Action::SyncNow, true),
     b(&[k('p')], "p", "pause/resume", Action::PauseResume, false),
     b(&[k('a')], "a", "reauthorize", Action::Reauthorize, false),
-    b(&[k('e')], "e", "edit data sync", Action::EditDataSync, false),
+    b(
+        &[k('e')],
+        "e",
+        "edit data sync",
+        Action::EditDataSync,
+        false,
+    ),
     b(&[k('l')], "l", "live status", Action::OpenStatus, false),
     b(&[k('h')], "h", "run history", Action::OpenHistory, false),
     b(&[k('L')], "L", "log pane", Action::OpenLog, false),
     b(&[k('/')], "/", "filter", Action::Filter, true),
-    b(&[k('o')], "o", "sort by name/status/last sync", Action::CycleSort, false),
+    b(
+        &[k('o')],
+        "o",
+        "sort by name/status/last sync",
+        Action::CycleSort,
+        false,
+    ),
     b(&[k('y')], "y", "copy the error", Action::Copy, false),
     b(ESC, "esc", "clear the filter", Action::Back, false),
 ];
@@ -332,7 +344,13 @@ const STATUS: &[Binding] = &[
     ),
     b(ENTER, "enter", "full text", Action::Confirm, true),
     b(&[k('y')], "y", "copy", Action::Copy, true),
-    b(&[code(KeyCode::Tab)], "tab", "source", Action::NextSource, true),
+    b(
+        &[code(KeyCode::Tab)],
+        "tab",
+        "source",
+        Action::NextSource,
+        true,
+    ),
     b(
         &[code(KeyCode::BackTab)],
         "S-tab",
@@ -376,7 +394,13 @@ const LOG: &[Binding] = &[
         false,
     ),
     b(&[k('r')], "r", "re-read", Action::Refresh, true),
-    b(&[code(KeyCode::Esc), k('L')], "esc", "back", Action::Back, true),
+    b(
+        &[code(KeyCode::Esc), k('L')],
+        "esc",
+        "back",
+        Action::Back,
+        true,
+    ),
 ];
 
 const LIST: &[Binding] = &[

@@ -86,7 +86,9 @@ pub fn visible(sources: &[SourceSnapshot], filter: &str, sort: SortKey) -> Vec<u
         SortKey::Config => {}
         SortKey::Name => rows.sort_by_key(|i| sources[*i].name.to_lowercase()),
         SortKey::Status => rows.sort_by_key(|i| status_rank(&sources[*i].status)),
-        SortKey::LastSync => rows.sort_by_key(|i| sources[*i].last_run.as_ref().map(|r| r.finished)),
+        SortKey::LastSync => {
+            rows.sort_by_key(|i| sources[*i].last_run.as_ref().map(|r| r.finished))
+        }
     }
     rows
 }

@@ -57,7 +57,11 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, source: &str, flow: Auth
                 text(&mut lines, verification_uri, theme.big);
             } else {
                 outside = Some(verification_uri);
-                text(&mut lines, "(the address below this box; y copies it)", theme.dim);
+                text(
+                    &mut lines,
+                    "(the address below this box; y copies it)",
+                    theme.dim,
+                );
             }
             lines.push(Line::default());
             text(

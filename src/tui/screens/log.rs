@@ -52,7 +52,9 @@ pub fn render(
             theme.dim,
         ))],
         Ok(l) => {
-            let end = l.len().saturating_sub(scroll.min(l.len().saturating_sub(1)));
+            let end = l
+                .len()
+                .saturating_sub(scroll.min(l.len().saturating_sub(1)));
             let start = end.saturating_sub(rows);
             l[start..end]
                 .iter()

@@ -45,15 +45,12 @@ pub fn render(app: &App, frame: &mut Frame) {
     .areas(area);
 
     // The topmost full screen is the backdrop; everything above it draws as a modal.
-    let base = app
-        .stack
-        .iter()
-        .rposition(|s| {
-            matches!(
-                s,
-                Screen::Status { .. } | Screen::History { .. } | Screen::Log { .. }
-            )
-        });
+    let base = app.stack.iter().rposition(|s| {
+        matches!(
+            s,
+            Screen::Status { .. } | Screen::History { .. } | Screen::Log { .. }
+        )
+    });
     let title = match base.map(|i| &app.stack[i]) {
         Some(Screen::Status { source, event }) => {
             status::render(app, frame, body, source, *event);
@@ -225,9 +222,7 @@ fn source_hints(app: &App) -> Vec<(&'static str, &'static str)> {
     let selected = app.selected_source();
     let first: Option<(&'static str, &'static str)> = match selected.map(|s| &s.status) {
         Some(Status::NotConnected) => Some(("a", "authorize")),
-        Some(Status::Error(e)) if e.kind == ErrorKind::AuthRequired => {
-            Some(("a", "reauthorize"))
-        }
+        Some(Status::Error(e)) if e.kind == ErrorKind::AuthRequired => Some(("a", "reauthorize")),
         Some(Status::NotSyncing) => Some(("p", "resume")),
         _ => None,
     };
@@ -240,7 +235,10 @@ fn source_hints(app: &App) -> Vec<(&'static str, &'static str)> {
         hints.push((binding.shown, binding.desc));
     }
     if app.filter.is_some() {
-        hints.insert(hints.len().min(first.iter().count() + 1), ("esc", "clear filter"));
+        hints.insert(
+            hints.len().min(first.iter().count() + 1),
+            ("esc", "clear filter"),
+        );
     }
     hints
 }
@@ -254,7 +252,11 @@ pub fn hints_line(ctx: Context, width: usize, theme: &Theme) -> Line<'static> {
     )
 }
 
-fn hints_from(hints: Vec<(&'static str, &'static str)>, width: usize, theme: &Theme) -> Line<'static> {
+fn hints_from(
+    hints: Vec<(&'static str, &'static str)>,
+    width: usize,
+    theme: &Theme,
+) -> Line<'static> {
     let mut spans = vec![Span::raw(" ")];
     let mut used = 1;
     for (shown, desc) in hints {

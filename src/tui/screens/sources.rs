@@ -7,9 +7,9 @@ use ratatui::widgets::{Block, Borders, Cell, HighlightSpacing, Paragraph, Row, T
 
 use crate::sync::{SourceSnapshot, Status};
 use crate::tui::app::App;
-use crate::tui::table_view::SortKey;
 use crate::tui::format;
 use crate::tui::screens::{error_lines, status_line, status_span};
+use crate::tui::table_view::SortKey;
 use crate::tui::widgets::gauge::usage_gauge;
 
 const DETAILS_HEIGHT: u16 = 6;

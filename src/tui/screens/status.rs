@@ -151,7 +151,8 @@ fn object_line(
 /// bars scale to the busiest interval shown, not to the daily allocation).
 fn render_usage(app: &App, frame: &mut Frame, area: Rect, s: &SourceSnapshot) {
     let theme = &app.theme;
-    let block = bordered(&usage_title(&s.api.samples, app.now), theme);
+    let title = usage_title(&s.api.samples, app.now);
+    let block = bordered(&title, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if inner.height == 0 {
@@ -216,7 +217,11 @@ pub(crate) fn usage_deltas(samples: &[(DateTime<Utc>, u64)]) -> Vec<u64> {
         .windows(2)
         .map(|w| {
             let (before, after) = (w[0].1, w[1].1);
-            if after >= before { after - before } else { after }
+            if after >= before {
+                after - before
+            } else {
+                after
+            }
         })
         .collect()
 }
@@ -243,7 +248,10 @@ fn render_events(app: &App, frame: &mut Frame, area: Rect, s: &SourceSnapshot, s
     let title = if total == 0 {
         " Events ".to_string()
     } else {
-        format!(" Events · {} of {total} · enter full text · y copy ", selected + 1)
+        format!(
+            " Events · {} of {total} · enter full text · y copy ",
+            selected + 1
+        )
     };
     let block = bordered(&title, theme);
     let inner = block.inner(area);
@@ -299,7 +307,13 @@ mod tests {
 
     #[test]
     fn low_usage_still_draws_its_increases() {
-        let samples = [(at(0), 30), (at(5), 31), (at(10), 31), (at(15), 35), (at(20), 2)];
+        let samples = [
+            (at(0), 30),
+            (at(5), 31),
+            (at(10), 31),
+            (at(15), 35),
+            (at(20), 2),
+        ];
         assert_eq!(usage_deltas(&samples), [1, 0, 4, 2]);
     }
 

@@ -26,7 +26,7 @@ pub fn projection_text(
         Some(p) => match p.percent_of_quota {
             Some(pct) => match threshold.filter(|t| pct >= f64::from(*t)) {
                 Some(t) => format!(
-                    "≈ {} calls/day · {pct:.1}% · over {t} % threshold",
+                    "≈ {}/day · over {t} % threshold",
                     format::grouped(p.calls_per_day)
                 ),
                 None => format!(
@@ -106,8 +106,10 @@ impl Widget for Dropdown<'_> {
             .skip(first)
             .take(rows)
             .map(|(i, f)| {
+                // `›` marks the highlighted choice without colour, `✓` the current one.
+                let cursor = if i == self.highlighted { "›" } else { " " };
                 let mark = if *f == self.current { "✓ " } else { "  " };
-                let name = format!("{mark}{:<17}", f.label());
+                let name = format!("{cursor}{mark}{:<17}", f.label());
                 let cost = projection_text(*f, self.projections, self.threshold);
                 let pad = width
                     .saturating_sub(format::display_width(&name) + format::display_width(&cost));
@@ -149,7 +151,10 @@ mod tests {
             for h in 0..Frequency::ALL.len() {
                 let d = dropdown(h, &theme);
                 let first = d.first_visible(rows);
-                assert!(first <= h && h < first + rows, "rows={rows} h={h} first={first}");
+                assert!(
+                    first <= h && h < first + rows,
+                    "rows={rows} h={h} first={first}"
+                );
                 assert!(first + rows.min(Frequency::ALL.len()) <= Frequency::ALL.len());
             }
         }
