@@ -371,7 +371,8 @@ impl Worker {
         });
         self.records = records;
         self.samples = samples.iter().map(|u| (u.at, u.used)).collect();
-        let max = samples.last().map(|u| u.max);
+        // The guard learns the daily max from any response; samples may not exist yet.
+        let max = samples.last().map(|u| u.max).or(self.guard.usage().1);
         if self.last_run.is_none()
             && let Some(r) = runs.first()
             && let (Some(finished), Some(outcome)) = (r.finished, r.outcome.as_deref())

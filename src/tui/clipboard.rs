@@ -1,7 +1,8 @@
 //! Copy to the clipboard of the terminal the operator looks at, with OSC 52: it travels
 //! over SSH like any other output, so the local terminal sets its clipboard. Inside tmux
-//! the sequence is wrapped in tmux's DCS passthrough (it also works when tmux has
-//! `set-clipboard on`, which makes tmux forward the plain sequence itself).
+//! the sequence is sent plain (taken by tmux with `set-clipboard on`, which forwards it
+//! to the outer terminal) and again wrapped in tmux's DCS passthrough (taken with
+//! `allow-passthrough on`).
 //!
 //! The app only records what to copy; the event loop writes the sequence through the
 //! terminal backend between frames, never while a frame is being drawn.
@@ -42,8 +43,10 @@ pub fn osc52(text: &str, mux: Multiplexer) -> String {
     let osc = format!("\x1b]52;c;{payload}\x07");
     match mux {
         Multiplexer::None => osc,
-        // DCS passthrough: every ESC inside is doubled.
-        Multiplexer::Tmux => format!("\x1bPtmux;{}\x1b\\", osc.replace('\x1b', "\x1b\x1b")),
+        // Both forms: tmux takes the plain one with `set-clipboard on` (and forwards it to
+        // the outer terminal), the DCS-wrapped one with `allow-passthrough on`; with
+        // neither it drops both, and nothing reaches the screen.
+        Multiplexer::Tmux => format!("{osc}\x1bPtmux;{}\x1b\\", osc.replace('\x1b', "\x1b\x1b")),
     }
 }
 
@@ -57,10 +60,10 @@ mod tests {
     }
 
     #[test]
-    fn tmux_wraps_in_dcs_passthrough_with_escapes_doubled() {
+    fn tmux_gets_the_plain_form_and_the_dcs_passthrough_with_escapes_doubled() {
         assert_eq!(
             osc52("hi", Multiplexer::Tmux),
-            "\x1bPtmux;\x1b\x1b]52;c;aGk=\x07\x1b\\"
+            "\x1b]52;c;aGk=\x07\x1bPtmux;\x1b\x1b]52;c;aGk=\x07\x1b\\"
         );
     }
 

@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::tui::app::App;
 use crate::tui::format;
+use crate::tui::screens::wrap;
 use crate::tui::theme::Theme;
 
 fn bordered(title: String, theme: &Theme) -> Block<'static> {
@@ -52,23 +53,33 @@ pub fn render(
             theme.dim,
         ))],
         Ok(l) => {
+            // Whole lines wrap (a log line is read in full); the newest `rows` screen
+            // lines up to the scroll position are shown.
             let end = l
                 .len()
                 .saturating_sub(scroll.min(l.len().saturating_sub(1)));
-            let start = end.saturating_sub(rows);
-            l[start..end]
-                .iter()
-                .map(|line| {
-                    let style = if line.contains(" ERROR ") {
-                        theme.err
-                    } else if line.contains(" WARN ") {
-                        theme.warn
-                    } else {
-                        theme.label
-                    };
-                    Line::from(Span::styled(format::truncate(line, width), style))
-                })
-                .collect()
+            let mut shown: Vec<Line> = Vec::new();
+            for line in l[..end].iter().rev() {
+                let style = if line.contains(" ERROR ") {
+                    theme.err
+                } else if line.contains(" WARN ") {
+                    theme.warn
+                } else {
+                    theme.label
+                };
+                let mut wrapped: Vec<Line> = wrap(line, width)
+                    .into_iter()
+                    .map(|part| Line::from(Span::styled(part, style)))
+                    .collect();
+                wrapped.reverse();
+                shown.extend(wrapped);
+                if shown.len() >= rows {
+                    break;
+                }
+            }
+            shown.truncate(rows);
+            shown.reverse();
+            shown
         }
     };
     frame.render_widget(Paragraph::new(body), inner);
