@@ -386,3 +386,28 @@ fn help_overlays_fit_and_are_titled_help() {
         }
     }
 }
+
+#[test]
+fn settings_say_whether_notifications_are_set_up() {
+    let mut h = harness();
+    h.keys("s");
+    let text = h.screen_text(120, 40);
+    assert!(
+        text.contains("Notifications     not set up: add [notify.email] or [notify.webhook]"),
+        "{text}"
+    );
+    h.key(KeyCode::Esc);
+    h.settings.state.lock().unwrap().config.notify = syncdeck::config::NotifyConfig {
+        email: None,
+        webhook: Some(syncdeck::config::WebhookConfig {
+            url: "https://hooks.example.com/services/T0/B1/secret-token".into(),
+        }),
+    };
+    h.keys("s");
+    let text = h.screen_text(120, 40);
+    assert!(text.contains("webhook → hooks.example.com"), "{text}");
+    assert!(
+        !text.contains("secret-token"),
+        "the URL's path is never shown: {text}"
+    );
+}

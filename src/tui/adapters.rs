@@ -6,7 +6,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::config::{Config, EditError, Editor, Paths, SourceConfig};
+use crate::config::{Config, EditError, Editor, NotifyConfig, Paths, SourceConfig};
 use crate::fields::{FieldRef, Selection, stage_selection};
 use crate::store::Store;
 use crate::sync::RunSummary;
@@ -87,6 +87,11 @@ impl SettingsStore for EditorSettings {
         let found = find_source(&config, source)?;
         self.base = Some(editor);
         Ok(found)
+    }
+
+    fn notify(&mut self) -> Result<NotifyConfig, SettingsError> {
+        let editor = Editor::load(&self.path).map_err(settings_error)?;
+        Ok(editor.config().map_err(settings_error)?.notify)
     }
 
     fn apply(

@@ -18,7 +18,7 @@ use crate::tui::fields::{FieldsOutcome, FieldsScreen};
 use crate::tui::keymap::{self, Action, Context};
 use crate::tui::ports::{LogTail, RunHistory, SettingsChange, SettingsError, SettingsStore};
 use crate::tui::sanitize;
-use crate::tui::settings_form::{Field, FormMessage, SelectedObject, SettingsForm};
+use crate::tui::settings_form::{Field, FormMessage, NotifySetup, SelectedObject, SettingsForm};
 use crate::tui::table_view::{self, SortKey, TableFilter};
 use crate::tui::theme::Theme;
 
@@ -771,6 +771,10 @@ impl App {
         };
         let mut form = SettingsForm::new(id.into(), saved, selection);
         form.message = message;
+        form.notify = Some(match self.settings.notify() {
+            Ok(config) => NotifySetup::of(&config),
+            Err(e) => NotifySetup::Unreadable(settings_error_text(&e)),
+        });
         self.stack.push(Screen::Settings(Box::new(form)));
     }
 

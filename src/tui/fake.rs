@@ -336,6 +336,10 @@ impl SettingsStore for FakeSettings {
             .ok_or_else(|| SettingsError::UnknownSource(source.into()))
     }
 
+    fn notify(&mut self) -> Result<crate::config::NotifyConfig, SettingsError> {
+        Ok(self.lock().config.notify.clone())
+    }
+
     fn apply(
         &mut self,
         source: &str,

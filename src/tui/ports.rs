@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, watch};
 
-use crate::config::{Config, Frequency, SourceConfig};
+use crate::config::{Config, Frequency, NotifyConfig, SourceConfig};
 use crate::fields::{FieldRef, Selection};
 use crate::sync::{Command, RunSummary, Snapshot};
 
@@ -57,6 +57,9 @@ pub enum SettingsError {
 /// changed on disk since the last `load`, so a later `load` + `apply` can retry.
 pub trait SettingsStore {
     fn load(&mut self, source: &str) -> Result<SourceConfig, SettingsError>;
+    /// The `[notify]` section as the file has it now (Settings shows whether
+    /// notifications are set up).
+    fn notify(&mut self) -> Result<NotifyConfig, SettingsError>;
     /// On success returns the whole new configuration, which the UI sends as `Reload`.
     fn apply(&mut self, source: &str, change: SettingsChange)
     -> Result<Arc<Config>, SettingsError>;

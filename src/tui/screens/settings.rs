@@ -10,7 +10,7 @@ use crate::sync::Status;
 use crate::tui::app::{App, frequency_choices};
 use crate::tui::format;
 use crate::tui::screens::{error_lines, modal, status_span};
-use crate::tui::settings_form::{Field, SettingsForm};
+use crate::tui::settings_form::{Field, NotifySetup, SettingsForm};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::dropdown::{Dropdown, projection_text};
 use crate::tui::widgets::toggle::toggle;
@@ -160,6 +160,27 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, form: &SettingsForm) {
         ),
     ]));
 
+    if let Some(setup) = &form.notify {
+        let text = notify_text(setup);
+        let style = match setup {
+            NotifySetup::Channels { .. } => theme.label,
+            NotifySetup::NotSetUp => theme.dim,
+            NotifySetup::Unreadable(_) => theme.err,
+        };
+        for (i, l) in super::wrap(&text, width.saturating_sub(LABEL_WIDTH))
+            .into_iter()
+            .take(2)
+            .enumerate()
+        {
+            let head = if i == 0 {
+                label("Notifications")
+            } else {
+                Span::raw(" ".repeat(LABEL_WIDTH))
+            };
+            lines.push(Line::from(vec![head, Span::styled(l, style)]));
+        }
+    }
+
     lines.push(Line::default());
     rows.push((Field::Save, lines.len()));
     let marker = if matches!(form.focus, Field::Save | Field::Cancel) {
@@ -255,6 +276,28 @@ fn dropdown_rect(area: Rect, row: u16, x: u16, width: u16, want: u16) -> Rect {
         height,
     }
     .intersection(area)
+}
+
+fn notify_text(setup: &NotifySetup) -> String {
+    match setup {
+        NotifySetup::Channels {
+            email_to,
+            webhook_host,
+        } => {
+            let mut parts = Vec::new();
+            if let Some(to) = email_to {
+                parts.push(format!("email → {}", to.join(", ")));
+            }
+            if let Some(host) = webhook_host {
+                parts.push(format!("webhook → {host}"));
+            }
+            parts.join(" · ")
+        }
+        NotifySetup::NotSetUp => {
+            "not set up: add [notify.email] or [notify.webhook] to config.toml".into()
+        }
+        NotifySetup::Unreadable(e) => e.clone(),
+    }
 }
 
 fn render_discard_prompt(frame: &mut Frame, area: Rect, form: &SettingsForm, theme: &Theme) {
