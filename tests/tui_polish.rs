@@ -411,3 +411,13 @@ fn settings_say_whether_notifications_are_set_up() {
         "the URL's path is never shown: {text}"
     );
 }
+
+#[test]
+fn the_actions_menu_keeps_its_cursor_visible_when_short() {
+    let mut h = harness();
+    h.keys(".jjjjj"); // Live status, the last item
+    for height in [8u16, 9, 10, 24] {
+        let text = h.screen_text(80, height);
+        assert!(text.contains("Live status"), "80x{height}\n{text}");
+    }
+}
