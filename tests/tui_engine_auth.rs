@@ -1,5 +1,5 @@
-//! What the Reauthorize screen relies on from the real engine: cancelling a pending
-//! authorization (esc on the screen) leaves an event the operator can read later.
+//! What TUI screens rely on from the real engine: cancelling a pending authorization
+//! (esc on Reauthorize) leaves an event; run history's per-object breakdown is stored.
 
 mod common;
 
@@ -47,5 +47,43 @@ async fn cancelling_a_pending_authorization_leaves_an_event() {
         src(&snap, "acme").auth,
         Some(AuthPrompt::Failed { .. })
     ));
+    engine.shutdown().await;
+}
+
+/// Run history's per-object breakdown, read back through the TUI's history port from the
+/// store a real run wrote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_history_breaks_a_run_down_per_object() {
+    use syncdeck::tui::RunHistory;
+    use syncdeck::tui::adapters::StoreHistory;
+    let org = org(sandbox_config(&[("Account", 30), ("Contact", 12)])).await;
+    let source = manual(org.source(
+        "acme",
+        &[("Account", &["Name"]), ("Contact", &["LastName"])],
+    ));
+    org.connect(&source).await;
+    let clock = ManualClock::new(Utc::now());
+    let mut engine = start(&org, vec![source], clock.clone());
+    let done = sync_now(&mut engine, &clock, "acme").await;
+    let run = done.last_run.unwrap();
+    let history = StoreHistory::new(org.paths.clone())
+        .runs("acme", 5)
+        .unwrap();
+    let newest = &history[0];
+    assert_eq!(newest.summary.upserted, run.upserted);
+    let per_object: Vec<(String, u64)> = newest
+        .objects
+        .iter()
+        .map(|o| (o.object.clone(), o.upserted))
+        .collect();
+    assert_eq!(
+        per_object,
+        [("Account".to_string(), 30), ("Contact".to_string(), 12)]
+    );
+    assert_eq!(
+        newest.objects.iter().map(|o| o.upserted).sum::<u64>(),
+        run.upserted,
+        "the breakdown adds up to the run's total"
+    );
     engine.shutdown().await;
 }

@@ -421,3 +421,12 @@ fn the_actions_menu_keeps_its_cursor_visible_when_short() {
         assert!(text.contains("Live status"), "80x{height}\n{text}");
     }
 }
+
+#[test]
+fn run_history_shows_the_selected_runs_per_object_counts() {
+    let mut h = harness();
+    h.keys("h");
+    let text = h.screen_text(80, 24);
+    // The newest fake run: 412 upserted (137 Accounts, 275 Contacts), 3 deleted.
+    assert!(text.contains("Account +137 −0 · Contact +275 −3"), "{text}");
+}

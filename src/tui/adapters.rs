@@ -9,10 +9,10 @@ use std::sync::Arc;
 use crate::config::{Config, EditError, Editor, NotifyConfig, Paths, SourceConfig};
 use crate::fields::{FieldRef, Selection, stage_selection};
 use crate::store::Store;
-use crate::sync::RunSummary;
 use crate::sync::run::summary_of;
 use crate::tui::ports::{
-    HistoryError, LogError, LogTail, RunHistory, SettingsChange, SettingsError, SettingsStore,
+    HistoryError, HistoryRun, LogError, LogTail, ObjectCount, RunHistory, SettingsChange,
+    SettingsError, SettingsStore,
 };
 use crate::tui::sanitize;
 
@@ -145,20 +145,33 @@ impl StoreHistory {
 }
 
 impl RunHistory for StoreHistory {
-    fn runs(&mut self, source: &str, limit: usize) -> Result<Vec<RunSummary>, HistoryError> {
+    fn runs(&mut self, source: &str, limit: usize) -> Result<Vec<HistoryRun>, HistoryError> {
         let path = self.paths.store_file(source);
         if !path.exists() {
             return Ok(Vec::new());
         }
-        let store = Store::open(&path).map_err(|e| HistoryError(e.to_string()))?;
-        let rows = store
-            .recent_runs(limit)
-            .map_err(|e| HistoryError(e.to_string()))?;
-        Ok(rows
-            .into_iter()
-            // A run still in progress has no finish yet; live status shows it.
-            .filter_map(|r| summary_of(&r))
-            .collect())
+        let failed = |e: crate::store::StoreError| HistoryError(e.to_string());
+        let store = Store::open(&path).map_err(failed)?;
+        let rows = store.recent_runs(limit).map_err(failed)?;
+        let mut runs = Vec::with_capacity(rows.len());
+        // A run still in progress has no finish yet; live status shows it.
+        for row in rows {
+            let Some(summary) = summary_of(&row) else {
+                continue;
+            };
+            let objects = store
+                .run_objects(row.id)
+                .map_err(failed)?
+                .into_iter()
+                .map(|o| ObjectCount {
+                    object: o.object,
+                    upserted: o.upserted,
+                    deleted: o.deleted,
+                })
+                .collect();
+            runs.push(HistoryRun { summary, objects });
+        }
+        Ok(runs)
     }
 }
 

@@ -13,10 +13,12 @@ use tui_input::backend::crossterm::EventHandler;
 use crate::config::{Frequency, SourceConfig};
 use crate::fields::{FieldRef, Selection};
 use crate::sync::schema::OrgSchema;
-use crate::sync::{AuthFlow, AuthPrompt, Command, RunSummary, Snapshot, SourceSnapshot, Status};
+use crate::sync::{AuthFlow, AuthPrompt, Command, Snapshot, SourceSnapshot, Status};
 use crate::tui::fields::{FieldsOutcome, FieldsScreen};
 use crate::tui::keymap::{self, Action, Context};
-use crate::tui::ports::{LogTail, RunHistory, SettingsChange, SettingsError, SettingsStore};
+use crate::tui::ports::{
+    HistoryRun, LogTail, RunHistory, SettingsChange, SettingsError, SettingsStore,
+};
 use crate::tui::sanitize;
 use crate::tui::settings_form::{Field, FormMessage, NotifySetup, SelectedObject, SettingsForm};
 use crate::tui::table_view::{self, SortKey, TableFilter};
@@ -92,7 +94,7 @@ pub enum Screen {
     },
     History {
         source: String,
-        rows: Result<Vec<RunSummary>, String>,
+        rows: Result<Vec<HistoryRun>, String>,
         scroll: usize,
     },
     Help {
@@ -697,7 +699,12 @@ impl App {
             .history
             .runs(id, HISTORY_LIMIT)
             .map(|mut rows| {
-                rows.iter_mut().for_each(sanitize::run_summary);
+                for run in &mut rows {
+                    sanitize::run_summary(&mut run.summary);
+                    for o in &mut run.objects {
+                        o.object = sanitize::clean(&o.object);
+                    }
+                }
                 rows
             })
             .map_err(|e| sanitize::clean(&e.to_string()));

@@ -14,7 +14,8 @@ use crate::sync::{
     SourceSnapshot, Status,
 };
 use crate::tui::ports::{
-    HistoryError, LogError, LogTail, RunHistory, SettingsChange, SettingsError, SettingsStore,
+    HistoryError, HistoryRun, LogError, LogTail, ObjectCount, RunHistory, SettingsChange,
+    SettingsError, SettingsStore,
 };
 
 /// The fixed "now" every fixture is relative to.
@@ -437,11 +438,34 @@ pub fn runs() -> Vec<RunSummary> {
 }
 
 impl RunHistory for FakeHistory {
-    fn runs(&mut self, _source: &str, limit: usize) -> Result<Vec<RunSummary>, HistoryError> {
+    fn runs(&mut self, _source: &str, limit: usize) -> Result<Vec<HistoryRun>, HistoryError> {
         if self.fail {
             return Err(HistoryError("database is locked".into()));
         }
-        Ok(runs().into_iter().take(limit).collect())
+        // Accounts take about a third of each run's rows, Contacts the rest.
+        let split = |r: &RunSummary| {
+            let accounts = r.upserted / 3;
+            vec![
+                ObjectCount {
+                    object: "Account".into(),
+                    upserted: accounts,
+                    deleted: 0,
+                },
+                ObjectCount {
+                    object: "Contact".into(),
+                    upserted: r.upserted - accounts,
+                    deleted: r.deleted,
+                },
+            ]
+        };
+        Ok(runs()
+            .into_iter()
+            .take(limit)
+            .map(|summary| HistoryRun {
+                objects: split(&summary),
+                summary,
+            })
+            .collect())
     }
 }
 

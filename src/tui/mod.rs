@@ -42,8 +42,8 @@ pub mod widgets;
 
 pub use app::{App, EngineMode, Flash, MenuItem, ScreenKind, WEB_FLOW_PORT};
 pub use ports::{
-    EngineHandle, HistoryError, LogError, LogTail, RunHistory, SettingsChange, SettingsError,
-    SettingsStore,
+    EngineHandle, HistoryError, HistoryRun, LogError, LogTail, ObjectCount, RunHistory,
+    SettingsChange, SettingsError, SettingsStore,
 };
 pub use screens::hints_line;
 pub use terminal::TuiError;

@@ -79,9 +79,25 @@ pub trait SettingsStore {
 #[error("could not read the run history: {0}")]
 pub struct HistoryError(pub String);
 
+/// One object's share of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectCount {
+    pub object: String,
+    pub upserted: u64,
+    pub deleted: u64,
+}
+
+/// A finished run and what it did per object (empty for runs recorded before the store
+/// kept per-object counts).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryRun {
+    pub summary: RunSummary,
+    pub objects: Vec<ObjectCount>,
+}
+
 /// Past runs of a source, newest first (the lead wires this to the store).
 pub trait RunHistory {
-    fn runs(&mut self, source: &str, limit: usize) -> Result<Vec<RunSummary>, HistoryError>;
+    fn runs(&mut self, source: &str, limit: usize) -> Result<Vec<HistoryRun>, HistoryError>;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
