@@ -1,6 +1,8 @@
 //! `syncdeck demo` end to end in a real terminal (tmux, 80×24): the table comes alive,
-//! Sync Data is toggled off in Settings and saved, the row shows Not Syncing; q quits
-//! cleanly, says where the demo's files were, and the temporary demo directory is gone.
+//! Sync Data is toggled off in Settings and saved, the row shows Not Syncing; the
+//! frequency dropdown is walked with `j` down to its last choice, which is on screen and
+//! gets chosen; q quits cleanly, says where the demo's files were, and the temporary demo
+//! directory is gone.
 
 mod e2e_support;
 
@@ -44,6 +46,8 @@ fn demo_goes_active_and_sync_data_off_shows_not_syncing() {
         "the panel closed: {screen}"
     );
 
+    reach_the_last_frequency_choice(&tmux);
+
     tmux.keys(&["q"]);
     tmux.wait_for("the demo to exit", |_| tmux.pane_dead());
     // Once the TUI has given the terminal back, the demo says where its files were.
@@ -77,4 +81,41 @@ fn focus_sync_data_and_toggle(tmux: &Tmux) -> String {
         tmux.keys(&["Tab"]);
     }
     panic!("Sync Data never got the focus:\n{}", tmux.screen());
+}
+
+/// Settings of Acme, focus the frequency, open the list and press `j` until the last
+/// choice: after every press the highlighted choice is on the 80×24 screen; `enter`
+/// chooses the last one; `esc` reverts the field, a second `esc` closes the panel.
+fn reach_the_last_frequency_choice(tmux: &Tmux) {
+    use syncdeck::config::Frequency;
+    tmux.keys(&["g", "s"]);
+    tmux.wait_for("the Settings panel", |s| s.contains("Save Changes"));
+    for _ in 0..8 {
+        if tmux
+            .screen()
+            .lines()
+            .any(|l| l.contains('›') && l.contains("Update Frequency"))
+        {
+            break;
+        }
+        tmux.keys(&["Tab"]);
+    }
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the frequency list", |s| s.contains("┌ Update Frequency"));
+    for choice in &Frequency::ALL[1..] {
+        tmux.keys(&["j"]);
+        tmux.wait_for(&format!("{} on screen", choice.label()), |s| {
+            s.contains("┌ Update Frequency") && s.contains(choice.label())
+        });
+    }
+    let last = Frequency::ALL[Frequency::ALL.len() - 1];
+    tmux.keys(&["Enter"]);
+    let chosen = tmux.wait_for("the last choice chosen", |s| {
+        !s.contains("┌ Update Frequency") && s.contains(&format!("▾ {}", last.label()))
+    });
+    assert!(chosen.contains("unsaved"), "{chosen}");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the field reverted", |s| !s.contains("unsaved"));
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the panel closed", |s| !s.contains("Save Changes"));
 }

@@ -107,7 +107,8 @@ fn esc_in_the_dropdown_closes_it_without_choosing() {
 #[test]
 fn esc_with_unsaved_changes_asks_before_discarding() {
     let mut h = harness();
-    h.keys("s ").key(KeyCode::Esc);
+    // Sync Data toggled, then focus moves on: esc in an unchanged control asks.
+    h.keys("s ").key(KeyCode::Tab).key(KeyCode::Esc);
     assert!(h.app.settings_form().unwrap().confirm_discard);
     assert!(h.screen_text(80, 24).contains("Discard unsaved changes?"));
     h.keys("n");
@@ -144,10 +145,16 @@ fn threshold_input_gets_keys_before_global_shortcuts() {
     let mut h = harness();
     h.keys("s").key(KeyCode::Tab).key(KeyCode::Tab);
     h.key(KeyCode::Backspace).key(KeyCode::Backspace);
-    h.keys("q?jk ");
-    assert!(!h.app.should_quit(), "q typed into the input must not quit");
-    assert_eq!(h.app.screen(), ScreenKind::Settings, "? must not open help");
-    assert_eq!(h.app.settings_form().unwrap().threshold.value(), "q?jk ");
+    h.keys("q w");
+    assert!(!h.app.should_quit(), "q in the input must not quit");
+    assert_eq!(h.app.screen(), ScreenKind::Settings);
+    assert_eq!(
+        h.app.settings_form().unwrap().threshold.value(),
+        "",
+        "letters and spaces are never typed into a numeric field"
+    );
+    assert!(h.app.flash().unwrap().text.contains("digits only"));
+    h.keys("0");
     h.key(KeyCode::Enter);
     let form = h.app.settings_form().unwrap();
     assert!(

@@ -47,7 +47,37 @@ pub fn states() -> Vec<(&'static str, Harness)> {
         h.keys("s ");
     });
     add("settings_discard_prompt", &|h| {
-        h.keys("s ").key(KeyCode::Esc);
+        h.keys("s ").key(KeyCode::Tab).key(KeyCode::Esc);
+    });
+    add("settings_dropdown_last", &|h| {
+        h.keys("Gks").key(KeyCode::Tab).key(KeyCode::Enter);
+        h.keys("jjjjjjjjj");
+    });
+    add("settings_over_threshold", &|h| {
+        h.keys("Gks").key(KeyCode::Tab).key(KeyCode::Tab);
+        h.key(KeyCode::Backspace)
+            .key(KeyCode::Backspace)
+            .keys("20k");
+        h.key(KeyCode::Enter);
+    });
+    add("sources_filtered", &|h| {
+        h.keys("/ini");
+    });
+    add("sources_sorted_by_status", &|h| {
+        h.keys("oo");
+    });
+    add("sources_paused_selected", &|h| {
+        h.keys("jj");
+    });
+    add("status_events_scrolled", &|h| {
+        h.keys("Gklj");
+    });
+    add("status_event_full_text", &|h| {
+        h.keys("Gklj").key(KeyCode::Enter);
+    });
+    add("log_pane", &|h| {
+        h.app.set_log(Box::new(fake::FakeLog::default()));
+        h.keys("GkL");
     });
     add("settings_conflict", &|h| {
         h.settings.set_conflict_next(true);

@@ -13,6 +13,29 @@ fn states() -> Vec<Harness> {
     let setups: Vec<Setup> = vec![
         Box::new(|_| {}),
         Box::new(|h| {
+            h.keys("Gks")
+                .key(KeyCode::Tab)
+                .key(KeyCode::Enter)
+                .keys("jjjjjjjj");
+        }),
+        Box::new(|h| {
+            h.keys("/ini");
+        }),
+        Box::new(|h| {
+            h.keys("/zzz").key(KeyCode::Enter);
+        }),
+        Box::new(|h| {
+            h.app
+                .set_log(Box::new(syncdeck::tui::fake::FakeLog::default()));
+            h.keys("GkLk");
+        }),
+        Box::new(|h| {
+            h.keys("Gklj").key(KeyCode::Enter);
+        }),
+        Box::new(|h| {
+            h.keys(".jjjjj");
+        }),
+        Box::new(|h| {
             h.keys(".");
         }),
         Box::new(|h| {

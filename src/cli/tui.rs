@@ -91,6 +91,7 @@ async fn run_attached(paths: &Paths, attached: remote::Attached) -> anyhow::Resu
     let options = RunOptions {
         mode: Some(EngineMode::Attached { pid }),
         disconnected: Some(attached.disconnected.clone()),
+        log_file: Some(paths.log_file()),
         ..RunOptions::default()
     };
     let result = tui::run(
@@ -144,6 +145,7 @@ pub(crate) async fn run_local(paths: &Paths, config: Arc<Config>) -> anyhow::Res
     };
     let options = RunOptions {
         mode: Some(EngineMode::Local),
+        log_file: Some(paths.log_file()),
         ..RunOptions::default()
     };
     let result = tui::run(

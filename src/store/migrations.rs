@@ -69,6 +69,16 @@ const MIGRATIONS: &[&str] = &[
         error            TEXT
     );
     ",
+    // 3: what each run did per object, for run history's breakdown.
+    "
+    CREATE TABLE run_objects (
+        run_id   INTEGER NOT NULL,
+        object   TEXT NOT NULL,
+        upserted INTEGER NOT NULL,
+        deleted  INTEGER NOT NULL,
+        PRIMARY KEY (run_id, object)
+    );
+    ",
 ];
 
 /// Bring the database to the newest schema; refuse one written by a newer syncdeck.

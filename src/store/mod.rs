@@ -141,6 +141,14 @@ pub struct RunRecord {
     pub error: Option<String>,
 }
 
+/// One object's share of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunObjectRow {
+    pub object: String,
+    pub upserted: u64,
+    pub deleted: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunRow {
     pub id: RunId,
@@ -445,6 +453,44 @@ impl Store {
             ],
         )?;
         Ok(())
+    }
+
+    /// What run `id` did to `object` (recorded when the object's sync ends).
+    pub fn record_run_object(
+        &mut self,
+        id: RunId,
+        object: &str,
+        upserted: u64,
+        deleted: u64,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO run_objects (run_id, object, upserted, deleted)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![
+                id.0,
+                object,
+                i64::try_from(upserted).unwrap_or(i64::MAX),
+                i64::try_from(deleted).unwrap_or(i64::MAX)
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Per-object counts of run `id`, by object name.
+    pub fn run_objects(&self, id: RunId) -> Result<Vec<RunObjectRow>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT object, upserted, deleted FROM run_objects WHERE run_id = ?1 ORDER BY object",
+        )?;
+        let rows = stmt
+            .query_map([id.0], |r| {
+                Ok(RunObjectRow {
+                    object: r.get(0)?,
+                    upserted: r.get::<_, i64>(1)?.max(0) as u64,
+                    deleted: r.get::<_, i64>(2)?.max(0) as u64,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
     }
 
     /// Newest first.

@@ -426,3 +426,31 @@ fn runs_usage_and_schema_cache_round_trip() {
     assert_eq!(s.objects().unwrap(), vec!["Account"]);
     assert_eq!(s.total_rows().unwrap(), 0);
 }
+
+#[test]
+fn per_object_counts_of_a_run_round_trip() {
+    let mut s = store();
+    let t = Utc.with_ymd_and_hms(2026, 1, 1, 1, 0, 0).unwrap();
+    let run = s.begin_run("incremental", t).unwrap();
+    let other = s.begin_run("incremental", t).unwrap();
+    s.record_run_object(run, "Contact", 7, 1).unwrap();
+    s.record_run_object(run, "Account", 3, 0).unwrap();
+    s.record_run_object(other, "Account", 99, 0).unwrap();
+    let rows = s.run_objects(run).unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            RunObjectRow {
+                object: "Account".into(),
+                upserted: 3,
+                deleted: 0
+            },
+            RunObjectRow {
+                object: "Contact".into(),
+                upserted: 7,
+                deleted: 1
+            },
+        ]
+    );
+    assert!(s.run_objects(RunId(12345)).unwrap().is_empty());
+}

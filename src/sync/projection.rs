@@ -1,12 +1,17 @@
-//! Projected API calls per day for each frequency choice, from measured run costs, so
-//! the settings screen can show what a frequency would cost before the operator picks it.
+//! Projected API calls per day for each frequency choice, from the source's CURRENT
+//! selection and measured run costs, so the settings screen shows what a frequency would
+//! cost before the operator picks it.
 //!
-//! calls/day = runs/day × cost of one incremental run + once-a-day calls (describe
-//! refresh, permission check, formula re-read) when anything runs at all. Manual
-//! frequency projects 0: nothing runs unless the operator asks.
+//! calls/day = runs/day × cost of one incremental run + once-a-day calls when anything
+//! runs at all. A run costs at least one query per selected object (more when history
+//! says so), plus the formula re-read when the policy re-reads on every run. The daily
+//! calls are describeGlobal, one describe per selected object, the permission check and,
+//! under the daily policy, the formula re-read. Manual frequency projects 0: nothing runs
+//! unless the operator asks.
 
-use crate::config::Frequency;
+use crate::config::{FormulaPolicy, Frequency, SourceConfig};
 use crate::sync::model::{FrequencyProjection, RunKind, RunOutcome};
+use crate::sync::schema::OrgSchema;
 
 /// What a stored run cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,13 +21,79 @@ pub struct RunCost {
     pub api_calls: u64,
 }
 
+/// What the current selection costs independently of history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SelectionCost {
+    /// Objects selected now (each is queried at least once per run).
+    pub objects: u64,
+    /// Calls to re-read the formula columns of every selected object once (pages of
+    /// `BATCH_SIZE` rows per object that has a selected formula field).
+    pub formula_reread_calls: u64,
+    pub formula_policy: FormulaPolicy,
+}
+
+/// describeGlobal and the permission check, once a day whatever the selection.
+const DAILY_FIXED_CALLS: u64 = 2;
+
+impl SelectionCost {
+    /// The cost of `source`'s selection. Formula fields are known from `schema` once it
+    /// is loaded (none are assumed before); `rows` gives the stored rows of an object.
+    pub fn of(
+        source: &SourceConfig,
+        schema: Option<&OrgSchema>,
+        rows: impl Fn(&str) -> u64,
+    ) -> Self {
+        let batch = u64::from(crate::sync::object_sync::BATCH_SIZE);
+        let formula_reread_calls = source
+            .objects
+            .iter()
+            .filter(|(object, selection)| {
+                schema
+                    .and_then(|s| s.objects.iter().find(|o| &o.name == *object))
+                    .is_some_and(|o| {
+                        o.fields
+                            .iter()
+                            .any(|f| f.formula && selection.fields.contains(&f.name))
+                    })
+            })
+            .map(|(object, _)| rows(object).div_ceil(batch).max(1))
+            .fold(0u64, u64::saturating_add);
+        SelectionCost {
+            objects: source.objects.len() as u64,
+            formula_reread_calls,
+            formula_policy: source.formula_policy,
+        }
+    }
+
+    /// Calls made once a day when anything runs.
+    pub fn daily_calls(&self) -> u64 {
+        let rereads = match self.formula_policy {
+            FormulaPolicy::DailyReread => self.formula_reread_calls,
+            _ => 0,
+        };
+        DAILY_FIXED_CALLS
+            .saturating_add(self.objects)
+            .saturating_add(rereads)
+    }
+
+    /// Calls every run makes whatever changed.
+    pub fn per_run_floor(&self) -> u64 {
+        let rereads = match self.formula_policy {
+            FormulaPolicy::EveryRun => self.formula_reread_calls,
+            _ => 0,
+        };
+        self.objects.saturating_add(rereads)
+    }
+}
+
 /// Most recent runs considered (per-run cost is their median).
 pub const RUNS_CONSIDERED: usize = 20;
 
 /// Cost of one scheduled run: the median of recent successful incremental runs (the
-/// median ignores the odd run that caught a mass update). Without history, an
-/// incremental run with no changes costs one query per selected object.
-pub fn incremental_run_cost(recent_runs: &[RunCost], selected_objects: u64) -> u64 {
+/// median ignores the odd run that caught a mass update), never less than what the
+/// current selection needs (`floor`): history from a smaller selection must not make a
+/// larger one look cheaper.
+pub fn incremental_run_cost(recent_runs: &[RunCost], floor: u64) -> u64 {
     let mut costs: Vec<u64> = recent_runs
         .iter()
         .filter(|r| r.kind == RunKind::Incremental && r.outcome == RunOutcome::Succeeded)
@@ -30,29 +101,29 @@ pub fn incremental_run_cost(recent_runs: &[RunCost], selected_objects: u64) -> u
         .map(|r| r.api_calls)
         .collect();
     if costs.is_empty() {
-        return selected_objects;
+        return floor;
     }
     costs.sort_unstable();
-    costs[costs.len() / 2]
+    costs[costs.len() / 2].max(floor)
 }
 
-/// Projections for every frequency. `recent_runs` newest first; `daily_calls` are the
-/// once-a-day calls; `quota_max` the org's daily allocation when known.
+/// Projections for every frequency. `recent_runs` newest first; `quota_max` the org's
+/// daily allocation when known.
 pub fn project(
     recent_runs: &[RunCost],
-    selected_objects: u64,
-    daily_calls: u64,
+    selection: SelectionCost,
     quota_max: Option<u64>,
 ) -> Vec<FrequencyProjection> {
-    let per_run = incremental_run_cost(recent_runs, selected_objects);
+    let per_run = incremental_run_cost(recent_runs, selection.per_run_floor());
+    let daily_calls = selection.daily_calls();
     Frequency::ALL
         .into_iter()
         .map(|frequency| {
             let runs = u64::from(frequency.runs_per_day());
-            let calls_per_day = if runs == 0 {
+            let calls_per_day = if runs == 0 || selection.objects == 0 {
                 0
             } else {
-                runs * per_run + daily_calls
+                runs.saturating_mul(per_run).saturating_add(daily_calls)
             };
             FrequencyProjection {
                 frequency,
@@ -68,12 +139,22 @@ pub fn project(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::ObjectSelection;
+    use crate::sync::schema::{FieldSchema, ObjectSchema};
 
     fn run(kind: RunKind, outcome: RunOutcome, api_calls: u64) -> RunCost {
         RunCost {
             kind,
             outcome,
             api_calls,
+        }
+    }
+
+    fn selection(objects: u64) -> SelectionCost {
+        SelectionCost {
+            objects,
+            formula_reread_calls: 0,
+            formula_policy: FormulaPolicy::DailyReread,
         }
     }
 
@@ -95,10 +176,21 @@ mod tests {
     }
 
     #[test]
+    fn history_from_a_smaller_selection_never_undercuts_the_current_one() {
+        let runs = [run(RunKind::Incremental, RunOutcome::Succeeded, 2)];
+        assert_eq!(
+            incremental_run_cost(&runs, 6),
+            6,
+            "one query per selected object"
+        );
+    }
+
+    #[test]
     fn projects_every_frequency_with_quota_share() {
         let runs = [run(RunKind::Incremental, RunOutcome::Succeeded, 10)];
-        let p = project(&runs, 3, 5, Some(15_000));
+        let p = project(&runs, selection(3), Some(15_000));
         assert_eq!(p.len(), Frequency::ALL.len());
+        // Daily: describeGlobal + permission check + one describe per object.
         let m15 = p.iter().find(|p| p.frequency == Frequency::M15).unwrap();
         assert_eq!(m15.calls_per_day, 96 * 10 + 5);
         assert!((m15.percent_of_quota.unwrap() - 965.0 * 100.0 / 15_000.0).abs() < 1e-9);
@@ -106,6 +198,113 @@ mod tests {
         assert_eq!(h24.calls_per_day, 15);
         let manual = p.iter().find(|p| p.frequency == Frequency::Manual).unwrap();
         assert_eq!(manual.calls_per_day, 0);
-        assert!(project(&runs, 3, 5, None)[0].percent_of_quota.is_none());
+        assert!(
+            project(&runs, selection(3), None)[0]
+                .percent_of_quota
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn nothing_selected_costs_nothing() {
+        assert!(
+            project(&[], selection(0), Some(100))
+                .iter()
+                .all(|p| p.calls_per_day == 0)
+        );
+    }
+
+    fn source_with(objects: &[(&str, &[&str])], policy: FormulaPolicy) -> SourceConfig {
+        let mut source = crate::tui::fake::config().sources[0].clone();
+        source.objects.clear();
+        source.formula_policy = policy;
+        for (object, fields) in objects {
+            source.objects.insert(
+                object.to_string(),
+                ObjectSelection {
+                    fields: fields.iter().map(|f| f.to_string()).collect(),
+                },
+            );
+        }
+        source
+    }
+
+    fn schema() -> OrgSchema {
+        let field = |name: &str, formula: bool| FieldSchema {
+            name: name.into(),
+            formula,
+            ..FieldSchema::default()
+        };
+        OrgSchema {
+            objects: vec![
+                ObjectSchema {
+                    name: "Account".into(),
+                    fields: vec![field("Name", false), field("Score__c", true)],
+                    ..ObjectSchema::default()
+                },
+                ObjectSchema {
+                    name: "Contact".into(),
+                    fields: vec![field("Email", false), field("Age__c", true)],
+                    ..ObjectSchema::default()
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn the_current_selection_drives_the_cost() {
+        let schema = schema();
+        let rows = |object: &str| if object == "Account" { 4_500 } else { 10 };
+        // Account selects its formula field (4,500 rows: 3 pages); Contact does not.
+        let daily = source_with(
+            &[("Account", &["Name", "Score__c"]), ("Contact", &["Email"])],
+            FormulaPolicy::DailyReread,
+        );
+        let cost = SelectionCost::of(&daily, Some(&schema), rows);
+        assert_eq!(cost.objects, 2);
+        assert_eq!(cost.formula_reread_calls, 3);
+        assert_eq!(cost.daily_calls(), 2 + 2 + 3);
+        assert_eq!(cost.per_run_floor(), 2);
+        let h24 = project(&[], cost, None)
+            .into_iter()
+            .find(|p| p.frequency == Frequency::H24)
+            .unwrap();
+        assert_eq!(h24.calls_per_day, 2 + 7);
+
+        let every_run = source_with(
+            &[("Account", &["Name", "Score__c"]), ("Contact", &["Email"])],
+            FormulaPolicy::EveryRun,
+        );
+        let cost = SelectionCost::of(&every_run, Some(&schema), rows);
+        assert_eq!(cost.per_run_floor(), 2 + 3);
+        assert_eq!(cost.daily_calls(), 2 + 2);
+
+        // Adding an object raises every projection by at least one call per run.
+        let bigger = source_with(
+            &[
+                ("Account", &["Name", "Score__c"]),
+                ("Contact", &["Email"]),
+                ("Lead", &["Email"]),
+            ],
+            FormulaPolicy::DailyReread,
+        );
+        let before = project(&[], SelectionCost::of(&daily, Some(&schema), rows), None);
+        let after = project(&[], SelectionCost::of(&bigger, Some(&schema), rows), None);
+        for (b, a) in before.iter().zip(&after) {
+            let runs = u64::from(b.frequency.runs_per_day());
+            if runs > 0 {
+                assert_eq!(
+                    a.calls_per_day,
+                    b.calls_per_day + runs + 1,
+                    "{:?}",
+                    b.frequency
+                );
+            }
+        }
+        // Without a schema no formula field is known yet.
+        assert_eq!(
+            SelectionCost::of(&daily, None, rows).formula_reread_calls,
+            0
+        );
     }
 }

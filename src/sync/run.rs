@@ -8,7 +8,7 @@ use futures::StreamExt;
 
 use crate::config::{FormulaPolicy, SourceConfig};
 use crate::salesforce::{Client, ErrorClass};
-use crate::store::{RunRecord, RunRow};
+use crate::store::{RunId, RunRecord, RunRow};
 use crate::sync::SyncError;
 use crate::sync::clock::SharedClock;
 use crate::sync::describe_cache::{self, PERMISSIONS_CHECKED, formulas_reread_key};
@@ -173,17 +173,17 @@ impl RunContext<'_> {
             .store
             .with(move |s| s.begin_run(kind_label(kind), started))
             .await;
-        let mut upserted = 0;
-        let mut deleted = 0;
+        // Rows upserted and deleted by the whole run.
+        let mut counts = (0u64, 0u64);
         let mut all_synced = false;
         let result = match prepared {
             Ok((plans, _)) => {
                 self.run_objects(
+                    run_id.as_ref().ok().copied(),
                     plans,
                     spec,
                     observer,
-                    &mut upserted,
-                    &mut deleted,
+                    &mut counts,
                     &mut all_synced,
                 )
                 .await
@@ -201,6 +201,7 @@ impl RunContext<'_> {
         };
         let finished = self.now();
         let api_calls = self.hooks.calls() - calls_before;
+        let (upserted, deleted) = counts;
         let summary = RunSummary {
             started,
             finished,
@@ -410,11 +411,11 @@ impl RunContext<'_> {
 
     async fn run_objects(
         &self,
+        run_id: Option<RunId>,
         plans: Vec<ObjectPlan>,
         spec: &RunSpec,
         observer: &dyn RunObserver,
-        upserted: &mut u64,
-        deleted: &mut u64,
+        counts: &mut (u64, u64),
         all_synced: &mut bool,
     ) -> Result<(), SyncError> {
         let since = self.now();
@@ -447,12 +448,23 @@ impl RunContext<'_> {
         while let Some((plan, result)) = results.next().await {
             match result {
                 Ok(outcome) => {
-                    *upserted += outcome.upserted;
-                    *deleted += outcome.deleted;
+                    counts.0 += outcome.upserted;
+                    counts.1 += outcome.deleted;
                     finished_all &= outcome.finished;
                     if outcome.formulas_reread || (outcome.finished && outcome.from_start) {
                         let key = formulas_reread_key(&plan.object);
                         describe_cache::mark_done(self.store, &key, self.now()).await?;
+                    }
+                    if let Some(id) = run_id {
+                        let (object, up, del) =
+                            (plan.object.clone(), outcome.upserted, outcome.deleted);
+                        let recorded = self
+                            .store
+                            .with(move |s| s.record_run_object(id, &object, up, del))
+                            .await;
+                        if let Err(e) = recorded {
+                            tracing::warn!(source = %self.source.id, object = %plan.object, "per-object counts not recorded: {e}");
+                        }
                     }
                     observer.object_finished(&plan.object, &outcome);
                     if outcome.finished && plan.has_modstamp {
@@ -473,7 +485,7 @@ impl RunContext<'_> {
         if let Some(e) = first_error {
             return Err(e);
         }
-        *deleted += self.apply_delete_logs(&read_through, since).await?;
+        counts.1 += self.apply_delete_logs(&read_through, since).await?;
         *all_synced = finished_all;
         Ok(())
     }

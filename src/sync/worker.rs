@@ -23,7 +23,7 @@ use crate::sync::model::{
     RunKind, RunOutcome, RunProgress, RunSummary, Snapshot, SourceSnapshot, Status,
 };
 use crate::sync::object_sync::ObjectOutcome;
-use crate::sync::projection::{self, RunCost};
+use crate::sync::projection::{self, RunCost, SelectionCost};
 use crate::sync::quota::{self, QuotaGuard, QuotaStop, ResumeProbes, UsageReading};
 use crate::sync::run::{RunContext, RunObserver, RunReport, RunSpec, parse_kind, parse_outcome};
 use crate::sync::scheduler::{DueRun, Scheduler};
@@ -380,18 +380,20 @@ impl Worker {
     fn refresh_stats(&mut self) {
         let Some(store) = &self.store else { return };
         let since = self.now() - SAMPLE_WINDOW;
-        let objects = self.source.objects.len() as u64;
-        let (records, samples, runs) = store.with_blocking(|s| {
+        let (source, schema) = (&self.source, self.schema.as_deref());
+        let (records, samples, runs, selection) = store.with_blocking(|s| {
             (
                 s.total_rows().unwrap_or(0),
                 s.usage_since(since).unwrap_or_default(),
                 s.recent_runs(projection::RUNS_CONSIDERED * 2)
                     .unwrap_or_default(),
+                SelectionCost::of(source, schema, |o| s.row_count(o).unwrap_or(0)),
             )
         });
         self.records = records;
         self.samples = samples.iter().map(|u| (u.at, u.used)).collect();
-        let max = samples.last().map(|u| u.max);
+        // The guard learns the daily max from any response; samples may not exist yet.
+        let max = samples.last().map(|u| u.max).or(self.guard.usage().1);
         if self.last_run.is_none()
             && let Some(r) = runs.first()
             && let (Some(finished), Some(outcome)) = (r.finished, r.outcome.as_deref())
@@ -417,9 +419,7 @@ impl Worker {
                 })
             })
             .collect();
-        // Once a day: describeGlobal, one describe per object, the permission check.
-        let daily = objects + 2;
-        self.projections = projection::project(&costs, objects, daily, max);
+        self.projections = projection::project(&costs, selection, max);
     }
 
     fn snapshot(&self, running: Option<RunProgress>) -> SourceSnapshot {
@@ -599,6 +599,10 @@ impl Worker {
                             message: "authorization cancelled".into(),
                             refused: false,
                         });
+                    self.event(
+                        EventLevel::Warn,
+                        "authorization cancelled; the stored credentials are unchanged".into(),
+                    );
                 }
             }
             WorkerCommand::LoadSchema { force } => self.load_schema(force).await,

@@ -6,23 +6,28 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
-use ratatui::crossterm::event::{Event, KeyEvent, KeyEventKind};
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind};
 use tokio::sync::mpsc::UnboundedSender;
 use tui_input::backend::crossterm::EventHandler;
 
 use crate::config::{Frequency, SourceConfig};
 use crate::fields::{FieldRef, Selection};
 use crate::sync::schema::OrgSchema;
-use crate::sync::{AuthFlow, AuthPrompt, Command, RunSummary, Snapshot, SourceSnapshot};
+use crate::sync::{AuthFlow, AuthPrompt, Command, Snapshot, SourceSnapshot, Status};
 use crate::tui::fields::{FieldsOutcome, FieldsScreen};
 use crate::tui::keymap::{self, Action, Context};
-use crate::tui::ports::{RunHistory, SettingsChange, SettingsError, SettingsStore};
+use crate::tui::ports::{
+    HistoryRun, LogTail, RunHistory, SettingsChange, SettingsError, SettingsStore,
+};
 use crate::tui::sanitize;
-use crate::tui::settings_form::{Field, FormMessage, SelectedObject, SettingsForm};
+use crate::tui::settings_form::{Field, FormMessage, NotifySetup, SelectedObject, SettingsForm};
+use crate::tui::table_view::{self, SortKey, TableFilter};
 use crate::tui::theme::Theme;
 
 pub use crate::sync::model::WEB_FLOW_PORT;
 const HISTORY_LIMIT: usize = 200;
+/// Lines of syncdeck.log the log pane keeps.
+const LOG_LINES: usize = 500;
 
 /// Items of the actions ("three dots") menu, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,12 +73,27 @@ pub enum Screen {
         source: String,
         flow: AuthFlow,
     },
+    /// Live status; `event` is the selected event counted from the newest (0).
     Status {
         source: String,
+        event: usize,
+    },
+    /// The full text of one event (or error), wrapped, scrollable, copyable.
+    EventText {
+        title: String,
+        text: String,
+        scroll: usize,
+    },
+    /// syncdeck.log's last lines above the source's events; `scroll` counts lines up
+    /// from the newest.
+    Log {
+        source: String,
+        lines: Result<Vec<String>, String>,
+        scroll: usize,
     },
     History {
         source: String,
-        rows: Result<Vec<RunSummary>, String>,
+        rows: Result<Vec<HistoryRun>, String>,
         scroll: usize,
     },
     Help {
@@ -127,6 +147,8 @@ pub enum ScreenKind {
     Fields,
     Auth,
     Status,
+    EventText,
+    Log,
     History,
     Help,
 }
@@ -151,6 +173,11 @@ pub struct App {
     pub(crate) mode: Option<EngineMode>,
     /// Set once the engine (or the daemon connection) is gone: why, for the banner.
     pub(crate) engine_gone: Option<String>,
+    pub(crate) filter: Option<TableFilter>,
+    pub(crate) sort: SortKey,
+    log: Option<Box<dyn LogTail>>,
+    /// Text to put on the clipboard; the event loop writes it between frames.
+    clipboard: Option<String>,
 }
 
 impl App {
@@ -175,7 +202,41 @@ impl App {
             quit: false,
             mode: None,
             engine_gone: None,
+            filter: None,
+            sort: SortKey::default(),
+            log: None,
+            clipboard: None,
         }
+    }
+
+    /// Where the log pane (`L`) reads syncdeck.log from.
+    pub fn with_log(mut self, log: Box<dyn LogTail>) -> Self {
+        self.set_log(log);
+        self
+    }
+
+    pub fn set_log(&mut self, log: Box<dyn LogTail>) {
+        self.log = Some(log);
+    }
+
+    /// The text `y` asked to copy, once: the event loop sends it to the terminal as
+    /// OSC 52 between frames.
+    pub fn take_clipboard(&mut self) -> Option<String> {
+        self.clipboard.take()
+    }
+
+    /// Rows of the table in display order (indices into the snapshot's sources).
+    pub fn visible_sources(&self) -> Vec<usize> {
+        let filter = self.filter.as_ref().map(|f| f.text()).unwrap_or("");
+        table_view::visible(&self.snapshot.sources, filter, self.sort)
+    }
+
+    pub fn sort(&self) -> SortKey {
+        self.sort
+    }
+
+    pub fn filter_text(&self) -> Option<&str> {
+        self.filter.as_ref().map(|f| f.text())
     }
 
     /// Show in the header whether the engine is local or a daemon's.
@@ -215,8 +276,12 @@ impl App {
         &self.snapshot
     }
 
+    /// The highlighted source; none when the filter hides every row.
     pub fn selected_source(&self) -> Option<&SourceSnapshot> {
-        self.snapshot.sources.get(self.selected)
+        self.visible_sources()
+            .contains(&self.selected)
+            .then(|| self.snapshot.sources.get(self.selected))
+            .flatten()
     }
 
     pub fn source(&self, id: &str) -> Option<&SourceSnapshot> {
@@ -232,6 +297,8 @@ impl App {
             Some(Screen::Fields(_)) => ScreenKind::Fields,
             Some(Screen::Auth { .. }) => ScreenKind::Auth,
             Some(Screen::Status { .. }) => ScreenKind::Status,
+            Some(Screen::EventText { .. }) => ScreenKind::EventText,
+            Some(Screen::Log { .. }) => ScreenKind::Log,
             Some(Screen::History { .. }) => ScreenKind::History,
             Some(Screen::Help { .. }) => ScreenKind::Help,
         }
@@ -251,14 +318,20 @@ impl App {
 
     pub fn context(&self) -> Context {
         match self.stack.last() {
+            None if self.filter.as_ref().is_some_and(|f| f.editing) => Context::Filter,
             None => Context::Sources,
             Some(Screen::Actions { .. }) => Context::Actions,
             Some(Screen::Settings(form)) => form.context(),
             Some(Screen::Selection { .. }) => Context::Selection,
             // The field screen has its own keymap and footer; the app's never applies.
             Some(Screen::Fields(_)) => Context::Selection,
-            Some(Screen::Auth { .. }) => Context::Auth,
+            Some(Screen::Auth { source, .. }) => match self.source(source).map(|s| &s.auth) {
+                Some(Some(AuthPrompt::Succeeded { .. })) => Context::AuthDone,
+                _ => Context::Auth,
+            },
             Some(Screen::Status { .. }) => Context::Status,
+            Some(Screen::EventText { .. }) => Context::EventText,
+            Some(Screen::Log { .. }) => Context::Log,
             Some(Screen::History { .. }) => Context::History,
             Some(Screen::Help { .. }) => Context::Help,
         }
@@ -319,7 +392,7 @@ impl App {
         let step = if self.shows_countdown() { 1 } else { 60 };
         let changed = self.now.timestamp().div_euclid(step) != now.timestamp().div_euclid(step);
         self.now = now;
-        changed
+        changed | self.refresh_log()
     }
 
     fn shows_countdown(&self) -> bool {
@@ -364,8 +437,23 @@ impl App {
         }
         let ctx = self.context();
         let action = keymap::resolve(ctx, &key);
+        if ctx == Context::Filter && action.is_none() {
+            if let Some(filter) = self.filter.as_mut() {
+                filter.input.handle_event(&Event::Key(key));
+            }
+            return self.keep_selection_visible();
+        }
         if ctx == Context::TextInput && action.is_none() {
             if let Some(Screen::Settings(form)) = self.stack.last_mut() {
+                let refused = match key.code {
+                    KeyCode::Char(c) => !form.accepts_threshold_char(c),
+                    _ => false,
+                };
+                if refused {
+                    return self.flash_info(
+                        "The threshold takes digits only (1 to 100); tab/j moves on, esc reverts it.",
+                    );
+                }
                 form.threshold.handle_event(&Event::Key(key));
                 form.message = None;
             }
@@ -405,6 +493,8 @@ impl App {
             ScreenKind::Settings => self.on_settings(action),
             ScreenKind::Auth => self.on_auth(action),
             ScreenKind::Status => self.on_status(action),
+            ScreenKind::EventText => self.on_event_text(action),
+            ScreenKind::Log => self.on_log(action),
             ScreenKind::History | ScreenKind::Selection => self.on_list(action),
             ScreenKind::Fields => {}
             ScreenKind::Help => {
@@ -417,20 +507,69 @@ impl App {
 
     // ---- Data Sources table --------------------------------------------------------
 
+    /// Moves among the rows shown (filtered and sorted), never onto a hidden source.
     fn move_selection(&mut self, action: Action) {
-        let last = self.snapshot.sources.len().saturating_sub(1);
-        self.selected = match action {
-            Action::Up => self.selected.saturating_sub(1),
-            Action::Down => (self.selected + 1).min(last),
+        let rows = self.visible_sources();
+        let Some(last) = rows.len().checked_sub(1) else {
+            return;
+        };
+        let at = rows.iter().position(|i| *i == self.selected).unwrap_or(0);
+        let to = match action {
+            Action::Up => at.saturating_sub(1),
+            Action::Down => (at + 1).min(last),
             Action::Top => 0,
             Action::Bottom => last,
-            _ => self.selected,
+            _ => at,
         };
+        self.selected = rows[to];
+    }
+
+    /// After the rows changed (filter typed, sort changed): the highlight moves to the
+    /// first row shown when its source is no longer shown.
+    fn keep_selection_visible(&mut self) {
+        let rows = self.visible_sources();
+        if !rows.contains(&self.selected)
+            && let Some(first) = rows.first()
+        {
+            self.selected = *first;
+        }
+    }
+
+    fn on_filter(&mut self, action: Action) {
+        match action {
+            Action::Up | Action::Down => self.move_selection(action),
+            Action::Confirm => {
+                if let Some(filter) = self.filter.as_mut() {
+                    filter.editing = false;
+                }
+                if self.filter_text().is_some_and(|t| t.trim().is_empty()) {
+                    self.filter = None;
+                }
+            }
+            Action::Back => self.filter = None,
+            _ => {}
+        }
     }
 
     fn on_sources(&mut self, action: Action) {
+        if self.context() == Context::Filter {
+            return self.on_filter(action);
+        }
         match action {
             Action::Up | Action::Down | Action::Top | Action::Bottom => self.move_selection(action),
+            Action::Filter => {
+                let input = self.filter.take().map(|f| f.input).unwrap_or_default();
+                self.filter = Some(TableFilter {
+                    input,
+                    editing: true,
+                });
+            }
+            Action::Back => self.filter = None,
+            Action::CycleSort => {
+                self.sort = self.sort.next();
+                self.flash_info(format!("Sorted by {}", self.sort.label()));
+            }
+            Action::Copy => self.copy_source_error(),
             Action::OpenActions => {
                 if let Some(id) = self.selected_id() {
                     self.stack.push(Screen::Actions {
@@ -459,7 +598,12 @@ impl App {
             Action::PauseResume => self.pause_resume(id),
             Action::Reauthorize => self.start_auth(id, AuthFlow::Device),
             Action::OpenHistory => self.open_history(id),
-            Action::OpenStatus => self.stack.push(Screen::Status { source: id.into() }),
+            Action::OpenStatus => self.stack.push(Screen::Status {
+                source: id.into(),
+                event: 0,
+            }),
+            Action::EditDataSync => self.open_edit_data_sync(id),
+            Action::OpenLog => self.open_log(id),
             _ => {}
         }
     }
@@ -554,7 +698,12 @@ impl App {
             .history
             .runs(id, HISTORY_LIMIT)
             .map(|mut rows| {
-                rows.iter_mut().for_each(sanitize::run_summary);
+                for run in &mut rows {
+                    sanitize::run_summary(&mut run.summary);
+                    for o in &mut run.objects {
+                        o.object = sanitize::clean(&o.object);
+                    }
+                }
                 rows
             })
             .map_err(|e| sanitize::clean(&e.to_string()));
@@ -628,6 +777,10 @@ impl App {
         };
         let mut form = SettingsForm::new(id.into(), saved, selection);
         form.message = message;
+        form.notify = Some(match self.settings.notify() {
+            Ok(config) => NotifySetup::of(&config),
+            Err(e) => NotifySetup::Unreadable(settings_error_text(&e)),
+        });
         self.stack.push(Screen::Settings(Box::new(form)));
     }
 
@@ -669,6 +822,12 @@ impl App {
             _ => match action {
                 Action::NextField => form.focus_next(),
                 Action::PrevField => form.focus_prev(),
+                // esc in a changed control reverts that control only; in an unchanged
+                // one it closes the panel (asking first when other edits are unsaved).
+                Action::Back if form.focused_is_changed() => {
+                    form.revert_focused();
+                    form.message = None;
+                }
                 Action::Back => {
                     if form.is_dirty() {
                         form.confirm_discard = true;
@@ -680,6 +839,16 @@ impl App {
                 Action::Toggle | Action::Confirm => self.press_focused(action),
                 _ => {}
             },
+        }
+    }
+
+    /// The Cancel button: close, asking first when anything is unsaved.
+    fn cancel_settings(&mut self) {
+        let Some(form) = self.form_mut() else { return };
+        if form.is_dirty() {
+            form.confirm_discard = true;
+        } else {
+            self.stack.pop();
         }
     }
 
@@ -698,7 +867,7 @@ impl App {
                 self.open_edit_data_sync(&id);
             }
             Field::Save if action == Action::Confirm => self.save_settings(),
-            Field::Cancel if action == Action::Confirm => self.on_settings(Action::Back),
+            Field::Cancel if action == Action::Confirm => self.cancel_settings(),
             Field::Save | Field::Cancel => {}
         }
     }
@@ -716,11 +885,14 @@ impl App {
             self.stack.push(Screen::Fields(Box::new(edit)));
             return;
         }
-        let objects = self
-            .settings_form()
-            .filter(|f| f.source == id)
-            .map(|f| f.selection.clone())
-            .unwrap_or_default();
+        let objects = match self.settings_form().filter(|f| f.source == id) {
+            Some(form) => form.selection.clone(),
+            None => self
+                .settings
+                .load(id)
+                .map(|cfg| selection_of(&cfg))
+                .unwrap_or_default(),
+        };
         self.stack.push(Screen::Selection {
             source: id.into(),
             objects,
@@ -908,6 +1080,7 @@ impl App {
                 }
                 self.start_auth(&id, new_flow);
             }
+            Action::Copy => self.copy_auth(&id),
             Action::Retry => {
                 if pending {
                     self.send(Command::CancelAuth { source: id.clone() });
@@ -930,34 +1103,192 @@ impl App {
     // ---- live status, history, selection --------------------------------------------
 
     fn on_status(&mut self, action: Action) {
+        let Some(Screen::Status { source, event }) = self.stack.last() else {
+            return;
+        };
+        let (id, at) = (source.clone(), *event);
+        let count = self.source(&id).map(|s| s.events.len()).unwrap_or(0);
+        let last = count.saturating_sub(1);
+        let moved = match action {
+            Action::Up => Some(at.saturating_sub(1)),
+            Action::Down => Some((at + 1).min(last)),
+            Action::Top => Some(0),
+            Action::Bottom => Some(last),
+            _ => None,
+        };
+        if let Some(to) = moved {
+            if let Some(Screen::Status { event, .. }) = self.stack.last_mut() {
+                *event = to;
+            }
+            return;
+        }
         match action {
-            Action::Up | Action::Down => {
-                self.move_selection(action);
-                if let (Some(id), Some(Screen::Status { source })) =
+            Action::NextSource | Action::PrevSource => {
+                self.move_selection(if action == Action::NextSource {
+                    Action::Down
+                } else {
+                    Action::Up
+                });
+                if let (Some(new_id), Some(Screen::Status { source, event })) =
                     (self.selected_id(), self.stack.last_mut())
                 {
-                    *source = id;
+                    *source = new_id;
+                    *event = 0;
                 }
+            }
+            Action::Confirm => {
+                if let Some(e) = self.selected_event(&id, at) {
+                    let title = format!(
+                        "{} · {}",
+                        self.name_of(&id),
+                        e.at.format("%Y-%m-%d %H:%M:%S UTC")
+                    );
+                    self.stack.push(Screen::EventText {
+                        title,
+                        text: e.message,
+                        scroll: 0,
+                    });
+                }
+            }
+            Action::Copy => match self.selected_event(&id, at) {
+                Some(e) => self.copy(e.message, "the event"),
+                None => self.flash_info("No event to copy yet."),
+            },
+            Action::Back => {
+                self.stack.pop();
+            }
+            Action::SyncNow => self.sync_now(&id),
+            Action::OpenActions => self.stack.push(Screen::Actions {
+                source: id,
+                cursor: 0,
+            }),
+            _ => {}
+        }
+    }
+
+    /// Event `at` counted from the newest.
+    fn selected_event(&self, id: &str, at: usize) -> Option<crate::sync::Event> {
+        self.source(id)?.events.iter().rev().nth(at).cloned()
+    }
+
+    fn on_event_text(&mut self, action: Action) {
+        let Some(Screen::EventText { text, scroll, .. }) = self.stack.last_mut() else {
+            return;
+        };
+        match action {
+            Action::Up => *scroll = scroll.saturating_sub(1),
+            Action::Down => *scroll = scroll.saturating_add(1),
+            Action::Copy => {
+                let text = text.clone();
+                self.copy(text, "the text");
             }
             Action::Back => {
                 self.stack.pop();
             }
-            Action::SyncNow => {
-                if let Some(Screen::Status { source }) = self.stack.last() {
-                    let id = source.clone();
-                    self.sync_now(&id);
+            _ => {}
+        }
+    }
+
+    // ---- log pane ------------------------------------------------------------------
+
+    fn read_log(&mut self) -> Result<Vec<String>, String> {
+        match self.log.as_mut() {
+            Some(log) => log
+                .tail(LOG_LINES)
+                .map_err(|e| sanitize::clean(&e.to_string())),
+            None => Err("No log file is connected to this view.".into()),
+        }
+    }
+
+    pub fn log_location(&self) -> Option<String> {
+        self.log.as_ref().map(|l| l.location())
+    }
+
+    fn open_log(&mut self, id: &str) {
+        let lines = self.read_log();
+        self.stack.push(Screen::Log {
+            source: id.into(),
+            lines,
+            scroll: 0,
+        });
+    }
+
+    /// Re-reads the log while its pane is open; returns whether the lines changed.
+    fn refresh_log(&mut self) -> bool {
+        if !self.stack.iter().any(|s| matches!(s, Screen::Log { .. })) {
+            return false;
+        }
+        let fresh = self.read_log();
+        for screen in self.stack.iter_mut() {
+            if let Screen::Log { lines, .. } = screen {
+                if *lines != fresh {
+                    *lines = fresh;
+                    return true;
                 }
+                return false;
             }
-            Action::OpenActions => {
-                if let Some(Screen::Status { source }) = self.stack.last() {
-                    let id = source.clone();
-                    self.stack.push(Screen::Actions {
-                        source: id,
-                        cursor: 0,
-                    });
-                }
+        }
+        false
+    }
+
+    fn on_log(&mut self, action: Action) {
+        if action == Action::Refresh {
+            let fresh = self.read_log();
+            if let Some(Screen::Log { lines, .. }) = self.stack.last_mut() {
+                *lines = fresh;
+            }
+            return;
+        }
+        let Some(Screen::Log { lines, scroll, .. }) = self.stack.last_mut() else {
+            return;
+        };
+        let last = lines
+            .as_ref()
+            .map(|l| l.len())
+            .unwrap_or(0)
+            .saturating_sub(1);
+        match action {
+            Action::Up => *scroll = (*scroll + 1).min(last),
+            Action::Down => *scroll = scroll.saturating_sub(1),
+            Action::Top => *scroll = last,
+            Action::Bottom => *scroll = 0,
+            Action::Back => {
+                self.stack.pop();
             }
             _ => {}
+        }
+    }
+
+    // ---- clipboard -----------------------------------------------------------------
+
+    fn copy(&mut self, text: String, what: &str) {
+        self.clipboard = Some(text);
+        self.flash_info(format!(
+            "Copied {what} to the clipboard (OSC 52; the terminal must allow it)."
+        ));
+    }
+
+    fn copy_source_error(&mut self) {
+        match self.selected_source().map(|s| s.status.clone()) {
+            Some(Status::Error(e)) => self.copy(e.message, "the error"),
+            Some(_) => self.flash_info("This source has no error to copy."),
+            None => {}
+        }
+    }
+
+    fn copy_auth(&mut self, id: &str) {
+        match self.source(id).and_then(|s| s.auth.clone()) {
+            Some(AuthPrompt::Device {
+                user_code,
+                verification_uri,
+                ..
+            }) => {
+                let what = format!("the code {user_code} (open {verification_uri})");
+                self.copy(user_code, &what);
+            }
+            Some(AuthPrompt::Web { authorize_url }) => self.copy(authorize_url, "the URL"),
+            Some(AuthPrompt::Failed { message, .. }) => self.copy(message, "the error"),
+            _ => self.flash_info("Nothing to copy yet."),
         }
     }
 

@@ -13,7 +13,10 @@ use crate::sync::{
     FrequencyProjection, ObjectProgress, RunKind, RunOutcome, RunProgress, RunSummary, Snapshot,
     SourceSnapshot, Status,
 };
-use crate::tui::ports::{HistoryError, RunHistory, SettingsChange, SettingsError, SettingsStore};
+use crate::tui::ports::{
+    HistoryError, HistoryRun, LogError, LogTail, ObjectCount, RunHistory, SettingsChange,
+    SettingsError, SettingsStore,
+};
 
 /// The fixed "now" every fixture is relative to.
 pub fn now() -> DateTime<Utc> {
@@ -41,9 +44,16 @@ fn projections(cost_per_run: u64, max: u64) -> Vec<FrequencyProjection> {
         .collect()
 }
 
+/// Usage readings every 5 minutes, rising unevenly (about `step` per reading) so the
+/// chart of calls per reading has a shape.
 fn samples(start: u64, step: u64, n: usize) -> Vec<(DateTime<Utc>, u64)> {
+    let mut used = start;
     (0..n)
-        .map(|i| (ago((n - i) as i64 * 5), start + step * i as u64))
+        .map(|i| {
+            let reading = (ago((n - i) as i64 * 5), used);
+            used += step * (i as u64 % 4 + 1) / 2;
+            reading
+        })
         .collect()
 }
 
@@ -164,6 +174,14 @@ pub fn sources() -> Vec<SourceSnapshot> {
     };
     quota.projections = projections(40, 15_000);
     quota.frequency = Frequency::M15;
+    quota.events.push(Event {
+        at: ago(26),
+        level: EventLevel::Warn,
+        message: "Contact: Salesforce answered 403 REQUEST_LIMIT_EXCEEDED (TotalRequests Limit \
+                  exceeded) on page 14 of the incremental query; the run stopped at the last \
+                  committed page and resumes from there once the quota allows"
+            .into(),
+    });
     quota.events.push(Event {
         at: ago(25),
         level: EventLevel::Error,
@@ -321,6 +339,10 @@ impl SettingsStore for FakeSettings {
             .ok_or_else(|| SettingsError::UnknownSource(source.into()))
     }
 
+    fn notify(&mut self) -> Result<crate::config::NotifyConfig, SettingsError> {
+        Ok(self.lock().config.notify.clone())
+    }
+
     fn apply(
         &mut self,
         source: &str,
@@ -418,11 +440,69 @@ pub fn runs() -> Vec<RunSummary> {
 }
 
 impl RunHistory for FakeHistory {
-    fn runs(&mut self, _source: &str, limit: usize) -> Result<Vec<RunSummary>, HistoryError> {
+    fn runs(&mut self, _source: &str, limit: usize) -> Result<Vec<HistoryRun>, HistoryError> {
         if self.fail {
             return Err(HistoryError("database is locked".into()));
         }
-        Ok(runs().into_iter().take(limit).collect())
+        // Accounts take about a third of each run's rows, Contacts the rest.
+        let split = |r: &RunSummary| {
+            let accounts = r.upserted / 3;
+            vec![
+                ObjectCount {
+                    object: "Account".into(),
+                    upserted: accounts,
+                    deleted: 0,
+                },
+                ObjectCount {
+                    object: "Contact".into(),
+                    upserted: r.upserted - accounts,
+                    deleted: r.deleted,
+                },
+            ]
+        };
+        Ok(runs()
+            .into_iter()
+            .take(limit)
+            .map(|summary| HistoryRun {
+                objects: split(&summary),
+                summary,
+            })
+            .collect())
+    }
+}
+
+/// A fixed log for the log pane: a few engine lines with timestamps like the real file's.
+pub struct FakeLog {
+    pub lines: Vec<String>,
+}
+
+impl Default for FakeLog {
+    fn default() -> Self {
+        let lines = [
+            " INFO syncdeck::sync::engine: engine started sources=5",
+            " INFO syncdeck::sync::worker: run started source=acme kind=incremental",
+            " INFO syncdeck::sync::worker: run finished source=acme upserted=412 deleted=3 api_calls=9",
+            " WARN syncdeck::sync::quota: API usage reached the threshold source=umbrella used=12180 max=15000",
+            "ERROR syncdeck::salesforce::client: request failed source=umbrella status=403 REQUEST_LIMIT_EXCEEDED",
+        ];
+        FakeLog {
+            lines: lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| format!("2026-11-27T11:{:02}:00.000000Z {l}", 40 + i * 4))
+                .collect(),
+        }
+    }
+}
+
+impl LogTail for FakeLog {
+    fn tail(&mut self, max_lines: usize) -> Result<Vec<String>, LogError> {
+        let skip = self.lines.len().saturating_sub(max_lines);
+        Ok(self.lines[skip..].to_vec())
+    }
+
+    fn location(&self) -> String {
+        "/var/lib/syncdeck/state/syncdeck.log".into()
     }
 }
 
@@ -498,6 +578,12 @@ impl FakeEngine {
             Command::CancelAuth { source } => {
                 if let Some(i) = find(snap, &source) {
                     snap.sources[i].auth = None;
+                    snap.sources[i].events.push(Event {
+                        at,
+                        level: EventLevel::Warn,
+                        message: "authorization cancelled; the stored credentials are unchanged"
+                            .into(),
+                    });
                 }
             }
             Command::Reload(config) => {

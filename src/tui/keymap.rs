@@ -16,7 +16,15 @@ pub enum Context {
     TextInput,
     ConfirmDiscard,
     Auth,
+    /// Reauthorize after success: only closing applies.
+    AuthDone,
+    /// Typing the table's filter.
+    Filter,
     Status,
+    /// The full text of one event.
+    EventText,
+    /// The log pane: syncdeck.log and the selected source's events.
+    Log,
     History,
     Selection,
     Help,
@@ -31,8 +39,11 @@ impl Context {
             Context::Dropdown => "Update Frequency list",
             Context::TextInput => "Text input",
             Context::ConfirmDiscard => "Discard changes?",
-            Context::Auth => "Reauthorize",
+            Context::Auth | Context::AuthDone => "Reauthorize",
+            Context::Filter => "Filter",
             Context::Status => "Live status",
+            Context::EventText => "Event",
+            Context::Log => "Log",
             Context::History => "Run history",
             Context::Selection => "Data sync selection",
             Context::Help => "Help",
@@ -69,6 +80,21 @@ pub enum Action {
     WebFlow,
     DeviceFlow,
     Retry,
+    /// `/`: filter the table.
+    Filter,
+    /// `o`: next sort order of the table.
+    CycleSort,
+    /// `e`: Edit Data Sync of the selected source.
+    EditDataSync,
+    /// `L`: the log pane.
+    OpenLog,
+    /// `y`: copy the selected error, URL or user code (OSC 52).
+    Copy,
+    /// Live status: the next / previous source (j/k move among events there).
+    NextSource,
+    PrevSource,
+    /// Re-read (the log pane).
+    Refresh,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -156,8 +182,46 @@ const SOURCES: &[Binding] = &[
     b(&[k('n')], "n", "sync now", Action::SyncNow, true),
     b(&[k('p')], "p", "pause/resume", Action::PauseResume, false),
     b(&[k('a')], "a", "reauthorize", Action::Reauthorize, false),
-    b(&[k('l')], "l", "live status", Action::OpenStatus, true),
+    b(
+        &[k('e')],
+        "e",
+        "edit data sync",
+        Action::EditDataSync,
+        false,
+    ),
+    b(&[k('l')], "l", "live status", Action::OpenStatus, false),
     b(&[k('h')], "h", "run history", Action::OpenHistory, false),
+    b(&[k('L')], "L", "log pane", Action::OpenLog, false),
+    b(&[k('/')], "/", "filter", Action::Filter, true),
+    b(
+        &[k('o')],
+        "o",
+        "sort by name/status/last sync",
+        Action::CycleSort,
+        false,
+    ),
+    b(&[k('y')], "y", "copy the error", Action::Copy, false),
+    b(ESC, "esc", "clear the filter", Action::Back, false),
+];
+
+/// Typing the filter: printable keys go into it.
+const FILTER: &[Binding] = &[
+    b(
+        &[code(KeyCode::Up)],
+        "↑",
+        "previous source",
+        Action::Up,
+        false,
+    ),
+    b(
+        &[code(KeyCode::Down)],
+        "↓",
+        "next source",
+        Action::Down,
+        false,
+    ),
+    b(ENTER, "enter", "keep filter", Action::Confirm, true),
+    b(ESC, "esc", "clear filter", Action::Back, true),
 ];
 
 const ACTIONS: &[Binding] = &[
@@ -191,7 +255,7 @@ const SETTINGS: &[Binding] = &[
     b(&[k(' ')], "space", "toggle", Action::Toggle, true),
     b(ENTER, "enter", "open/press", Action::Confirm, true),
     b(&[k('w')], "w", "save", Action::Save, true),
-    b(ESC, "esc", "cancel", Action::Back, true),
+    b(ESC, "esc", "revert field/close", Action::Back, true),
 ];
 
 const DROPDOWN: &[Binding] = &[
@@ -207,24 +271,26 @@ const DROPDOWN: &[Binding] = &[
     b(ESC, "esc", "close list", Action::Back, true),
 ];
 
-/// Only navigation keys; everything else is typed into the input.
+/// A numeric field: navigation keys move focus, digits and editing keys edit, and any
+/// other printable key is refused (never typed).
 const TEXT_INPUT: &[Binding] = &[
     b(
-        &[code(KeyCode::Tab), code(KeyCode::Down)],
-        "tab/↓",
+        &[code(KeyCode::Tab), code(KeyCode::Down), k('j')],
+        "tab/↓/j",
         "next",
         Action::NextField,
         true,
     ),
     b(
-        &[code(KeyCode::BackTab), code(KeyCode::Up)],
-        "S-tab/↑",
+        &[code(KeyCode::BackTab), code(KeyCode::Up), k('k')],
+        "S-tab/↑/k",
         "previous",
         Action::PrevField,
         true,
     ),
     b(ENTER, "enter", "save", Action::Save, true),
-    b(ESC, "esc", "cancel", Action::Back, true),
+    b(ESC, "esc", "revert field/close", Action::Back, true),
+    b(&[k('?')], "?", "help", Action::Help, false),
 ];
 
 const CONFIRM_DISCARD: &[Binding] = &[
@@ -249,16 +315,92 @@ const AUTH: &[Binding] = &[
     b(&[k('w')], "w", "use web flow", Action::WebFlow, true),
     b(&[k('d')], "d", "use device code", Action::DeviceFlow, true),
     b(&[k('r')], "r", "retry", Action::Retry, true),
+    b(&[k('y')], "y", "copy URL/code", Action::Copy, true),
     b(ENTER, "enter", "done", Action::Confirm, false),
     b(ESC, "esc", "cancel/close", Action::Back, true),
 ];
 
+const AUTH_DONE: &[Binding] = &[
+    b(ENTER, "enter", "close", Action::Confirm, true),
+    b(ESC, "esc", "close", Action::Back, false),
+];
+
 const STATUS: &[Binding] = &[
-    b(UP, "k/↑", "previous source", Action::Up, true),
-    b(DOWN, "j/↓", "next source", Action::Down, true),
-    b(&[k('n')], "n", "sync now", Action::SyncNow, true),
-    b(&[k('.')], ".", "actions", Action::OpenActions, true),
+    b(UP, "k/↑", "newer event", Action::Up, false),
+    b(DOWN, "j/↓", "older event", Action::Down, true),
+    b(
+        &[k('g'), code(KeyCode::Home)],
+        "g",
+        "newest event",
+        Action::Top,
+        false,
+    ),
+    b(
+        &[k('G'), code(KeyCode::End)],
+        "G",
+        "oldest event",
+        Action::Bottom,
+        false,
+    ),
+    b(ENTER, "enter", "full text", Action::Confirm, true),
+    b(&[k('y')], "y", "copy", Action::Copy, true),
+    b(
+        &[code(KeyCode::Tab)],
+        "tab",
+        "source",
+        Action::NextSource,
+        true,
+    ),
+    b(
+        &[code(KeyCode::BackTab)],
+        "S-tab",
+        "previous source",
+        Action::PrevSource,
+        false,
+    ),
+    b(&[k('n')], "n", "sync now", Action::SyncNow, false),
+    b(&[k('.')], ".", "actions", Action::OpenActions, false),
     b(ESC, "esc", "back", Action::Back, true),
+];
+
+const EVENT_TEXT: &[Binding] = &[
+    b(UP, "k/↑", "scroll up", Action::Up, false),
+    b(DOWN, "j/↓", "scroll down", Action::Down, false),
+    b(&[k('y')], "y", "copy", Action::Copy, true),
+    b(
+        &[code(KeyCode::Esc), code(KeyCode::Enter)],
+        "esc",
+        "close",
+        Action::Back,
+        true,
+    ),
+];
+
+const LOG: &[Binding] = &[
+    b(UP, "k/↑", "older lines", Action::Up, true),
+    b(DOWN, "j/↓", "newer lines", Action::Down, true),
+    b(
+        &[k('g'), code(KeyCode::Home)],
+        "g",
+        "oldest",
+        Action::Top,
+        false,
+    ),
+    b(
+        &[k('G'), code(KeyCode::End)],
+        "G",
+        "newest",
+        Action::Bottom,
+        false,
+    ),
+    b(&[k('r')], "r", "re-read", Action::Refresh, true),
+    b(
+        &[code(KeyCode::Esc), k('L')],
+        "esc",
+        "back",
+        Action::Back,
+        true,
+    ),
 ];
 
 const LIST: &[Binding] = &[
@@ -314,7 +456,11 @@ pub fn bindings(ctx: Context) -> &'static [Binding] {
         Context::TextInput => TEXT_INPUT,
         Context::ConfirmDiscard => CONFIRM_DISCARD,
         Context::Auth => AUTH,
+        Context::AuthDone => AUTH_DONE,
+        Context::Filter => FILTER,
         Context::Status => STATUS,
+        Context::EventText => EVENT_TEXT,
+        Context::Log => LOG,
         Context::History | Context::Selection => LIST,
         Context::Help => HELP,
     }
@@ -322,7 +468,9 @@ pub fn bindings(ctx: Context) -> &'static [Binding] {
 
 pub fn globals(ctx: Context) -> &'static [Binding] {
     match ctx {
-        Context::TextInput | Context::ConfirmDiscard | Context::Help => INPUT_GLOBAL,
+        Context::TextInput | Context::Filter | Context::ConfirmDiscard | Context::Help => {
+            INPUT_GLOBAL
+        }
         _ => GLOBAL,
     }
 }
@@ -361,10 +509,18 @@ mod tests {
     }
 
     #[test]
-    fn text_input_does_not_claim_printable_characters() {
-        for c in ['q', '?', 'j', 'k', ' ', 'w', '5'] {
+    fn text_input_claims_navigation_and_leaves_digits_to_the_field() {
+        for c in ['q', ' ', 'w', '5', '0'] {
             assert_eq!(resolve(Context::TextInput, &key(KeyCode::Char(c))), None);
         }
+        assert_eq!(
+            resolve(Context::TextInput, &key(KeyCode::Char('j'))),
+            Some(Action::NextField)
+        );
+        assert_eq!(
+            resolve(Context::TextInput, &key(KeyCode::Char('k'))),
+            Some(Action::PrevField)
+        );
         assert_eq!(
             resolve(
                 Context::TextInput,
@@ -398,7 +554,11 @@ mod tests {
             Context::TextInput,
             Context::ConfirmDiscard,
             Context::Auth,
+            Context::AuthDone,
+            Context::Filter,
             Context::Status,
+            Context::EventText,
+            Context::Log,
             Context::History,
             Context::Selection,
             Context::Help,

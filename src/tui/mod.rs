@@ -26,6 +26,7 @@
 
 pub mod adapters;
 pub mod app;
+pub mod clipboard;
 pub mod fake;
 pub mod fields;
 pub mod format;
@@ -34,13 +35,15 @@ pub mod ports;
 pub mod sanitize;
 mod screens;
 pub mod settings_form;
+pub mod table_view;
 pub mod terminal;
 pub mod theme;
 pub mod widgets;
 
 pub use app::{App, EngineMode, Flash, MenuItem, ScreenKind, WEB_FLOW_PORT};
 pub use ports::{
-    EngineHandle, HistoryError, RunHistory, SettingsChange, SettingsError, SettingsStore,
+    EngineHandle, HistoryError, HistoryRun, LogError, LogTail, ObjectCount, RunHistory,
+    SettingsChange, SettingsError, SettingsStore,
 };
 pub use screens::hints_line;
 pub use terminal::TuiError;
@@ -55,6 +58,8 @@ pub struct RunOptions {
     /// Why an attachment ended (from `remote::Attached::disconnected`), for the banner
     /// shown when the snapshots stop.
     pub disconnected: Option<tokio::sync::watch::Receiver<Option<crate::remote::Disconnect>>>,
+    /// syncdeck.log, for the log pane (`L`); read through [`adapters::FileLog`].
+    pub log_file: Option<std::path::PathBuf>,
 }
 
 /// Runs the TUI until the operator quits (or SIGTERM/SIGHUP), restoring the terminal on
@@ -77,6 +82,9 @@ pub async fn run(
     );
     if let Some(mode) = options.mode {
         app = app.with_mode(mode);
+    }
+    if let Some(path) = options.log_file {
+        app = app.with_log(Box::new(adapters::FileLog::new(path)));
     }
     terminal::run(app, engine.snapshots, options.disconnected).await
 }

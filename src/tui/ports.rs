@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, watch};
 
-use crate::config::{Config, Frequency, SourceConfig};
+use crate::config::{Config, Frequency, NotifyConfig, SourceConfig};
 use crate::fields::{FieldRef, Selection};
 use crate::sync::{Command, RunSummary, Snapshot};
 
@@ -57,6 +57,9 @@ pub enum SettingsError {
 /// changed on disk since the last `load`, so a later `load` + `apply` can retry.
 pub trait SettingsStore {
     fn load(&mut self, source: &str) -> Result<SourceConfig, SettingsError>;
+    /// The `[notify]` section as the file has it now (Settings shows whether
+    /// notifications are set up).
+    fn notify(&mut self) -> Result<NotifyConfig, SettingsError>;
     /// On success returns the whole new configuration, which the UI sends as `Reload`.
     fn apply(&mut self, source: &str, change: SettingsChange)
     -> Result<Arc<Config>, SettingsError>;
@@ -76,7 +79,36 @@ pub trait SettingsStore {
 #[error("could not read the run history: {0}")]
 pub struct HistoryError(pub String);
 
+/// One object's share of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectCount {
+    pub object: String,
+    pub upserted: u64,
+    pub deleted: u64,
+}
+
+/// A finished run and what it did per object (empty for runs recorded before the store
+/// kept per-object counts).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryRun {
+    pub summary: RunSummary,
+    pub objects: Vec<ObjectCount>,
+}
+
 /// Past runs of a source, newest first (the lead wires this to the store).
 pub trait RunHistory {
-    fn runs(&mut self, source: &str, limit: usize) -> Result<Vec<RunSummary>, HistoryError>;
+    fn runs(&mut self, source: &str, limit: usize) -> Result<Vec<HistoryRun>, HistoryError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("could not read the log: {0}")]
+pub struct LogError(pub String);
+
+/// The last lines of syncdeck's log file, for the log pane (the lead wires this to
+/// `Paths::log_file`). Implementations read a bounded tail, never the whole file.
+pub trait LogTail {
+    /// Up to `max_lines` of the newest lines, oldest first, without control characters.
+    fn tail(&mut self, max_lines: usize) -> Result<Vec<String>, LogError>;
+    /// Where the log is, for the pane's title.
+    fn location(&self) -> String;
 }

@@ -3,7 +3,7 @@
 
 use tui_input::Input;
 
-use crate::config::Frequency;
+use crate::config::{Frequency, NotifyConfig};
 use crate::tui::keymap::Context;
 use crate::tui::ports::SettingsChange;
 
@@ -47,6 +47,48 @@ pub struct SelectedObject {
     pub fields: Vec<String>,
 }
 
+/// Whether incidents are notified, as Settings shows it: recipients and the webhook's
+/// host only (a webhook URL often carries a secret token in its path or query).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotifySetup {
+    Channels {
+        email_to: Option<Vec<String>>,
+        webhook_host: Option<String>,
+    },
+    NotSetUp,
+    Unreadable(String),
+}
+
+impl NotifySetup {
+    pub fn of(config: &NotifyConfig) -> Self {
+        let clean = crate::tui::sanitize::clean;
+        let email_to = config
+            .email
+            .as_ref()
+            .map(|e| e.to.iter().map(|to| clean(to)).collect());
+        let webhook_host = config.webhook.as_ref().map(|w| clean(&host_of(&w.url)));
+        if email_to.is_none() && webhook_host.is_none() {
+            NotifySetup::NotSetUp
+        } else {
+            NotifySetup::Channels {
+                email_to,
+                webhook_host,
+            }
+        }
+    }
+}
+
+/// `https://user:pw@hooks.example.com:8443/T0/B1?x=y` → `hooks.example.com:8443`.
+fn host_of(url: &str) -> String {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority
+        .rsplit_once('@')
+        .map(|(_, h)| h)
+        .unwrap_or(authority);
+    host.to_string()
+}
+
 #[derive(Debug, Clone)]
 pub struct SettingsForm {
     pub source: String,
@@ -63,6 +105,8 @@ pub struct SettingsForm {
     pub quit_after_discard: bool,
     pub message: Option<FormMessage>,
     pub selection: Vec<SelectedObject>,
+    /// How notifications are set up, read when the panel opened.
+    pub notify: Option<NotifySetup>,
 }
 
 impl SettingsForm {
@@ -79,6 +123,7 @@ impl SettingsForm {
             quit_after_discard: false,
             message: None,
             selection,
+            notify: None,
         }
     }
 
@@ -133,6 +178,35 @@ impl SettingsForm {
             self.threshold = Input::new(saved.quota_threshold_percent.to_string());
         }
         self.saved = saved;
+    }
+
+    /// Whether the focused control holds a value different from the file's.
+    pub fn focused_is_changed(&self) -> bool {
+        match self.focus {
+            Field::SyncData => self.sync_enabled != self.saved.sync_enabled,
+            Field::Frequency => self.frequency != self.saved.frequency,
+            Field::Threshold => {
+                self.threshold.value().trim() != self.saved.quota_threshold_percent.to_string()
+            }
+            _ => false,
+        }
+    }
+
+    /// `esc` in a control: put the file's value back in that control only.
+    pub fn revert_focused(&mut self) {
+        match self.focus {
+            Field::SyncData => self.sync_enabled = self.saved.sync_enabled,
+            Field::Frequency => self.frequency = self.saved.frequency,
+            Field::Threshold => {
+                self.threshold = Input::new(self.saved.quota_threshold_percent.to_string());
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether `c` may be typed into the threshold: digits only, at most three.
+    pub fn accepts_threshold_char(&self, c: char) -> bool {
+        c.is_ascii_digit() && self.threshold.value().chars().count() < 3
     }
 
     pub fn focus_next(&mut self) {
@@ -238,6 +312,60 @@ mod tests {
         }
         f.threshold = Input::new(" 95 ".into());
         assert_eq!(f.change().unwrap().quota_threshold_percent, 95);
+    }
+
+    #[test]
+    fn revert_puts_back_only_the_focused_value() {
+        let mut f = form();
+        f.sync_enabled = false;
+        f.threshold = Input::new("70".into());
+        f.focus = Field::Threshold;
+        assert!(f.focused_is_changed());
+        f.revert_focused();
+        assert_eq!(f.threshold.value(), "80");
+        assert!(!f.focused_is_changed());
+        assert!(!f.sync_enabled, "other edits stay");
+        assert!(f.is_dirty());
+    }
+
+    #[test]
+    fn threshold_takes_up_to_three_digits_only() {
+        let mut f = form();
+        assert!(!f.accepts_threshold_char('j'));
+        assert!(!f.accepts_threshold_char('-'));
+        assert!(f.accepts_threshold_char('5'));
+        f.threshold = Input::new("100".into());
+        assert!(!f.accepts_threshold_char('0'));
+    }
+
+    #[test]
+    fn notify_setup_names_recipients_and_only_the_webhook_host() {
+        use crate::config::{EmailConfig, SmtpSecurity, WebhookConfig};
+        assert_eq!(
+            NotifySetup::of(&NotifyConfig::default()),
+            NotifySetup::NotSetUp
+        );
+        let config = NotifyConfig {
+            email: Some(EmailConfig {
+                smtp_host: "smtp.example.com".into(),
+                smtp_port: 587,
+                security: SmtpSecurity::default(),
+                from: "syncdeck@example.com".into(),
+                to: vec!["ops@example.com".into()],
+                username: None,
+                password_env: None,
+            }),
+            webhook: Some(WebhookConfig {
+                url: "https://u:secret@hooks.example.com/services/T0/B1/XYZsecret?x=1".into(),
+            }),
+        };
+        assert_eq!(
+            NotifySetup::of(&config),
+            NotifySetup::Channels {
+                email_to: Some(vec!["ops@example.com".into()]),
+                webhook_host: Some("hooks.example.com".into()),
+            }
+        );
     }
 
     #[test]

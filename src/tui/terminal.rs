@@ -27,6 +27,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 use crate::remote::Disconnect;
 use crate::sync::Snapshot;
 use crate::tui::app::App;
+use crate::tui::clipboard;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TuiError {
@@ -135,6 +136,10 @@ async fn event_loop(
     let mut dirty = true;
     let mut last_draw: Option<Instant> = None;
     loop {
+        // Between frames, never inside one: a copy request goes out as OSC 52.
+        if let Some(text) = app.take_clipboard() {
+            copy_to_clipboard(terminal, &text)?;
+        }
         if dirty {
             let due = last_draw.map(|t| t + MIN_FRAME_INTERVAL);
             if due.is_none_or(|d| d <= Instant::now()) {
@@ -198,6 +203,19 @@ async fn sleep_until_opt(deadline: Option<Instant>) {
         Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,
     }
+}
+
+/// Writes the OSC 52 sequence for `text` through the backend (tmux-wrapped inside tmux).
+fn copy_to_clipboard(
+    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
+    text: &str,
+) -> Result<(), TuiError> {
+    let sequence = clipboard::osc52(text, clipboard::Multiplexer::detect());
+    let backend = terminal.backend_mut();
+    backend
+        .write_all(sequence.as_bytes())
+        .and_then(|()| backend.flush())
+        .map_err(TuiError::Terminal)
 }
 
 fn draw(terminal: &mut Terminal<CrosstermBackend<Stdout>>, app: &App) -> Result<(), TuiError> {

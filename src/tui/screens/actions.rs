@@ -52,5 +52,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, source: &str, cursor: us
             ))
         })
         .collect();
-    frame.render_widget(Paragraph::new(lines), inner);
+    // A short terminal shows a window of the menu that always holds the cursor.
+    let rows = (inner.height as usize).max(1);
+    let first = cursor.saturating_sub(rows - 1);
+    frame.render_widget(Paragraph::new(lines).scroll((first as u16, 0)), inner);
 }

@@ -27,6 +27,9 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, source: &str, flow: Auth
     ));
     let width = area.width.min(MODAL_WIDTH).saturating_sub(2) as usize;
     let mut lines: Vec<Line> = Vec::new();
+    // An address wider than the box is shown below it, full width and without border
+    // characters, so a terminal selection copies it whole.
+    let mut outside: Option<&str> = None;
     let text = |lines: &mut Vec<Line>, t: &str, style| {
         for l in wrap(t, width) {
             lines.push(Line::from(Span::styled(l, style)));
@@ -50,7 +53,16 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, source: &str, flow: Auth
                 "1. On any device with a browser, open:",
                 theme.label,
             );
-            text(&mut lines, verification_uri, theme.big);
+            if format::display_width(verification_uri) <= width {
+                text(&mut lines, verification_uri, theme.big);
+            } else {
+                outside = Some(verification_uri);
+                text(
+                    &mut lines,
+                    "(the address below this box; y copies it)",
+                    theme.dim,
+                );
+            }
             lines.push(Line::default());
             text(
                 &mut lines,
@@ -79,10 +91,11 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, source: &str, flow: Auth
         Some(AuthPrompt::Web { authorize_url }) => {
             text(
                 &mut lines,
-                "Open this address in a browser on this machine:",
+                "Open the address shown below this box in a browser on this machine \
+                 (select it, or press y to copy it):",
                 theme.label,
             );
-            text(&mut lines, authorize_url, theme.big);
+            outside = Some(authorize_url);
             lines.push(Line::default());
             text(
                 &mut lines,
@@ -127,6 +140,10 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, source: &str, flow: Auth
         }) => QrCode::encode(verification_uri.as_bytes()).map(|q| q.to_lines(QR_QUIET_ZONE)),
         _ => None,
     };
+    let area = match outside {
+        Some(url) => render_outside(frame, area, url, theme),
+        None => area,
+    };
     let text_height = lines.len() as u16;
     if let Some(qr) = qr {
         let qr_width = qr.first().map(|l| l.chars().count()).unwrap_or(0) as u16;
@@ -152,6 +169,28 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, source: &str, flow: Auth
     }
     let inner = modal(frame, area, MODAL_WIDTH, text_height + 2, title, theme);
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Draws `url` at the bottom of `area` on full-width lines (cut by characters, no
+/// indentation, no border) and returns the area left above it for the box.
+fn render_outside(frame: &mut Frame, area: Rect, url: &str, theme: &Theme) -> Rect {
+    let width = area.width.max(1) as usize;
+    let chars: Vec<char> = url.chars().collect();
+    let url_lines: Vec<Line> = chars
+        .chunks(width)
+        .map(|c| Line::from(Span::styled(c.iter().collect::<String>(), theme.big)))
+        .collect();
+    let height = (url_lines.len() as u16 + 1).min(area.height / 2);
+    let [rest, strip] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(height)]).areas(area);
+    frame.render_widget(ratatui::widgets::Clear, strip);
+    let mut lines = vec![Line::from(Span::styled(
+        "Address (select these lines whole, or press y to copy):",
+        theme.dim,
+    ))];
+    lines.extend(url_lines);
+    frame.render_widget(Paragraph::new(lines), strip);
+    rest
 }
 
 /// The user code letter-spaced in a double box, so it reads at a glance from across a desk.

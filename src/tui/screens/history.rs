@@ -5,9 +5,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
 
-use crate::sync::{RunKind, RunOutcome, RunSummary};
+use crate::sync::{RunKind, RunOutcome};
 use crate::tui::app::App;
 use crate::tui::format;
+use crate::tui::ports::HistoryRun;
 use crate::tui::screens::wrap;
 
 pub fn render(
@@ -15,7 +16,7 @@ pub fn render(
     frame: &mut Frame,
     area: Rect,
     source: &str,
-    rows: &Result<Vec<RunSummary>, String>,
+    rows: &Result<Vec<HistoryRun>, String>,
     scroll: usize,
 ) {
     let theme = &app.theme;
@@ -42,8 +43,8 @@ pub fn render(
         Ok(runs) => runs,
     };
     let [table_area, detail_area] =
-        Layout::vertical([Constraint::Min(3), Constraint::Length(4)]).areas(area);
-    let table_rows = runs.iter().map(|r| {
+        Layout::vertical([Constraint::Min(3), Constraint::Length(6)]).areas(area);
+    let table_rows = runs.iter().map(|r| &r.summary).map(|r| {
         let (symbol, outcome, style) = match r.outcome {
             RunOutcome::Succeeded => ("✓", "Succeeded", theme.ok),
             RunOutcome::Failed => ("✗", "Failed", theme.err),
@@ -89,7 +90,11 @@ pub fn render(
     let mut state = TableState::default().with_selected(Some(scroll.min(runs.len() - 1)));
     frame.render_stateful_widget(table, table_area, &mut state);
 
-    if let Some(run) = runs.get(scroll) {
+    if let Some(HistoryRun {
+        summary: run,
+        objects,
+    }) = runs.get(scroll)
+    {
         let width = detail_area.width.saturating_sub(2) as usize;
         let mut lines = vec![Line::from(Span::styled(
             format!(
@@ -99,6 +104,25 @@ pub fn render(
             ),
             theme.dim,
         ))];
+        if !objects.is_empty() {
+            let per_object: Vec<String> = objects
+                .iter()
+                .map(|o| {
+                    format!(
+                        "{} +{} −{}",
+                        o.object,
+                        format::grouped(o.upserted),
+                        format::grouped(o.deleted)
+                    )
+                })
+                .collect();
+            lines.extend(
+                wrap(&per_object.join(" · "), width)
+                    .into_iter()
+                    .take(2)
+                    .map(|l| Line::from(Span::styled(l, theme.label))),
+            );
+        }
         if let Some(e) = &run.error {
             lines.extend(
                 wrap(e, width)

@@ -2,8 +2,10 @@
 
 mod actions;
 mod auth;
+mod event_text;
 mod help;
 mod history;
+mod log;
 mod selection;
 mod settings;
 mod sources;
@@ -43,14 +45,24 @@ pub fn render(app: &App, frame: &mut Frame) {
     .areas(area);
 
     // The topmost full screen is the backdrop; everything above it draws as a modal.
-    let base = app
-        .stack
-        .iter()
-        .rposition(|s| matches!(s, Screen::Status { .. } | Screen::History { .. }));
+    let base = app.stack.iter().rposition(|s| {
+        matches!(
+            s,
+            Screen::Status { .. } | Screen::History { .. } | Screen::Log { .. }
+        )
+    });
     let title = match base.map(|i| &app.stack[i]) {
-        Some(Screen::Status { source }) => {
-            status::render(app, frame, body, source);
+        Some(Screen::Status { source, event }) => {
+            status::render(app, frame, body, source, *event);
             "Live status"
+        }
+        Some(Screen::Log {
+            source,
+            lines,
+            scroll,
+        }) => {
+            log::render(app, frame, body, source, lines, *scroll);
+            "Log"
         }
         Some(Screen::History {
             source,
@@ -86,7 +98,12 @@ pub fn render(app: &App, frame: &mut Frame) {
             }
             Screen::Auth { source, flow } => auth::render(app, frame, body, source, *flow),
             Screen::Help { under } => help::render(app, frame, body, *under),
-            Screen::Status { .. } | Screen::History { .. } => {}
+            Screen::EventText {
+                title,
+                text,
+                scroll,
+            } => event_text::render(app, frame, body, title, text, *scroll),
+            Screen::Status { .. } | Screen::History { .. } | Screen::Log { .. } => {}
         }
     }
     render_footer(app, frame, footer);
@@ -190,23 +207,65 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
     if matches!(app.stack.last(), Some(Screen::Fields(_))) {
         return; // the field screen draws its own key hints
     }
-    frame.render_widget(
-        Paragraph::new(hints_line(app.context(), width, theme)),
-        area,
-    );
+    let ctx = app.context();
+    let line = if ctx == Context::Sources {
+        hints_from(source_hints(app), width, theme)
+    } else {
+        hints_line(ctx, width, theme)
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The table's footer: what applies to the selected source first (`a` when it has no
+/// credentials, `p` to resume when paused, instead of `n`), then the keymap's hints.
+fn source_hints(app: &App) -> Vec<(&'static str, &'static str)> {
+    let selected = app.selected_source();
+    let first: Option<(&'static str, &'static str)> = match selected.map(|s| &s.status) {
+        Some(Status::NotConnected) => Some(("a", "authorize")),
+        Some(Status::Error(e)) if e.kind == ErrorKind::AuthRequired => Some(("a", "reauthorize")),
+        Some(Status::NotSyncing) => Some(("p", "resume")),
+        _ => None,
+    };
+    let mut hints: Vec<(&'static str, &'static str)> = first.into_iter().collect();
+    for binding in keymap::footer(Context::Sources) {
+        // Sync now does not apply where the first hint is what to do instead.
+        if binding.action == keymap::Action::SyncNow && first.is_some() {
+            continue;
+        }
+        hints.push((binding.shown, binding.desc));
+    }
+    if app.filter.is_some() {
+        hints.insert(
+            hints.len().min(first.iter().count() + 1),
+            ("esc", "clear filter"),
+        );
+    }
+    hints
 }
 
 /// Footer hints from the keymap, cut at a whole hint so nothing is half shown.
 pub fn hints_line(ctx: Context, width: usize, theme: &Theme) -> Line<'static> {
+    hints_from(
+        keymap::footer(ctx).map(|b| (b.shown, b.desc)).collect(),
+        width,
+        theme,
+    )
+}
+
+fn hints_from(
+    hints: Vec<(&'static str, &'static str)>,
+    width: usize,
+    theme: &Theme,
+) -> Line<'static> {
     let mut spans = vec![Span::raw(" ")];
     let mut used = 1;
-    for binding in keymap::footer(ctx) {
-        let w = format::display_width(binding.shown) + format::display_width(binding.desc) + 3;
+    for (shown, desc) in hints {
+        let w = format::display_width(shown) + format::display_width(desc) + 3;
         if used + w > width {
             break;
         }
-        spans.push(Span::styled(binding.shown, theme.key));
-        spans.push(Span::styled(format!(" {}  ", binding.desc), theme.dim));
+        spans.push(Span::styled(shown, theme.key));
+        spans.push(Span::styled(format!(" {desc}  "), theme.dim));
         used += w;
     }
     Line::from(spans)

@@ -10,7 +10,7 @@ use crate::sync::Status;
 use crate::tui::app::{App, frequency_choices};
 use crate::tui::format;
 use crate::tui::screens::{error_lines, modal, status_span};
-use crate::tui::settings_form::{Field, SettingsForm};
+use crate::tui::settings_form::{Field, NotifySetup, SettingsForm};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::dropdown::{Dropdown, projection_text};
 use crate::tui::widgets::toggle::toggle;
@@ -121,7 +121,10 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, form: &SettingsForm) {
             focus_style(form.focus == Field::Frequency, theme),
         ),
         Span::styled(
-            format!(" {}", projection_text(form.frequency, projections)),
+            format!(
+                " {}",
+                projection_text(form.frequency, projections, form.threshold_value().ok())
+            ),
             theme.dim,
         ),
     ]));
@@ -156,6 +159,27 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, form: &SettingsForm) {
             focus_style(form.focus == Field::EditDataSync, theme),
         ),
     ]));
+
+    if let Some(setup) = &form.notify {
+        let text = notify_text(setup);
+        let style = match setup {
+            NotifySetup::Channels { .. } => theme.label,
+            NotifySetup::NotSetUp => theme.dim,
+            NotifySetup::Unreadable(_) => theme.err,
+        };
+        for (i, l) in super::wrap(&text, width.saturating_sub(LABEL_WIDTH))
+            .into_iter()
+            .take(2)
+            .enumerate()
+        {
+            let head = if i == 0 {
+                label("Notifications")
+            } else {
+                Span::raw(" ".repeat(LABEL_WIDTH))
+            };
+            lines.push(Line::from(vec![head, Span::styled(l, style)]));
+        }
+    }
 
     lines.push(Line::default());
     rows.push((Field::Save, lines.len()));
@@ -212,30 +236,67 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, form: &SettingsForm) {
         }
     }
     if let Some(highlighted) = form.dropdown {
-        let y = row_on_screen(Field::Frequency)
-            .map(|y| y + 1)
-            .unwrap_or(inner.y);
+        let row = row_on_screen(Field::Frequency).unwrap_or(inner.y);
         let dropdown = Dropdown {
             choices: frequency_choices(),
             highlighted,
             current: form.frequency,
             projections,
+            threshold: form.threshold_value().ok(),
             theme,
         };
         let x = inner.x + (LABEL_WIDTH as u16).min(inner.width / 3);
-        let want = Rect {
-            x,
-            y,
-            width: (inner.x + inner.width).saturating_sub(x),
-            height: dropdown.height(),
-        };
-        let rect = want.intersection(area);
+        let width = (inner.x + inner.width).saturating_sub(x);
+        let rect = dropdown_rect(area, row, x, width, dropdown.height());
         if !rect.is_empty() {
             frame.render_widget(dropdown, rect);
         }
     }
     if form.confirm_discard {
         render_discard_prompt(frame, area, form, theme);
+    }
+}
+
+/// Where the dropdown opens for the Frequency row at `row`: below it when every choice
+/// fits there, else above it when they fit there, else on the roomier side (the list then
+/// scrolls to keep the highlighted choice visible). The row itself stays uncovered.
+fn dropdown_rect(area: Rect, row: u16, x: u16, width: u16, want: u16) -> Rect {
+    let below = (area.y + area.height).saturating_sub(row + 1);
+    let above = row.saturating_sub(area.y);
+    let (y, height) = if below >= want || below >= above {
+        (row + 1, want.min(below))
+    } else {
+        let height = want.min(above);
+        (row - height, height)
+    };
+    Rect {
+        x,
+        y,
+        width,
+        height,
+    }
+    .intersection(area)
+}
+
+fn notify_text(setup: &NotifySetup) -> String {
+    match setup {
+        NotifySetup::Channels {
+            email_to,
+            webhook_host,
+        } => {
+            let mut parts = Vec::new();
+            if let Some(to) = email_to {
+                parts.push(format!("email → {}", to.join(", ")));
+            }
+            if let Some(host) = webhook_host {
+                parts.push(format!("webhook → {host}"));
+            }
+            parts.join(" · ")
+        }
+        NotifySetup::NotSetUp => {
+            "not set up: add [notify.email] or [notify.webhook] to config.toml".into()
+        }
+        NotifySetup::Unreadable(e) => e.clone(),
     }
 }
 

@@ -9,6 +9,7 @@ use crate::sync::{SourceSnapshot, Status};
 use crate::tui::app::App;
 use crate::tui::format;
 use crate::tui::screens::{error_lines, status_line, status_span};
+use crate::tui::table_view::SortKey;
 use crate::tui::widgets::gauge::usage_gauge;
 
 const DETAILS_HEIGHT: u16 = 6;
@@ -69,7 +70,8 @@ fn render_table(app: &App, frame: &mut Frame, area: Rect) {
         Constraint::Length(gauge_width),
         Constraint::Length(6),
     ]);
-    let rows = app.snapshot.sources.iter().map(|s| {
+    let shown = app.visible_sources();
+    let rows = shown.iter().map(|i| &app.snapshot.sources[*i]).map(|s| {
         let mut cells = vec![Cell::from(s.name.clone())];
         if wide {
             cells.push(Cell::from(s.kind.to_string()));
@@ -89,19 +91,47 @@ fn render_table(app: &App, frame: &mut Frame, area: Rect) {
         ]);
         Row::new(cells)
     });
+    let mut title = vec![Span::styled(" Data Sources ", theme.title)];
+    if let Some(filter) = &app.filter {
+        let cursor = if filter.editing { "▏" } else { "" };
+        title.push(Span::styled(
+            format!(
+                "/{}{cursor} ({} of {}) ",
+                format::truncate(filter.text(), 30),
+                shown.len(),
+                app.snapshot.sources.len()
+            ),
+            theme.key,
+        ));
+    }
+    if app.sort != SortKey::Config {
+        title.push(Span::styled(
+            format!("sorted by {} ", app.sort.label()),
+            theme.dim,
+        ));
+    }
+    let block = Block::default()
+        .borders(Borders::TOP | Borders::BOTTOM)
+        .border_style(theme.border)
+        .title(Line::from(title));
+    if shown.is_empty() {
+        let text = Paragraph::new(Span::styled(
+            "  No source matches the filter; esc clears it.",
+            theme.warn,
+        ))
+        .block(block);
+        frame.render_widget(text, area);
+        return;
+    }
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(theme.title))
         .row_highlight_style(theme.selected)
         .highlight_symbol("› ")
         .highlight_spacing(HighlightSpacing::Always)
         .column_spacing(1)
-        .block(
-            Block::default()
-                .borders(Borders::TOP | Borders::BOTTOM)
-                .border_style(theme.border)
-                .title(Span::styled(" Data Sources ", theme.title)),
-        );
-    let mut state = TableState::default().with_selected(Some(app.selected));
+        .block(block);
+    let position = shown.iter().position(|i| *i == app.selected);
+    let mut state = TableState::default().with_selected(position);
     frame.render_stateful_widget(table, area, &mut state);
 }
 
@@ -151,6 +181,10 @@ fn render_details(app: &App, frame: &mut Frame, area: Rect, s: &SourceSnapshot) 
         Status::Error(e) => lines.extend(error_lines(e, app.now, width, theme)),
         Status::NotConnected => lines.push(Line::from(Span::styled(
             "No credentials yet: press a to authorize this connection.",
+            theme.warn,
+        ))),
+        Status::NotSyncing => lines.push(Line::from(Span::styled(
+            "Paused: press p to resume (or Settings → Sync Data on, then w).",
             theme.warn,
         ))),
         _ => {}

@@ -1,5 +1,6 @@
 //! Live status of one source: per-object progress, records/s, API-usage sparkline, events.
 
+use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -12,7 +13,7 @@ use crate::tui::screens::{error_lines, status_line};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::gauge::usage_gauge;
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect, source: &str) {
+pub fn render(app: &App, frame: &mut Frame, area: Rect, source: &str, event: usize) {
     let theme = &app.theme;
     let Some(s) = app.source(source) else {
         frame.render_widget(
@@ -34,7 +35,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, source: &str) {
     .areas(area);
     render_run(app, frame, run_area, s);
     render_usage(app, frame, usage_area, s);
-    render_events(app, frame, events_area, s);
+    render_events(app, frame, events_area, s, event);
 }
 
 fn bordered<'a>(title: &'a str, theme: &Theme) -> Block<'a> {
@@ -156,14 +157,12 @@ fn object_line(
     ])
 }
 
+/// The usage panel: today's gauge, then a sparkline of the calls made between
+/// consecutive samples (the increase, not the running total, so a quiet org still draws:
+/// bars scale to the busiest interval shown, not to the daily allocation).
 fn render_usage(app: &App, frame: &mut Frame, area: Rect, s: &SourceSnapshot) {
     let theme = &app.theme;
-    let title = match (s.api.samples.first(), s.api.samples.last()) {
-        (Some((first, _)), Some((last, _))) if last > first => {
-            format!(" API usage · last {} ", format::duration(*first, *last))
-        }
-        _ => " API usage ".to_string(),
-    };
+    let title = usage_title(&s.api.samples, app.now);
     let block = bordered(&title, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -190,52 +189,111 @@ fn render_usage(app: &App, frame: &mut Frame, area: Rect, s: &SourceSnapshot) {
     };
     spans.push(Span::styled(summary, theme.dim));
     frame.render_widget(Paragraph::new(Line::from(spans)), gauge_row);
-    let data: Vec<u64> = s.api.samples.iter().map(|(_, used)| *used).collect();
-    if data.is_empty() {
+    let deltas = usage_deltas(&s.api.samples);
+    if deltas.is_empty() {
         frame.render_widget(
-            Paragraph::new(Span::styled("no samples yet", theme.dim)),
+            Paragraph::new(Span::styled(
+                "no samples yet: the chart starts after two usage readings",
+                theme.dim,
+            )),
             spark_area,
         );
         return;
     }
     let take = spark_area.width as usize;
-    let recent = &data[data.len().saturating_sub(take)..];
-    let max = s
-        .api
-        .max
-        .unwrap_or(0)
-        .max(recent.iter().copied().max().unwrap_or(1));
+    let recent = &deltas[deltas.len().saturating_sub(take)..];
+    let peak = recent.iter().copied().max().unwrap_or(0);
+    if peak == 0 {
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                "no API calls between the readings shown",
+                theme.dim,
+            )),
+            spark_area,
+        );
+        return;
+    }
     frame.render_widget(
         Sparkline::default()
             .data(recent)
-            .max(max)
+            .max(peak)
             .style(theme.gauge_fill),
         spark_area,
     );
 }
 
-fn render_events(app: &App, frame: &mut Frame, area: Rect, s: &SourceSnapshot) {
+/// Calls made between consecutive samples; a drop (the daily reset) counts from zero.
+pub(crate) fn usage_deltas(samples: &[(DateTime<Utc>, u64)]) -> Vec<u64> {
+    samples
+        .windows(2)
+        .map(|w| {
+            let (before, after) = (w[0].1, w[1].1);
+            if after >= before {
+                after - before
+            } else {
+                after
+            }
+        })
+        .collect()
+}
+
+/// " API usage · calls per reading since 11:35 " once there are readings; never a
+/// zero-length span.
+pub(crate) fn usage_title(samples: &[(DateTime<Utc>, u64)], now: DateTime<Utc>) -> String {
+    match samples.first() {
+        Some((first, _)) if samples.len() >= 2 => format!(
+            " API usage · calls per reading since {} ({}) ",
+            first.format("%H:%M"),
+            format::ago(now, *first)
+        ),
+        _ => " API usage ".to_string(),
+    }
+}
+
+/// The events, newest first, the selected one highlighted and kept in view; long lines
+/// end in `…` and `enter` shows them in full.
+fn render_events(app: &App, frame: &mut Frame, area: Rect, s: &SourceSnapshot, selected: usize) {
     let theme = &app.theme;
-    let block = bordered(" Events ", theme);
+    let total = s.events.len();
+    let selected = selected.min(total.saturating_sub(1));
+    let title = if total == 0 {
+        " Events ".to_string()
+    } else {
+        format!(
+            " Events · {} of {total} · enter full text · y copy ",
+            selected + 1
+        )
+    };
+    let block = bordered(&title, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = inner.width as usize;
+    let rows = (inner.height as usize).max(1);
+    let first = selected.saturating_sub(rows - 1);
     let lines: Vec<Line> = s
         .events
         .iter()
         .rev()
-        .take(inner.height as usize)
-        .map(|e| {
+        .enumerate()
+        .skip(first)
+        .take(rows)
+        .map(|(i, e)| {
             let symbol = match e.level {
                 crate::sync::EventLevel::Info => "·",
                 crate::sync::EventLevel::Warn => "!",
                 crate::sync::EventLevel::Error => "✗",
             };
+            let marker = if i == selected { "›" } else { " " };
             let when = e.at.format("%H:%M:%S").to_string();
-            let text = format::truncate(&e.message, width.saturating_sub(when.len() + 3));
+            let text = format::truncate(&e.message, width.saturating_sub(when.len() + 5));
+            let style = if i == selected {
+                theme.selected
+            } else {
+                theme.event(e.level)
+            };
             Line::from(vec![
-                Span::styled(format!("{when} "), theme.dim),
-                Span::styled(format!("{symbol} {text}"), theme.event(e.level)),
+                Span::styled(format!("{marker}{when} "), theme.dim),
+                Span::styled(format!("{symbol} {text}"), style),
             ])
         })
         .collect();
@@ -246,5 +304,36 @@ fn render_events(app: &App, frame: &mut Frame, area: Rect, s: &SourceSnapshot) {
         );
     } else {
         frame.render_widget(Paragraph::new(lines), inner);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone};
+
+    fn at(min: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap() + Duration::minutes(min)
+    }
+
+    #[test]
+    fn low_usage_still_draws_its_increases() {
+        let samples = [
+            (at(0), 30),
+            (at(5), 31),
+            (at(10), 31),
+            (at(15), 35),
+            (at(20), 2),
+        ];
+        assert_eq!(usage_deltas(&samples), [1, 0, 4, 2]);
+    }
+
+    #[test]
+    fn the_title_never_says_zero_seconds() {
+        assert_eq!(usage_title(&[(at(0), 1)], at(0)), " API usage ");
+        let t = usage_title(&[(at(0), 1), (at(0), 2)], at(0));
+        assert!(!t.contains("0s"), "{t}");
+        let t = usage_title(&[(at(0), 1), (at(5), 2)], at(25));
+        assert!(t.contains("since 12:00") && t.contains("25m"), "{t}");
     }
 }
