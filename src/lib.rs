@@ -5,6 +5,7 @@ pub mod config;
 pub mod fields;
 pub mod notify;
 pub mod remote;
+pub mod sanitize;
 pub mod salesforce;
 pub mod sandbox;
 pub mod store;

@@ -305,3 +305,93 @@ async fn a_client_cannot_stop_the_daemon() {
     assert_still_serving(&daemon, &mut client).await;
     assert!(!daemon.engine.is_finished());
 }
+
+/// A `Reload` a client sends is validated like the file: refused with the reason, and the
+/// engine never sees it.
+#[tokio::test]
+async fn an_invalid_reload_is_refused_and_never_reaches_the_engine() {
+    let daemon = start_daemon(&["acme"]).await;
+    let text = include_str!("../config/syncdeck.example.toml");
+    let valid = syncdeck::config::parse_str(text).unwrap();
+    let mut raw = RawClient::subscribed(&daemon.socket).await;
+    for (broken, expected) in [
+        {
+            let mut c = valid.clone();
+            c.sources[0].id = "acme".into();
+            c.sources[0].quota_threshold_percent = 150;
+            c.sources[0].frequency = syncdeck::config::Frequency::H6;
+            (c, "quota_threshold_percent is 150")
+        },
+        {
+            let mut c = valid.clone();
+            c.sources[0].id = "../acme".into();
+            (c, "not a slug")
+        },
+    ] {
+        raw.send(&ClientMessage::Command(Command::Reload(std::sync::Arc::new(
+            broken,
+        ))))
+        .await;
+        loop {
+            match raw.next().await {
+                Some(DaemonMessage::Error { message }) => {
+                    assert!(message.contains(expected), "{message}");
+                    break;
+                }
+                Some(_) => continue,
+                None => panic!("the daemon closed instead of refusing the reload"),
+            }
+        }
+    }
+    // The connection is still usable and the engine kept its configuration.
+    let mut client = attach(&daemon.socket).await.unwrap();
+    assert_still_serving(&daemon, &mut client).await;
+    let acme = daemon.publisher.borrow().source("acme").unwrap().clone();
+    assert_ne!(acme.frequency, syncdeck::config::Frequency::H6);
+}
+
+#[tokio::test]
+async fn connections_beyond_the_limit_are_told_and_closed() {
+    use syncdeck::remote::protocol::MAX_CONNECTIONS;
+    let daemon = start_daemon(&["acme"]).await;
+    let mut held = Vec::new();
+    for _ in 0..MAX_CONNECTIONS {
+        held.push(RawClient::subscribed(&daemon.socket).await);
+    }
+    let refused = tokio::net::UnixStream::connect(&daemon.socket)
+        .await
+        .unwrap();
+    let mut refused = tokio::io::BufReader::new(refused);
+    let mut line = String::new();
+    patiently(
+        "the refusal",
+        tokio::io::AsyncBufReadExt::read_line(&mut refused, &mut line),
+    )
+    .await
+    .unwrap();
+    match serde_json::from_str::<DaemonMessage>(&line).unwrap() {
+        DaemonMessage::Error { message } => assert!(message.contains("already serves"), "{message}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // A freed slot is available again.
+    drop(held.pop());
+    let mut client = patiently("a slot", async {
+        loop {
+            if let Ok(client) = attach(&daemon.socket).await {
+                return client;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    drop(held);
+    assert_still_serving(&daemon, &mut client).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_connection_that_never_says_hello_is_closed() {
+    let daemon = start_daemon(&["acme"]).await;
+    let mut silent = RawClient::connect(&daemon.socket).await;
+    let seen = silent.until_closed().await;
+    assert!(last_error(&seen).starts_with("no Hello within"), "{seen:?}");
+}

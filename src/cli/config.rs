@@ -1,5 +1,6 @@
 //! `syncdeck config check` and `syncdeck config path`.
 
+use crate::sanitize::{eprintln, println};
 use crate::config::{self, ConfigError, Paths};
 
 /// Validate the configuration; exit 0 when valid, 1 with diagnostics, 2 when missing.

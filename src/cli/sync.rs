@@ -1,12 +1,13 @@
 //! `syncdeck sync SOURCE [--full] [--object NAME]`: one run in the foreground.
 
+use crate::sanitize::{eprintln, println};
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::Context;
 
-use crate::config::{self, Credentials, Paths};
+use crate::config::{self, Credentials, Paths, SourceConfig};
 use crate::remote;
 use crate::salesforce::{HttpClient, Timeouts};
 use crate::store::Store;
@@ -25,6 +26,33 @@ pub struct SyncArgs {
     pub source: String,
     pub full: bool,
     pub object: Option<String>,
+}
+
+/// Hooks for a command that talks to the org while it holds the engine lock: every call is
+/// reserved from the source's quota guard (seeded with the last usage the store saw, so the
+/// threshold counts the engine's earlier calls) and refreshed tokens are saved.
+pub(crate) fn guarded_hooks(
+    paths: &Paths,
+    source: &SourceConfig,
+    store: &Store,
+    clock: &SharedClock,
+) -> Arc<EngineHooks> {
+    let guard = Arc::new(QuotaGuard::new(settings(source)));
+    let latest = store
+        .usage_since(clock.now() - chrono::Duration::hours(24))
+        .ok()
+        .and_then(|v| v.last().cloned());
+    if let Some(u) = latest {
+        guard.seed(UsageReading {
+            used: u.used,
+            max: u.max,
+        });
+    }
+    Arc::new(EngineHooks::new(
+        guard,
+        clock.clone(),
+        Some((paths.clone(), source.id.clone())),
+    ))
 }
 
 /// Exit codes: 0 success, 1 failure, 3 interrupted (Ctrl-C or quota guard).
@@ -60,24 +88,8 @@ pub fn sync(paths: &Paths, args: SyncArgs) -> anyhow::Result<u8> {
     let store = Store::open(&paths.store_file(&source.id))?;
     runtime.block_on(async move {
         let clock: SharedClock = SystemClock::shared();
-        let guard = Arc::new(QuotaGuard::new(settings(&source)));
+        let hooks = guarded_hooks(paths, &source, &store, &clock);
         let store = SharedStore::new(store);
-        let latest = store.with_blocking(|s| {
-            s.usage_since(clock.now() - chrono::Duration::hours(24))
-                .ok()
-                .and_then(|v| v.last().cloned())
-        });
-        if let Some(u) = latest {
-            guard.seed(UsageReading {
-                used: u.used,
-                max: u.max,
-            });
-        }
-        let hooks = Arc::new(EngineHooks::new(
-            guard,
-            clock.clone(),
-            Some((paths.clone(), source.id.clone())),
-        ));
         let http = HttpClient::new(Timeouts::default())?;
         let client = client_for(&http, &source, &creds, hooks.clone());
         client
@@ -290,7 +302,7 @@ impl CliProgress {
         let filled = (fraction * BAR_WIDTH as f64).round() as usize;
         format!(
             "{:<24} [{}{}] {:>9}/{:<9}{}",
-            line.object,
+            crate::sanitize::clean(&line.object),
             "#".repeat(filled),
             ".".repeat(BAR_WIDTH - filled),
             line.done,

@@ -6,10 +6,11 @@ pub mod credentials;
 mod editor;
 mod model;
 mod paths;
+pub mod private;
 pub mod sfname;
 mod validate;
 
-pub use credentials::{Credentials, CredentialsError, Secret};
+pub use credentials::{Credentials, CredentialsError, Secret, TokenRefresh};
 pub use editor::{EditError, Editor};
 pub use model::*;
 pub use paths::{NoHomeDir, Paths};

@@ -11,7 +11,7 @@ use crate::tui::theme::Theme as AppTheme;
 
 pub(crate) use crate::tui::format::{display_width, grouped as thousands};
 /// Every string from Salesforce or a file passes through this before it is drawn.
-pub(crate) use crate::tui::sanitize::clean;
+pub(crate) use crate::sanitize::clean;
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Theme {
