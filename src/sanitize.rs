@@ -5,7 +5,7 @@
 //! controls become their Control Pictures (`␇`), C1 controls, bidi overrides/isolates and
 //! zero-width characters become `\u{..}`. This module depends on nothing else in the crate.
 //!
-//! CLI output goes through this module's `println!`/`eprintln!`/`print!`/`eprint!`, which
+//! CLI output goes through this module's `println!`/`eprintln!`/`eprint!`, which
 //! shadow std's in every `cli` file: the whole formatted text is cleaned, line breaks kept.
 
 /// Returns `s` on one line with every control, bidi override and zero-width character made
@@ -101,15 +101,11 @@ macro_rules! eprintln {
     () => { ::std::eprintln!() };
     ($($arg:tt)*) => { ::std::eprintln!("{}", $crate::sanitize::clean_text(&::std::format!($($arg)*))) };
 }
-/// `print!` with the whole text cleaned (line breaks kept).
-macro_rules! print {
-    ($($arg:tt)*) => { ::std::print!("{}", $crate::sanitize::clean_text(&::std::format!($($arg)*))) };
-}
 /// `eprint!` with the whole text cleaned (line breaks kept).
 macro_rules! eprint {
     ($($arg:tt)*) => { ::std::eprint!("{}", $crate::sanitize::clean_text(&::std::format!($($arg)*))) };
 }
-pub(crate) use {eprint, eprintln, print, println};
+pub(crate) use {eprint, eprintln, println};
 
 #[cfg(test)]
 mod tests {
@@ -158,7 +154,7 @@ mod tests {
         let original = "evil\u{202E}txt \u{9b}31m \u{2066}x\u{200B} \u{1b}[2J\u{7}";
         let serialized = serde_json::to_string(&original).unwrap();
         let safe = json(&serialized);
-        assert!(!safe.chars().any(|c| needs_escaping(c)), "{safe}");
+        assert!(!safe.chars().any(needs_escaping), "{safe}");
         let decoded: String = serde_json::from_str(&safe).unwrap();
         assert_eq!(decoded, original);
     }

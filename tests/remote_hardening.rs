@@ -10,7 +10,9 @@ use syncdeck::config::Paths;
 use syncdeck::remote::protocol::{
     ClientMessage, DaemonMessage, Hello, MAX_CLIENT_MESSAGE, PROTOCOL_VERSION,
 };
-use syncdeck::remote::{AttachError, Attached, ControlSocket, ServeError, attach, probe};
+use syncdeck::remote::{
+    AttachError, Attached, ControlSocket, ServeError, ServeLimits, attach, probe, serve_with,
+};
 use syncdeck::sync::{Command, Event, EventLevel, Status};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -350,17 +352,37 @@ async fn an_invalid_reload_is_refused_and_never_reaches_the_engine() {
     assert_ne!(acme.frequency, syncdeck::config::Frequency::H6);
 }
 
+/// A daemon with small limits, so the tests reach them quickly.
+async fn start_limited_daemon(limits: ServeLimits) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let socket_path = Paths::under(dir.path()).socket_file();
+    let socket = ControlSocket::bind(&socket_path).await.unwrap();
+    let (engine_commands, publisher, _engine) = spawn_fake_engine(&["acme"]);
+    tokio::spawn(async move {
+        serve_with(
+            socket,
+            engine_commands,
+            publisher.subscribe(),
+            tokio_util::sync::CancellationToken::new(),
+            limits,
+        )
+        .await;
+    });
+    (dir, socket_path)
+}
+
 #[tokio::test]
 async fn connections_beyond_the_limit_are_told_and_closed() {
-    use syncdeck::remote::protocol::MAX_CONNECTIONS;
-    let daemon = start_daemon(&["acme"]).await;
+    let limits = ServeLimits {
+        max_connections: 3,
+        ..ServeLimits::default()
+    };
+    let (_dir, socket) = start_limited_daemon(limits).await;
     let mut held = Vec::new();
-    for _ in 0..MAX_CONNECTIONS {
-        held.push(RawClient::subscribed(&daemon.socket).await);
+    for _ in 0..limits.max_connections {
+        held.push(RawClient::subscribed(&socket).await);
     }
-    let refused = tokio::net::UnixStream::connect(&daemon.socket)
-        .await
-        .unwrap();
+    let refused = tokio::net::UnixStream::connect(&socket).await.unwrap();
     let mut refused = tokio::io::BufReader::new(refused);
     let mut line = String::new();
     patiently(
@@ -370,28 +392,33 @@ async fn connections_beyond_the_limit_are_told_and_closed() {
     .await
     .unwrap();
     match serde_json::from_str::<DaemonMessage>(&line).unwrap() {
-        DaemonMessage::Error { message } => assert!(message.contains("already serves"), "{message}"),
+        DaemonMessage::Error { message } => {
+            assert!(message.contains("already serves 3 clients"), "{message}")
+        }
         other => panic!("expected a refusal, got {other:?}"),
     }
     // A freed slot is available again.
     drop(held.pop());
-    let mut client = patiently("a slot", async {
+    let client = patiently("a free slot", async {
         loop {
-            if let Ok(client) = attach(&daemon.socket).await {
+            if let Ok(client) = attach(&socket).await {
                 return client;
             }
-            tokio::task::yield_now().await;
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
     })
     .await;
-    drop(held);
-    assert_still_serving(&daemon, &mut client).await;
+    assert!(client.snapshots.borrow().source("acme").is_some());
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_connection_that_never_says_hello_is_closed() {
-    let daemon = start_daemon(&["acme"]).await;
-    let mut silent = RawClient::connect(&daemon.socket).await;
+    let (_dir, socket) = start_limited_daemon(ServeLimits {
+        hello_timeout: std::time::Duration::from_millis(50),
+        ..ServeLimits::default()
+    })
+    .await;
+    let mut silent = RawClient::connect(&socket).await;
     let seen = silent.until_closed().await;
     assert!(last_error(&seen).starts_with("no Hello within"), "{seen:?}");
 }

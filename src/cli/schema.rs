@@ -20,7 +20,7 @@ use crate::store::Store;
 use crate::sync::clock::{SharedClock, SystemClock};
 use crate::sync::connect::client_for;
 use crate::sync::lock::EngineLock;
-use crate::sync::schema::{ObjectSchema, OrgSchema};
+use crate::sync::schema::ObjectSchema;
 
 const CACHE_FRESH_FOR: Duration = Duration::days(1);
 
@@ -99,14 +99,12 @@ async fn via_daemon(
             print_objects(&objects, json)
         }
         Some(name) => {
-            let known = |schema: &OrgSchema| {
-                schema
-                    .objects
-                    .iter()
-                    .find(|o| o.name.eq_ignore_ascii_case(name))
-                    .map(|o| o.name.clone())
-            };
-            let Some(api_name) = known(&schema) else {
+            let known = schema
+                .objects
+                .iter()
+                .find(|o| o.name.eq_ignore_ascii_case(name))
+                .map(|o| o.name.clone());
+            let Some(api_name) = known else {
                 detach(attached, None).await;
                 anyhow::bail!("the org has no object \"{name}\" that can be synced");
             };

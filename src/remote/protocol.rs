@@ -39,11 +39,6 @@ pub const MAX_CLIENT_MESSAGE: usize = 1024 * 1024;
 /// Largest line the daemon sends: a whole org schema can be several megabytes.
 pub const MAX_DAEMON_MESSAGE: usize = 64 * 1024 * 1024;
 
-/// Most clients the daemon serves at once; one more is told so and closed.
-pub const MAX_CONNECTIONS: usize = 64;
-/// How long a new connection may take to send its `Hello` before it is closed.
-pub const HELLO_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
-
 /// Sent by both sides first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hello {

@@ -19,8 +19,7 @@ use tracing::{Instrument, debug, error, info, info_span, warn};
 use super::frame::{FrameError, encode, read_message, write_message};
 use super::probe::{Knock, knock};
 use super::protocol::{
-    ClientMessage, DaemonMessage, HELLO_TIMEOUT, Hello, MAX_CLIENT_MESSAGE, MAX_CONNECTIONS,
-    MAX_DAEMON_MESSAGE, PeerRole,
+    ClientMessage, DaemonMessage, Hello, MAX_CLIENT_MESSAGE, MAX_DAEMON_MESSAGE, PeerRole,
 };
 use crate::config::Config;
 use crate::sync::schema::OrgSchema;
@@ -182,8 +181,44 @@ fn remove_if_present(path: &Path) -> io::Result<()> {
 pub async fn serve(
     socket: ControlSocket,
     commands: mpsc::UnboundedSender<Command>,
+    snapshots: watch::Receiver<Snapshot>,
+    shutdown: CancellationToken,
+) {
+    serve_with(
+        socket,
+        commands,
+        snapshots,
+        shutdown,
+        ServeLimits::default(),
+    )
+    .await;
+}
+
+/// What one client may hold of the daemon.
+#[derive(Debug, Clone, Copy)]
+pub struct ServeLimits {
+    /// Clients served at once; one more is told so and closed.
+    pub max_connections: usize,
+    /// How long a new connection may take to send its `Hello` before it is closed.
+    pub hello_timeout: Duration,
+}
+
+impl Default for ServeLimits {
+    fn default() -> ServeLimits {
+        ServeLimits {
+            max_connections: 64,
+            hello_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// [`serve`] with explicit limits.
+pub async fn serve_with(
+    socket: ControlSocket,
+    commands: mpsc::UnboundedSender<Command>,
     mut snapshots: watch::Receiver<Snapshot>,
     shutdown: CancellationToken,
+    limits: ServeLimits,
 ) {
     let mut generations = SchemaGenerations::default();
     let first = Encoded::new(snapshots.borrow_and_update().clone(), &mut generations);
@@ -209,11 +244,12 @@ pub async fn serve(
                     if !same_user(&stream, socket.owner_uid) {
                         continue;
                     }
-                    if connections.len() >= MAX_CONNECTIONS {
-                        refuse_busy(&stream);
+                    if connections.len() >= limits.max_connections {
+                        refuse_busy(&stream, limits.max_connections);
                         continue;
                     }
                     let connection = Connection {
+                        hello_timeout: limits.hello_timeout,
                         commands: commands.clone(),
                         encoded: encoded_rx.clone(),
                     };
@@ -235,15 +271,10 @@ pub async fn serve(
 
 /// Tells a client over the connection limit why it is closed, without waiting on it: the
 /// short line fits the socket buffer of a fresh connection.
-fn refuse_busy(stream: &UnixStream) {
-    warn!(
-        limit = MAX_CONNECTIONS,
-        "refused a control connection: too many clients"
-    );
+fn refuse_busy(stream: &UnixStream, limit: usize) {
+    warn!(limit, "refused a control connection: too many clients");
     let message = DaemonMessage::Error {
-        message: format!(
-            "the daemon already serves {MAX_CONNECTIONS} clients; close one and try again"
-        ),
+        message: format!("the daemon already serves {limit} clients; close one and try again"),
     };
     if let Ok(line) = encode(&message) {
         let _ = stream.try_write(&line);
@@ -365,6 +396,7 @@ enum Outgoing {
 }
 
 struct Connection {
+    hello_timeout: Duration,
     commands: mpsc::UnboundedSender<Command>,
     encoded: watch::Receiver<Arc<Encoded>>,
 }
@@ -375,7 +407,13 @@ impl Connection {
         let (read, write) = stream.into_split();
         // Small: a client that sends requests without reading replies stalls only itself.
         let (out_tx, out_rx) = mpsc::channel(8);
-        let reader = read_requests(read, out_tx, self.commands, self.encoded.clone());
+        let reader = read_requests(
+            read,
+            out_tx,
+            self.commands,
+            self.encoded.clone(),
+            self.hello_timeout,
+        );
         // The reader ends by dropping `out_tx`, which lets the writer finish what is queued;
         // the writer ending (peer gone, protocol error) ends the connection.
         tokio::select! {
@@ -391,6 +429,7 @@ async fn read_requests(
     out: mpsc::Sender<Outgoing>,
     commands: mpsc::UnboundedSender<Command>,
     encoded: watch::Receiver<Arc<Encoded>>,
+    hello_timeout: Duration,
 ) {
     let mut reader = BufReader::new(read);
     let mut greeted = false;
@@ -400,10 +439,10 @@ async fn read_requests(
             read.await
         } else {
             // A connection that never greets would hold one of the few slots forever.
-            match tokio::time::timeout(HELLO_TIMEOUT, read).await {
+            match tokio::time::timeout(hello_timeout, read).await {
                 Ok(received) => received,
                 Err(_) => {
-                    let reason = format!("no Hello within {} s", HELLO_TIMEOUT.as_secs());
+                    let reason = format!("no Hello within {:?}", hello_timeout);
                     let _ = out.send(Outgoing::Close(reason)).await;
                     return;
                 }

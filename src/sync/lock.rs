@@ -17,7 +17,7 @@ use crate::config::private::{PRIVATE_FILE_MODE, create_private_dir_all};
 pub enum LockError {
     #[error(
         "another syncdeck process ({}) is already running the sync engine for this data directory ({path}); stop it first, or use its TUI/daemon",
-        describe_holder(*.pid)
+        describe_holder(.pid)
     )]
     Held { pid: Option<u32>, path: PathBuf },
     #[error(
@@ -30,7 +30,7 @@ pub enum LockError {
     },
 }
 
-fn describe_holder(pid: Option<u32>) -> String {
+fn describe_holder(pid: &Option<u32>) -> String {
     match pid {
         Some(pid) => format!("PID {pid}"),
         None => "PID not written yet".to_string(),

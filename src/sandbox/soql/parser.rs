@@ -29,7 +29,7 @@ struct Parser {
 }
 
 /// A parsed filter with the height of its tree.
-struct Sized {
+struct Parsed {
     expr: Expr,
     height: usize,
 }
@@ -222,7 +222,7 @@ impl Parser {
         Ok(self.or_expr()?.expr)
     }
 
-    fn or_expr(&mut self) -> Result<Sized, SoqlError> {
+    fn or_expr(&mut self) -> Result<Parsed, SoqlError> {
         let mut left = self.and_expr()?;
         while self.eat_kw("OR") {
             let right = self.and_expr()?;
@@ -231,7 +231,7 @@ impl Parser {
         Ok(left)
     }
 
-    fn and_expr(&mut self) -> Result<Sized, SoqlError> {
+    fn and_expr(&mut self) -> Result<Parsed, SoqlError> {
         let mut left = self.not_expr()?;
         while self.eat_kw("AND") {
             let right = self.not_expr()?;
@@ -242,10 +242,10 @@ impl Parser {
 
     fn join(
         &self,
-        left: Sized,
-        right: Sized,
+        left: Parsed,
+        right: Parsed,
         node: fn(Box<Expr>, Box<Expr>) -> Expr,
-    ) -> Result<Sized, SoqlError> {
+    ) -> Result<Parsed, SoqlError> {
         let height = left.height.max(right.height).saturating_add(1);
         if height > MAX_TREE_HEIGHT {
             return Err(SoqlError::malformed(
@@ -253,15 +253,15 @@ impl Parser {
                 format!("too many conditions: at most {MAX_TREE_HEIGHT} AND/OR in a row"),
             ));
         }
-        Ok(Sized {
+        Ok(Parsed {
             expr: node(Box::new(left.expr), Box::new(right.expr)),
             height,
         })
     }
 
-    fn not_expr(&mut self) -> Result<Sized, SoqlError> {
+    fn not_expr(&mut self) -> Result<Parsed, SoqlError> {
         if !self.is_kw("NOT") && *self.peek() != Tok::LParen {
-            return Ok(Sized {
+            return Ok(Parsed {
                 expr: self.comparison()?,
                 height: 1,
             });
@@ -278,10 +278,10 @@ impl Parser {
         nested
     }
 
-    fn nested(&mut self) -> Result<Sized, SoqlError> {
+    fn nested(&mut self) -> Result<Parsed, SoqlError> {
         if self.eat_kw("NOT") {
             let inner = self.not_expr()?;
-            return Ok(Sized {
+            return Ok(Parsed {
                 expr: Expr::Not(Box::new(inner.expr)),
                 height: inner.height.saturating_add(1),
             });
