@@ -128,7 +128,10 @@ fn main() -> ExitCode {
         Ok(c) => ExitCode::from(c),
         Err(e) => {
             // Errors quote servers and files: cleaned like every other CLI output.
-            eprintln!("error: {}", syncdeck::sanitize::clean_text(&format!("{e:#}")));
+            eprintln!(
+                "error: {}",
+                syncdeck::sanitize::clean_text(&format!("{e:#}"))
+            );
             ExitCode::from(1)
         }
     }

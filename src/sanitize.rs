@@ -121,7 +121,10 @@ mod tests {
     fn c1_bidi_and_zero_width_are_spelled_out() {
         assert_eq!(clean("a\u{9b}31m"), "a\\u{9B}31m");
         assert_eq!(clean("evil\u{202E}txt.exe"), "evil\\u{202E}txt.exe");
-        assert_eq!(clean("iso\u{2066}late\u{2069}"), "iso\\u{2066}late\\u{2069}");
+        assert_eq!(
+            clean("iso\u{2066}late\u{2069}"),
+            "iso\\u{2066}late\\u{2069}"
+        );
         assert_eq!(clean("zero\u{200B}width"), "zero\\u{200B}width");
         assert_eq!(clean("bom\u{FEFF}"), "bom\\u{FEFF}");
     }

@@ -151,7 +151,11 @@ async fn no_cli_output_carries_control_characters() {
     assert_eq!(sources[0]["name"], "Trial\u{1b}]0;cfg\u{7} org\u{202E}");
 
     // An error quoting what the operator typed and the org answered.
-    let missing = run(root, &["schema", "trial", "--object", "Ev\u{1b}[2Jil\u{202E}"]).await;
+    let missing = run(
+        root,
+        &["schema", "trial", "--object", "Ev\u{1b}[2Jil\u{202E}"],
+    )
+    .await;
     assert_ne!(missing.status.code(), Some(0));
     assert_clean("schema error", &missing);
 }

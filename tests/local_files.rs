@@ -27,13 +27,26 @@ async fn cli(org: &Org, args: &[&str]) -> (i32, String, String) {
         .unwrap()
 }
 
-async fn start_daemon(org: &Org) -> std::process::Child {
-    let daemon = syncdeck(org)
-        .arg("daemon")
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+/// A child process killed when the test ends, even by a failed assertion.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn start_daemon(org: &Org) -> Running {
+    let daemon = Running(
+        syncdeck(org)
+            .arg("daemon")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let socket = org.paths.socket_file();
     patiently("the daemon's socket", async {
         while !socket.exists() {
@@ -44,11 +57,12 @@ async fn start_daemon(org: &Org) -> std::process::Child {
     daemon
 }
 
-async fn stop(mut daemon: std::process::Child) {
+/// SIGTERM, then wait for the daemon to finish stopping.
+async fn stop(mut daemon: Running) {
     let _ = std::process::Command::new("kill")
-        .arg(daemon.id().to_string())
+        .arg(daemon.0.id().to_string())
         .status();
-    let _ = tokio::task::spawn_blocking(move || daemon.wait()).await;
+    let _ = tokio::task::spawn_blocking(move || daemon.0.wait()).await;
 }
 
 /// Every entry under `dir` (itself included) with its permission bits.
@@ -57,7 +71,11 @@ fn modes(dir: &Path) -> Vec<(PathBuf, u32, bool)> {
     let mut pending = vec![dir.to_path_buf()];
     while let Some(path) = pending.pop() {
         let meta = std::fs::symlink_metadata(&path).unwrap();
-        found.push((path.clone(), meta.permissions().mode() & 0o777, meta.is_dir()));
+        found.push((
+            path.clone(),
+            meta.permissions().mode() & 0o777,
+            meta.is_dir(),
+        ));
         if meta.is_dir() {
             for entry in std::fs::read_dir(&path).unwrap() {
                 pending.push(entry.unwrap().path());
@@ -101,7 +119,11 @@ async fn a_daemon_started_before_any_auth_creates_only_private_files() {
         org.paths.log_file(),
         org.paths.socket_file(),
     ] {
-        assert!(files.contains(&wanted), "{} missing from {files:?}", wanted.display());
+        assert!(
+            files.contains(&wanted),
+            "{} missing from {files:?}",
+            wanted.display()
+        );
     }
     stop(daemon).await;
 
@@ -118,41 +140,41 @@ async fn two_daemons_racing_for_one_data_dir_leave_exactly_one_engine() {
     org.write_config(&config_of(vec![source]));
     for _ in 0..3 {
         let spawn = || {
-            syncdeck(&org)
-                .arg("daemon")
-                .stdin(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
+            Running(
+                syncdeck(&org)
+                    .arg("daemon")
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap(),
+            )
         };
         let (mut first, mut second) = (spawn(), spawn());
         // The loser exits at once with the lock error; the winner keeps running.
         let loser = patiently("one daemon to give up", async {
             loop {
-                if let Some(status) = first.try_wait().unwrap() {
+                if let Some(status) = first.0.try_wait().unwrap() {
                     return (status, first, second);
                 }
-                if let Some(status) = second.try_wait().unwrap() {
+                if let Some(status) = second.0.try_wait().unwrap() {
                     return (status, second, first);
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         })
         .await;
-        let (status, loser, winner) = loser;
+        let (status, mut loser, winner) = loser;
         assert!(!status.success());
-        let err = tokio::task::spawn_blocking(move || loser.wait_with_output())
-            .await
-            .unwrap()
-            .unwrap();
-        let err = String::from_utf8_lossy(&err.stderr);
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut loser.0.stderr.take().unwrap(), &mut err).unwrap();
         // The winner's PID, unless the loser came between the winner's lock and its write.
         assert!(
-            err.contains(&format!("PID {}", winner.id())) || err.contains("PID not written yet"),
+            err.contains(&format!("PID {}", winner.0.id())) || err.contains("PID not written yet"),
             "the loser names the winner: {err}"
         );
         let mut winner = winner;
-        assert!(winner.try_wait().unwrap().is_none(), "the winner runs on");
+        assert!(winner.0.try_wait().unwrap().is_none(), "the winner runs on");
         let socket = org.paths.socket_file();
         patiently("the winner's socket", async {
             while !socket.exists() {
@@ -188,7 +210,7 @@ async fn schema_goes_through_a_running_daemon() {
     let (code, out, err) = cli(&org, &["schema", "acme"]).await;
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(
-        err.contains(&format!("through the daemon (PID {})", daemon.id())),
+        err.contains(&format!("through the daemon (PID {})", daemon.0.id())),
         "{err}"
     );
     assert!(out.lines().any(|l| l.starts_with("Account ")), "{out}");

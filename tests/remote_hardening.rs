@@ -330,9 +330,9 @@ async fn an_invalid_reload_is_refused_and_never_reaches_the_engine() {
             (c, "not a slug")
         },
     ] {
-        raw.send(&ClientMessage::Command(Command::Reload(std::sync::Arc::new(
-            broken,
-        ))))
+        raw.send(&ClientMessage::Command(Command::Reload(
+            std::sync::Arc::new(broken),
+        )))
         .await;
         loop {
             match raw.next().await {

@@ -1,7 +1,7 @@
 //! `syncdeck config check` and `syncdeck config path`.
 
-use crate::sanitize::{eprintln, println};
 use crate::config::{self, ConfigError, Paths};
+use crate::sanitize::{eprintln, println};
 
 /// Validate the configuration; exit 0 when valid, 1 with diagnostics, 2 when missing.
 pub fn check(paths: &Paths) -> anyhow::Result<u8> {

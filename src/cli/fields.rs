@@ -17,9 +17,9 @@ use crate::fields::{
     FieldRef, PatternSet, Preset, Selection, SelectionDiff, badges, is_locked, stage_selection,
 };
 use crate::remote::{self, AttachError, Attached};
+use crate::sanitize::{clean, clean_text};
 use crate::sync::Command;
 use crate::sync::schema::{FieldSchema, OrgSchema};
-use crate::sanitize::{clean, clean_text};
 
 #[derive(Debug, Args)]
 pub struct FieldsArgs {

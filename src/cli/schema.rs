@@ -108,12 +108,15 @@ async fn via_daemon(
                 detach(attached, None).await;
                 anyhow::bail!("the org has no object \"{name}\" that can be synced");
             };
-            let wanted = schema
+            let undescribed = schema
                 .objects
                 .iter()
-                .any(|o| o.name == api_name && o.fields.is_empty())
-                .then(|| vec![api_name.clone()])
-                .unwrap_or_default();
+                .any(|o| o.name == api_name && o.fields.is_empty());
+            let wanted = if undescribed {
+                vec![api_name.clone()]
+            } else {
+                Vec::new()
+            };
             let schema = describe_objects(&mut attached, source_id, wanted, schema).await?;
             match schema.objects.iter().find(|o| o.name == api_name) {
                 Some(o) => print_object(o, json),

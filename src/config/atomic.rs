@@ -51,7 +51,10 @@ fn link_target(path: &Path) -> io::Result<Option<PathBuf>> {
         Ok(m) if m.file_type().is_symlink() => fs::canonicalize(path).map(Some).map_err(|e| {
             io::Error::new(
                 e.kind(),
-                format!("{} is a symbolic link to a missing file: {e}", path.display()),
+                format!(
+                    "{} is a symbolic link to a missing file: {e}",
+                    path.display()
+                ),
             )
         }),
         _ => Ok(None),
@@ -78,7 +81,12 @@ mod tests {
         let link = dir.path().join("config.toml");
         std::os::unix::fs::symlink("dotfiles/config.toml", &link).unwrap();
         write_atomic(&link, b"new", 0o600).unwrap();
-        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         assert_eq!(fs::read_to_string(&real).unwrap(), "new");
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 2, "no temp file left beside the link");

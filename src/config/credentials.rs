@@ -182,7 +182,7 @@ impl CredentialsLock {
         };
         ensure_private_dir(&dir_path).map_err(lock_err)?;
         let dir = fs::File::open(&dir_path).map_err(lock_err)?;
-        dir.lock().map_err(lock_err)?;
+        super::flock::lock_exclusive(&dir).map_err(lock_err)?;
         Ok(CredentialsLock { _dir: dir })
     }
 }
@@ -366,12 +366,16 @@ mod tests {
                 })
                 .into_iter()
                 .collect();
-            let results: Vec<(&str, bool)> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+            let results: Vec<(&str, bool)> =
+                threads.into_iter().map(|t| t.join().unwrap()).collect();
             let winners: Vec<&str> = results.iter().filter(|r| r.1).map(|r| r.0).collect();
             assert_eq!(winners.len(), 1, "round {round}: {results:?}");
             let stored = Credentials::load(&paths, "acme").unwrap().unwrap();
             let winner = winners[0];
-            assert_eq!(stored.access_token.expose(), format!("access-{winner}-{round}"));
+            assert_eq!(
+                stored.access_token.expose(),
+                format!("access-{winner}-{round}")
+            );
             assert_eq!(
                 stored.refresh_token.unwrap().expose(),
                 format!("refresh-{winner}-{round}")

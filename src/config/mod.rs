@@ -4,6 +4,7 @@
 mod atomic;
 pub mod credentials;
 mod editor;
+pub mod flock;
 mod model;
 mod paths;
 pub mod private;

@@ -605,13 +605,15 @@ async fn send_latest(
 fn validated(config: &Config) -> Result<Arc<Config>, String> {
     let text = toml::to_string(config)
         .map_err(|e| format!("the configuration sent cannot be written as TOML: {e}"))?;
-    crate::config::parse_str(&text).map(Arc::new).map_err(|diagnostics| {
-        let problems: Vec<String> = diagnostics.iter().map(|d| d.message.clone()).collect();
-        format!(
-            "the configuration sent was not applied: {}",
-            problems.join("; ")
-        )
-    })
+    crate::config::parse_str(&text)
+        .map(Arc::new)
+        .map_err(|diagnostics| {
+            let problems: Vec<String> = diagnostics.iter().map(|d| d.message.clone()).collect();
+            format!(
+                "the configuration sent was not applied: {}",
+                problems.join("; ")
+            )
+        })
 }
 
 fn command_name(command: &Command) -> &'static str {

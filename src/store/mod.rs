@@ -47,7 +47,9 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot create the store file {path}: {source}; check the data directory's permissions")]
+    #[error(
+        "cannot create the store file {path}: {source}; check the data directory's permissions"
+    )]
     CreateFile {
         path: PathBuf,
         #[source]

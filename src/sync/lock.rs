@@ -6,11 +6,12 @@
 //! on release while still holding the lock; a process that locked the file just before it
 //! was removed notices (the path no longer names what it locked) and tries again.
 
-use std::fs::{self, File, OpenOptions, TryLockError};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use crate::config::flock::try_lock_exclusive;
 use crate::config::private::{PRIVATE_FILE_MODE, create_private_dir_all};
 
 #[derive(Debug, thiserror::Error)]
@@ -65,15 +66,11 @@ impl EngineLock {
                 .mode(PRIVATE_FILE_MODE)
                 .open(path)
                 .map_err(io_err)?;
-            match file.try_lock() {
-                Ok(()) => {}
-                Err(TryLockError::WouldBlock) => {
-                    return Err(LockError::Held {
-                        pid: read_pid(&mut file),
-                        path: path.to_path_buf(),
-                    });
-                }
-                Err(TryLockError::Error(e)) => return Err(io_err(e)),
+            if !try_lock_exclusive(&file).map_err(io_err)? {
+                return Err(LockError::Held {
+                    pid: read_pid(&mut file),
+                    path: path.to_path_buf(),
+                });
             }
             if !still_at(&file, path) {
                 continue; // the previous holder removed it between our open and lock

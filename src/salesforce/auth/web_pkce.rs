@@ -156,8 +156,7 @@ async fn handle_connection(
     state: Arc<str>,
     read_timeout: Duration,
 ) -> Callback {
-    let target = match tokio::time::timeout(read_timeout, read_request_target(&mut stream)).await
-    {
+    let target = match tokio::time::timeout(read_timeout, read_request_target(&mut stream)).await {
         Ok(Some(target)) => target,
         Ok(None) | Err(_) => return Callback::Ignored,
     };
@@ -196,7 +195,12 @@ async fn handle_connection(
     }
     Callback::Done(match param("code") {
         Some(code) => {
-            respond(&mut stream, 200, "syncdeck is authorized. You can close this tab and return to the terminal.").await;
+            respond(
+                &mut stream,
+                200,
+                "syncdeck is authorized. You can close this tab and return to the terminal.",
+            )
+            .await;
             Ok(code)
         }
         None => {

@@ -269,7 +269,9 @@ impl Parser {
         if self.nesting >= MAX_NESTING {
             return Err(SoqlError::malformed(
                 self.pos(),
-                format!("filter nested too deeply: at most {MAX_NESTING} levels of NOT and parentheses"),
+                format!(
+                    "filter nested too deeply: at most {MAX_NESTING} levels of NOT and parentheses"
+                ),
             ));
         }
         self.nesting += 1;
@@ -429,7 +431,10 @@ mod tests {
             ")".repeat(depth)
         );
         assert!(parse(&q).is_ok());
-        let nots = format!("SELECT Id FROM Account WHERE {}Name = 'x'", "NOT ".repeat(depth));
+        let nots = format!(
+            "SELECT Id FROM Account WHERE {}Name = 'x'",
+            "NOT ".repeat(depth)
+        );
         assert!(parse(&nots).is_ok());
     }
 }
