@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use syncdeck::cli;
 use syncdeck::config::Paths;
 
@@ -74,6 +74,13 @@ enum Command {
     /// Try syncdeck: the TUI on four sandbox orgs on 127.0.0.1, with a temporary config
     /// and data dir (kept in --data-dir DIR when given)
     Demo,
+    /// Print a shell completion script: `syncdeck completions bash > ~/.local/share/bash-completion/completions/syncdeck`
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `syncdeck man | man -l -`
+    Man,
 }
 
 #[derive(Subcommand)]
@@ -82,6 +89,8 @@ enum ConfigCommand {
     Check,
     /// Print where the config, data, credentials and logs live
     Path,
+    /// Write a commented example configuration to the config path (never overwrites)
+    Init,
 }
 
 fn main() -> ExitCode {
@@ -99,6 +108,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Some(Command::Config(ConfigCommand::Check)) => cli::config::check(&paths),
         Some(Command::Config(ConfigCommand::Path)) => cli::config::path(&paths),
+        Some(Command::Config(ConfigCommand::Init)) => cli::config::init(&paths),
         Some(Command::Fields(args)) => cli::fields::run(&paths, args),
         Some(Command::Auth { source, web, port }) => cli::auth::run(&paths, &source, web, port),
         Some(Command::Schema {
@@ -122,6 +132,10 @@ fn main() -> ExitCode {
         Some(Command::Status { json }) => cli::status::status(&paths, json),
         Some(Command::Sandbox(args)) => cli::sandbox::run(args),
         Some(Command::Demo) => cli::demo::run(demo_dir),
+        Some(Command::Completions { shell }) => {
+            cli::completions::completions(shell, Cli::command(), &mut std::io::stdout().lock())
+        }
+        Some(Command::Man) => cli::completions::man(Cli::command(), &mut std::io::stdout().lock()),
         None => cli::tui::run(&paths),
     };
     match code {

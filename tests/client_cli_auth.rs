@@ -41,7 +41,7 @@ fn syncdeck_in(root: &Path, args: &[&str]) -> Output {
         .arg("--config")
         .arg(root.join("config.toml"))
         .arg("--data-dir")
-        .arg(root.join("data"))
+        .arg(root)
         .args(args)
         .stdin(Stdio::null())
         .output()

@@ -130,20 +130,24 @@ async fn device_flow_pending_slow_down_then_success_as_admin() {
         .await
         .unwrap();
     assert!(matches!(second, DevicePoll::SlowDown), "{second:?}");
+    // The admin approves while the client is waiting for its second poll, however slow
+    // the machine: the client must keep polling through a pending answer.
     let mut waits = 0;
-    let approve = async {
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        sb.approve(Some(&device.user_code), SandboxUser::Admin)
-    };
-    let poll = auth::poll_device_flow(
+    let mut approved = 0;
+    let token = auth::poll_device_flow(
         &http,
         &base,
         &client_id,
         &device,
         Duration::from_secs(60),
-        |_| waits += 1,
-    );
-    let (token, approved) = tokio::join!(poll, approve);
+        |_| {
+            waits += 1;
+            if waits == 2 {
+                approved = sb.approve(Some(&device.user_code), SandboxUser::Admin);
+            }
+        },
+    )
+    .await;
     assert_eq!(approved, 1);
     let token = token.unwrap();
     assert!(waits >= 2, "{waits}");

@@ -1,4 +1,4 @@
-//! `syncdeck config check|path` through the built binary.
+//! `syncdeck config check|path|init` through the built binary.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -83,11 +83,88 @@ fn missing_config_says_how_to_create_one() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("no configuration at"), "{stderr}");
-    assert!(
-        stderr.contains("cp config/syncdeck.example.toml"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("`syncdeck config init`"), "{stderr}");
+    assert!(stderr.contains("`syncdeck demo`"), "{stderr}");
+    assert!(!stderr.contains("config/syncdeck.example.toml"), "{stderr}");
     assert!(!path.exists());
+}
+
+#[test]
+fn every_command_without_a_config_suggests_init_and_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("none/config.toml");
+    for args in [
+        &[][..], // the TUI
+        &["status"],
+        &["sync", "acme"],
+        &["schema", "acme"],
+        &["fields", "acme", "list"],
+    ] {
+        let mut all = args.to_vec();
+        all.extend(["--config", path.to_str().unwrap()]);
+        let out = syncdeck(&all, dir.path());
+        let stderr = text(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("`syncdeck config init`") && stderr.contains("`syncdeck demo`"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn init_writes_the_example_once_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fresh/syncdeck/config.toml");
+    let config = path.to_str().unwrap();
+    let out = syncdeck(&["config", "init", "--config", config], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains(config), "{}", text(&out.stdout));
+    let example = include_str!("../config/syncdeck.example.toml");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), example);
+
+    let check = syncdeck(&["config", "check", "--config", config], dir.path());
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
+
+    std::fs::write(&path, "# edited by hand\n").unwrap();
+    let again = syncdeck(&["config", "init", "--config", config], dir.path());
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        text(&again.stderr).contains("already exists"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "# edited by hand\n"
+    );
+}
+
+#[test]
+fn config_path_with_a_data_dir_names_the_demos_files_for_that_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = syncdeck::config::Paths::under(dir.path());
+    let out = syncdeck(
+        &[
+            "config",
+            "path",
+            "--config",
+            demo.config_file.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let stdout = text(&out.stdout);
+    for (label, path) in [
+        ("config      ", demo.config_file.clone()),
+        ("credentials ", demo.credentials_dir()),
+        ("stores      ", demo.sources_dir()),
+        ("logs        ", demo.log_file()),
+    ] {
+        assert!(
+            stdout.contains(&format!("{label} {}", path.display())),
+            "{label}: {stdout}"
+        );
+    }
 }
 
 #[test]

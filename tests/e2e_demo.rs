@@ -1,6 +1,6 @@
 //! `syncdeck demo` end to end in a real terminal (tmux, 80×24): the table comes alive,
 //! Sync Data is toggled off in Settings and saved, the row shows Not Syncing; q quits
-//! cleanly and the temporary demo directory is gone.
+//! cleanly, says where the demo's files were, and the temporary demo directory is gone.
 
 mod e2e_support;
 
@@ -46,6 +46,14 @@ fn demo_goes_active_and_sync_data_off_shows_not_syncing() {
 
     tmux.keys(&["q"]);
     tmux.wait_for("the demo to exit", |_| tmux.pane_dead());
+    // Once the TUI has given the terminal back, the demo says where its files were.
+    let after = tmux.screen();
+    assert!(
+        after.contains("syncdeck demo files (removed now):"),
+        "{after}"
+    );
+    assert!(after.contains("config.toml"), "{after}");
+    assert!(after.contains("syncdeck.log"), "{after}");
     let left: Vec<_> = std::fs::read_dir(tmp.path())
         .unwrap()
         .filter_map(|e| e.ok())

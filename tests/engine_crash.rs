@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::*;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
 use syncdeck::config::SourceConfig;
 use syncdeck::sandbox::FaultSpec;
 
@@ -43,6 +45,7 @@ fn spawn(org: &Org, full: bool) -> Child {
 /// finish. Returns the kill delays (ms) for the failure message.
 async fn kill_repeatedly(org: &Org) -> Vec<u64> {
     let mut delays = Vec::new();
+    let mut kill_points = seeded_rng();
     let mut previous_finished = false;
     let mut attempts = 0;
     while delays.len() < KILLS {
@@ -53,7 +56,7 @@ async fn kill_repeatedly(org: &Org) -> Vec<u64> {
         );
         // After a completed run, a full re-read gives the next kill something to hit.
         let mut child = spawn(org, previous_finished);
-        let delay = rand::random_range(150..1_800u64);
+        let delay = kill_points.random_range(150..1_800u64);
         tokio::time::sleep(Duration::from_millis(delay)).await;
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap(); // SIGKILL
@@ -73,6 +76,17 @@ async fn kill_repeatedly(org: &Org) -> Vec<u64> {
         }
     }
     delays
+}
+
+/// Kill points come from a seed, printed so a failure can be replayed with
+/// `SYNCDECK_CRASH_SEED=N cargo test --test engine_crash`.
+fn seeded_rng() -> StdRng {
+    let seed = std::env::var("SYNCDECK_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random::<u64>);
+    eprintln!("kill points from SYNCDECK_CRASH_SEED={seed}");
+    StdRng::seed_from_u64(seed)
 }
 
 async fn finish(org: &Org) {

@@ -53,6 +53,10 @@ fn saved_fields(path: &Path, object: &str) -> Vec<String> {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn select_writes_through_the_editor_keeping_comments() {
     let (_dir, path) = config();
     let out = run(
@@ -82,6 +86,10 @@ fn select_writes_through_the_editor_keeping_comments() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn deselect_removes_and_drops_objects_left_with_bookkeeping_only() {
     let (_dir, path) = config();
     run(
@@ -108,6 +116,10 @@ fn deselect_removes_and_drops_objects_left_with_bookkeeping_only() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn unknown_names_fail_with_the_closest_match_and_write_nothing() {
     let (_dir, path) = config();
     let err = run(&path, select(&["Acount.Name"]))
@@ -122,6 +134,10 @@ fn unknown_names_fail_with_the_closest_match_and_write_nothing() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn preset_dry_run_prints_the_diff_without_writing() {
     let (_dir, path) = config();
     let out = run(
@@ -153,6 +169,10 @@ fn preset_dry_run_prints_the_diff_without_writing() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn list_selected_as_json() {
     let (_dir, path) = config();
     let out = run(
@@ -185,6 +205,10 @@ fn list_selected_as_json() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn list_as_text_marks_selected_fields() {
     let (_dir, path) = config();
     let out = run(
@@ -204,6 +228,10 @@ fn list_as_text_marks_selected_fields() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn unknown_source_lists_the_configured_ones() {
     let (_dir, path) = config();
     let mut out = Vec::new();
@@ -223,6 +251,10 @@ fn unknown_source_lists_the_configured_ones() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn the_binary_runs_fields_with_a_schema_file() {
     let (dir, path) = config();
     let schema = dir.path().join("schema.json");
@@ -264,6 +296,10 @@ fn the_binary_runs_fields_with_a_schema_file() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn list_output_cannot_drive_the_terminal() {
     let (_dir, path) = config();
     let mut schema = (*org()).clone();

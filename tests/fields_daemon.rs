@@ -30,6 +30,10 @@ fn args(action: FieldsAction) -> FieldsArgs {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 async fn select_uses_the_daemons_schema_and_reloads_it() {
     let daemon = start_daemon(&["prod"]).await;
     let paths = Paths::under(daemon.dir.path());
@@ -95,6 +99,10 @@ async fn an_unknown_source_is_named() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 async fn select_on_an_undescribed_object_asks_the_daemon_to_describe_it() {
     let daemon = start_daemon(&["prod"]).await;
     let paths = Paths::under(daemon.dir.path());

@@ -19,6 +19,10 @@ fn sync_now(screen: &mut FieldsScreen) -> Selection {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn select_a_field_and_sync_now_returns_the_selection() {
     let mut s = screen(false);
     // Open Case, step into it and select its first field (AccountId).
@@ -42,6 +46,10 @@ fn select_a_field_and_sync_now_returns_the_selection() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn search_select_matches_then_review_and_sync() {
     let mut s = screen(false);
     type_keys(&mut s, "/email");
@@ -65,6 +73,10 @@ fn search_select_matches_then_review_and_sync() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn typing_narrows_and_backspace_widens_the_tree() {
     let mut s = screen(false);
     type_keys(&mut s, "/bill");
@@ -86,6 +98,10 @@ fn typing_narrows_and_backspace_widens_the_tree() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn apply_a_preset_after_seeing_the_diff() {
     let mut s = screen(false);
     s.handle_key(key(KeyCode::Tab));
@@ -106,6 +122,10 @@ fn apply_a_preset_after_seeing_the_diff() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn backing_out_of_a_preset_diff_changes_nothing() {
     let mut s = screen(false);
     s.handle_key(key(KeyCode::Tab));
@@ -117,6 +137,10 @@ fn backing_out_of_a_preset_diff_changes_nothing() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn customize_returns_to_the_tree_with_the_selection_intact() {
     let mut s = screen(false);
     type_keys(&mut s, "jjj"); // Lead
@@ -130,6 +154,10 @@ fn customize_returns_to_the_tree_with_the_selection_intact() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn paused_sources_cannot_be_edited() {
     let mut s = screen(true);
     s.handle_key(key(KeyCode::Char(' ')));
@@ -145,6 +173,10 @@ fn paused_sources_cannot_be_edited() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn bookkeeping_fields_stay_locked() {
     let mut s = screen(false);
     s.handle_key(key(KeyCode::Char('l'))); // Account
@@ -157,6 +189,10 @@ fn bookkeeping_fields_stay_locked() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn escape_with_changes_asks_before_discarding() {
     let mut s = screen(false);
     type_keys(&mut s, "jjj ");
@@ -170,6 +206,10 @@ fn escape_with_changes_asks_before_discarding() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn navigates_a_48_000_field_org_end_to_end() {
     let schema = Arc::new(synthetic_schema(800, 60));
     let mut s = FieldsScreen::new(schema, Selection::new(), false, None);
@@ -202,6 +242,10 @@ fn navigates_a_48_000_field_org_end_to_end() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn sync_now_selection_saves_through_the_editor_keeping_comments() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config.toml");
@@ -247,6 +291,10 @@ fields = ["Id", "IsDeleted", "Name", "SystemModstamp", "Website"]
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn a_newer_schema_keeps_edits_and_undescribed_selections() {
     let full = org();
     let mut partial = (*full).clone();
@@ -288,6 +336,10 @@ fn without_opportunity_fields() -> Arc<OrgSchema> {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn opening_an_undescribed_object_asks_for_its_fields_and_shows_them_on_arrival() {
     let mut s = FieldsScreen::new(without_opportunity_fields(), saved(), false, None);
     type_keys(&mut s, "jjjj"); // Account, Case, Contact, Lead, Opportunity
@@ -314,6 +366,10 @@ fn opening_an_undescribed_object_asks_for_its_fields_and_shows_them_on_arrival()
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn a_failed_load_stops_waiting_says_so_and_can_be_retried() {
     let mut s = FieldsScreen::new(without_opportunity_fields(), saved(), false, None);
     type_keys(&mut s, "jjjj");
@@ -340,6 +396,10 @@ fn a_failed_load_stops_waiting_says_so_and_can_be_retried() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn toggling_an_undescribed_object_loads_it_and_selects_nothing_yet() {
     let mut s = FieldsScreen::new(without_opportunity_fields(), saved(), false, None);
     type_keys(&mut s, "jjjj");

@@ -15,11 +15,19 @@ fn snapshot_both(name: &str, mut setup: impl FnMut() -> FieldsScreen) {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn tree_collapsed() {
     snapshot_both("tree_collapsed", || screen(false));
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn tree_expanded() {
     snapshot_both("tree_expanded", || {
         let mut s = screen(false);
@@ -30,6 +38,10 @@ fn tree_expanded() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn tree_searching() {
     snapshot_both("tree_searching", || {
         let mut s = screen(false);
@@ -39,6 +51,10 @@ fn tree_searching() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn preset_diff() {
     snapshot_both("preset_diff", || {
         let mut s = screen(false);
@@ -50,6 +66,10 @@ fn preset_diff() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn presets_list() {
     snapshot_both("presets_list", || {
         let mut s = screen(false);
@@ -60,6 +80,10 @@ fn presets_list() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn review() {
     snapshot_both("review", || {
         let mut s = screen(false);
@@ -82,6 +106,10 @@ fn review() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn paused() {
     let mut s = screen(true);
     s.handle_key(key(KeyCode::Char(' ')));
@@ -90,6 +118,10 @@ fn paused() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn never_panics_at_small_sizes() {
     let mut s = screen(false);
     type_keys(&mut s, "l/name");
@@ -104,6 +136,10 @@ fn never_panics_at_small_sizes() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn search_matches_are_highlighted() {
     use ratatui::style::Modifier;
     let mut s = screen(false);

@@ -85,4 +85,70 @@ async fn prints_a_working_base_url_and_a_valid_config_snippet() {
         .await
         .unwrap();
     assert!(device["user_code"].is_string());
+
+    // A client that sends the printed consumer secret gets in; a wrong one does not.
+    let secret = lines
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("client_secret:"))
+        .map(str::trim)
+        .expect("the banner prints the consumer secret");
+    let start_with = |secret: &str| {
+        http.post(format!("{}/services/oauth2/token", source.login_url))
+            .form(&[
+                ("client_id", source.client_id.as_str()),
+                ("client_secret", secret),
+                ("response_type", "device_code"),
+            ])
+            .send()
+    };
+    assert_eq!(start_with(secret).await.unwrap().status(), 200);
+    let wrong = start_with("not-the-secret").await.unwrap();
+    assert_eq!(wrong.status(), 400);
+    let body: serde_json::Value = wrong.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_client");
+
+    // The controls address printed in the banner lists every control with a description.
+    let controls_url = lines
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("controls:"))
+        .map(str::trim)
+        .expect("the banner prints the controls address");
+    assert!(controls_url.ends_with("/__sandbox/"), "{controls_url}");
+    let index: serde_json::Value = http
+        .get(controls_url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(index["client_secret"], secret);
+    let controls = index["controls"].as_array().expect("a list of controls");
+    let named: Vec<String> = controls
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {}",
+                c["method"].as_str().unwrap(),
+                c["path"].as_str().unwrap()
+            )
+        })
+        .collect();
+    for expected in [
+        "GET /__sandbox/counters",
+        "POST /__sandbox/quota",
+        "POST /__sandbox/faults",
+        "POST /__sandbox/faults/clear",
+        "POST /__sandbox/revoke-all",
+    ] {
+        assert!(
+            named.iter().any(|n| n == expected),
+            "{expected} in {named:?}"
+        );
+    }
+    assert!(
+        controls
+            .iter()
+            .all(|c| !c["description"].as_str().unwrap_or_default().is_empty())
+    );
 }

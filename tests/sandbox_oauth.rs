@@ -488,12 +488,15 @@ async fn permission_probe_answers_per_user() {
 #[tokio::test]
 async fn delayed_auto_approve_and_deny_control() {
     let cfg = SandboxConfig {
-        auto_approve: Some(Duration::from_millis(300)),
+        // Long enough that the first poll, sent at once, comes before it even on a busy
+        // machine; the approval is then awaited by polling, not by sleeping past it.
+        auto_approve: Some(Duration::from_secs(2)),
         device_poll_interval: Duration::from_millis(50),
         ..SandboxConfig::default()
     };
     let h = Sandbox::start(cfg).await.unwrap();
     let http = client();
+    let started = std::time::Instant::now();
     let d = start_device(&http, &h).await;
     let code = d["device_code"].as_str().unwrap();
     let (s, v) = poll(&http, &h, code).await;
@@ -501,9 +504,16 @@ async fn delayed_auto_approve_and_deny_control() {
         (s, v["error"].as_str().unwrap()),
         (400, "authorization_pending")
     );
-    tokio::time::sleep(Duration::from_millis(350)).await;
-    let (s, _) = poll(&http, &h, code).await;
-    assert_eq!(s, 200, "approved after the delay");
+    let mut status = s;
+    while status != 200 && started.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        status = poll(&http, &h, code).await.0;
+    }
+    assert_eq!(status, 200, "approved after the delay");
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "approved before the delay"
+    );
 
     // An explicit denial wins over a pending auto-approval.
     let d = start_device(&http, &h).await;

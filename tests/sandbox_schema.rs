@@ -10,7 +10,7 @@ use serde_json::Value;
 use syncdeck::sandbox::{Sandbox, SandboxConfig, SandboxError, SchemaSource};
 
 fn fixture(name: &str) -> Value {
-    let text = std::fs::read_to_string(format!("{FIXTURES}/{name}")).unwrap();
+    let text = std::fs::read_to_string(recorded::path(name)).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
@@ -30,6 +30,10 @@ fn keys(v: &Value) -> BTreeSet<String> {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 async fn query_output_matches_the_recorded_account_payload() {
     let recorded = fixture("query_Account_42fields_cci.json");
     let rec = &recorded["records"][0];
@@ -86,6 +90,10 @@ async fn query_output_matches_the_recorded_account_payload() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 async fn builtin_describe_has_every_key_salesforce_sends() {
     let recorded = fixture("describe_Account_cci.json");
     let org = Org::start(config(&[("Account", 1)])).await;
@@ -192,8 +200,12 @@ async fn describe_honours_if_modified_since() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 async fn schema_dir_loads_every_recorded_describe() {
-    let files: Vec<PathBuf> = std::fs::read_dir(FIXTURES)
+    let files: Vec<PathBuf> = std::fs::read_dir(recorded::dir())
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| {
@@ -206,7 +218,7 @@ async fn schema_dir_loads_every_recorded_describe() {
         .collect();
     assert!(files.len() >= 7);
     let cfg = SandboxConfig {
-        schema: SchemaSource::Dir(FIXTURES.into()),
+        schema: SchemaSource::Dir(recorded::dir()),
         ..config(&[("Account", 2500)])
     };
     let org = Org::start(cfg).await;

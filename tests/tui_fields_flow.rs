@@ -108,6 +108,10 @@ fn file(path: &Path) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn select_review_sync_now_saves_the_file_and_tells_the_engine() {
     let mut f = flow(snapshot(true));
     f.open_edit_data_sync();
@@ -152,6 +156,10 @@ fn select_review_sync_now_saves_the_file_and_tells_the_engine() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn without_a_schema_it_loads_one_and_opens_the_editor_when_it_arrives() {
     let mut f = flow(snapshot(false));
     f.open_edit_data_sync();
@@ -172,6 +180,10 @@ fn without_a_schema_it_loads_one_and_opens_the_editor_when_it_arrives() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn a_failed_save_keeps_the_editor_and_sends_nothing() {
     let mut f = flow(snapshot(true));
     f.open_edit_data_sync();
@@ -188,6 +200,10 @@ fn a_failed_save_keeps_the_editor_and_sends_nothing() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn esc_on_the_editor_returns_to_settings_without_writing() {
     let mut f = flow(snapshot(true));
     f.open_edit_data_sync();
@@ -198,6 +214,10 @@ fn esc_on_the_editor_returns_to_settings_without_writing() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn ctrl_c_on_the_editor_quits_unless_there_are_unsaved_fields() {
     let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
     let mut f = flow(snapshot(true));
@@ -220,6 +240,10 @@ fn ctrl_c_on_the_editor_quits_unless_there_are_unsaved_fields() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn opening_an_undescribed_object_sends_describe_objects_and_its_fields_arrive() {
     let mut partial = snapshot(true);
     let mut org = (*fields_support::org()).clone();
@@ -259,6 +283,10 @@ fn screen_text(app: &App, width: u16, height: u16) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn question_mark_shows_the_field_keys_and_any_key_closes_them() {
     let mut f = flow(snapshot(true));
     f.open_edit_data_sync();

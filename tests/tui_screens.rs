@@ -81,7 +81,7 @@ pub fn states() -> Vec<(&'static str, Harness)> {
         with_auth(
             h,
             AuthPrompt::Web {
-                authorize_url: "https://login.salesforce.com/services/oauth2/authorize?response_type=code&client_id=3MVG9fake&redirect_uri=http%3A%2F%2F127.0.0.1%3A8717%2Fcallback".into(),
+                authorize_url: "https://login.salesforce.com/services/oauth2/authorize?response_type=code&client_id=3MVG9fake&redirect_uri=http%3A%2F%2F127.0.0.1%3A1717%2Fcallback".into(),
             },
         );
     });

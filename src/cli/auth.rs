@@ -18,8 +18,8 @@ use crate::tui::widgets::qr::QrCode;
 
 /// How long the operator has to approve before we give up.
 const APPROVAL_WINDOW: Duration = Duration::from_secs(10 * 60);
-/// Default loopback port, the one Salesforce CLI uses and connected apps often register.
-pub const DEFAULT_WEB_PORT: u16 = 1717;
+/// Default loopback port of `--web` (the TUI's too).
+pub use crate::sync::model::WEB_FLOW_PORT as DEFAULT_WEB_PORT;
 
 pub const EXIT_REFUSED: u8 = 3;
 

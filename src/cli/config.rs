@@ -1,4 +1,4 @@
-//! `syncdeck config check` and `syncdeck config path`.
+//! `syncdeck config check`, `syncdeck config path` and `syncdeck config init`.
 
 use crate::config::{self, ConfigError, Paths};
 use crate::sanitize::{eprintln, println};
@@ -10,14 +10,6 @@ pub fn check(paths: &Paths) -> anyhow::Result<u8> {
         Ok(c) => c,
         Err(e @ ConfigError::Missing { .. }) => {
             eprintln!("{e}");
-            eprintln!(
-                "  mkdir -p {dir} && cp config/syncdeck.example.toml {file}",
-                dir = path
-                    .parent()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_else(|| ".".into()),
-                file = path.display()
-            );
             return Ok(2);
         }
         Err(e @ ConfigError::Invalid { .. }) => {
@@ -39,7 +31,7 @@ pub fn check(paths: &Paths) -> anyhow::Result<u8> {
     println!("{}: valid", path.display());
     if config.sources.is_empty() {
         println!(
-            "no sources configured yet; add a [[source]] table (see config/syncdeck.example.toml)"
+            "no sources configured yet; add a [[source]] table (`syncdeck config init --config OTHER.toml` writes a commented example of every key)"
         );
     }
     for s in &config.sources {
@@ -80,6 +72,25 @@ pub fn check(paths: &Paths) -> anyhow::Result<u8> {
         println!("  notify webhook {}", webhook.url);
     }
     Ok(0)
+}
+
+/// Write the commented example configuration to the config path; exit 1 if a file is there.
+pub fn init(paths: &Paths) -> anyhow::Result<u8> {
+    let path = &paths.config_file;
+    match config::write_example(path) {
+        Ok(()) => {
+            println!("wrote the example configuration to {}", path.display());
+            println!(
+                "next: edit its [[source]] tables (login_url, client_id), then run `syncdeck config check` and `syncdeck auth SOURCE`"
+            );
+            Ok(0)
+        }
+        Err(e @ config::InitError::Exists { .. }) => {
+            eprintln!("{e}");
+            Ok(1)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub fn path(paths: &Paths) -> anyhow::Result<u8> {

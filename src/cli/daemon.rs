@@ -16,6 +16,9 @@ use crate::sync::Engine;
 use crate::sync::clock::SystemClock;
 use crate::sync::model::Command;
 
+/// How long a stopping daemon waits for notifications still in flight.
+const NOTIFY_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub fn daemon(paths: &Paths) -> anyhow::Result<u8> {
     let config = Arc::new(config::load(&paths.config_file)?);
     let _flush_guard = super::tui::log_to_file(paths)?;
@@ -26,7 +29,7 @@ pub fn daemon(paths: &Paths) -> anyhow::Result<u8> {
             paths.clone(),
             config.clone(),
             SystemClock::shared(),
-            notifier,
+            notifier.clone(),
         )?;
         let socket = match remote::ControlSocket::bind(&paths.socket_file()).await {
             Ok(s) => s,
@@ -67,6 +70,12 @@ pub fn daemon(paths: &Paths) -> anyhow::Result<u8> {
         stop_serving.cancel();
         let _ = server.await;
         engine.shutdown().await;
+        if tokio::time::timeout(NOTIFY_GRACE, notifier.settle())
+            .await
+            .is_err()
+        {
+            tracing::warn!("stopped with notifications still being retried; they are dropped");
+        }
         eprintln!("stopped");
         anyhow::Ok(0)
     })

@@ -4,7 +4,7 @@
 //! Initech (a tiny daily API quota: Error at the threshold, with its resume time) and
 //! Umbrella (Not Connected; Reauthorize is approved by the org after a few seconds).
 
-use crate::sanitize::eprintln;
+use crate::sanitize::{eprint, eprintln};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,12 +56,39 @@ pub fn run(dir: Option<PathBuf>) -> anyhow::Result<u8> {
     let code = runtime.block_on(demo(&paths));
     drop(log);
     drop(runtime);
+    // The TUI has given the terminal back: now it is safe to print.
+    eprint!("{}", files_note(&paths, root.remove));
     drop(root);
     code
 }
 
+/// Where the demo's files are, said when it ends (and whether they are kept).
+fn files_note(paths: &Paths, removed: bool) -> String {
+    let dir = paths.data_dir.display();
+    let mut note = format!(
+        "syncdeck demo files{}:\n  config  {}\n  data    {dir} (stores in {}, credentials in {})\n  log     {}\n",
+        if removed { " (removed now)" } else { "" },
+        paths.config_file.display(),
+        paths.sources_dir().display(),
+        paths.credentials_dir().display(),
+        paths.log_file().display(),
+    );
+    if removed {
+        note.push_str("keep them next time with `syncdeck demo --data-dir DIR`\n");
+    } else {
+        note.push_str(&format!(
+            "the same files for other commands: `syncdeck --data-dir {dir} --config {} config path`\n",
+            paths.config_file.display()
+        ));
+    }
+    note
+}
+
 async fn demo(paths: &Paths) -> anyhow::Result<u8> {
-    eprintln!("syncdeck demo: starting four sandbox orgs on 127.0.0.1...");
+    eprintln!(
+        "syncdeck demo: starting four sandbox orgs on 127.0.0.1 (files in {})...",
+        paths.data_dir.display()
+    );
     let orgs = start_orgs().await?;
     let result = prepare_and_run(paths, &orgs).await;
     for org in orgs {
@@ -328,6 +355,24 @@ mod tests {
         assert!(DemoDir::kept(dir.path().to_path_buf()).is_err());
         let fresh = tempfile::tempdir().unwrap();
         assert!(DemoDir::kept(fresh.path().to_path_buf()).is_ok());
+    }
+
+    #[test]
+    fn the_files_note_names_what_config_path_shows_for_the_same_dir() {
+        let root = PathBuf::from("/tmp/demo-here");
+        let paths = Paths::under(&root);
+        let note = files_note(&paths, false);
+        assert!(
+            note.contains("config  /tmp/demo-here/config.toml"),
+            "{note}"
+        );
+        assert!(note.contains("stores in /tmp/demo-here/sources"), "{note}");
+        assert!(
+            note.contains("log     /tmp/demo-here/state/syncdeck.log"),
+            "{note}"
+        );
+        assert!(note.contains("--data-dir /tmp/demo-here --config /tmp/demo-here/config.toml"));
+        assert!(files_note(&paths, true).contains("(removed now)"));
     }
 
     #[test]

@@ -19,13 +19,14 @@ use crate::fields::{
 use crate::remote::{self, AttachError, Attached};
 use crate::sanitize::{clean, clean_text};
 use crate::sync::Command;
-use crate::sync::schema::{FieldSchema, OrgSchema};
+use crate::sync::schema::{FieldSchema, ObjectSchema, OrgSchema};
 
 #[derive(Debug, Args)]
 pub struct FieldsArgs {
     /// Source id, as in the configuration file
     pub source: String,
-    /// Read the org schema from this JSON file instead of asking the running daemon
+    /// Read the org schema from this JSON file (e.g. `syncdeck schema SOURCE --json` output)
+    /// instead of asking the running daemon or the org
     #[arg(long, value_name = "PATH")]
     pub schema: Option<PathBuf>,
     #[command(subcommand)]
@@ -78,7 +79,8 @@ pub fn run(paths: &Paths, args: FieldsArgs) -> anyhow::Result<u8> {
 }
 
 /// `run` inside a runtime: the schema comes from `--schema`, or from the daemon serving
-/// this data dir, which also gets the saved configuration as a reload.
+/// this data dir (which also gets the saved configuration as a reload), or, with no daemon,
+/// from the org itself through the stored credentials and the describe cache.
 pub async fn run_async(
     paths: &Paths,
     args: &FieldsArgs,
@@ -95,11 +97,9 @@ pub async fn run_async(
             let schema = schema_from_daemon(attached, &args.source).await?;
             describe_named_objects(attached, &args.source, &args.action, schema).await?
         }
-        (None, None) => bail!(
-            "no org schema for \"{}\": start the daemon (`syncdeck daemon`), which describes \
-             the org, or pass --schema FILE with an org schema in JSON",
-            args.source
-        ),
+        (None, None) => {
+            super::fields_offline::describe_org(paths, &args.source, &args.action).await?
+        }
     };
     let code = run_with(&paths.config_file, &args.source, &args.action, &schema, out)?;
     if let Some(attached) = daemon {
@@ -224,11 +224,33 @@ pub(crate) async fn detach(attached: Attached, reload: Option<Config>) {
     let _ = tokio::time::timeout(DETACH_WAIT, disconnected.wait_for(Option::is_some)).await;
 }
 
+/// What `--schema FILE` accepts: an org schema, or what `syncdeck schema SOURCE --json`
+/// prints (the list of objects, or one object with `--object`).
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum SchemaFile {
+    Org(OrgSchema),
+    Objects(Vec<ObjectSchema>),
+    Object(ObjectSchema),
+}
+
 fn schema_from_file(path: &Path) -> anyhow::Result<OrgSchema> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the schema file {}", path.display()))?;
-    let mut schema: OrgSchema = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not an org schema (JSON)", path.display()))?;
+    let parsed: SchemaFile = serde_json::from_str(&text).map_err(|_| {
+        anyhow::anyhow!(
+            "{} is not an org schema: expected the JSON that `syncdeck schema SOURCE --json` \
+             (objects) or `syncdeck schema SOURCE --object NAME --json` (one object) prints",
+            path.display()
+        )
+    })?;
+    let mut schema = match parsed {
+        SchemaFile::Org(schema) => schema,
+        SchemaFile::Objects(objects) => OrgSchema { objects },
+        SchemaFile::Object(object) => OrgSchema {
+            objects: vec![object],
+        },
+    };
     schema.objects.sort_by(|a, b| a.name.cmp(&b.name));
     for o in &mut schema.objects {
         o.fields.sort_by(|a, b| a.name.cmp(&b.name));
@@ -341,6 +363,8 @@ struct ObjectListing<'a> {
     label: &'a str,
     record_count: Option<u64>,
     selected: usize,
+    /// False until the object is described: `total_fields` and `fields` are then empty.
+    fields_loaded: bool,
     total_fields: usize,
     fields: Vec<FieldListing<'a>>,
 }
@@ -396,6 +420,7 @@ fn list(
                 label: &o.label,
                 record_count: o.record_count,
                 selected: selection.fields(&o.name).map_or(0, BTreeSet::len),
+                fields_loaded: !o.fields.is_empty(),
                 total_fields: o.fields.len(),
                 fields,
             }
@@ -408,13 +433,17 @@ fn list(
         return Ok(());
     }
     for o in &listing {
+        // Without a describe there is no total to count against: say so rather than "5/0".
+        let selected = if o.fields_loaded {
+            format!("{}/{} selected", o.selected, o.total_fields)
+        } else {
+            format!("{} selected · fields not loaded", o.selected)
+        };
         writeln!(
             out,
-            "{}  {}  {}/{} selected{}",
+            "{}  {}  {selected}{}",
             clean(o.object),
             clean(o.label),
-            o.selected,
-            o.total_fields,
             o.record_count
                 .map(|r| format!("  {r} records"))
                 .unwrap_or_default()

@@ -1,10 +1,12 @@
 //! Subcommand runners. Each returns the process exit code; `anyhow` stops here.
 
 pub mod auth;
+pub mod completions;
 pub mod config;
 pub mod daemon;
 pub mod demo;
 pub mod fields;
+mod fields_offline;
 pub mod sandbox;
 pub mod schema;
 pub mod status;

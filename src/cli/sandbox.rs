@@ -17,9 +17,9 @@ use crate::sandbox::{Sandbox, SandboxConfig, SchemaSource};
     long_about = "Run a local Salesforce sandbox org: it speaks the Salesforce REST data API and OAuth \
 (device flow, web-server flow with PKCE, refresh, revoke) on 127.0.0.1 with deterministic generated \
 records, a daily API quota, optional live mutations and test controls under /__sandbox/.\n\n\
-It prints its base URL, a client_id and a ready-made [[source]] snippet for config.toml, then runs \
+It prints its base URL, the connected app's client_id and consumer secret (client_secret) and a ready-made [[source]] snippet for config.toml, then runs \
 until Ctrl-C. Approve logins at BASE_URL/setup/connect, or pass --auto-approve.",
-    after_help = "Examples:\n  syncdeck sandbox --auto-approve\n  syncdeck sandbox --bind 127.0.0.1:8765 --records Account=50000,Contact=120000 --mutate-every 5s\n  syncdeck sandbox --schema-dir ../shared/fixtures/salesforce\n  syncdeck sandbox --synthetic-objects 800 --fields-per-object 60"
+    after_help = "Examples:\n  syncdeck sandbox --auto-approve\n  syncdeck sandbox --bind 127.0.0.1:8765 --records Account=50000,Contact=120000 --mutate-every 5s\n  syncdeck sandbox --schema-dir ~/recorded-describes   # a folder of describe_*.json files\n  syncdeck sandbox --synthetic-objects 800 --fields-per-object 60"
 )]
 pub struct SandboxArgs {
     /// Address to listen on; port 0 picks a free port
@@ -132,6 +132,9 @@ pub fn run(args: SandboxArgs) -> anyhow::Result<u8> {
         let port = handle.local_addr().port();
         println!("syncdeck sandbox org listening on {base}");
         println!("  client_id:      {}", handle.client_id());
+        // Clients that send a consumer secret (Singer taps, simple-salesforce) must send
+        // this one; syncdeck itself needs none (device flow, PKCE).
+        println!("  client_secret:  {}", handle.client_secret());
         println!(
             "  approve logins: {base}/setup/connect{}",
             if args.auto_approve.is_some() {

@@ -11,16 +11,16 @@ use chrono::{Duration, Utc};
 
 use super::auth::find_source;
 use super::fields::{describe_objects, detach, schema_from_daemon};
-use super::sync::guarded_hooks;
-use crate::config::{self, Credentials, Paths};
+use crate::config::{self, Credentials, Paths, SourceConfig};
 use crate::remote;
 use crate::salesforce::types::Describe;
 use crate::salesforce::{Client, Described, HttpClient, Timeouts};
 use crate::store::Store;
 use crate::sync::clock::{SharedClock, SystemClock};
-use crate::sync::connect::client_for;
+use crate::sync::connect::{guarded_client, save_usage};
 use crate::sync::lock::EngineLock;
 use crate::sync::schema::ObjectSchema;
+use crate::sync::shared_store::SharedStore;
 
 const CACHE_FRESH_FOR: Duration = Duration::days(1);
 
@@ -44,35 +44,48 @@ pub fn run(paths: &Paths, source_id: &str, object: Option<&str>, json: bool) -> 
     let credentials = Credentials::load(paths, source_id)?.with_context(|| {
         format!("source \"{source_id}\" is not authorized yet; run `syncdeck auth {source_id}`")
     })?;
-    let mut store = Store::open(&paths.store_file(source_id))?;
+    let store = SharedStore::new(Store::open(&paths.store_file(source_id))?);
     let clock: SharedClock = SystemClock::shared();
-    let hooks = guarded_hooks(paths, &source, &store, &clock);
     runtime.block_on(async {
         let http = HttpClient::new(Timeouts::default())?;
-        let client = client_for(&http, &source, &credentials, hooks);
-        client
-            .negotiate_api_version(source.api_version.as_deref())
-            .await?;
-        match object {
-            None => list_objects(&client, json).await,
-            Some(object) => {
-                let describe = cached_describe(&client, &mut store, object).await?;
-                let fields = crate::sync::describe_cache::object_fields(&describe);
-                print_object(
-                    &ObjectSchema {
-                        name: describe.name.clone(),
-                        label: describe.label.clone(),
-                        custom: describe.custom,
-                        record_count: None,
-                        fields,
-                        load_error: None,
-                    },
-                    json,
-                )
-            }
+        let (client, hooks) = guarded_client(&http, paths, &source, &credentials, &store, &clock);
+        let shown = show(&client, &store, &source, object, json).await;
+        if let Err(e) = save_usage(&hooks, &store).await {
+            tracing::warn!(source = %source_id, "API usage readings not saved: {e}");
         }
+        shown
     })?;
     Ok(0)
+}
+
+async fn show(
+    client: &Client,
+    store: &SharedStore,
+    source: &SourceConfig,
+    object: Option<&str>,
+    json: bool,
+) -> anyhow::Result<()> {
+    client
+        .negotiate_api_version(source.api_version.as_deref())
+        .await?;
+    match object {
+        None => list_objects(client, json).await,
+        Some(object) => {
+            let describe = cached_describe(client, store, object).await?;
+            let fields = crate::sync::describe_cache::object_fields(&describe);
+            print_object(
+                &ObjectSchema {
+                    name: describe.name.clone(),
+                    label: describe.label.clone(),
+                    custom: describe.custom,
+                    record_count: None,
+                    fields,
+                    load_error: None,
+                },
+                json,
+            )
+        }
+    }
 }
 
 async fn via_daemon(
@@ -156,17 +169,16 @@ fn print_objects(objects: &[ObjectSchema], json: bool) -> anyhow::Result<()> {
 
 async fn cached_describe(
     client: &Client,
-    store: &mut Store,
+    store: &SharedStore,
     object: &str,
 ) -> anyhow::Result<Describe> {
-    let cached = store.get_schema(object)?;
+    let cached = store.with_blocking(|s| s.get_schema(object))?;
     let now = Utc::now();
-    if let Some(c) = &cached {
-        if now - c.fetched_at < CACHE_FRESH_FOR {
-            if let Ok(describe) = serde_json::from_str(&c.json) {
-                return Ok(describe);
-            }
-        }
+    if let Some(c) = &cached
+        && now - c.fetched_at < CACHE_FRESH_FOR
+        && let Ok(describe) = serde_json::from_str(&c.json)
+    {
+        return Ok(describe);
     }
     let since = cached.as_ref().map(|c| c.fetched_at);
     match client.describe(object, since).await? {
@@ -175,19 +187,23 @@ async fn cached_describe(
             last_modified,
         } => {
             let json = serde_json::to_string(&describe)?;
-            store.put_schema(object, &json, now, None, last_modified.as_deref())?;
+            store.with_blocking(|s| {
+                s.put_schema(object, &json, now, None, last_modified.as_deref())
+            })?;
             Ok(*describe)
         }
         Described::NotModified => {
             let c =
                 cached.context("Salesforce answered 304 Not Modified without a cached describe")?;
-            store.put_schema(
-                object,
-                &c.json,
-                now,
-                c.etag.as_deref(),
-                c.last_modified.as_deref(),
-            )?;
+            store.with_blocking(|s| {
+                s.put_schema(
+                    object,
+                    &c.json,
+                    now,
+                    c.etag.as_deref(),
+                    c.last_modified.as_deref(),
+                )
+            })?;
             Ok(serde_json::from_str(&c.json)?)
         }
     }

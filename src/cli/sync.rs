@@ -2,22 +2,20 @@
 
 use crate::sanitize::{eprintln, println};
 use std::io::{IsTerminal, Write};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::Context;
 
-use crate::config::{self, Credentials, Paths, SourceConfig};
+use crate::config::{self, Credentials, Paths};
 use crate::remote;
 use crate::salesforce::{HttpClient, Timeouts};
 use crate::store::Store;
 use crate::sync::clock::{SharedClock, SystemClock};
-use crate::sync::connect::{client_for, settings};
-use crate::sync::hooks::EngineHooks;
+use crate::sync::connect::guarded_client;
 use crate::sync::lock::EngineLock;
 use crate::sync::model::{Command, ObjectProgress, RunKind, RunOutcome, RunSummary};
 use crate::sync::object_sync::ObjectOutcome;
-use crate::sync::quota::{QuotaGuard, UsageReading};
 use crate::sync::run::{RunContext, RunObserver, RunSpec, kind_label};
 use crate::sync::shared_store::SharedStore;
 use crate::sync::stop::{StopReason, StopSignal};
@@ -26,33 +24,6 @@ pub struct SyncArgs {
     pub source: String,
     pub full: bool,
     pub object: Option<String>,
-}
-
-/// Hooks for a command that talks to the org while it holds the engine lock: every call is
-/// reserved from the source's quota guard (seeded with the last usage the store saw, so the
-/// threshold counts the engine's earlier calls) and refreshed tokens are saved.
-pub(crate) fn guarded_hooks(
-    paths: &Paths,
-    source: &SourceConfig,
-    store: &Store,
-    clock: &SharedClock,
-) -> Arc<EngineHooks> {
-    let guard = Arc::new(QuotaGuard::new(settings(source)));
-    let latest = store
-        .usage_since(clock.now() - chrono::Duration::hours(24))
-        .ok()
-        .and_then(|v| v.last().cloned());
-    if let Some(u) = latest {
-        guard.seed(UsageReading {
-            used: u.used,
-            max: u.max,
-        });
-    }
-    Arc::new(EngineHooks::new(
-        guard,
-        clock.clone(),
-        Some((paths.clone(), source.id.clone())),
-    ))
 }
 
 /// Exit codes: 0 success, 1 failure, 3 interrupted (Ctrl-C or quota guard).
@@ -88,10 +59,9 @@ pub fn sync(paths: &Paths, args: SyncArgs) -> anyhow::Result<u8> {
     let store = Store::open(&paths.store_file(&source.id))?;
     runtime.block_on(async move {
         let clock: SharedClock = SystemClock::shared();
-        let hooks = guarded_hooks(paths, &source, &store, &clock);
         let store = SharedStore::new(store);
         let http = HttpClient::new(Timeouts::default())?;
-        let client = client_for(&http, &source, &creds, hooks.clone());
+        let (client, hooks) = guarded_client(&http, paths, &source, &creds, &store, &clock);
         client
             .negotiate_api_version(source.api_version.as_deref())
             .await

@@ -24,10 +24,8 @@ pub fn run(paths: &Paths) -> anyhow::Result<u8> {
     let config = match config::load(&paths.config_file) {
         Ok(c) => Arc::new(c),
         Err(e) => {
+            // A missing file's message already suggests `config init` and `demo`.
             eprintln!("error: {e}");
-            if matches!(e, config::ConfigError::Missing { .. }) {
-                eprintln!("hint: `syncdeck demo` shows syncdeck on built-in sandbox orgs");
-            }
             return Ok(EXIT_SETUP);
         }
     };

@@ -59,7 +59,7 @@ pub struct Editor {
     doc: DocumentMut,
 }
 
-const NEW_FILE_HEADER: &str = "# syncdeck configuration. Reference: config/syncdeck.example.toml\n";
+const NEW_FILE_HEADER: &str = "# syncdeck configuration. `syncdeck config init --config OTHER.toml` writes a commented reference of every key.\n";
 
 impl Editor {
     /// Read `path`, which must at least be well-formed TOML. A missing file starts an empty

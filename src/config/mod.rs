@@ -4,6 +4,7 @@
 mod atomic;
 pub mod credentials;
 mod editor;
+pub mod example;
 pub mod flock;
 mod model;
 mod paths;
@@ -13,6 +14,7 @@ mod validate;
 
 pub use credentials::{Credentials, CredentialsError, Secret, TokenRefresh};
 pub use editor::{EditError, Editor};
+pub use example::{InitError, write_example};
 pub use model::*;
 pub use paths::{NoHomeDir, Paths};
 pub use sfname::{is_valid_field_name, is_valid_object_name};

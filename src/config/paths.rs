@@ -36,7 +36,7 @@ impl Paths {
         };
         let (data_dir, state_dir) = match data_dir {
             Some(d) => {
-                let state = d.join("state");
+                let state = state_beside(&d);
                 (d, state)
             }
             None => {
@@ -61,13 +61,16 @@ impl Paths {
         })
     }
 
-    /// All paths under one directory: demo runs and tests.
+    /// Everything in one directory, laid out as `--data-dir ROOT --config ROOT/config.toml`
+    /// resolves it (so `syncdeck --data-dir ROOT config path` names the same files): demo
+    /// runs and tests.
     pub fn under(root: &Path) -> Paths {
+        let state_dir = state_beside(root);
         Paths {
             config_file: root.join("config.toml"),
-            data_dir: root.join("data"),
-            state_dir: root.join("state"),
-            runtime_dir: root.join("state"),
+            data_dir: root.to_path_buf(),
+            runtime_dir: state_dir.clone(),
+            state_dir,
         }
     }
 
@@ -100,6 +103,11 @@ impl Paths {
     }
 }
 
+/// With a custom data dir, logs and the socket go beside the data.
+fn state_beside(data_dir: &Path) -> PathBuf {
+    data_dir.join("state")
+}
+
 /// A custom data dir gets its own socket beside it, so two data dirs never share a daemon.
 fn data_dir_is_override(data_dir: &Path, project: &Option<directories::ProjectDirs>) -> bool {
     project
@@ -126,5 +134,16 @@ mod tests {
         );
         assert_eq!(p.state_dir, PathBuf::from("/d/state"));
         assert_eq!(p.socket_file(), PathBuf::from("/d/state/syncdeck.sock"));
+    }
+
+    #[test]
+    fn a_directory_of_its_own_is_laid_out_as_data_dir_resolves_it() {
+        let root = PathBuf::from("/tmp/syncdeck-demo-x");
+        let resolved = Paths::resolve(Some(root.join("config.toml")), Some(root.clone())).unwrap();
+        assert_eq!(Paths::under(&root), resolved);
+        assert_eq!(
+            Paths::under(&root).store_file("acme"),
+            PathBuf::from("/tmp/syncdeck-demo-x/sources/acme.sqlite3")
+        );
     }
 }

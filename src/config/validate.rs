@@ -31,7 +31,7 @@ impl fmt::Display for Diagnostic {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(
-        "no configuration at {path}; create one by copying config/syncdeck.example.toml there (or pass --config PATH / set SYNCDECK_CONFIG)"
+        "no configuration at {path}; create a commented one to edit with `syncdeck config init`, try syncdeck first with `syncdeck demo` (sandbox orgs, nothing to set up), or pass --config PATH / set SYNCDECK_CONFIG"
     )]
     Missing { path: PathBuf },
     #[error("cannot read {path}: {source}")]
@@ -604,24 +604,10 @@ fn did_you_mean<'a>(name: &str, allowed: &[&'a str]) -> Option<&'a str> {
     let lower = name.to_ascii_lowercase();
     allowed
         .iter()
-        .map(|a| (levenshtein(&lower, a), *a))
+        .map(|a| (strsim::levenshtein(&lower, a), *a))
         .filter(|(d, a)| *d <= (a.len() / 3).max(2))
         .min_by_key(|(d, _)| *d)
         .map(|(_, a)| a)
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::task::JoinHandle;
+use tokio_util::task::TaskTracker;
 
 use crate::config::NotifyConfig;
 use crate::sync::model::ErrorKind;
@@ -93,6 +94,7 @@ pub struct Notifier {
     channels: Arc<Mutex<Channels>>,
     sent: Arc<Mutex<HashSet<(String, &'static str)>>>,
     retry: RetryPolicy,
+    deliveries: TaskTracker,
 }
 
 impl std::fmt::Debug for Notifier {
@@ -107,6 +109,7 @@ impl Notifier {
             channels: Arc::new(Mutex::new(Self::channels(config)?)),
             sent: Arc::new(Mutex::new(HashSet::new())),
             retry,
+            deliveries: TaskTracker::new(),
         })
     }
 
@@ -119,6 +122,7 @@ impl Notifier {
             })),
             sent: Arc::new(Mutex::new(HashSet::new())),
             retry: RetryPolicy::default(),
+            deliveries: TaskTracker::new(),
         }
     }
 
@@ -159,7 +163,7 @@ impl Notifier {
             return None;
         }
         let retry = self.retry;
-        Some(tokio::spawn(async move {
+        Some(self.deliveries.spawn(async move {
             let mut deliveries = Vec::new();
             if let Some(email) = channels.email {
                 let incident = incident.clone();
@@ -179,6 +183,14 @@ impl Notifier {
                 }
             }
         }))
+    }
+
+    /// Wait until every notification handed out so far is delivered or given up, so a
+    /// stopping daemon does not cut one off and a test can count what was sent.
+    pub async fn settle(&self) {
+        self.deliveries.close();
+        self.deliveries.wait().await;
+        self.deliveries.reopen();
     }
 
     /// The source is healthy again: its next incident of any kind is notified.

@@ -1,5 +1,5 @@
-//! The Salesforce REST client, OAuth flows and SOQL builder. See
-//! `../shared/design/SALESFORCE-API.md` for the wire behaviour this follows.
+//! The Salesforce REST client, OAuth flows and SOQL builder. The wire behaviour this
+//! follows is summarised in `docs/ARCHITECTURE.md` ("Salesforce wire facts").
 
 pub mod auth;
 pub mod client;

@@ -102,13 +102,89 @@ pub fn router() -> Router<Shared> {
         .route("/faults/clear", post(clear_faults))
 }
 
-async fn index(AxState(st): AxState<Shared>) -> Json<serde_json::Value> {
+/// Every control: (method, path under `/__sandbox/`, JSON body, what it does).
+const CONTROLS: &[(&str, &str, &str, &str)] = &[
+    (
+        "GET",
+        "",
+        "",
+        "this list, with the org's ids and the connected app's credentials",
+    ),
+    (
+        "GET",
+        "counters",
+        "",
+        "API calls, records served, mutations and faults so far",
+    ),
+    (
+        "GET",
+        "calls",
+        "",
+        "the call log: method, path, status, counted or not",
+    ),
+    (
+        "POST",
+        "quota",
+        "{\"used\":N,\"max\":M}",
+        "set the API usage and/or the daily maximum",
+    ),
+    (
+        "POST",
+        "mutate",
+        "{\"count\":N}",
+        "update or delete N random records (SystemModstamp moves to now)",
+    ),
+    (
+        "POST",
+        "approve",
+        "{\"user_code\":\"...\",\"user\":\"admin\"|\"standard\"}",
+        "approve a pending device-flow login (the oldest without user_code)",
+    ),
+    (
+        "POST",
+        "deny",
+        "{\"user_code\":\"...\"}",
+        "deny a pending device-flow login",
+    ),
+    (
+        "GET",
+        "pending",
+        "",
+        "device-flow logins waiting for a decision",
+    ),
+    (
+        "POST",
+        "revoke-all",
+        "",
+        "revoke every access and refresh token",
+    ),
+    (
+        "POST",
+        "faults",
+        "{\"status\":503,\"count\":2,\"latency_ms\":200,\"malformed\":1,\"drop_connection\":1,\"expire_locators\":true}",
+        "fail, delay, truncate or cut off the next API responses (any subset of the keys)",
+    ),
+    ("POST", "faults/clear", "", "remove every injected fault"),
+];
+
+/// `GET /__sandbox/`: what can be controlled, and how.
+pub async fn index(AxState(st): AxState<Shared>) -> Json<serde_json::Value> {
+    let controls: Vec<serde_json::Value> = CONTROLS
+        .iter()
+        .map(|(method, path, body, description)| {
+            json!({
+                "method": method,
+                "path": format!("/__sandbox/{path}"),
+                "body": Some(body).filter(|b| !b.is_empty()),
+                "description": description,
+            })
+        })
+        .collect();
     Json(json!({
-        "base_url": st.base_url, "client_id": st.client_id, "org_id": st.org_id,
+        "base_url": st.base_url, "client_id": st.client_id, "client_secret": st.client_secret,
+        "org_id": st.org_id,
         "admin_user_id": st.user_id(SandboxUser::Admin), "standard_user_id": st.user_id(SandboxUser::Standard),
-        "controls": ["GET counters", "GET calls", "POST quota {used,max}", "POST mutate {count}",
-            "POST approve {user_code?,user?}", "POST deny {user_code?}", "GET pending", "POST revoke-all",
-            "POST faults {status,count,latency_ms,malformed,drop_connection,expire_locators}", "POST faults/clear"],
+        "controls": controls,
     }))
 }
 

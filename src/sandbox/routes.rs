@@ -42,6 +42,8 @@ pub fn router(st: Shared) -> Router {
             "/setup/connect",
             get(approval::device_form).post(approval::device_submit),
         )
+        // `nest` serves its "/" at "/__sandbox" only; the README's address has the slash.
+        .route("/__sandbox/", get(controls::index))
         .nest("/__sandbox", controls::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(st.clone(), wire_layer))

@@ -131,12 +131,17 @@ mod tests {
         assert_eq!(clock.sleepers(), 0);
     }
 
-    #[tokio::test]
+    /// Under paused time a sleep that waited at all would let the one-second timeout fire
+    /// first, so only an immediate return passes.
+    #[tokio::test(start_paused = true)]
     async fn past_deadline_returns_at_once() {
+        let at_once = std::time::Duration::from_secs(1);
         let clock = ManualClock::new(t0());
-        clock.sleep_until(t0() - chrono::Duration::seconds(1)).await;
-        SystemClock
-            .sleep_until(Utc::now() - chrono::Duration::seconds(1))
-            .await;
+        let manual = clock.sleep_until(t0() - chrono::Duration::seconds(1));
+        assert!(tokio::time::timeout(at_once, manual).await.is_ok());
+        assert_eq!(clock.sleepers(), 0);
+        assert_eq!(clock.now(), t0(), "a past deadline does not move the clock");
+        let system = SystemClock.sleep_until(Utc::now() - chrono::Duration::seconds(1));
+        assert!(tokio::time::timeout(at_once, system).await.is_ok());
     }
 }

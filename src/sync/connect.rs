@@ -2,10 +2,14 @@
 
 use std::sync::Arc;
 
-use crate::config::{Credentials, SourceConfig};
+use crate::config::{Credentials, Paths, SourceConfig};
 use crate::salesforce::auth::{Secret as ClientSecret, Session};
 use crate::salesforce::{CallHooks, Client, HttpClient};
-use crate::sync::quota::QuotaSettings;
+use crate::sync::SyncError;
+use crate::sync::clock::SharedClock;
+use crate::sync::hooks::EngineHooks;
+use crate::sync::quota::{QuotaGuard, QuotaSettings, UsageReading};
+use crate::sync::shared_store::SharedStore;
 
 pub fn settings(source: &SourceConfig) -> QuotaSettings {
     QuotaSettings {
@@ -32,4 +36,51 @@ pub fn client_for(
         identity_url: Some(creds.identity_url.clone()).filter(|s| !s.is_empty()),
     };
     Client::new(http.clone(), session, hooks)
+}
+
+/// A client for work outside the engine (`syncdeck sync`, `syncdeck fields` without a
+/// daemon) under the same quota guard as the engine's: seeded with the store's newest usage
+/// reading of the past day, refreshed tokens written back. Save its readings with
+/// `save_usage` when done.
+pub fn guarded_client(
+    http: &HttpClient,
+    paths: &Paths,
+    source: &SourceConfig,
+    creds: &Credentials,
+    store: &SharedStore,
+    clock: &SharedClock,
+) -> (Client, Arc<EngineHooks>) {
+    let guard = Arc::new(QuotaGuard::new(settings(source)));
+    let latest = store.with_blocking(|s| {
+        s.usage_since(clock.now() - chrono::Duration::hours(24))
+            .ok()
+            .and_then(|v| v.last().cloned())
+    });
+    if let Some(u) = latest {
+        guard.seed(UsageReading {
+            used: u.used,
+            max: u.max,
+        });
+    }
+    let hooks = Arc::new(EngineHooks::new(
+        guard,
+        clock.clone(),
+        Some((paths.clone(), source.id.clone())),
+    ));
+    let client = client_for(http, source, creds, hooks.clone());
+    (client, hooks)
+}
+
+/// Write the usage readings `hooks` saw to the store, as the engine does after its calls.
+pub async fn save_usage(hooks: &EngineHooks, store: &SharedStore) -> Result<(), SyncError> {
+    let samples = hooks.take_unsaved_samples();
+    let latest = hooks.latest_reading();
+    store
+        .with(move |s| {
+            for (at, r) in samples.iter().chain(latest.iter()) {
+                s.record_usage(*at, r.used, r.max)?;
+            }
+            Ok(())
+        })
+        .await
 }

@@ -68,8 +68,15 @@ impl Engine {
             snapshots: Arc::new(snap_tx),
         };
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+        // Workers publish their sources before `start` returns, so a client attaching right
+        // after (the daemon binds its socket next) never sees an engine without them.
+        let workers = config
+            .sources
+            .iter()
+            .map(|source| (source.id.clone(), spawn_worker(&shared, source.clone())))
+            .collect();
         let task = tokio::spawn(async move {
-            supervise(shared, config, cmd_rx).await;
+            supervise(shared, workers, cmd_rx).await;
             drop(lock);
         });
         Ok(EngineHandle {
@@ -99,13 +106,9 @@ fn spawn_worker(shared: &Shared, source: SourceConfig) -> WorkerHandle {
 
 async fn supervise(
     shared: Shared,
-    config: Arc<Config>,
+    mut workers: HashMap<String, WorkerHandle>,
     mut commands: mpsc::UnboundedReceiver<Command>,
 ) {
-    let mut workers: HashMap<String, WorkerHandle> = HashMap::new();
-    for source in &config.sources {
-        workers.insert(source.id.clone(), spawn_worker(&shared, source.clone()));
-    }
     tracing::info!(sources = workers.len(), "engine started");
     while let Some(cmd) = commands.recv().await {
         let (source, wcmd) = match cmd {

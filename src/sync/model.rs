@@ -52,6 +52,11 @@ pub enum Command {
     Shutdown,
 }
 
+/// Loopback port of the web (PKCE) flow when none is given: the one Salesforce CLI uses, so
+/// connected apps often register `http://localhost:1717/callback` already. The TUI and
+/// `syncdeck auth --web` both use it; forward it with `ssh -L` when remote.
+pub const WEB_FLOW_PORT: u16 = 1717;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AuthFlow {
     /// Device flow: the operator opens a URL anywhere and types a code.

@@ -1,4 +1,4 @@
-//! One object's part of a run (ARCHITECTURE.md "Sync algorithm").
+//! One object's part of a run (docs/ARCHITECTURE.md, "Sync algorithm").
 //!
 //! - Incremental: `queryAll` of `Id, SystemModstamp, IsDeleted, <fields>` with
 //!   `SystemModstamp >= cursor - OVERLAP ORDER BY SystemModstamp, Id`; re-reading the

@@ -142,9 +142,18 @@ mod tests {
         let stop = StopSignal::new();
         let mut feed = PageFeed::start(counted(50, fetched.clone()), stop.clone());
         assert!(matches!(feed.next().await.unwrap(), Fed::Page(Ok(_))));
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        // One taken, PAGES_AHEAD queued, and one more waiting for room at most.
-        assert!(fetched.load(Ordering::SeqCst) <= 2 + PAGES_AHEAD);
+        // One taken and PAGES_AHEAD queued: the task must get there, then wait for room.
+        // The test runtime has one thread, so yielding is what lets the task run.
+        let mut yields = 0;
+        while fetched.load(Ordering::SeqCst) < 1 + PAGES_AHEAD {
+            yields += 1;
+            assert!(yields < 10_000, "the feed never fetched ahead");
+            tokio::task::yield_now().await;
+        }
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(fetched.load(Ordering::SeqCst), 1 + PAGES_AHEAD);
         stop.stop(StopReason::Pause);
         let mut rest = 0;
         loop {

@@ -21,8 +21,7 @@ use crate::tui::sanitize;
 use crate::tui::settings_form::{Field, FormMessage, SelectedObject, SettingsForm};
 use crate::tui::theme::Theme;
 
-/// Loopback port of the web (PKCE) authorization flow; forward it with `ssh -L` when remote.
-pub const WEB_FLOW_PORT: u16 = 8717;
+pub use crate::sync::model::WEB_FLOW_PORT;
 const HISTORY_LIMIT: usize = 200;
 
 /// Items of the actions ("three dots") menu, in order.

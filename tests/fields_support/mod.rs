@@ -1,5 +1,6 @@
-//! A realistic org for the field tests, read from the recorded describe payloads in
-//! ../shared/fixtures/salesforce, plus one custom object with a formula field.
+//! A realistic org for the field tests, read from the recorded describe payloads (see
+//! `tests/recorded`), plus one custom object with a formula field. Tests that use it carry
+//! the `cfg_attr(not(syncdeck_fixtures), ignore)` marker.
 
 #![allow(dead_code)]
 
@@ -13,7 +14,8 @@ use syncdeck::fields::Selection;
 use syncdeck::sync::schema::{FieldSchema, ObjectSchema, OrgSchema};
 use syncdeck::tui::fields::{FieldsOutcome, FieldsScreen};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/salesforce");
+#[path = "../recorded/mod.rs"]
+pub mod recorded;
 
 const RECORDED: [(&str, u64); 6] = [
     ("Account", 4_500),
@@ -41,8 +43,8 @@ fn field_from_describe(f: &Value) -> FieldSchema {
 }
 
 fn object_from_fixture(name: &str, records: u64) -> ObjectSchema {
-    let path = format!("{FIXTURES}/describe_{name}_cci.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let path = recorded::path(&format!("describe_{name}_cci.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let describe: Value = serde_json::from_str(&text).unwrap();
     let mut fields: Vec<FieldSchema> = describe["fields"]
         .as_array()

@@ -8,7 +8,8 @@ use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::Value;
 use syncdeck::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 
-pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/salesforce");
+#[path = "../recorded/mod.rs"]
+pub mod recorded;
 pub const JSON_UTF8: &str = "application/json;charset=UTF-8";
 
 pub fn client() -> Client {

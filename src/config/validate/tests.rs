@@ -237,7 +237,10 @@ fn load_says_how_to_create_a_missing_file() {
     let dir = tempfile::tempdir().unwrap();
     let err = load(&dir.path().join("nope.toml")).unwrap_err();
     assert!(matches!(err, ConfigError::Missing { .. }));
-    assert!(err.to_string().contains("syncdeck.example.toml"));
+    let text = err.to_string();
+    assert!(text.contains("`syncdeck config init`"), "{text}");
+    assert!(text.contains("`syncdeck demo`"), "{text}");
+    assert!(!text.contains("config/syncdeck.example.toml"), "{text}");
 }
 
 #[test]
