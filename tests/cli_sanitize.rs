@@ -26,20 +26,34 @@ fn assert_clean(what: &str, out: &Output) {
     }
 }
 
-/// The recorded Account describe with hostile object and field labels.
+/// An Account describe (the keys the sandbox and the client read) with hostile object and
+/// field labels.
 fn hostile_schema_dir(dir: &Path) {
-    let recorded = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/fixtures/salesforce/describe_Account_cci.json"
-    );
-    let mut describe: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(recorded).unwrap()).unwrap();
-    describe["label"] = OBJECT_LABEL.into();
-    for field in describe["fields"].as_array_mut().unwrap() {
-        if field["name"] == "Name" {
-            field["label"] = FIELD_LABEL.into();
-        }
-    }
+    let field = |name: &str, label: &str, field_type: &str| {
+        serde_json::json!({
+            "name": name, "label": label, "type": field_type, "length": 255,
+            "nillable": name != "Id", "filterable": true, "sortable": true,
+            "createable": name == "Name", "updateable": name == "Name",
+        })
+    };
+    let describe = serde_json::json!({
+        "name": "Account",
+        "label": OBJECT_LABEL,
+        "labelPlural": "Accounts",
+        "keyPrefix": "001",
+        "custom": false,
+        "queryable": true,
+        "retrieveable": true,
+        "replicateable": true,
+        "fields": [
+            field("Id", "Account ID", "id"),
+            field("IsDeleted", "Deleted", "boolean"),
+            field("Name", FIELD_LABEL, "string"),
+            field("SystemModstamp", "System Modstamp", "datetime"),
+            field("LastModifiedDate", "Last Modified Date", "datetime"),
+            field("CreatedDate", "Created Date", "datetime"),
+        ],
+    });
     std::fs::write(
         dir.join("describe_Account.json"),
         serde_json::to_string(&describe).unwrap(),

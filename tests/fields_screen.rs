@@ -169,28 +169,3 @@ fn search_matches_are_highlighted() {
     assert!(!bold(3), "the second l is not part of the match");
     assert!(bold(7) && bold(10), "C and y of City");
 }
-
-/// The flash quoting an object's name (from the org) is cleaned like every other string.
-#[test]
-fn the_flash_naming_an_object_shows_escape_sequences_as_text() {
-    use std::sync::Arc;
-    use syncdeck::fields::Selection;
-    use syncdeck::sync::schema::{ObjectSchema, OrgSchema};
-    let hostile = ObjectSchema {
-        name: "Evil\u{1b}]0;owned\u{7}\u{202E}__c".into(),
-        label: "Evil".into(),
-        custom: true,
-        ..ObjectSchema::default()
-    };
-    let schema = Arc::new(OrgSchema {
-        objects: vec![hostile],
-    });
-    let mut s = FieldsScreen::new(schema, Selection::new(), false, None);
-    s.handle_key(key(KeyCode::Char(' '))); // fields not loaded: a flash names the object
-    let text = fields_support::text(&draw(&mut s, 120, 40));
-    assert!(
-        text.contains("Loading the fields of Evil␛]0;owned␇\\u{202E}__c"),
-        "{text}"
-    );
-    assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text}");
-}
