@@ -7,6 +7,7 @@ pub mod notify;
 pub mod remote;
 pub mod salesforce;
 pub mod sandbox;
+pub mod sanitize;
 pub mod store;
 pub mod sync;
 pub mod tui;

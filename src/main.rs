@@ -97,12 +97,14 @@ enum ConfigCommand {
 }
 
 fn main() -> ExitCode {
+    // Before anything is created: stores, logs, locks and credentials are private.
+    syncdeck::config::private::restrict_new_files();
     let cli = Cli::parse();
     let demo_dir = cli.data_dir.clone();
     let paths = match Paths::resolve(cli.config, cli.data_dir) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", syncdeck::sanitize::clean_text(&e.to_string()));
             return ExitCode::from(2);
         }
     };
@@ -143,7 +145,11 @@ fn main() -> ExitCode {
     match code {
         Ok(c) => ExitCode::from(c),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Errors quote servers and files: cleaned like every other CLI output.
+            eprintln!(
+                "error: {}",
+                syncdeck::sanitize::clean_text(&format!("{e:#}"))
+            );
             ExitCode::from(1)
         }
     }

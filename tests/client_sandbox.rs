@@ -73,7 +73,7 @@ impl CallHooks for Recorder {
     fn after_call(&self, usage: Option<LimitInfo>) {
         self.usage.lock().unwrap().push(usage);
     }
-    fn tokens_refreshed(&self, access: &Secret, _refresh: Option<&Secret>) {
+    fn tokens_refreshed(&self, _used: &Secret, access: &Secret, _refresh: Option<&Secret>) {
         self.refreshed.lock().unwrap().push(access.clone());
     }
 }

@@ -119,7 +119,9 @@ async fn one_engine_per_data_dir() {
         syncdeck::notify::Notifier::disabled(),
     );
     match second {
-        Err(EngineError::Lock(LockError::Held { pid, .. })) => assert_eq!(pid, std::process::id()),
+        Err(EngineError::Lock(LockError::Held { pid, .. })) => {
+            assert_eq!(pid, Some(std::process::id()))
+        }
         Err(e) => panic!("{e}"),
         Ok(_) => panic!("a second engine started on the same data dir"),
     }

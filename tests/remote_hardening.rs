@@ -10,7 +10,9 @@ use syncdeck::config::Paths;
 use syncdeck::remote::protocol::{
     ClientMessage, DaemonMessage, Hello, MAX_CLIENT_MESSAGE, PROTOCOL_VERSION,
 };
-use syncdeck::remote::{AttachError, Attached, ControlSocket, ServeError, attach, probe};
+use syncdeck::remote::{
+    AttachError, Attached, ControlSocket, ServeError, ServeLimits, attach, probe, serve_with,
+};
 use syncdeck::sync::{Command, Event, EventLevel, Status};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -304,4 +306,119 @@ async fn a_client_cannot_stop_the_daemon() {
     let mut client = attach(&daemon.socket).await.unwrap();
     assert_still_serving(&daemon, &mut client).await;
     assert!(!daemon.engine.is_finished());
+}
+
+/// A `Reload` a client sends is validated like the file: refused with the reason, and the
+/// engine never sees it.
+#[tokio::test]
+async fn an_invalid_reload_is_refused_and_never_reaches_the_engine() {
+    let daemon = start_daemon(&["acme"]).await;
+    let text = include_str!("../config/syncdeck.example.toml");
+    let valid = syncdeck::config::parse_str(text).unwrap();
+    let mut raw = RawClient::subscribed(&daemon.socket).await;
+    for (broken, expected) in [
+        {
+            let mut c = valid.clone();
+            c.sources[0].id = "acme".into();
+            c.sources[0].quota_threshold_percent = 150;
+            c.sources[0].frequency = syncdeck::config::Frequency::H6;
+            (c, "quota_threshold_percent is 150")
+        },
+        {
+            let mut c = valid.clone();
+            c.sources[0].id = "../acme".into();
+            (c, "not a slug")
+        },
+    ] {
+        raw.send(&ClientMessage::Command(Command::Reload(
+            std::sync::Arc::new(broken),
+        )))
+        .await;
+        loop {
+            match raw.next().await {
+                Some(DaemonMessage::Error { message }) => {
+                    assert!(message.contains(expected), "{message}");
+                    break;
+                }
+                Some(_) => continue,
+                None => panic!("the daemon closed instead of refusing the reload"),
+            }
+        }
+    }
+    // The connection is still usable and the engine kept its configuration.
+    let mut client = attach(&daemon.socket).await.unwrap();
+    assert_still_serving(&daemon, &mut client).await;
+    let acme = daemon.publisher.borrow().source("acme").unwrap().clone();
+    assert_ne!(acme.frequency, syncdeck::config::Frequency::H6);
+}
+
+/// A daemon with small limits, so the tests reach them quickly.
+async fn start_limited_daemon(limits: ServeLimits) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let socket_path = Paths::under(dir.path()).socket_file();
+    let socket = ControlSocket::bind(&socket_path).await.unwrap();
+    let (engine_commands, publisher, _engine) = spawn_fake_engine(&["acme"]);
+    tokio::spawn(async move {
+        serve_with(
+            socket,
+            engine_commands,
+            publisher.subscribe(),
+            tokio_util::sync::CancellationToken::new(),
+            limits,
+        )
+        .await;
+    });
+    (dir, socket_path)
+}
+
+#[tokio::test]
+async fn connections_beyond_the_limit_are_told_and_closed() {
+    let limits = ServeLimits {
+        max_connections: 3,
+        ..ServeLimits::default()
+    };
+    let (_dir, socket) = start_limited_daemon(limits).await;
+    let mut held = Vec::new();
+    for _ in 0..limits.max_connections {
+        held.push(RawClient::subscribed(&socket).await);
+    }
+    let refused = tokio::net::UnixStream::connect(&socket).await.unwrap();
+    let mut refused = tokio::io::BufReader::new(refused);
+    let mut line = String::new();
+    patiently(
+        "the refusal",
+        tokio::io::AsyncBufReadExt::read_line(&mut refused, &mut line),
+    )
+    .await
+    .unwrap();
+    match serde_json::from_str::<DaemonMessage>(&line).unwrap() {
+        DaemonMessage::Error { message } => {
+            assert!(message.contains("already serves 3 clients"), "{message}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // A freed slot is available again.
+    drop(held.pop());
+    let client = patiently("a free slot", async {
+        loop {
+            if let Ok(client) = attach(&socket).await {
+                return client;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(client.snapshots.borrow().source("acme").is_some());
+}
+
+#[tokio::test]
+async fn a_connection_that_never_says_hello_is_closed() {
+    let (_dir, socket) = start_limited_daemon(ServeLimits {
+        hello_timeout: std::time::Duration::from_millis(50),
+        ..ServeLimits::default()
+    })
+    .await;
+    let mut silent = RawClient::connect(&socket).await;
+    let seen = silent.until_closed().await;
+    assert!(last_error(&seen).starts_with("no Hello within"), "{seen:?}");
 }

@@ -484,3 +484,36 @@ async fn composite_batch_counts_each_subrequest() {
     assert_error(r, 400, "INVALID_BATCH_REQUEST").await;
     org.handle.shutdown().await;
 }
+
+/// A filter nested deeper than the parser allows is a MALFORMED_QUERY, not a stack
+/// overflow that aborts the process serving it (and the TUI with it in `demo`).
+#[tokio::test]
+async fn deeply_nested_filters_are_malformed_queries() {
+    let org = Org::start(config(&[("Account", 10)])).await;
+    let nots = format!(
+        "SELECT Id FROM Account WHERE {}Name = 'x'",
+        "NOT ".repeat(30_000 / 4)
+    );
+    let parens = format!(
+        "SELECT Id FROM Account WHERE {}Name = 'x'{}",
+        "(".repeat(10_000),
+        ")".repeat(10_000)
+    );
+    for soql in [nots, parens] {
+        let msg = assert_error(
+            org.query("query", &soql, None).await,
+            400,
+            "MALFORMED_QUERY",
+        )
+        .await;
+        assert!(
+            msg.contains("nested too deeply"),
+            "{}",
+            &msg[msg.len().saturating_sub(200)..]
+        );
+    }
+    // Still serving.
+    let ok: Value = org.query_json("query", "SELECT Id FROM Account").await;
+    assert_eq!(ok["totalSize"], 10);
+    org.handle.shutdown().await;
+}

@@ -94,3 +94,36 @@ fn no_color_theme_draws_no_colours() {
     }
     assert!(buffer_text(&terminal).contains("✗ Error"));
 }
+
+/// The flash quoting an object's name (from the org) is cleaned like every other string.
+#[test]
+fn the_flash_naming_an_object_shows_escape_sequences_as_text() {
+    use std::sync::Arc;
+    use syncdeck::fields::Selection;
+    use syncdeck::sync::schema::{ObjectSchema, OrgSchema};
+    let hostile = ObjectSchema {
+        name: "Evil\u{1b}]0;owned\u{7}\u{202E}__c".into(),
+        label: "Evil".into(),
+        custom: true,
+        ..ObjectSchema::default()
+    };
+    let schema = Arc::new(OrgSchema {
+        objects: vec![hostile],
+    });
+    let mut s = syncdeck::tui::fields::FieldsScreen::new(schema, Selection::new(), false, None);
+    // Fields not loaded: a flash names the object.
+    s.handle_key(ratatui::crossterm::event::KeyEvent::new(
+        KeyCode::Char(' '),
+        ratatui::crossterm::event::KeyModifiers::NONE,
+    ));
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+    terminal
+        .draw(|frame| s.render(frame, frame.area()))
+        .unwrap();
+    let text = buffer_text(&terminal);
+    assert!(
+        text.contains("Loading the fields of Evil␛]0;owned␇\\u{202E}__c"),
+        "{text}"
+    );
+    assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text}");
+}

@@ -2,6 +2,7 @@
 //! non-admins, store the credentials (0600) and print who authorized.
 //! Exit codes: 0 authorized, 3 denied or not an admin, 1 any other failure.
 
+use crate::sanitize::{eprintln, println};
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
@@ -116,7 +117,8 @@ async fn authorize(
             |left| {
                 if tty {
                     let secs = left.as_secs();
-                    print!(
+                    // std's print!: the carriage return is ours, the text only numbers.
+                    std::print!(
                         "\rWaiting for approval... {:>2}:{:02} left ",
                         secs / 60,
                         secs % 60

@@ -1,6 +1,7 @@
 //! `syncdeck config check`, `syncdeck config path` and `syncdeck config init`.
 
 use crate::config::{self, ConfigError, Paths};
+use crate::sanitize::{eprintln, println};
 
 /// Validate the configuration; exit 0 when valid, 1 with diagnostics, 2 when missing.
 pub fn check(paths: &Paths) -> anyhow::Result<u8> {

@@ -2,6 +2,7 @@
 //! serving its engine on the control socket so TUIs and CLI commands attach to it.
 //! SIGHUP reloads the configuration. Logs go to the state directory.
 
+use crate::sanitize::eprintln;
 use std::sync::Arc;
 
 use anyhow::Context;

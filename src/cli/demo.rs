@@ -4,6 +4,7 @@
 //! Initech (a tiny daily API quota: Error at the threshold, with its resume time) and
 //! Umbrella (Not Connected; Reauthorize is approved by the org after a few seconds).
 
+use crate::sanitize::{eprint, eprintln};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! `syncdeck fields SOURCE list|select|deselect|preset`: the scriptable twin of Edit Data
 //! Sync, on the same selection model. Writes go through `config::Editor`.
 
+use crate::sanitize::eprintln;
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -16,9 +17,9 @@ use crate::fields::{
     FieldRef, PatternSet, Preset, Selection, SelectionDiff, badges, is_locked, stage_selection,
 };
 use crate::remote::{self, AttachError, Attached};
+use crate::sanitize::{clean, clean_text};
 use crate::sync::Command;
 use crate::sync::schema::{FieldSchema, ObjectSchema, OrgSchema};
-use crate::tui::sanitize::clean;
 
 #[derive(Debug, Args)]
 pub struct FieldsArgs {
@@ -116,7 +117,7 @@ pub async fn run_async(
     Ok(code)
 }
 
-async fn schema_from_daemon(
+pub(crate) async fn schema_from_daemon(
     attached: &mut Attached,
     source: &str,
 ) -> anyhow::Result<Arc<OrgSchema>> {
@@ -164,7 +165,17 @@ async fn describe_named_objects(
     let Ok(set) = PatternSet::parse(patterns) else {
         return Ok(schema);
     };
-    let objects = set.undescribed_objects(&schema);
+    describe_objects(attached, source, set.undescribed_objects(&schema), schema).await
+}
+
+/// Ask the daemon to describe `objects` (when not yet described) and wait for a schema
+/// that has their fields.
+pub(crate) async fn describe_objects(
+    attached: &mut Attached,
+    source: &str,
+    objects: Vec<String>,
+    schema: Arc<OrgSchema>,
+) -> anyhow::Result<Arc<OrgSchema>> {
     if objects.is_empty() {
         return Ok(schema);
     }
@@ -199,7 +210,7 @@ async fn describe_named_objects(
 }
 
 /// Tell the daemon about the saved configuration, then detach once it has the message.
-async fn detach(attached: Attached, reload: Option<Config>) {
+pub(crate) async fn detach(attached: Attached, reload: Option<Config>) {
     let Attached {
         commands,
         mut disconnected,
@@ -292,7 +303,7 @@ pub fn run_with(
             // Fields this org lacks are not ours to drop here: they stay as they were.
             let keep = missing;
             write_selection(config_path, source, &current, &next, &keep)?;
-            write!(out, "{diff}")?;
+            write!(out, "{}", clean_text(&diff.to_string()))?;
             if !keep.is_empty() {
                 writeln!(
                     out,
@@ -314,9 +325,9 @@ pub fn run_with(
                 out,
                 "{} preset {}:",
                 if *dry_run { "Would apply" } else { "Applied" },
-                preset.name
+                clean(&preset.name)
             )?;
-            write!(out, "{diff}")?;
+            write!(out, "{}", clean_text(&diff.to_string()))?;
             Ok(0)
         }
     }
@@ -338,7 +349,7 @@ fn write_selection(
 }
 
 fn missing_note(missing: &[FieldRef], what: &str) -> String {
-    let names: Vec<String> = missing.iter().map(ToString::to_string).collect();
+    let names: Vec<String> = missing.iter().map(|m| clean(&m.to_string())).collect();
     format!(
         "note: {} field(s) {what}: {}",
         names.len(),
@@ -417,8 +428,8 @@ fn list(
         .filter(|o| !only_selected || o.selected > 0)
         .collect();
     if json {
-        serde_json::to_writer_pretty(&mut *out, &listing)?;
-        writeln!(out)?;
+        let text = serde_json::to_string_pretty(&listing)?;
+        writeln!(out, "{}", crate::sanitize::json(&text))?;
         return Ok(());
     }
     for o in &listing {

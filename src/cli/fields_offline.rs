@@ -2,6 +2,7 @@
 //! as `syncdeck schema` does, through the store's describe cache (fresh for a day, shared
 //! with the engine) and under the engine's quota guard.
 
+use crate::sanitize::eprintln;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use crate::store::Store;
 use crate::sync::clock::{SharedClock, SystemClock};
 use crate::sync::connect::{guarded_client, save_usage};
 use crate::sync::describe_cache;
+use crate::sync::lock::EngineLock;
 use crate::sync::schema::OrgSchema;
 use crate::sync::shared_store::SharedStore;
 
@@ -35,6 +37,9 @@ pub async fn describe_org(
              or pass --schema FILE (e.g. the output of `syncdeck schema {source_id} --json`)"
         )
     })?;
+    // This process talks to the org: it is the data dir's only engine meanwhile, so no
+    // local engine spends the same budget unseen.
+    let _lock = EngineLock::acquire(&paths.lock_file())?;
     let store = SharedStore::new(Store::open(&paths.store_file(source_id))?);
     let clock: SharedClock = SystemClock::shared();
     let http = HttpClient::new(Timeouts::default())?;

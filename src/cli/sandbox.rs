@@ -1,5 +1,6 @@
 //! `syncdeck sandbox`: runs a sandbox Salesforce org on loopback until Ctrl-C.
 
+use crate::sanitize::println;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -3,6 +3,7 @@
 //! socket); otherwise the state is read from the stores, which is safe beside a running
 //! engine (SQLite WAL).
 
+use crate::sanitize::println;
 use chrono::{DateTime, Utc};
 
 use crate::config::{self, Credentials, Paths, SourceConfig};
@@ -28,7 +29,10 @@ pub fn status(paths: &Paths, json: bool) -> anyhow::Result<u8> {
         })
         .collect();
     if json {
-        println!("{}", serde_json::to_string_pretty(&sources)?);
+        println!(
+            "{}",
+            crate::sanitize::json(&serde_json::to_string_pretty(&sources)?)
+        );
     } else {
         print_table(&sources, live.is_some());
     }

@@ -1,5 +1,6 @@
 //! `syncdeck sync SOURCE [--full] [--object NAME]`: one run in the foreground.
 
+use crate::sanitize::{eprintln, println};
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -271,7 +272,7 @@ impl CliProgress {
         let filled = (fraction * BAR_WIDTH as f64).round() as usize;
         format!(
             "{:<24} [{}{}] {:>9}/{:<9}{}",
-            line.object,
+            crate::sanitize::clean(&line.object),
             "#".repeat(filled),
             ".".repeat(BAR_WIDTH - filled),
             line.done,

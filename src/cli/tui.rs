@@ -1,6 +1,7 @@
 //! `syncdeck` without a subcommand: the TUI, attached to a running daemon when there is
 //! one for this data dir, otherwise on an in-process engine holding the engine lock.
 
+use crate::sanitize::{eprint, eprintln};
 use std::io::IsTerminal;
 use std::sync::Arc;
 
@@ -50,7 +51,7 @@ pub(crate) fn refuse_without_terminal() -> Option<u8> {
 /// Route `tracing` to `<state dir>/syncdeck.log`: nothing may reach the screen the TUI
 /// owns. Keep the guard alive until exit so buffered lines are flushed.
 pub(crate) fn log_to_file(paths: &Paths) -> anyhow::Result<WorkerGuard> {
-    std::fs::create_dir_all(&paths.state_dir).with_context(|| {
+    crate::config::private::create_private_dir_all(&paths.state_dir).with_context(|| {
         format!(
             "cannot create the state directory {} for the log file",
             paths.state_dir.display()

@@ -3,11 +3,14 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Write `bytes` to `path` through a temp file in the same directory: write, fsync, set
 /// `mode`, rename over the target, fsync the directory. The temp file is removed on error.
+/// When `path` is a symbolic link, the file it points to is replaced and the link kept.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    let target = link_target(path)?;
+    let path = target.as_deref().unwrap_or(path);
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -41,9 +44,51 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<(
     result
 }
 
+/// The file a symbolic link at `path` finally points to (`None` when `path` is no link).
+/// A dangling link is an error: the file it names should exist, or the link is a mistake.
+fn link_target(path: &Path) -> io::Result<Option<PathBuf>> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => fs::canonicalize(path).map(Some).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "{} is a symbolic link to a missing file: {e}",
+                    path.display()
+                ),
+            )
+        }),
+        _ => Ok(None),
+    }
+}
+
 /// Permission bits of an existing file, if it exists.
 pub(crate) fn existing_mode(path: &Path) -> Option<u32> {
     fs::metadata(path)
         .ok()
         .map(|m| m.permissions().mode() & 0o7777)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writing_through_a_symlink_replaces_its_target_and_keeps_the_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("dotfiles/config.toml");
+        fs::create_dir_all(real.parent().unwrap()).unwrap();
+        fs::write(&real, "old").unwrap();
+        let link = dir.path().join("config.toml");
+        std::os::unix::fs::symlink("dotfiles/config.toml", &link).unwrap();
+        write_atomic(&link, b"new", 0o600).unwrap();
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read_to_string(&real).unwrap(), "new");
+        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 2, "no temp file left beside the link");
+    }
 }

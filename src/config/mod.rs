@@ -5,12 +5,14 @@ mod atomic;
 pub mod credentials;
 mod editor;
 pub mod example;
+pub mod flock;
 mod model;
 mod paths;
+pub mod private;
 pub mod sfname;
 mod validate;
 
-pub use credentials::{Credentials, CredentialsError, Secret};
+pub use credentials::{Credentials, CredentialsError, Secret, TokenRefresh};
 pub use editor::{EditError, Editor};
 pub use example::{InitError, write_example};
 pub use model::*;

@@ -35,4 +35,4 @@ mod test_support;
 
 pub use client::{AttachError, Attached, Disconnect, SchemaFetcher, attach};
 pub use probe::probe;
-pub use server::{ControlSocket, ServeError, serve};
+pub use server::{ControlSocket, ServeError, ServeLimits, serve, serve_with};

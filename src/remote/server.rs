@@ -21,6 +21,7 @@ use super::probe::{Knock, knock};
 use super::protocol::{
     ClientMessage, DaemonMessage, Hello, MAX_CLIENT_MESSAGE, MAX_DAEMON_MESSAGE, PeerRole,
 };
+use crate::config::Config;
 use crate::sync::schema::OrgSchema;
 use crate::sync::{Command, Snapshot};
 
@@ -180,8 +181,44 @@ fn remove_if_present(path: &Path) -> io::Result<()> {
 pub async fn serve(
     socket: ControlSocket,
     commands: mpsc::UnboundedSender<Command>,
+    snapshots: watch::Receiver<Snapshot>,
+    shutdown: CancellationToken,
+) {
+    serve_with(
+        socket,
+        commands,
+        snapshots,
+        shutdown,
+        ServeLimits::default(),
+    )
+    .await;
+}
+
+/// What one client may hold of the daemon.
+#[derive(Debug, Clone, Copy)]
+pub struct ServeLimits {
+    /// Clients served at once; one more is told so and closed.
+    pub max_connections: usize,
+    /// How long a new connection may take to send its `Hello` before it is closed.
+    pub hello_timeout: Duration,
+}
+
+impl Default for ServeLimits {
+    fn default() -> ServeLimits {
+        ServeLimits {
+            max_connections: 64,
+            hello_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// [`serve`] with explicit limits.
+pub async fn serve_with(
+    socket: ControlSocket,
+    commands: mpsc::UnboundedSender<Command>,
     mut snapshots: watch::Receiver<Snapshot>,
     shutdown: CancellationToken,
+    limits: ServeLimits,
 ) {
     let mut generations = SchemaGenerations::default();
     let first = Encoded::new(snapshots.borrow_and_update().clone(), &mut generations);
@@ -207,7 +244,12 @@ pub async fn serve(
                     if !same_user(&stream, socket.owner_uid) {
                         continue;
                     }
+                    if connections.len() >= limits.max_connections {
+                        refuse_busy(&stream, limits.max_connections);
+                        continue;
+                    }
                     let connection = Connection {
+                        hello_timeout: limits.hello_timeout,
                         commands: commands.clone(),
                         encoded: encoded_rx.clone(),
                     };
@@ -225,6 +267,18 @@ pub async fn serve(
     }
     connections.shutdown().await;
     drop(socket);
+}
+
+/// Tells a client over the connection limit why it is closed, without waiting on it: the
+/// short line fits the socket buffer of a fresh connection.
+fn refuse_busy(stream: &UnixStream, limit: usize) {
+    warn!(limit, "refused a control connection: too many clients");
+    let message = DaemonMessage::Error {
+        message: format!("the daemon already serves {limit} clients; close one and try again"),
+    };
+    if let Ok(line) = encode(&message) {
+        let _ = stream.try_write(&line);
+    }
 }
 
 fn same_user(stream: &UnixStream, owner_uid: u32) -> bool {
@@ -342,6 +396,7 @@ enum Outgoing {
 }
 
 struct Connection {
+    hello_timeout: Duration,
     commands: mpsc::UnboundedSender<Command>,
     encoded: watch::Receiver<Arc<Encoded>>,
 }
@@ -352,7 +407,13 @@ impl Connection {
         let (read, write) = stream.into_split();
         // Small: a client that sends requests without reading replies stalls only itself.
         let (out_tx, out_rx) = mpsc::channel(8);
-        let reader = read_requests(read, out_tx, self.commands, self.encoded.clone());
+        let reader = read_requests(
+            read,
+            out_tx,
+            self.commands,
+            self.encoded.clone(),
+            self.hello_timeout,
+        );
         // The reader ends by dropping `out_tx`, which lets the writer finish what is queued;
         // the writer ending (peer gone, protocol error) ends the connection.
         tokio::select! {
@@ -368,12 +429,26 @@ async fn read_requests(
     out: mpsc::Sender<Outgoing>,
     commands: mpsc::UnboundedSender<Command>,
     encoded: watch::Receiver<Arc<Encoded>>,
+    hello_timeout: Duration,
 ) {
     let mut reader = BufReader::new(read);
     let mut greeted = false;
     loop {
-        let message = match read_message::<ClientMessage, _>(&mut reader, MAX_CLIENT_MESSAGE).await
-        {
+        let read = read_message::<ClientMessage, _>(&mut reader, MAX_CLIENT_MESSAGE);
+        let received = if greeted {
+            read.await
+        } else {
+            // A connection that never greets would hold one of the few slots forever.
+            match tokio::time::timeout(hello_timeout, read).await {
+                Ok(received) => received,
+                Err(_) => {
+                    let reason = format!("no Hello within {:?}", hello_timeout);
+                    let _ = out.send(Outgoing::Close(reason)).await;
+                    return;
+                }
+            }
+        };
+        let message = match received {
             Ok(Some(message)) => message,
             Ok(None) => return,
             Err(FrameError::Io(e)) => {
@@ -400,6 +475,19 @@ async fn read_requests(
             ClientMessage::Command(Command::Shutdown) => Outgoing::Reply(DaemonMessage::Error {
                 message: "a client cannot stop the daemon; stop it with `systemctl --user stop syncdeck` or SIGTERM".into(),
             }),
+            ClientMessage::Command(Command::Reload(config)) => match validated(&config) {
+                Ok(config) => {
+                    info!(command = "Reload", "command from client");
+                    if commands.send(Command::Reload(config)).is_ok() {
+                        continue;
+                    }
+                    Outgoing::Close("the engine has stopped".into())
+                }
+                Err(message) => {
+                    warn!(%message, "refused a Reload from a client");
+                    Outgoing::Reply(DaemonMessage::Error { message })
+                }
+            },
             ClientMessage::Command(command) => {
                 info!(command = command_name(&command), "command from client");
                 if commands.send(command).is_ok() {
@@ -512,6 +600,22 @@ async fn send_latest(
     Ok(())
 }
 
+/// A configuration from a client is checked exactly like the file: it is written as TOML
+/// and validated by the same code, so a client can apply nothing the file could not hold.
+fn validated(config: &Config) -> Result<Arc<Config>, String> {
+    let text = toml::to_string(config)
+        .map_err(|e| format!("the configuration sent cannot be written as TOML: {e}"))?;
+    crate::config::parse_str(&text)
+        .map(Arc::new)
+        .map_err(|diagnostics| {
+            let problems: Vec<String> = diagnostics.iter().map(|d| d.message.clone()).collect();
+            format!(
+                "the configuration sent was not applied: {}",
+                problems.join("; ")
+            )
+        })
+}
+
 fn command_name(command: &Command) -> &'static str {
     match command {
         Command::SyncNow { .. } => "SyncNow",
@@ -531,6 +635,23 @@ mod tests {
     use super::*;
     use crate::remote::test_support::{snapshot, source};
     use crate::sync::RunProgress;
+
+    #[test]
+    fn a_reload_is_validated_like_the_file() {
+        let text = include_str!("../../config/syncdeck.example.toml");
+        let file = crate::config::parse_str(text).unwrap();
+        assert_eq!(*validated(&file).unwrap(), file);
+
+        let mut over = file.clone();
+        over.sources[0].quota_threshold_percent = 150;
+        let message = validated(&over).unwrap_err();
+        assert!(message.contains("quota_threshold_percent"), "{message}");
+
+        let mut escaping = file.clone();
+        escaping.sources[0].id = "../../etc/passwd".into();
+        let message = validated(&escaping).unwrap_err();
+        assert!(message.contains("id"), "{message}");
+    }
 
     #[test]
     fn schema_generations_change_only_when_the_schema_is_replaced() {

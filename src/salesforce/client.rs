@@ -45,9 +45,15 @@ pub trait CallHooks: Send + Sync {
     /// Exactly once after each counted call that `before_call` allowed, with the response's
     /// `Sforce-Limit-Info` (None when absent or when no response arrived).
     fn after_call(&self, _usage: Option<LimitInfo>) {}
-    /// After a refresh, so the new token can be persisted. `refresh_token` is set only when
-    /// Salesforce rotated it.
-    fn tokens_refreshed(&self, _access_token: &Secret, _refresh_token: Option<&Secret>) {}
+    /// After a refresh made with `used_refresh_token`, so the new token can be persisted.
+    /// `refresh_token` is set only when Salesforce rotated it.
+    fn tokens_refreshed(
+        &self,
+        _used_refresh_token: &Secret,
+        _access_token: &Secret,
+        _refresh_token: Option<&Secret>,
+    ) {
+    }
 }
 
 /// Hooks that allow everything and persist nothing (CLI one-shots, tests).
@@ -802,7 +808,9 @@ impl Client {
                 tokens.refresh = Some(r.clone());
             }
         }
-        self.inner.hooks.tokens_refreshed(&access, rotated.as_ref());
+        self.inner
+            .hooks
+            .tokens_refreshed(&refresh, &access, rotated.as_ref());
         Ok(())
     }
 }

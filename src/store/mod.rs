@@ -50,6 +50,14 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "cannot create the store file {path}: {source}; check the data directory's permissions"
+    )]
+    CreateFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("store error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error(
@@ -207,11 +215,19 @@ impl Store {
     /// Open (creating if needed) the store at `path` and migrate it.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
-                path: dir.to_path_buf(),
-                source,
+            crate::config::private::create_private_dir_all(dir).map_err(|source| {
+                StoreError::CreateDir {
+                    path: dir.to_path_buf(),
+                    source,
+                }
             })?;
         }
+        crate::config::private::create_private_file(path).map_err(|source| {
+            StoreError::CreateFile {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
         let open_err = |source| StoreError::Open {
             path: path.to_path_buf(),
             source,

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
-use crate::config::{Credentials, Paths, Secret};
+use crate::config::{Credentials, Paths, Secret, TokenRefresh};
 use crate::salesforce::{CallHooks, LimitInfo, Veto};
 use crate::sync::clock::SharedClock;
 use crate::sync::quota::{QuotaGuard, QuotaStop, UsageReading};
@@ -120,25 +120,26 @@ impl CallHooks for EngineHooks {
 
     fn tokens_refreshed(
         &self,
-        access_token: &crate::salesforce::auth::Secret,
-        refresh_token: Option<&crate::salesforce::auth::Secret>,
+        used_refresh_token: &Secret,
+        access_token: &Secret,
+        refresh_token: Option<&Secret>,
     ) {
         let Some((paths, source)) = &self.credentials else {
             return;
         };
-        let result = Credentials::load(paths, source).and_then(|stored| match stored {
-            Some(mut c) => {
-                c.access_token = Secret::new(access_token.expose());
-                if let Some(r) = refresh_token {
-                    c.refresh_token = Some(Secret::new(r.expose()));
-                }
-                c.issued_at = self.clock.now();
-                c.save(paths, source)
-            }
-            None => Ok(()),
-        });
-        if let Err(e) = result {
-            tracing::error!(source = %source, "refreshed tokens could not be saved: {e}");
+        let refresh = TokenRefresh {
+            used_refresh_token,
+            access_token,
+            rotated_refresh_token: refresh_token,
+            received_at: self.clock.now(),
+        };
+        match Credentials::record_refresh(paths, source, &refresh) {
+            Ok(true) => {}
+            Ok(false) => tracing::info!(
+                source = %source,
+                "refreshed token not saved: the stored credentials are newer (reauthorized or refreshed elsewhere)"
+            ),
+            Err(e) => tracing::error!(source = %source, "refreshed tokens could not be saved: {e}"),
         }
     }
 }

@@ -257,3 +257,31 @@ fn inline_objects_stay_inline() {
         text.replace("] } }", "] } , Lead = { fields = [\"Company\"] } }") // toml_edit keeps the old trailing space
     );
 }
+
+#[test]
+fn saving_through_a_symlinked_config_writes_its_target_and_keeps_the_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let real_dir = dir.path().join("dotfiles");
+    std::fs::create_dir(&real_dir).unwrap();
+    let real = real_dir.join("syncdeck.toml");
+    std::fs::write(&real, COMMENTED).unwrap();
+    let link = dir.path().join("config.toml");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let mut editor = Editor::load(&link).unwrap();
+    editor.set_frequency("acme", Frequency::H6).unwrap();
+    editor.save().unwrap();
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link was replaced by a file"
+    );
+    let saved = typed(&std::fs::read_to_string(&real).unwrap()).unwrap();
+    assert_eq!(saved.sources[0].frequency, Frequency::H6);
+    // A second save through the link is not mistaken for someone else's edit.
+    editor.set_frequency("acme", Frequency::H12).unwrap();
+    editor.save().unwrap();
+    let saved = typed(&std::fs::read_to_string(&real).unwrap()).unwrap();
+    assert_eq!(saved.sources[0].frequency, Frequency::H12);
+}

@@ -1,9 +1,7 @@
-use std::sync::Mutex;
-
 use chrono::Utc;
 
 use super::{Secret, Session};
-use crate::config::{Credentials, Paths};
+use crate::config::{Credentials, Paths, TokenRefresh};
 use crate::salesforce::client::CallHooks;
 
 impl Session {
@@ -20,35 +18,48 @@ impl Session {
     }
 }
 
-/// Writes refreshed tokens back to the source's credentials file (0600, atomic). Use it as
-/// the client's hooks, or call `tokens_refreshed` from your own.
+/// Writes refreshed tokens back to the source's credentials file (0600, atomic), under the
+/// credentials lock and only over the session they came from (see
+/// [`Credentials::record_refresh`]): a process never saves the copy it loaded at start over
+/// a reauthorization or a newer refresh. Use it as the client's hooks, or call
+/// `tokens_refreshed` from your own.
 #[derive(Debug)]
 pub struct CredentialsWriter {
     paths: Paths,
     source_id: String,
-    credentials: Mutex<Credentials>,
 }
 
 impl CredentialsWriter {
-    pub fn new(paths: Paths, source_id: &str, credentials: Credentials) -> CredentialsWriter {
+    pub fn new(paths: Paths, source_id: &str) -> CredentialsWriter {
         CredentialsWriter {
             paths,
             source_id: source_id.to_string(),
-            credentials: Mutex::new(credentials),
         }
     }
 }
 
 impl CallHooks for CredentialsWriter {
-    fn tokens_refreshed(&self, access_token: &Secret, refresh_token: Option<&Secret>) {
-        let mut credentials = self.credentials.lock().unwrap_or_else(|p| p.into_inner());
-        credentials.access_token = access_token.clone();
-        if let Some(r) = refresh_token {
-            credentials.refresh_token = Some(r.clone());
-        }
-        credentials.issued_at = Utc::now();
-        if let Err(e) = credentials.save(&self.paths, &self.source_id) {
-            tracing::warn!(source = %self.source_id, error = %e, "could not save the refreshed token");
+    fn tokens_refreshed(
+        &self,
+        used_refresh_token: &Secret,
+        access_token: &Secret,
+        refresh_token: Option<&Secret>,
+    ) {
+        let refresh = TokenRefresh {
+            used_refresh_token,
+            access_token,
+            rotated_refresh_token: refresh_token,
+            received_at: Utc::now(),
+        };
+        match Credentials::record_refresh(&self.paths, &self.source_id, &refresh) {
+            Ok(true) => {}
+            Ok(false) => tracing::info!(
+                source = %self.source_id,
+                "refreshed token not saved: the stored credentials are newer"
+            ),
+            Err(e) => {
+                tracing::warn!(source = %self.source_id, error = %e, "could not save the refreshed token");
+            }
         }
     }
 }
@@ -81,8 +92,9 @@ mod tests {
             session.identity_url.as_deref(),
             Some("https://login.salesforce.com/id/00D/005")
         );
-        let writer = CredentialsWriter::new(paths.clone(), "acme", stored);
-        writer.tokens_refreshed(&Secret::new("new-access"), None);
+        stored.save(&paths, "acme").unwrap();
+        let writer = CredentialsWriter::new(paths.clone(), "acme");
+        writer.tokens_refreshed(&Secret::new("refresh"), &Secret::new("new-access"), None);
         let saved = Credentials::load(&paths, "acme").unwrap().unwrap();
         assert_eq!(saved.access_token.expose(), "new-access");
         assert_eq!(saved.refresh_token.unwrap().expose(), "refresh");

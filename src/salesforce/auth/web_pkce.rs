@@ -1,7 +1,8 @@
 //! Web-server flow with PKCE (S256) through the `oauth2` crate, with a loopback listener on
-//! 127.0.0.1 that serves exactly one callback request. Over SSH the operator forwards the
+//! 127.0.0.1 that waits for this session's callback request. Over SSH the operator forwards the
 //! port (`ssh -L 1717:127.0.0.1:1717 host`) and opens the URL in a local browser.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use oauth2::{
@@ -9,6 +10,7 @@ use oauth2::{
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
 
 use super::oauth_client::{OAuthClient, oauth_client, token_error};
 use super::{AuthError, SCOPES};
@@ -19,6 +21,10 @@ use crate::salesforce::types::TokenBody;
 /// Path of the redirect URI registered in the connected app: `http://localhost:PORT/callback`.
 pub const CALLBACK_PATH: &str = "/callback";
 const MAX_REQUEST_HEAD: usize = 16 * 1024;
+/// A browser sends its request at once; a connection silent this long is closed.
+const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections served at once (browsers open a few speculatively); more are dropped.
+const MAX_PENDING_CONNECTIONS: usize = 32;
 
 /// A started web flow: open `authorize_url` in a browser, then `finish`.
 pub struct WebFlow {
@@ -29,6 +35,7 @@ pub struct WebFlow {
     client: OAuthClient,
     csrf: CsrfToken,
     verifier: PkceCodeVerifier,
+    read_timeout: Duration,
 }
 
 impl std::fmt::Debug for WebFlow {
@@ -72,6 +79,7 @@ pub async fn start_web_flow(
         client,
         csrf,
         verifier,
+        read_timeout: READ_TIMEOUT,
     })
 }
 
@@ -108,60 +116,101 @@ impl WebFlow {
             .map_err(|e| AuthError::Api(token_error(e, "the authorization code was rejected")))
     }
 
+    /// Serves every connection to the loopback port concurrently, each with a read timeout,
+    /// until one brings this session's redirect: an idle or slow connection cannot hold back
+    /// the browser, and a request with another `state` (stale tab, forged link) is answered
+    /// and ignored instead of ending the login.
     async fn wait_for_code(&self) -> Result<String, AuthError> {
+        let state: Arc<str> = Arc::from(self.csrf.secret().as_str());
+        let mut handlers = JoinSet::new();
         loop {
-            let (mut stream, _) = self
-                .listener
-                .accept()
-                .await
-                .map_err(|e| AuthError::Callback(e.to_string()))?;
-            let Some(target) = read_request_target(&mut stream).await else {
-                continue;
-            };
-            let Ok(url) = url::Url::parse(&format!("http://localhost{target}")) else {
-                respond(&mut stream, 400, "Bad request").await;
-                continue;
-            };
-            if url.path() != CALLBACK_PATH {
-                respond(&mut stream, 404, "Not the syncdeck callback").await;
-                continue;
-            }
-            let param = |name: &str| {
-                url.query_pairs()
-                    .find(|(k, _)| k == name)
-                    .map(|(_, v)| v.into_owned())
-            };
-            if param("state").as_deref() != Some(self.csrf.secret().as_str()) {
-                respond(&mut stream, 400, "This sign-in did not come from the syncdeck session that is waiting; start again.").await;
-                return Err(AuthError::Callback(
-                    "the callback's state does not match (a stale or forged redirect); run `syncdeck auth --web` again".into(),
-                ));
-            }
-            if let Some(error) = param("error") {
-                respond(
-                    &mut stream,
-                    200,
-                    "Authorization was denied. You can close this tab.",
-                )
-                .await;
-                let fault = Fault::new(None, error, param("error_description").unwrap_or_default());
-                return Err(AuthError::Denied { fault });
-            }
-            return match param("code") {
-                Some(code) => {
-                    respond(&mut stream, 200, "syncdeck is authorized. You can close this tab and return to the terminal.").await;
-                    Ok(code)
+            tokio::select! {
+                accepted = self.listener.accept() => {
+                    let (stream, _) = accepted.map_err(|e| AuthError::Callback(e.to_string()))?;
+                    if handlers.len() >= MAX_PENDING_CONNECTIONS {
+                        tracing::warn!("too many open connections to the callback port; dropped one");
+                        continue;
+                    }
+                    handlers.spawn(handle_connection(stream, state.clone(), self.read_timeout));
                 }
-                None => {
-                    respond(&mut stream, 400, "The redirect carried no code.").await;
-                    Err(AuthError::Api(Error::fatal(
-                        "NO_CODE",
-                        "the redirect carried no authorization code",
-                    )))
+                Some(handled) = handlers.join_next(), if !handlers.is_empty() => {
+                    if let Ok(Callback::Done(result)) = handled {
+                        return result;
+                    }
                 }
-            };
+            }
         }
     }
+}
+
+/// What one connection to the callback port amounted to.
+enum Callback {
+    /// Not this session's redirect (answered, or timed out): keep waiting.
+    Ignored,
+    /// This session's redirect: the code, or why there is none.
+    Done(Result<String, AuthError>),
+}
+
+async fn handle_connection(
+    mut stream: TcpStream,
+    state: Arc<str>,
+    read_timeout: Duration,
+) -> Callback {
+    let target = match tokio::time::timeout(read_timeout, read_request_target(&mut stream)).await {
+        Ok(Some(target)) => target,
+        Ok(None) | Err(_) => return Callback::Ignored,
+    };
+    let Ok(url) = url::Url::parse(&format!("http://localhost{target}")) else {
+        respond(&mut stream, 400, "Bad request").await;
+        return Callback::Ignored;
+    };
+    if url.path() != CALLBACK_PATH {
+        respond(&mut stream, 404, "Not the syncdeck callback").await;
+        return Callback::Ignored;
+    }
+    let param = |name: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    if param("state").as_deref() != Some(&*state) {
+        tracing::warn!("ignored a callback whose state does not match (stale tab or forged link)");
+        respond(
+            &mut stream,
+            400,
+            "This sign-in did not come from the syncdeck session that is waiting. If you started a new one, use its link.",
+        )
+        .await;
+        return Callback::Ignored;
+    }
+    if let Some(error) = param("error") {
+        respond(
+            &mut stream,
+            200,
+            "Authorization was denied. You can close this tab.",
+        )
+        .await;
+        let fault = Fault::new(None, error, param("error_description").unwrap_or_default());
+        return Callback::Done(Err(AuthError::Denied { fault }));
+    }
+    Callback::Done(match param("code") {
+        Some(code) => {
+            respond(
+                &mut stream,
+                200,
+                "syncdeck is authorized. You can close this tab and return to the terminal.",
+            )
+            .await;
+            Ok(code)
+        }
+        None => {
+            respond(&mut stream, 400, "The redirect carried no code.").await;
+            Err(AuthError::Api(Error::fatal(
+                "NO_CODE",
+                "the redirect carried no authorization code",
+            )))
+        }
+    })
 }
 
 /// The request target of `GET <target> HTTP/1.1`, or `None` for anything unusable.
@@ -202,4 +251,50 @@ async fn respond(stream: &mut TcpStream, status: u16, message: &str) {
         tracing::debug!(error = %e, "could not answer the browser");
     }
     let _ = stream.shutdown().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn get(port: u16, target: &str) -> String {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let request = format!("GET {target} HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).await.unwrap();
+        reply
+    }
+
+    #[tokio::test]
+    async fn an_idle_connection_and_a_forged_state_do_not_stop_the_real_redirect() {
+        let flow = start_web_flow("https://login.salesforce.com", "cid", 0)
+            .await
+            .unwrap();
+        let port = flow.port();
+        let state = flow.csrf.secret().clone();
+        let waiting = tokio::spawn(async move { flow.wait_for_code().await });
+        // Connected, never sends anything: must not block the others.
+        let _idle = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let forged = get(port, "/callback?code=evil&state=not-it").await;
+        assert!(forged.starts_with("HTTP/1.1 400"), "{forged}");
+        assert!(!waiting.is_finished(), "a forged state ended the login");
+        let real = get(port, &format!("/callback?code=real&state={state}")).await;
+        assert!(real.starts_with("HTTP/1.1 200"), "{real}");
+        assert_eq!(waiting.await.unwrap().unwrap(), "real");
+    }
+
+    #[tokio::test]
+    async fn a_silent_connection_is_closed_after_the_read_timeout() {
+        let mut flow = start_web_flow("https://login.salesforce.com", "cid", 0)
+            .await
+            .unwrap();
+        flow.read_timeout = Duration::from_millis(50);
+        let port = flow.port();
+        let _waiting = tokio::spawn(async move { flow.wait_for_code().await });
+        let mut idle = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let mut buf = [0u8; 16];
+        // Without a timeout this read would never end: nothing is ever sent.
+        assert_eq!(idle.read(&mut buf).await.unwrap(), 0);
+    }
 }

@@ -128,7 +128,7 @@ impl CallHooks for Recorder {
     fn after_call(&self, usage: Option<LimitInfo>) {
         self.usage.lock().unwrap().push(usage);
     }
-    fn tokens_refreshed(&self, access_token: &Secret, _refresh: Option<&Secret>) {
+    fn tokens_refreshed(&self, _used: &Secret, access_token: &Secret, _refresh: Option<&Secret>) {
         self.refreshed
             .lock()
             .unwrap()

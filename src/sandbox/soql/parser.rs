@@ -3,9 +3,20 @@
 use super::lexer::{Tok, tokenize};
 use super::{Expr, FieldRef, Literal, Op, OrderItem, Pos, Query, Select, SoqlError};
 
+/// How deep `NOT` and parentheses may nest: far beyond any real filter, and far below
+/// what the parser's recursion (and the evaluator's, and the tree's drop) can take.
+pub const MAX_NESTING: usize = 64;
+/// How tall the filter's tree may grow through `AND`/`OR` chains, each of which adds a
+/// level; the evaluator and the tree's drop recurse once per level.
+pub const MAX_TREE_HEIGHT: usize = 1_000;
+
 pub fn parse(src: &str) -> Result<Query, SoqlError> {
     let toks = tokenize(src)?;
-    let mut p = Parser { toks, i: 0 };
+    let mut p = Parser {
+        toks,
+        i: 0,
+        nesting: 0,
+    };
     let q = p.query()?;
     Ok(q)
 }
@@ -13,6 +24,14 @@ pub fn parse(src: &str) -> Result<Query, SoqlError> {
 struct Parser {
     toks: Vec<(Tok, Pos)>,
     i: usize,
+    /// Current `NOT`/parenthesis nesting, bounded by [`MAX_NESTING`].
+    nesting: usize,
+}
+
+/// A parsed filter with the height of its tree.
+struct Parsed {
+    expr: Expr,
+    height: usize,
 }
 
 fn describe(t: &Tok) -> String {
@@ -91,7 +110,7 @@ impl Parser {
             }
         };
         let filter = if self.eat_kw("WHERE") {
-            Some(self.or_expr()?)
+            Some(self.filter()?)
         } else {
             None
         };
@@ -199,35 +218,80 @@ impl Parser {
         Ok(FieldRef { path, pos, slot: 0 })
     }
 
-    fn or_expr(&mut self) -> Result<Expr, SoqlError> {
+    fn filter(&mut self) -> Result<Expr, SoqlError> {
+        Ok(self.or_expr()?.expr)
+    }
+
+    fn or_expr(&mut self) -> Result<Parsed, SoqlError> {
         let mut left = self.and_expr()?;
         while self.eat_kw("OR") {
             let right = self.and_expr()?;
-            left = Expr::Or(Box::new(left), Box::new(right));
+            left = self.join(left, right, Expr::Or)?;
         }
         Ok(left)
     }
 
-    fn and_expr(&mut self) -> Result<Expr, SoqlError> {
+    fn and_expr(&mut self) -> Result<Parsed, SoqlError> {
         let mut left = self.not_expr()?;
         while self.eat_kw("AND") {
             let right = self.not_expr()?;
-            left = Expr::And(Box::new(left), Box::new(right));
+            left = self.join(left, right, Expr::And)?;
         }
         Ok(left)
     }
 
-    fn not_expr(&mut self) -> Result<Expr, SoqlError> {
+    fn join(
+        &self,
+        left: Parsed,
+        right: Parsed,
+        node: fn(Box<Expr>, Box<Expr>) -> Expr,
+    ) -> Result<Parsed, SoqlError> {
+        let height = left.height.max(right.height).saturating_add(1);
+        if height > MAX_TREE_HEIGHT {
+            return Err(SoqlError::malformed(
+                self.pos(),
+                format!("too many conditions: at most {MAX_TREE_HEIGHT} AND/OR in a row"),
+            ));
+        }
+        Ok(Parsed {
+            expr: node(Box::new(left.expr), Box::new(right.expr)),
+            height,
+        })
+    }
+
+    fn not_expr(&mut self) -> Result<Parsed, SoqlError> {
+        if !self.is_kw("NOT") && *self.peek() != Tok::LParen {
+            return Ok(Parsed {
+                expr: self.comparison()?,
+                height: 1,
+            });
+        }
+        if self.nesting >= MAX_NESTING {
+            return Err(SoqlError::malformed(
+                self.pos(),
+                format!(
+                    "filter nested too deeply: at most {MAX_NESTING} levels of NOT and parentheses"
+                ),
+            ));
+        }
+        self.nesting += 1;
+        let nested = self.nested();
+        self.nesting -= 1;
+        nested
+    }
+
+    fn nested(&mut self) -> Result<Parsed, SoqlError> {
         if self.eat_kw("NOT") {
-            return Ok(Expr::Not(Box::new(self.not_expr()?)));
+            let inner = self.not_expr()?;
+            return Ok(Parsed {
+                expr: Expr::Not(Box::new(inner.expr)),
+                height: inner.height.saturating_add(1),
+            });
         }
-        if *self.peek() == Tok::LParen {
-            self.bump();
-            let e = self.or_expr()?;
-            self.expect(Tok::RParen)?;
-            return Ok(e);
-        }
-        self.comparison()
+        self.bump(); // the opening parenthesis
+        let inner = self.or_expr()?;
+        self.expect(Tok::RParen)?;
+        Ok(inner)
     }
 
     fn comparison(&mut self) -> Result<Expr, SoqlError> {
@@ -331,5 +395,46 @@ mod tests {
         assert_eq!(e.message, "unexpected token: 'FORM'");
         assert!(parse("SELECT Id FROM Account WHERE").is_err());
         assert!(parse("SELECT FROM Account").is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_a_malformed_query_not_a_stack_overflow() {
+        let nots = format!(
+            "SELECT Id FROM Account WHERE {}Name = 'x'",
+            "NOT ".repeat(30_000 / 4)
+        );
+        let e = parse(&nots).unwrap_err();
+        assert_eq!(e.code, "MALFORMED_QUERY");
+        assert!(e.message.contains("nested too deeply"), "{}", e.message);
+
+        let parens = format!(
+            "SELECT Id FROM Account WHERE {}Name = 'x'{}",
+            "(".repeat(20_000),
+            ")".repeat(20_000)
+        );
+        assert_eq!(parse(&parens).unwrap_err().code, "MALFORMED_QUERY");
+
+        let chain = format!(
+            "SELECT Id FROM Account WHERE Name = 'x'{}",
+            " OR Name = 'y'".repeat(5_000)
+        );
+        let e = parse(&chain).unwrap_err();
+        assert!(e.message.contains("too many conditions"), "{}", e.message);
+    }
+
+    #[test]
+    fn nesting_up_to_the_bound_still_parses() {
+        let depth = MAX_NESTING;
+        let q = format!(
+            "SELECT Id FROM Account WHERE {}Name = 'x'{}",
+            "(".repeat(depth),
+            ")".repeat(depth)
+        );
+        assert!(parse(&q).is_ok());
+        let nots = format!(
+            "SELECT Id FROM Account WHERE {}Name = 'x'",
+            "NOT ".repeat(depth)
+        );
+        assert!(parse(&nots).is_ok());
     }
 }

@@ -630,7 +630,8 @@ impl FieldsScreen {
             ));
         }
         if let Some(flash) = &self.flash {
-            return Line::from(Span::styled(flash.clone(), self.theme.warn));
+            // Flashes quote object and field names from the org: cleaned where drawn.
+            return Line::from(Span::styled(style::clean(flash), self.theme.warn));
         }
         // Same look as the app's footer: whole hints only, as many as fit.
         let mut spans = Vec::new();

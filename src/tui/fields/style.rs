@@ -9,9 +9,9 @@ use ratatui::style::{Modifier, Style};
 use crate::tui::format;
 use crate::tui::theme::Theme as AppTheme;
 
-pub(crate) use crate::tui::format::{display_width, grouped as thousands};
 /// Every string from Salesforce or a file passes through this before it is drawn.
-pub(crate) use crate::tui::sanitize::clean;
+pub(crate) use crate::sanitize::clean;
+pub(crate) use crate::tui::format::{display_width, grouped as thousands};
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Theme {
