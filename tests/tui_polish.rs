@@ -282,7 +282,7 @@ fn y_on_the_table_copies_the_error_and_on_reauthorize_the_code_or_url() {
     h.app.on_snapshot(snap.clone());
     h.keys("y");
     assert_eq!(h.app.take_clipboard().as_deref(), Some("HX7Q-9KLM"));
-    let url = "https://login.salesforce.com/services/oauth2/authorize?response_type=code&client_id=3MVG9fake&redirect_uri=http%3A%2F%2F127.0.0.1%3A8717%2Fcallback";
+    let url = "https://login.salesforce.com/services/oauth2/authorize?response_type=code&client_id=3MVG9fake&redirect_uri=http%3A%2F%2F127.0.0.1%3A1717%2Fcallback";
     snap.version = 3;
     snap.sources[4].auth = Some(AuthPrompt::Web {
         authorize_url: url.into(),
@@ -294,7 +294,7 @@ fn y_on_the_table_copies_the_error_and_on_reauthorize_the_code_or_url() {
 
 #[test]
 fn the_web_flow_url_is_on_full_width_lines_without_borders() {
-    let url = "https://login.salesforce.com/services/oauth2/authorize?response_type=code&client_id=3MVG9fake&redirect_uri=http%3A%2F%2F127.0.0.1%3A8717%2Fcallback";
+    let url = "https://login.salesforce.com/services/oauth2/authorize?response_type=code&client_id=3MVG9fake&redirect_uri=http%3A%2F%2F127.0.0.1%3A1717%2Fcallback";
     for (w, ht) in [(80u16, 24u16), (120, 40)] {
         let mut h = harness();
         h.keys("Ga");
