@@ -103,6 +103,28 @@ pub struct SourceSnapshot {
     /// The org schema once loaded (shared, never cloned deeply).
     #[serde(skip)]
     pub schema: Option<Arc<crate::sync::schema::OrgSchema>>,
+    /// Selected fields the last run could not copy (see `ErrorKind::FieldsSkipped`).
+    #[serde(default)]
+    pub skipped_fields: Vec<SkippedFields>,
+}
+
+/// Selected fields of one object that a run left out because the org's describe does not
+/// list them: deleted, renamed, or hidden from the authorizing user by field-level security.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedFields {
+    pub object: String,
+    pub fields: Vec<String>,
+}
+
+impl SkippedFields {
+    /// `Opportunity: Foo__c, Bar__c; User: Title`.
+    pub fn describe_all(skipped: &[SkippedFields]) -> String {
+        skipped
+            .iter()
+            .map(|s| format!("{}: {}", s.object, s.fields.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
 }
 
 impl SourceSnapshot {
@@ -128,6 +150,7 @@ impl SourceSnapshot {
             events: Vec::new(),
             auth: None,
             schema: None,
+            skipped_fields: Vec::new(),
         }
     }
 }
@@ -178,6 +201,10 @@ pub enum ErrorKind {
     Api,
     Network,
     Config,
+    /// The run copied everything else, but some selected fields are not in the org's
+    /// describe (deleted, renamed, or not readable by the authorizing user). Runs go on;
+    /// the error clears on the first run that copies every selected field.
+    FieldsSkipped,
 }
 
 impl ErrorKind {
@@ -189,6 +216,7 @@ impl ErrorKind {
             ErrorKind::Api => "Salesforce API error",
             ErrorKind::Network => "network error",
             ErrorKind::Config => "configuration error",
+            ErrorKind::FieldsSkipped => "selected fields not synced",
         }
     }
 }

@@ -280,6 +280,17 @@ pub const WINDOW: Duration = Duration::hours(24);
 /// Without any usage history, look again after this long.
 pub const UNKNOWN_HISTORY_RECHECK: Duration = Duration::hours(1);
 
+/// A stopped source's resume time as every surface words it (details panel, events,
+/// `status`), from the one estimate in `ErrorInfo::retry_at`: never a time in the past,
+/// since a due check happens at once.
+pub fn resume_text(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    if at <= now {
+        "now (checking API usage)".into()
+    } else {
+        format!("about {}", at.format("%Y-%m-%d %H:%M UTC"))
+    }
+}
+
 /// When usage is expected to fall below `threshold_calls` again.
 ///
 /// The estimate replays the rolling window from usage samples `(time, used)`, oldest first:

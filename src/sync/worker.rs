@@ -20,7 +20,7 @@ use crate::sync::describe_cache;
 use crate::sync::hooks::EngineHooks;
 use crate::sync::model::{
     ApiUsage, AuthFlow, AuthPrompt, ConnectionInfo, ErrorInfo, ErrorKind, Event, EventLevel,
-    RunKind, RunOutcome, RunProgress, RunSummary, Snapshot, SourceSnapshot, Status,
+    RunKind, RunOutcome, RunProgress, RunSummary, SkippedFields, Snapshot, SourceSnapshot, Status,
 };
 use crate::sync::object_sync::ObjectOutcome;
 use crate::sync::projection::{self, RunCost};
@@ -28,7 +28,7 @@ use crate::sync::quota::{self, QuotaGuard, QuotaStop, ResumeProbes, UsageReading
 use crate::sync::run::{RunContext, RunObserver, RunReport, RunSpec, parse_kind, parse_outcome};
 use crate::sync::scheduler::{DueRun, Scheduler};
 use crate::sync::shared_store::SharedStore;
-use crate::sync::status::{StatusMachine, Transition, needs_operator};
+use crate::sync::status::{StatusMachine, Transition, fields_skipped_error, needs_operator};
 use crate::sync::stop::{StopReason, StopSignal};
 
 /// Why an interactive authorization ended without credentials.
@@ -104,6 +104,8 @@ struct WorkerObserver {
     started_at: std::time::Instant,
     progress: Mutex<RunProgress>,
     events: mpsc::UnboundedSender<RunEvent>,
+    /// Counts the rows committed so far, so Records grows page by page during a run.
+    store: SharedStore,
 }
 
 impl WorkerObserver {
@@ -151,6 +153,15 @@ impl RunObserver for WorkerObserver {
                 o.expected = expected;
             }
         });
+        // Called right after a page commits: the table's Records counts what is stored.
+        if let Ok(records) = self.store.with_blocking(|s| s.total_rows()) {
+            let id = self.source.clone();
+            self.shared.snapshots.send_modify(|s| {
+                if let Some(src) = s.sources.iter_mut().find(|x| x.id == id) {
+                    src.records = records;
+                }
+            });
+        }
     }
 
     fn object_finished(&self, object: &str, outcome: &ObjectOutcome) {
@@ -173,6 +184,9 @@ impl RunObserver for WorkerObserver {
         let _ = self.events.send(RunEvent::Warning(message));
     }
 }
+
+/// Longest object list sent to `limits/recordCount`; longer lists ask for every object.
+const RECORD_COUNT_LIST_BYTES: usize = 4_000;
 
 pub struct Worker {
     source: SourceConfig,
@@ -204,6 +218,8 @@ pub struct Worker {
     schema: Option<Arc<crate::sync::schema::OrgSchema>>,
     /// Objects the operator asked to see the fields of; kept in every later schema.
     on_demand: BTreeSet<String>,
+    /// Selected fields the last whole-source run could not copy.
+    skipped: Vec<SkippedFields>,
 }
 
 impl Worker {
@@ -263,6 +279,15 @@ impl Worker {
             level: EventLevel::Info,
             message: format!("worker started ({})", status.status().label()),
         });
+        let skipped = store
+            .as_ref()
+            .map(|s| s.with_blocking(|st| describe_cache::load_skipped(st)))
+            .unwrap_or_default();
+        if status.error().is_none()
+            && let Some(error) = fields_skipped_error(&skipped)
+        {
+            status.fail(error, now);
+        }
         let blocked = status.error().is_some_and(|e| needs_operator(e.kind));
         let mut worker = Worker {
             source,
@@ -288,6 +313,7 @@ impl Worker {
             projections: Vec::new(),
             schema: None,
             on_demand: BTreeSet::new(),
+            skipped,
         };
         worker.refresh_stats();
         if let Some(&(_, used)) = worker.samples.last()
@@ -328,7 +354,15 @@ impl Worker {
     fn transition(&mut self, t: Option<Transition>) {
         let Some(t) = t else { return };
         let message = match &t.to {
-            Status::Error(e) => format!("status: Error ({}): {}", e.kind.label(), e.message),
+            Status::Error(e) => match e.retry_at {
+                Some(at) => format!(
+                    "status: Error ({}): {}; resumes {}",
+                    e.kind.label(),
+                    e.message,
+                    quota::resume_text(at, t.at)
+                ),
+                None => format!("status: Error ({}): {}", e.kind.label(), e.message),
+            },
             other => format!("status: {} (was {})", other.label(), t.from.label()),
         };
         let level = if matches!(t.to, Status::Error(_)) {
@@ -436,25 +470,28 @@ impl Worker {
                 .unwrap_or_else(|e| e.into_inner())
                 .clone(),
             schema: self.schema.clone(),
+            skipped_fields: self.skipped.clone(),
         }
     }
 
     pub(crate) fn publish(&self) {
+        let mut records = None;
         let running = if self.running.is_some() {
-            self.shared
-                .snapshots
-                .borrow()
-                .source(&self.source.id)
+            let published = self.shared.snapshots.borrow();
+            let source = published.source(&self.source.id);
+            // The run's observer keeps these current page by page.
+            records = source.map(|s| s.records);
+            source
                 .and_then(|s| s.running.clone())
                 .or_else(|| Some(RunProgress::default()))
         } else {
             None
         };
-        publish_source(
-            &self.shared.snapshots,
-            &self.shared.clock,
-            self.snapshot(running),
-        );
+        let mut snapshot = self.snapshot(running);
+        if let Some(records) = records {
+            snapshot.records = records;
+        }
+        publish_source(&self.shared.snapshots, &self.shared.clock, snapshot);
     }
 
     fn can_sync(&self) -> bool {
@@ -591,6 +628,7 @@ impl Worker {
             self.scheduler.set_frequency(source.frequency);
         }
         self.guard.set_settings(settings(&source));
+        let threshold_changed = source.quota_threshold_percent != self.source.quota_threshold_percent;
         let enabled_changed = source.sync_enabled != self.source.sync_enabled;
         let connection_changed =
             source.login_url != self.source.login_url || source.client_id != self.source.client_id;
@@ -620,6 +658,36 @@ impl Worker {
         }
         self.event(EventLevel::Info, "configuration reloaded".into());
         self.refresh_stats();
+        if threshold_changed {
+            self.recheck_threshold(now);
+        }
+    }
+
+    /// A changed quota threshold takes effect at once against the known usage: raised above
+    /// it clears the quota error, lowered to or below it stops syncing until usage falls.
+    fn recheck_threshold(&mut self, now: DateTime<Utc>) {
+        let (Some(used), Some(max)) = self.guard.usage() else {
+            return;
+        };
+        let Some(threshold) = self.guard.threshold_calls() else {
+            return;
+        };
+        let quota_error = self
+            .status
+            .error()
+            .is_some_and(|e| e.kind == ErrorKind::QuotaThreshold);
+        if used < threshold {
+            if quota_error {
+                self.recovered_from_quota(now);
+            }
+        } else if !quota_error && self.running.is_none() {
+            // A run in progress trips the guard at its next call and reports the same.
+            self.quota_stopped(QuotaStop::OrgThreshold {
+                used,
+                max,
+                threshold_percent: self.source.quota_threshold_percent,
+            });
+        }
     }
 
     fn start_auth(&mut self, flow: AuthFlow) {
@@ -829,22 +897,26 @@ impl Worker {
     }
 
     /// Review prices a backfill by record count: one `limits/recordCount` call covers every
-    /// object whose fields are shown and whose count is not known yet (a forced schema load
-    /// refreshes them). A failure only leaves the counts unknown (the review says so), it
-    /// never blocks the schema.
+    /// object whose count is not known yet, fields loaded or not (a preset may add objects
+    /// never opened; a forced schema load refreshes them). A failure only leaves the counts
+    /// unknown (the review says so), it never blocks the schema.
     async fn fill_record_counts(
         &mut self,
         client: &Client,
         schema: &mut crate::sync::schema::OrgSchema,
     ) {
-        let objects: Vec<String> = schema
+        let mut objects: Vec<String> = schema
             .objects
             .iter()
-            .filter(|o| !o.fields.is_empty() && o.record_count.is_none())
+            .filter(|o| o.record_count.is_none())
             .map(|o| o.name.clone())
             .collect();
         if objects.is_empty() {
             return;
+        }
+        // A long list would not fit the request URL: an empty one asks for every object.
+        if objects.iter().map(|o| o.len() + 1).sum::<usize>() > RECORD_COUNT_LIST_BYTES {
+            objects.clear();
         }
         match client.record_count(&objects).await {
             Ok(counts) => {
@@ -913,6 +985,7 @@ impl Worker {
                 ..Default::default()
             }),
             events: self.run_events.0.clone(),
+            store: store.clone(),
         };
         let source = self.source.clone();
         let hooks = self.hooks.clone();
@@ -977,13 +1050,20 @@ impl Worker {
         );
         self.last_run = Some(report.summary.clone());
         self.refresh_stats();
+        // The run's warning already named them in the events.
+        if let Some(skipped) = report.skipped {
+            self.skipped = skipped;
+        }
         match report.error {
             None if succeeded => {
                 self.blocked = false;
                 self.probe_at = None;
                 self.probes = ResumeProbes::default();
                 self.scheduler.release_hold();
-                let t = self.status.recover(now);
+                let t = match fields_skipped_error(&self.skipped) {
+                    Some(error) => self.status.fail(error, now),
+                    None => self.status.recover(now),
+                };
                 self.transition(t);
                 let t = self.status.set_setting_up(!report.all_synced, now);
                 self.transition(t);
@@ -1043,8 +1123,7 @@ impl Worker {
             ErrorInfo {
                 kind: ErrorKind::QuotaThreshold,
                 message: format!(
-                    "{stop}; syncing resumes by itself once usage falls below the threshold (estimated {})",
-                    probe_at.format("%Y-%m-%d %H:%M UTC")
+                    "{stop}; syncing resumes by itself once usage falls below the threshold"
                 ),
                 retry_at: Some(probe_at),
                 used,
@@ -1119,10 +1198,10 @@ impl Worker {
                 self.event(
                     EventLevel::Info,
                     format!(
-                        "API usage still at {}/{}; next check {}",
+                        "API usage still at {}/{}; syncing resumes {}",
                         used.unwrap_or(0),
                         max.unwrap_or(0),
-                        probe_at.format("%H:%M UTC")
+                        quota::resume_text(probe_at, now)
                     ),
                 );
                 if let Some(mut e) = self.status.error().cloned() {

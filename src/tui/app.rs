@@ -500,6 +500,12 @@ impl App {
     }
 
     fn sync_now(&mut self, id: &str) {
+        if self.source(id).is_some_and(|s| !s.sync_enabled) {
+            return self.flash_error(format!(
+                "{} is paused (Sync Data off), so nothing syncs; press p to resume it, then n",
+                self.name_of(id)
+            ));
+        }
         let command = Command::SyncNow {
             source: id.into(),
             full: false,

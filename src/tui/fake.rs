@@ -96,6 +96,7 @@ fn base(id: &str, name: &str, status: Status) -> SourceSnapshot {
         ],
         auth: None,
         schema: None,
+        skipped_fields: Vec::new(),
     }
 }
 

@@ -58,6 +58,40 @@ fn lines<'a>(cx: &Context<'a>) -> Vec<Line<'a>> {
     let diff = SelectionDiff::between(cx.saved, cx.selection).with_missing(missing);
     let cost = estimate_cost(cx.schema, &current, cx.selection, cx.throughput);
     let mut lines = Vec::new();
+    // The totals come first so they show without scrolling at any size.
+    lines.push(Line::from(Span::styled("Cost", theme.title)));
+    let time = match (cost.backfill_records, cost.measured) {
+        (0, _) => String::new(),
+        (_, true) => format!(
+            " · about {} at {} records/s (measured)",
+            duration(cost.backfill_time),
+            thousands(cost.records_per_second.round() as u64)
+        ),
+        (_, false) => format!(
+            " · about {} (estimate at {} records/s: no run measured this source yet)",
+            duration(cost.backfill_time),
+            thousands(cost.records_per_second.round() as u64)
+        ),
+    };
+    lines.push(Line::from(format!(
+        "  Backfill: {} API calls for {} records{time}",
+        thousands(cost.backfill_calls),
+        thousands(cost.backfill_records)
+    )));
+    if !cost.unknown_counts.is_empty() {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "  Record counts unknown (not in the totals): {}",
+                cost.unknown_counts.join(", ")
+            ),
+            theme.warn,
+        )));
+    }
+    lines.push(Line::from(format!(
+        "  Each incremental run: at least {} API calls (one per object and field group)",
+        thousands(cost.incremental_calls)
+    )));
+    lines.push(Line::default());
     if cx.selection.is_empty() {
         lines.push(Line::from(Span::styled(
             "Nothing is selected: Sync Now would stop syncing every object.",
@@ -129,34 +163,6 @@ fn lines<'a>(cx: &Context<'a>) -> Vec<Line<'a>> {
             theme.warn,
         )));
     }
-    lines.push(Line::default());
-    lines.push(Line::from(Span::styled("Cost", theme.title)));
-    let time = match cost.backfill_time {
-        Some(t) => format!(
-            " · about {} at {} records/s",
-            duration(t),
-            thousands(cx.throughput.unwrap_or_default().round() as u64)
-        ),
-        None => " · time unknown until a run measures throughput".to_string(),
-    };
-    lines.push(Line::from(format!(
-        "  Backfill: {} API calls for {} records{time}",
-        thousands(cost.backfill_calls),
-        thousands(cost.backfill_records)
-    )));
-    if !cost.unknown_counts.is_empty() {
-        lines.push(Line::from(Span::styled(
-            format!(
-                "  Record counts unknown (not in the totals): {}",
-                cost.unknown_counts.join(", ")
-            ),
-            theme.warn,
-        )));
-    }
-    lines.push(Line::from(format!(
-        "  Each incremental run: at least {} API calls (one per object and field group)",
-        thousands(cost.incremental_calls)
-    )));
     lines
 }
 
