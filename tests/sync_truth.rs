@@ -231,7 +231,7 @@ async fn sync_with_nothing_selected_says_how_to_select_fields() {
 }
 
 /// The app with the real engine, keys as an operator types them: Settings → Edit Data
-/// Sync → expand all → Sales preset → Review → Sync Now. The store then has every selected
+/// Sync → open User → expand all → Sales preset → Review → Sync Now. The store then has every selected
 /// column of every object, with data.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sales_preset_after_expand_all_syncs_every_selected_field_through_the_app() {
@@ -282,6 +282,22 @@ async fn sales_preset_after_expand_all_syncs_every_selected_field_through_the_ap
     .await;
     app.on_snapshot(snap);
     assert_eq!(app.screen(), ScreenKind::Fields);
+    // The operator looks at User's fields first (the last object): its describe is cached
+    // while Opportunity's is not, the order that once handed Opportunity User's describe.
+    key(&mut app, KeyCode::Char('G'));
+    key(&mut app, KeyCode::Char('l'));
+    let snap = wait_for(&mut engine.snapshots, "User's fields", |s| {
+        s.source("acme")
+            .and_then(|s| s.schema.as_ref())
+            .is_some_and(|schema| {
+                schema
+                    .objects
+                    .iter()
+                    .any(|o| o.name == "User" && !o.fields.is_empty())
+            })
+    })
+    .await;
+    app.on_snapshot(snap);
 
     key(&mut app, KeyCode::Char('e')); // expand all
     key(&mut app, KeyCode::Tab); // Data Presets: Minimal, Sales, ...

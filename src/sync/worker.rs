@@ -220,6 +220,8 @@ pub struct Worker {
     on_demand: BTreeSet<String>,
     /// Selected fields the last whole-source run could not copy.
     skipped: Vec<SkippedFields>,
+    /// A Sync Now that arrived during a run (`true`: a full one), started after it.
+    after_run: Option<bool>,
 }
 
 impl Worker {
@@ -314,6 +316,7 @@ impl Worker {
             schema: None,
             on_demand: BTreeSet::new(),
             skipped,
+            after_run: None,
         };
         worker.refresh_stats();
         if let Some(&(_, used)) = worker.samples.last()
@@ -583,9 +586,12 @@ impl Worker {
                         "Sync Now ignored: the source is not connected; authorize it first".into(),
                     );
                 } else if self.scheduler.request_now(full).is_err() {
+                    // A Sync Now after a field change must read the new fields: it runs
+                    // right after the current run (whose plans predate the change).
+                    self.after_run = Some(self.after_run.unwrap_or(false) || full);
                     self.event(
                         EventLevel::Info,
-                        "Sync Now ignored: a run is already going".into(),
+                        "Sync Now queued: it starts when the current run ends".into(),
                     );
                 }
             }
@@ -1036,6 +1042,11 @@ impl Worker {
         let succeeded = report.summary.outcome == RunOutcome::Succeeded;
         self.scheduler
             .finished(now, succeeded || report.stopped.is_some());
+        if let Some(full) = self.after_run.take()
+            && self.status.sync_enabled()
+        {
+            let _ = self.scheduler.request_now(full);
+        }
         let s = &report.summary;
         self.event(
             if succeeded {
