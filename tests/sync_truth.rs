@@ -10,7 +10,6 @@ use std::sync::Arc;
 use chrono::Utc;
 use common::*;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use syncdeck::sync::Command;
 use syncdeck::sync::clock::ManualClock;
 use syncdeck::sync::model::{ErrorKind, Status};
 use syncdeck::tui::adapters::EditorSettings;

@@ -397,13 +397,17 @@ fn list(
         return Ok(());
     }
     for o in &listing {
+        // Without a describe the total is unknown: `5/0` would be meaningless.
+        let counts = if o.total_fields == 0 {
+            format!("{} selected (fields not loaded)", o.selected)
+        } else {
+            format!("{}/{} selected", o.selected, o.total_fields)
+        };
         writeln!(
             out,
-            "{}  {}  {}/{} selected{}",
+            "{}  {}  {counts}{}",
             clean(o.object),
             clean(o.label),
-            o.selected,
-            o.total_fields,
             o.record_count
                 .map(|r| format!("  {r} records"))
                 .unwrap_or_default()

@@ -183,14 +183,14 @@ mod tests {
     fn wide_field_lists_cost_one_call_per_field_group_and_page() {
         let mut after = Selection::new();
         for i in 0..1_000 {
-            after.insert("Account", &format!("{i:0>37}__c"));
+            after.insert("Account", &format!("F{i:0>36}__c"));
         }
         let mut s = schema();
         s.objects[0].fields.clear();
         s.objects[0].record_count = Some(4_001);
         let est = estimate_cost(&s, &Selection::new(), &after, None);
         let account = &est.objects[0];
-        let fields: Vec<String> = (0..1_000).map(|i| format!("{i:0>37}__c")).collect();
+        let fields: Vec<String> = (0..1_000).map(|i| format!("F{i:0>36}__c")).collect();
         let sent = read_select("Account", &fields, true, None)
             .plan(TYPICAL_QUERY_URL_PREFIX.len(), crate::salesforce::soql::MAX_URL_BYTES)
             .unwrap();

@@ -90,7 +90,7 @@ mod tests {
 
     #[test]
     fn a_wide_selection_splits_exactly_as_the_client_splits_it() {
-        let fields: Vec<String> = (0..1_000).map(|i| format!("{i:0>37}__c")).collect();
+        let fields: Vec<String> = (0..1_000).map(|i| format!("F{i:0>36}__c")).collect();
         let select = read_select("Account", &fields, true, None);
         let prefix = TYPICAL_QUERY_URL_PREFIX.len();
         let plan = ReadPlan::of(&select, prefix).unwrap();

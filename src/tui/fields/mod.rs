@@ -164,7 +164,18 @@ impl FieldsScreen {
 
     /// True when the selection differs from the saved one.
     pub fn is_dirty(&self) -> bool {
-        self.tree.changes() != (0, 0)
+        self.changes() != (0, 0)
+    }
+
+    /// Fields added and removed since saved, counted exactly as Review counts them
+    /// (objects whose fields are not loaded included).
+    fn changes(&self) -> (usize, usize) {
+        let schema = self.tree.schema();
+        change_counts(
+            &self.saved,
+            &self.tree.selection().normalized(schema),
+            schema,
+        )
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) -> FieldsOutcome {
@@ -561,7 +572,7 @@ impl FieldsScreen {
     }
 
     fn header_line(&self) -> Line<'static> {
-        let (added, removed) = self.tree.changes();
+        let (added, removed) = self.changes();
         let fields = self.tree.selected_fields();
         let objects = self.tree.selected_objects();
         Line::from(vec![
@@ -621,7 +632,7 @@ impl FieldsScreen {
 
     fn footer_line(&self, width: usize) -> Line<'static> {
         if self.confirm_discard {
-            let (added, removed) = self.tree.changes();
+            let (added, removed) = self.changes();
             return Line::from(Span::styled(
                 format!(
                     "Discard +{added} −{removed} unsaved changes? y discard · any other key keeps editing"
@@ -646,6 +657,21 @@ impl FieldsScreen {
         }
         Line::from(spans)
     }
+}
+
+/// The `+N −M` of the header and of Review: fields added and removed between `saved` and
+/// `selection`, saved fields this org does not have counting as removed.
+pub(crate) fn change_counts(
+    saved: &Selection,
+    selection: &Selection,
+    schema: &OrgSchema,
+) -> (usize, usize) {
+    let (_, missing) = saved.split_missing(schema);
+    let diff = SelectionDiff::between(saved, selection);
+    (
+        diff.added_count(),
+        diff.removed_count() + missing.len(),
+    )
 }
 
 fn plural(n: usize) -> &'static str {

@@ -59,25 +59,35 @@ fn lines<'a>(cx: &Context<'a>) -> Vec<Line<'a>> {
     let cost = estimate_cost(cx.schema, &current, cx.selection, cx.throughput);
     let mut lines = Vec::new();
     // The totals come first so they show without scrolling at any size.
-    lines.push(Line::from(Span::styled("Cost", theme.title)));
-    let time = match (cost.backfill_records, cost.measured) {
-        (0, _) => String::new(),
-        (_, true) => format!(
-            " · about {} at {} records/s (measured)",
-            duration(cost.backfill_time),
-            thousands(cost.records_per_second.round() as u64)
-        ),
-        (_, false) => format!(
-            " · about {} (estimate at {} records/s: no run measured this source yet)",
-            duration(cost.backfill_time),
-            thousands(cost.records_per_second.round() as u64)
-        ),
-    };
+    let (added, removed) = super::change_counts(cx.saved, cx.selection, cx.schema);
+    lines.push(Line::from(vec![
+        Span::styled("Changes ", theme.title),
+        Span::styled(format!("+{added}"), theme.added),
+        Span::raw(" "),
+        Span::styled(format!("−{removed}"), theme.removed),
+        Span::raw(" fields · "),
+        Span::styled("Cost", theme.title),
+    ]));
     lines.push(Line::from(format!(
-        "  Backfill: {} API calls for {} records{time}",
+        "  Backfill: {} API calls for {} records",
         thousands(cost.backfill_calls),
         thousands(cost.backfill_records)
     )));
+    if cost.backfill_records > 0 {
+        lines.push(Line::from(if cost.measured {
+            format!(
+                "  Time: about {} at {} records/s (measured on this source)",
+                duration(cost.backfill_time),
+                thousands(cost.records_per_second.round() as u64)
+            )
+        } else {
+            format!(
+                "  Time: about {}, an estimate at {} records/s (no run measured yet)",
+                duration(cost.backfill_time),
+                thousands(cost.records_per_second.round() as u64)
+            )
+        }));
+    }
     if !cost.unknown_counts.is_empty() {
         lines.push(Line::from(Span::styled(
             format!(
@@ -146,8 +156,11 @@ fn lines<'a>(cx: &Context<'a>) -> Vec<Line<'a>> {
                 format!("  − {:<28}", clean(removed)),
                 theme.removed,
             )];
+            let loaded = described.is_some_and(|o| !o.fields.is_empty());
             match field(removed) {
                 Some(f) => spans.push(Span::styled(clean(&f.label), theme.dim)),
+                // Unknown until the object is described: never claim it is missing.
+                None if !loaded => {}
                 None => spans.push(Span::styled("not in this org", theme.warn)),
             }
             lines.push(Line::from(spans));

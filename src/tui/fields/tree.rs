@@ -386,7 +386,8 @@ impl FieldTree {
     }
 
     /// (+added, −removed) since the saved selection.
-    pub(crate) fn changes(&self) -> (usize, usize) {
+#[cfg(test)]
+        pub(crate) fn changes(&self) -> (usize, usize) {
         (self.added, self.removed + self.missing_saved)
     }
 
@@ -704,9 +705,10 @@ impl FieldTree {
                 Some(fields) => fields.len() as u32,
                 None => self.selected_in[o],
             };
+            // Fields not loaded: whether all are selected is unknown, so never "all".
             let check = match selected {
                 0 => Check::Off,
-                s if s == total || total == 0 => Check::On,
+                s if s == total && total > 0 => Check::On,
                 _ => Check::Partial,
             };
             Row::Object {

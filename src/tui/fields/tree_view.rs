@@ -64,12 +64,19 @@ pub(super) fn render(
                         if expanded { "▾" } else { "▸" },
                         checkbox(check)
                     ))];
+                    // Without fields the total is unknown: the saved selection's count
+                    // is shown, never a meaningless `5/0`.
+                    let chosen = if selected > 0 {
+                        format!(" {selected} selected ·")
+                    } else {
+                        String::new()
+                    };
                     let count = if total == 0 && loading.contains(&object.name) {
-                        " loading fields…".to_string()
+                        format!("{chosen} loading fields…")
                     } else if total == 0 && object.load_error.is_some() {
-                        " fields failed to load · l retries".to_string()
+                        format!("{chosen} fields failed to load · l retries")
                     } else if total == 0 {
-                        " fields not loaded · l loads".to_string()
+                        format!("{chosen} fields not loaded · l loads")
                     } else {
                         format!(" {selected}/{total} selected")
                     };
