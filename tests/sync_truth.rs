@@ -10,7 +10,8 @@ use std::sync::Arc;
 use chrono::Utc;
 use common::*;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use syncdeck::sync::clock::ManualClock;
+use syncdeck::sync::Command;
+use syncdeck::sync::clock::{Clock, ManualClock};
 use syncdeck::sync::model::{ErrorKind, Status};
 use syncdeck::tui::adapters::EditorSettings;
 use syncdeck::tui::fake::FakeHistory;
@@ -347,5 +348,52 @@ async fn sales_preset_after_expand_all_syncs_every_selected_field_through_the_ap
             "{object}"
         );
     }
+    engine.shutdown().await;
+}
+
+fn error_kind(snap: &syncdeck::sync::model::SourceSnapshot) -> Option<ErrorKind> {
+    match &snap.status {
+        Status::Error(e) => Some(e.kind),
+        _ => None,
+    }
+}
+
+/// A changed threshold applies at once against the known usage: lowered below it, the
+/// quota error is set; raised above it, the error clears without waiting for a probe.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changing_the_threshold_sets_or_clears_the_quota_error_at_once() {
+    let mut config = sandbox_config(&[("Account", 30)]);
+    config.api_max = 1_000;
+    let org = org(config).await;
+    let source = manual(org.source("acme", &[("Account", &["Name"])]));
+    org.connect(&source).await;
+    org.sandbox.set_quota(Some(500), None);
+    let clock = ManualClock::new(Utc::now());
+    let mut engine = start(&org, vec![source.clone()], clock.clone());
+    let snap = sync_now(&mut engine, &clock, "acme").await;
+    assert_eq!(snap.status, Status::Active, "{:?}", snap.status);
+
+    let reload = |percent: u8| {
+        let mut changed = source.clone();
+        changed.quota_threshold_percent = percent;
+        Command::Reload(Arc::new(config_of(vec![changed])))
+    };
+    engine.commands.send(reload(40)).unwrap();
+    let snap = wait_for(&mut engine.snapshots, "the quota error", |s| {
+        s.source("acme")
+            .is_some_and(|s| error_kind(s) == Some(ErrorKind::QuotaThreshold))
+    })
+    .await;
+    let acme = snap.source("acme").unwrap();
+    let Status::Error(e) = &acme.status else {
+        unreachable!()
+    };
+    assert!(e.retry_at.is_some_and(|t| t >= clock.now()), "{e:?}");
+
+    engine.commands.send(reload(90)).unwrap();
+    wait_for(&mut engine.snapshots, "the error to clear", |s| {
+        s.source("acme").is_some_and(|s| s.status == Status::Active)
+    })
+    .await;
     engine.shutdown().await;
 }

@@ -385,6 +385,20 @@ impl ResumeProbes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_resume_time_is_never_shown_in_the_past() {
+        let now = DateTime::parse_from_rfc3339("2026-03-01T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            resume_text(now + Duration::minutes(90), now),
+            "about 2026-03-01 13:30 UTC"
+        );
+        for due in [now, now - Duration::minutes(5)] {
+            assert_eq!(resume_text(due, now), "now (checking API usage)");
+        }
+    }
     use chrono::TimeZone;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU64, Ordering};
