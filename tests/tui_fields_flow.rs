@@ -274,7 +274,7 @@ fn question_mark_shows_the_field_keys_and_any_key_closes_them() {
         "the field screen's own help"
     );
     for expected in [
-        "Keys",
+        "Help · Edit Data Sync",
         "toggle",
         "search",
         "fold",
