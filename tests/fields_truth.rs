@@ -98,3 +98,17 @@ fn review_time_is_measured_or_called_an_estimate() {
     let e = screen_text(&mut estimated, 80, 24);
     assert!(e.contains("an estimate at 2,000 records/s"), "{e}");
 }
+
+#[test]
+fn search_says_how_many_objects_fields_were_not_searched() {
+    let schema = unloaded(&["Lead", "Opportunity"]);
+    let mut s = FieldsScreen::new(schema, saved(), false, None);
+    type_keys(&mut s, "/opportunity");
+    let screen = screen_text(&mut s, 120, 40);
+    assert!(
+        screen.contains("fields of 2 objects not loaded, not searched"),
+        "{screen}"
+    );
+    // Object names are searched whether loaded or not.
+    assert!(screen.contains("Opportunity"), "{screen}");
+}

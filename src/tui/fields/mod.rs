@@ -651,12 +651,28 @@ impl FieldsScreen {
 
     fn render_search(&self, frame: &mut Frame, area: Rect) {
         let (rows, objects) = self.tree.match_counts();
+        // Object names are always searched; fields only where they are loaded, and the
+        // line says how many objects that leaves out (l or space loads one).
+        let unloaded = self
+            .tree
+            .schema()
+            .objects
+            .iter()
+            .filter(|o| o.fields.is_empty())
+            .count();
         let counts = if self.tree.is_filtering() {
-            format!(
+            let mut counts = format!(
                 "  {rows} match{} in {objects} object{}",
                 if rows == 1 { "" } else { "es" },
                 plural(objects)
-            )
+            );
+            if unloaded > 0 {
+                counts.push_str(&format!(
+                    " · fields of {unloaded} object{} not loaded, not searched",
+                    plural(unloaded)
+                ));
+            }
+            counts
         } else {
             String::new()
         };
