@@ -397,3 +397,41 @@ async fn changing_the_threshold_sets_or_clears_the_quota_error_at_once() {
     .await;
     engine.shutdown().await;
 }
+
+/// The Records column counts rows as their pages commit, so it grows during a first sync,
+/// and when the run ends it equals the rows the run history says were upserted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_grow_page_by_page_during_a_first_sync() {
+    let org = org(sandbox_config(&[("Account", 7_000)])).await;
+    let source = manual(org.source("acme", &[("Account", &["Name"])]));
+    org.connect(&source).await;
+    // Each page takes a moment, so the run is still going after its first pages.
+    org.sandbox.inject(&syncdeck::sandbox::FaultSpec {
+        latency_ms: Some(150),
+        ..Default::default()
+    });
+    let clock = ManualClock::new(Utc::now());
+    let mut engine = start(&org, vec![source], clock.clone());
+    engine
+        .commands
+        .send(Command::SyncNow {
+            source: "acme".into(),
+            full: false,
+        })
+        .unwrap();
+    // Before this fix Records stayed at 0 until the run ended: this wait would give up.
+    wait_for(&mut engine.snapshots, "part of the rows during the run", |s| {
+        s.source("acme")
+            .is_some_and(|s| s.running.is_some() && s.records > 0 && s.records < 7_000)
+    })
+    .await;
+    let done = wait_for(&mut engine.snapshots, "the run to end", |s| {
+        s.source("acme")
+            .is_some_and(|s| s.running.is_none() && s.last_run.is_some())
+    })
+    .await;
+    let acme = done.source("acme").unwrap();
+    assert_eq!(acme.records, 7_000);
+    assert_eq!(acme.last_run.as_ref().unwrap().upserted, acme.records);
+    engine.shutdown().await;
+}
