@@ -74,7 +74,10 @@ fn unloaded_objects_show_their_saved_count_and_are_not_all_selected() {
     let mut s = FieldsScreen::new(schema, saved(), false, None);
     let screen = screen_text(&mut s, 80, 24);
     let account = screen.lines().find(|l| l.contains("Account")).unwrap();
-    assert!(account.contains("[-]"), "partly known, never [x]: {account}");
+    assert!(
+        account.contains("[-]"),
+        "partly known, never [x]: {account}"
+    );
     // The saved fields with their bookkeeping fields, counted like loaded objects' N/M.
     assert!(account.contains("6 selected"), "{account}");
     assert!(!account.contains("/0"), "{account}");

@@ -52,7 +52,8 @@ const CONTACT_NEW_FIELDS: &[&str] = &["FirstName", "Email", "AccountId"];
 /// the run matched describes to objects by position: Opportunity got another object's
 /// describe and lost every field that object does not have.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fields_selected_on_objects_the_store_never_described_are_all_synced_from_the_command_line() {
+async fn fields_selected_on_objects_the_store_never_described_are_all_synced_from_the_command_line()
+{
     let org = org(sandbox_config(&[
         ("Account", 120),
         ("Contact", 90),
@@ -420,10 +421,14 @@ async fn records_grow_page_by_page_during_a_first_sync() {
         })
         .unwrap();
     // Before this fix Records stayed at 0 until the run ended: this wait would give up.
-    wait_for(&mut engine.snapshots, "part of the rows during the run", |s| {
-        s.source("acme")
-            .is_some_and(|s| s.running.is_some() && s.records > 0 && s.records < 7_000)
-    })
+    wait_for(
+        &mut engine.snapshots,
+        "part of the rows during the run",
+        |s| {
+            s.source("acme")
+                .is_some_and(|s| s.running.is_some() && s.records > 0 && s.records < 7_000)
+        },
+    )
     .await;
     let done = wait_for(&mut engine.snapshots, "the run to end", |s| {
         s.source("acme")

@@ -17,7 +17,9 @@ fn n_on_a_paused_source_says_it_is_paused_and_how_to_resume() {
     assert!(flash.text.contains("press p to resume"), "{}", flash.text);
     assert!(!flash.text.contains("Sync requested"), "{}", flash.text);
     assert!(
-        !h.sent().iter().any(|c| matches!(c, Command::SyncNow { .. })),
+        !h.sent()
+            .iter()
+            .any(|c| matches!(c, Command::SyncNow { .. })),
         "no run is asked for"
     );
 

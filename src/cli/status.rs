@@ -8,14 +8,14 @@ use chrono::{DateTime, Utc};
 use crate::config::{self, Credentials, Paths, SourceConfig};
 use crate::remote;
 use crate::store::Store;
+use crate::sync::describe_cache;
 use crate::sync::model::{
     ApiUsage, Command, ErrorInfo, ErrorKind, RunOutcome, Snapshot, SourceSnapshot, Status,
 };
-use crate::sync::describe_cache;
 use crate::sync::run::summary_of;
-use crate::sync::status::fields_skipped_error;
 use crate::sync::scheduler::Scheduler;
 use crate::sync::status::StatusMachine;
+use crate::sync::status::fields_skipped_error;
 
 pub fn status(paths: &Paths, json: bool) -> anyhow::Result<u8> {
     let config = config::load(&paths.config_file)?;

@@ -72,9 +72,7 @@ pub fn estimate_cost(
             let full_read = read_plan(object, fields, described, None);
             let incremental = read_plan(object, fields, described, Some(DateTime::UNIX_EPOCH));
             let backfill = diff.object(object).is_some_and(|d| !d.added.is_empty());
-            let backfill_calls = records
-                .filter(|_| backfill)
-                .map(|r| full_read.calls(r));
+            let backfill_calls = records.filter(|_| backfill).map(|r| full_read.calls(r));
             ObjectCost {
                 object: object.to_string(),
                 records,
@@ -115,9 +113,8 @@ fn read_plan(
     described: Option<&ObjectSchema>,
     since: Option<DateTime<Utc>>,
 ) -> ReadPlan {
-    let has_modstamp = described.is_none_or(|o| {
-        o.fields.is_empty() || o.fields.iter().any(|f| f.name == "SystemModstamp")
-    });
+    let has_modstamp = described
+        .is_none_or(|o| o.fields.is_empty() || o.fields.iter().any(|f| f.name == "SystemModstamp"));
     let selected: Vec<&str> = fields
         .iter()
         .map(String::as_str)
@@ -192,7 +189,10 @@ mod tests {
         let account = &est.objects[0];
         let fields: Vec<String> = (0..1_000).map(|i| format!("F{i:0>36}__c")).collect();
         let sent = read_select("Account", &fields, true, None)
-            .plan(TYPICAL_QUERY_URL_PREFIX.len(), crate::salesforce::soql::MAX_URL_BYTES)
+            .plan(
+                TYPICAL_QUERY_URL_PREFIX.len(),
+                crate::salesforce::soql::MAX_URL_BYTES,
+            )
             .unwrap();
         assert_eq!(account.field_groups, 1 + sent.lookups.len() as u64);
         assert!(account.field_groups > 1);

@@ -15,8 +15,7 @@ pub const BATCH_SIZE: u32 = 2000;
 
 /// The request URL before the query text when the instance is not known (Review): a long
 /// My Domain sandbox host, so the estimate splits no later than the real query would.
-pub const TYPICAL_QUERY_URL_PREFIX: &str =
-    "https://yourcompanyname--sandboxname.sandbox.my.salesforce.com/services/data/v62.0/queryAll/?q=";
+pub const TYPICAL_QUERY_URL_PREFIX: &str = "https://yourcompanyname--sandboxname.sandbox.my.salesforce.com/services/data/v62.0/queryAll/?q=";
 
 /// The query that reads `object`: incremental (`queryAll` ordered by SystemModstamp, from
 /// `since` when given) when the object has SystemModstamp, else a full read ordered by Id.

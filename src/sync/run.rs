@@ -354,9 +354,7 @@ impl RunContext<'_> {
             let position = described
                 .iter()
                 .position(|(object, _)| object == name)
-                .ok_or_else(|| {
-                    SyncError::Internal(format!("no describe of {name} was fetched"))
-                })?;
+                .ok_or_else(|| SyncError::Internal(format!("no describe of {name} was fetched")))?;
             let (_, describe) = described.swap_remove(position);
             let describe = describe?;
             let (plan, missing) = describe_cache::plan(name, selection, &describe);

@@ -634,7 +634,8 @@ impl Worker {
             self.scheduler.set_frequency(source.frequency);
         }
         self.guard.set_settings(settings(&source));
-        let threshold_changed = source.quota_threshold_percent != self.source.quota_threshold_percent;
+        let threshold_changed =
+            source.quota_threshold_percent != self.source.quota_threshold_percent;
         let enabled_changed = source.sync_enabled != self.source.sync_enabled;
         let connection_changed =
             source.login_url != self.source.login_url || source.client_id != self.source.client_id;

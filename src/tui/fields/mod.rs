@@ -165,18 +165,16 @@ impl FieldsScreen {
         self.tree.set_query(self.search.value());
         self.tree.restore_view(&view);
         // A space on an object before its fields were shown selects them now.
-        let arrived: Vec<String> = self
-            .toggle_when_loaded
-            .iter()
-            .filter(|name| {
-                self.tree
-                    .schema()
-                    .objects
-                    .iter()
-                    .any(|o| o.name == **name && (!o.fields.is_empty() || o.load_error.is_some()))
-            })
-            .cloned()
-            .collect();
+        let arrived: Vec<String> =
+            self.toggle_when_loaded
+                .iter()
+                .filter(|name| {
+                    self.tree.schema().objects.iter().any(|o| {
+                        o.name == **name && (!o.fields.is_empty() || o.load_error.is_some())
+                    })
+                })
+                .cloned()
+                .collect();
         for name in arrived {
             self.toggle_when_loaded.remove(&name);
             let n = self.tree.select_object(&name);
@@ -741,10 +739,7 @@ pub(crate) fn change_counts(
 ) -> (usize, usize) {
     let (_, missing) = saved.split_missing(schema);
     let diff = SelectionDiff::between(saved, selection);
-    (
-        diff.added_count(),
-        diff.removed_count() + missing.len(),
-    )
+    (diff.added_count(), diff.removed_count() + missing.len())
 }
 
 fn plural(n: usize) -> &'static str {

@@ -7,9 +7,9 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::style::{Theme, clean};
 use super::tree_view::cell;
-use ratatui::style::Style;
 use crate::fields::{Preset, Selection, SelectionDiff, presets};
 use crate::sync::schema::OrgSchema;
+use ratatui::style::Style;
 
 pub(super) fn render_list(
     frame: &mut Frame,
@@ -83,7 +83,14 @@ pub(super) fn render_list(
                 &mut spans,
             );
             spans.push(Span::raw(" "));
-            cell(&f.reason, reason_width, None, theme.dim, theme.dim, &mut spans);
+            cell(
+                &f.reason,
+                reason_width,
+                None,
+                theme.dim,
+                theme.dim,
+                &mut spans,
+            );
             Line::from(spans)
         })
         .collect();

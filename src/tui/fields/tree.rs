@@ -386,8 +386,8 @@ impl FieldTree {
     }
 
     /// (+added, −removed) since the saved selection.
-#[cfg(test)]
-        pub(crate) fn changes(&self) -> (usize, usize) {
+    #[cfg(test)]
+    pub(crate) fn changes(&self) -> (usize, usize) {
         (self.added, self.removed + self.missing_saved)
     }
 
