@@ -440,3 +440,34 @@ async fn records_grow_page_by_page_during_a_first_sync() {
     assert_eq!(acme.last_run.as_ref().unwrap().upserted, acme.records);
     engine.shutdown().await;
 }
+
+/// Review prices objects whose fields are not loaded too: the schema carries their record
+/// counts (one `limits/recordCount` call for every object lacking one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_schema_has_record_counts_for_objects_whose_fields_are_not_loaded() {
+    let org = org(sandbox_config(&[("Account", 25), ("Opportunity", 40)])).await;
+    let source = manual(org.source("acme", &[("Account", &["Name"])]));
+    org.connect(&source).await;
+    let clock = ManualClock::new(Utc::now());
+    let mut engine = start(&org, vec![source], clock.clone());
+    engine
+        .commands
+        .send(Command::LoadSchema {
+            source: "acme".into(),
+            force: false,
+        })
+        .unwrap();
+    let snap = wait_for(&mut engine.snapshots, "the schema", |s| {
+        s.source("acme").is_some_and(|s| s.schema.is_some())
+    })
+    .await;
+    let schema = snap.source("acme").unwrap().schema.clone().unwrap();
+    let opportunity = schema
+        .objects
+        .iter()
+        .find(|o| o.name == "Opportunity")
+        .unwrap();
+    assert!(opportunity.fields.is_empty(), "not selected, not described");
+    assert_eq!(opportunity.record_count, Some(40));
+    engine.shutdown().await;
+}
