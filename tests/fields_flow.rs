@@ -400,7 +400,7 @@ fn a_failed_load_stops_waiting_says_so_and_can_be_retried() {
     not(syncdeck_fixtures),
     ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
 )]
-fn toggling_an_undescribed_object_loads_it_and_selects_nothing_yet() {
+fn space_on_an_undescribed_object_loads_it_and_selects_it_when_the_fields_arrive() {
     let mut s = FieldsScreen::new(without_opportunity_fields(), saved(), false, None);
     type_keys(&mut s, "jjjj");
     assert_eq!(
@@ -409,14 +409,12 @@ fn toggling_an_undescribed_object_loads_it_and_selects_nothing_yet() {
     );
     let footer = text(&draw(&mut s, 120, 40));
     assert!(
-        footer.contains("Loading the fields of Opportunity; press space again"),
+        footer.contains("Loading the fields of Opportunity; they are selected when they arrive"),
         "{footer}"
     );
     assert!(s.selection().fields("Opportunity").is_none());
-    assert!(!s.is_dirty());
 
     s.set_schema(org());
-    type_keys(&mut s, " ");
     let all = org()
         .objects
         .iter()
@@ -425,4 +423,21 @@ fn toggling_an_undescribed_object_loads_it_and_selects_nothing_yet() {
         .fields
         .len();
     assert_eq!(s.selection().fields("Opportunity").unwrap().len(), all);
+    assert!(s.is_dirty());
+    let screen = text(&draw(&mut s, 120, 40));
+    assert!(screen.contains("Selected the"), "{screen}");
+}
+
+#[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
+fn a_second_space_before_the_fields_arrive_cancels_the_selection() {
+    let mut s = FieldsScreen::new(without_opportunity_fields(), saved(), false, None);
+    type_keys(&mut s, "jjjj");
+    type_keys(&mut s, " ");
+    type_keys(&mut s, " ");
+    s.set_schema(org());
+    assert!(s.selection().fields("Opportunity").is_none());
 }

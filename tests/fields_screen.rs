@@ -93,8 +93,8 @@ fn review() {
         // Account.Website off, Account.AnnualRevenue on.
         s.handle_key(key(KeyCode::Home));
         type_keys(&mut s, "/webs");
-        s.handle_key(key(KeyCode::Enter));
-        type_keys(&mut s, "n ");
+        s.handle_key(key(KeyCode::Enter)); // lands on Account.Website
+        type_keys(&mut s, " ");
         s.handle_key(key(KeyCode::Esc));
         type_keys(&mut s, "/annualrev");
         s.handle_key(key(KeyCode::Enter));

@@ -302,7 +302,7 @@ fn question_mark_shows_the_field_keys_and_any_key_closes_them() {
         "the field screen's own help"
     );
     for expected in [
-        "Keys",
+        "Help · Edit Data Sync",
         "toggle",
         "search",
         "fold",
@@ -318,4 +318,43 @@ fn question_mark_shows_the_field_keys_and_any_key_closes_them() {
     let review_help = screen_text(&f.app, 80, 24);
     assert!(review_help.contains("switch button"), "{review_help}");
     assert!(f.sent().is_empty());
+}
+
+#[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
+fn w_saves_the_selection_without_syncing_and_the_title_names_the_source() {
+    let mut f = flow(snapshot(true));
+    f.open_edit_data_sync();
+    let screen = screen_text(&f.app, 80, 24);
+    assert!(
+        screen.contains("Edit Data Sync · Acme Production"),
+        "{screen}"
+    );
+    f.keys("j").keys("l").keys("l").keys(" ").keys("w");
+    let sent = f.sent();
+    assert!(
+        matches!(sent.as_slice(), [Command::Reload(_)]),
+        "saved and reloaded, no run: {sent:?}"
+    );
+    assert!(file(&f.path).contains("[source.objects.Case]"));
+    assert_eq!(f.app.screen(), ScreenKind::Sources);
+    assert!(f.app.flash().unwrap().text.contains("next run"));
+}
+
+#[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
+fn search_then_enter_lands_on_the_first_matching_field() {
+    let mut f = flow(snapshot(true));
+    f.open_edit_data_sync();
+    f.keys("/website").key(KeyCode::Enter).keys(" ").keys("r");
+    let review = screen_text(&f.app, 120, 40);
+    // Only Account.Website changes (it was saved, so space deselects it) — not the
+    // whole of Account.
+    assert!(review.contains("Changes +0 −1"), "{review}");
 }

@@ -9,12 +9,14 @@ use chrono::{DateTime, Utc};
 use crate::config::{self, Credentials, Paths, SourceConfig};
 use crate::remote;
 use crate::store::Store;
+use crate::sync::describe_cache;
 use crate::sync::model::{
     ApiUsage, Command, ErrorInfo, ErrorKind, RunOutcome, Snapshot, SourceSnapshot, Status,
 };
 use crate::sync::run::summary_of;
 use crate::sync::scheduler::Scheduler;
 use crate::sync::status::StatusMachine;
+use crate::sync::status::fields_skipped_error;
 
 pub fn status(paths: &Paths, json: bool) -> anyhow::Result<u8> {
     let config = config::load(&paths.config_file)?;
@@ -78,11 +80,18 @@ fn offline(paths: &Paths, source: &SourceConfig) -> SourceSnapshot {
         ),
         None => (0, None, Vec::new(), true),
     };
+    let skipped = store
+        .as_ref()
+        .map(describe_cache::load_skipped)
+        .unwrap_or_default();
     let connected = matches!(creds, Ok(Some(_)));
     let mut machine = StatusMachine::new(connected, source.sync_enabled, setting_up, now);
     if let Err(e) = &creds {
         machine.set_credentials(true, now);
         machine.fail(error(ErrorKind::AuthRequired, e.to_string()), now);
+    }
+    if let Some(error) = fields_skipped_error(&skipped) {
+        machine.fail(error, now);
     }
     let last_run = last.as_ref().and_then(summary_of);
     if let Some(run) = &last_run
@@ -129,6 +138,7 @@ fn offline(paths: &Paths, source: &SourceConfig) -> SourceSnapshot {
             .as_ref()
             .and_then(|s| s.last_verify().ok().flatten())
             .map(|v| crate::sync::model::VerifySummary::from_record(&v)),
+        skipped_fields: skipped,
     }
 }
 
@@ -153,10 +163,10 @@ pub fn reason(s: &SourceSnapshot) -> String {
         Status::NotSyncing => "paused by the operator".into(),
         Status::Error(e) => match e.retry_at {
             Some(t) => format!(
-                "{}: {} (retry {})",
+                "{}: {} (resumes {})",
                 e.kind.label(),
                 e.message,
-                when(Some(t))
+                crate::sync::quota::resume_text(t, Utc::now())
             ),
             None => format!("{}: {}", e.kind.label(), e.message),
         },

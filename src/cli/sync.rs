@@ -42,6 +42,9 @@ pub fn sync(paths: &Paths, args: SyncArgs) -> anyhow::Result<u8> {
             }
         );
     };
+    if source.objects.is_empty() {
+        anyhow::bail!("{}", nothing_selected(&source.id));
+    }
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     match runtime.block_on(remote::attach(&paths.socket_file())) {
         Ok(attached) => return runtime.block_on(via_daemon(attached, &source.id, &args)),
@@ -107,6 +110,15 @@ pub fn sync(paths: &Paths, args: SyncArgs) -> anyhow::Result<u8> {
             (None, _) => 3,
         })
     })
+}
+
+/// Why a source without selected fields has nothing to sync, and how to select some.
+fn nothing_selected(id: &str) -> String {
+    format!(
+        "source \"{id}\" has no fields selected, so there is nothing to sync; select some with \
+         `syncdeck fields {id} preset Sales` or `syncdeck fields {id} select 'Account.*'`, \
+         or in the TUI (s on its row, then Edit Data Sync)"
+    )
 }
 
 /// How long a daemon may take to start the requested run before we give up waiting.

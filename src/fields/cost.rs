@@ -1,26 +1,25 @@
 //! What a selection costs: records per object, API calls for the backfill of added fields
 //! and for each incremental run, and the backfill time at a measured throughput.
+//!
+//! Every query count comes from `sync::read_plan`, the module the run builds its queries
+//! with: the same query text, field groups and pages.
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{Selection, SelectionDiff};
+use super::{Selection, SelectionDiff, is_locked};
 use crate::fields::selection::find_object;
-use crate::sync::schema::OrgSchema;
+use crate::sync::read_plan::{ReadPlan, TYPICAL_QUERY_URL_PREFIX, read_select};
+use crate::sync::schema::{ObjectSchema, OrgSchema};
 
-/// Records per REST query page (Salesforce's default and maximum batch size).
-pub const RECORDS_PER_PAGE: u64 = 2_000;
+/// Records per second assumed until a run of the source measured its own: one page of
+/// 2 000 records a second, the pace of a typical org.
+pub const NOMINAL_RECORDS_PER_SECOND: f64 = 2_000.0;
 
-/// Longest query URL we send. Past it the field list is split into groups that are queried
-/// separately and joined on Id, so wide objects cost one call per group and page.
-pub const MAX_QUERY_URL_BYTES: usize = 16_000;
-
-/// The fixed parts of an incremental query, sized like the real one the engine sends.
-const QUERY_PATH: &str = "/services/data/v62.0/queryAll/?q=";
-const QUERY_HEAD: &str = "SELECT Id, SystemModstamp";
-const QUERY_TAIL: &str =
-    " WHERE SystemModstamp >= 2000-01-01T00:00:00.000+0000 ORDER BY SystemModstamp, Id";
+/// Records per query page, as the run asks for them.
+pub const RECORDS_PER_PAGE: u64 = crate::sync::read_plan::BATCH_SIZE as u64;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ObjectCost {
@@ -29,6 +28,8 @@ pub struct ObjectCost {
     pub records: Option<u64>,
     /// Queries per page of records (1 unless the field list is too long for one URL).
     pub field_groups: u64,
+    /// The query the backfill sends (its driver part when split into field groups).
+    pub query: String,
     /// Fields were added, so the object is read in full once.
     pub backfill: bool,
     /// API calls for that backfill; None when the record count is unknown.
@@ -46,8 +47,12 @@ pub struct CostEstimate {
     /// Objects to backfill whose record count is unknown (their cost is not in the totals).
     pub unknown_counts: Vec<String>,
     pub incremental_calls: u64,
-    /// Backfill time at the measured throughput; None without a measurement.
-    pub backfill_time: Option<Duration>,
+    /// Backfill time at `records_per_second`.
+    pub backfill_time: Duration,
+    /// The source's measured throughput, or `NOMINAL_RECORDS_PER_SECOND` without one.
+    pub records_per_second: f64,
+    /// False when no run of this source measured its throughput yet: the time is an estimate.
+    pub measured: bool,
 }
 
 /// Estimate the cost of syncing `after`, given that `before` is already synced.
@@ -62,27 +67,28 @@ pub fn estimate_cost(
     let objects: Vec<ObjectCost> = after
         .iter()
         .map(|(object, fields)| {
-            let records = find_object(schema, object).and_then(|o| o.record_count);
-            let field_groups = field_groups(object, fields.iter().map(String::as_str));
+            let described = find_object(schema, object);
+            let records = described.and_then(|o| o.record_count);
+            let full_read = read_plan(object, fields, described, None);
+            let incremental = read_plan(object, fields, described, Some(DateTime::UNIX_EPOCH));
             let backfill = diff.object(object).is_some_and(|d| !d.added.is_empty());
-            let backfill_calls = records
-                .filter(|_| backfill)
-                .map(|r| r.div_ceil(RECORDS_PER_PAGE).max(1) * field_groups);
+            let backfill_calls = records.filter(|_| backfill).map(|r| full_read.calls(r));
             ObjectCost {
                 object: object.to_string(),
                 records,
-                field_groups,
+                field_groups: full_read.field_groups,
+                query: full_read.query,
                 backfill,
                 backfill_calls,
-                incremental_calls: field_groups,
+                incremental_calls: incremental.calls(0),
             }
         })
         .collect();
     let to_backfill = || objects.iter().filter(|o| o.backfill);
     let backfill_records: u64 = to_backfill().filter_map(|o| o.records).sum();
-    let backfill_time = throughput
-        .filter(|t| t.is_finite() && *t > 0.0)
-        .map(|t| Duration::from_secs_f64(backfill_records as f64 / t));
+    let measured = throughput.filter(|t| t.is_finite() && *t > 0.0);
+    let records_per_second = measured.unwrap_or(NOMINAL_RECORDS_PER_SECOND);
+    let backfill_time = Duration::from_secs_f64(backfill_records as f64 / records_per_second);
     CostEstimate {
         backfill_calls: to_backfill().filter_map(|o| o.backfill_calls).sum(),
         backfill_records,
@@ -92,40 +98,33 @@ pub fn estimate_cost(
             .collect(),
         incremental_calls: objects.iter().map(|o| o.incremental_calls).sum(),
         backfill_time,
+        records_per_second,
+        measured: measured.is_some(),
         objects,
     }
 }
 
-/// How many queries one page of this object needs so no query URL exceeds the limit.
-fn field_groups<'a>(object: &str, fields: impl Iterator<Item = &'a str>) -> u64 {
-    let fixed = QUERY_PATH.len()
-        + encoded_len(QUERY_HEAD)
-        + encoded_len(" FROM ")
-        + encoded_len(object)
-        + encoded_len(QUERY_TAIL);
-    let budget = MAX_QUERY_URL_BYTES.saturating_sub(fixed);
-    let separator = encoded_len(", ");
-    let mut groups = 1;
-    let mut used = 0;
-    for field in fields.filter(|f| !matches!(*f, "Id" | "SystemModstamp")) {
-        let cost = separator + encoded_len(field);
-        if used > 0 && used + cost > budget {
-            groups += 1;
-            used = 0;
-        }
-        used += cost;
-    }
-    groups
-}
-
-/// Length once form-urlencoded: unreserved bytes stay, space becomes '+', others %XX.
-fn encoded_len(s: &str) -> usize {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' | b' ' => 1,
-            _ => 3,
-        })
-        .sum()
+/// The read the run would send for `fields` of `object`: without SystemModstamp in a
+/// loaded describe it is a full read by Id. A selection whose query cannot be built at
+/// all (a name too long for any URL) is priced as one query; the run reports that error.
+fn read_plan(
+    object: &str,
+    fields: &std::collections::BTreeSet<String>,
+    described: Option<&ObjectSchema>,
+    since: Option<DateTime<Utc>>,
+) -> ReadPlan {
+    let has_modstamp = described
+        .is_none_or(|o| o.fields.is_empty() || o.fields.iter().any(|f| f.name == "SystemModstamp"));
+    let selected: Vec<&str> = fields
+        .iter()
+        .map(String::as_str)
+        .filter(|f| !is_locked(f))
+        .collect();
+    let select = read_select(object, &selected, has_modstamp, since);
+    ReadPlan::of(&select, TYPICAL_QUERY_URL_PREFIX.len()).unwrap_or_else(|_| ReadPlan {
+        query: String::new(),
+        field_groups: 1,
+    })
 }
 
 #[cfg(test)]
@@ -152,7 +151,8 @@ mod tests {
         assert_eq!(est.backfill_calls, 3);
         assert_eq!(est.backfill_records, 4_500);
         assert_eq!(est.incremental_calls, 2);
-        assert_eq!(est.backfill_time, Some(Duration::from_millis(4_500)));
+        assert_eq!(est.backfill_time, Duration::from_millis(4_500));
+        assert!(est.measured);
     }
 
     #[test]
@@ -161,7 +161,8 @@ mod tests {
         let est = estimate_cost(&schema(), &Selection::new(), &after, None);
         assert_eq!(est.unknown_counts, ["Opportunity"]);
         assert_eq!(est.backfill_calls, 0);
-        assert_eq!(est.backfill_time, None);
+        assert!(!est.measured, "no run measured it: the time is an estimate");
+        assert_eq!(est.records_per_second, NOMINAL_RECORDS_PER_SECOND);
         assert_eq!(est.incremental_calls, 1);
     }
 
@@ -176,13 +177,26 @@ mod tests {
     }
 
     #[test]
-    fn wide_field_lists_split_into_groups_under_the_url_limit() {
-        let short: Vec<String> = (0..10).map(|i| format!("Field{i}__c")).collect();
-        assert_eq!(field_groups("Account", short.iter().map(String::as_str)), 1);
-        // 40-character names cost 43 bytes each with the separator: ~370 fit in one URL.
-        let long: Vec<String> = (0..1_000).map(|i| format!("{i:0>37}__c")).collect();
-        let groups = field_groups("Account", long.iter().map(String::as_str));
-        assert_eq!(groups, 3);
-        assert_eq!(encoded_len("a, b>="), 1 + 3 + 1 + 1 + 3 + 3);
+    fn wide_field_lists_cost_one_call_per_field_group_and_page() {
+        let mut after = Selection::new();
+        for i in 0..1_000 {
+            after.insert("Account", &format!("F{i:0>36}__c"));
+        }
+        let mut s = schema();
+        s.objects[0].fields.clear();
+        s.objects[0].record_count = Some(4_001);
+        let est = estimate_cost(&s, &Selection::new(), &after, None);
+        let account = &est.objects[0];
+        let fields: Vec<String> = (0..1_000).map(|i| format!("F{i:0>36}__c")).collect();
+        let sent = read_select("Account", &fields, true, None)
+            .plan(
+                TYPICAL_QUERY_URL_PREFIX.len(),
+                crate::salesforce::soql::MAX_URL_BYTES,
+            )
+            .unwrap();
+        assert_eq!(account.field_groups, 1 + sent.lookups.len() as u64);
+        assert!(account.field_groups > 1);
+        assert_eq!(account.backfill_calls, Some(3 * account.field_groups));
+        assert_eq!(account.query, sent.driver.build().unwrap().as_str());
     }
 }

@@ -467,13 +467,16 @@ impl Client {
         self.fetch(Call::get(self.data_url("limits/"), 1)).await
     }
 
-    /// Approximate row counts (`limits/recordCount`), cheap planning numbers.
+    /// Approximate row counts (`limits/recordCount`), cheap planning numbers; an empty
+    /// `objects` asks for every object.
     pub async fn record_count(&self, objects: &[String]) -> Result<RecordCounts, Error> {
         for object in objects {
             validate_object(object).map_err(soql_error)?;
         }
         let mut call = Call::get(self.data_url("limits/recordCount"), 1);
-        call.query.push(("sObjects", objects.join(",")));
+        if !objects.is_empty() {
+            call.query.push(("sObjects", objects.join(",")));
+        }
         self.fetch(call).await
     }
 

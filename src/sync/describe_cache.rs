@@ -12,6 +12,7 @@ use crate::salesforce::Client;
 use crate::salesforce::types::{Describe, DescribeGlobal};
 use crate::store::{GLOBAL_SCHEMA, StoreField};
 use crate::sync::SyncError;
+use crate::sync::model::SkippedFields;
 use crate::sync::object_sync::ObjectPlan;
 use crate::sync::schema::{FieldSchema, ObjectSchema, OrgSchema};
 use crate::sync::shared_store::SharedStore;
@@ -28,6 +29,32 @@ pub fn formulas_reread_key(object: &str) -> String {
 
 /// Fields every plan reads itself; never part of the selection.
 const SYSTEM_FIELDS: &[&str] = &["Id", "SystemModstamp", "IsDeleted"];
+
+/// Bookkeeping key: the selected fields the last whole-source run could not copy (JSON).
+pub const SKIPPED_FIELDS: &str = "__skipped_fields__";
+
+/// Remember what the run skipped (nothing clears it), for `status` without a daemon and
+/// for a restarted worker.
+pub async fn save_skipped(
+    store: &SharedStore,
+    skipped: &[SkippedFields],
+    at: DateTime<Utc>,
+) -> Result<(), SyncError> {
+    let json = serde_json::to_string(skipped).map_err(|e| SyncError::Internal(e.to_string()))?;
+    store
+        .with(move |s| s.put_schema(SKIPPED_FIELDS, &json, at, None, None))
+        .await
+}
+
+/// What the last whole-source run skipped, from the store (empty when unknown).
+pub fn load_skipped(store: &crate::store::Store) -> Vec<SkippedFields> {
+    store
+        .get_schema(SKIPPED_FIELDS)
+        .ok()
+        .flatten()
+        .and_then(|c| serde_json::from_str(&c.json).ok())
+        .unwrap_or_default()
+}
 
 /// When a bookkeeping key was last touched.
 pub async fn last_done(store: &SharedStore, key: &str) -> Result<Option<DateTime<Utc>>, SyncError> {
@@ -68,8 +95,10 @@ pub async fn global(
     Ok(fresh)
 }
 
-/// Describes of `objects`: fresh cache entries as they are, the rest fetched together
-/// (composite batch, one call per object). A per-object failure stays with that object.
+/// Describes of `objects`, in the order asked: fresh cache entries as they are, the rest
+/// fetched together (composite batch, one call per object). A per-object failure stays
+/// with that object. Callers may zip the answer with `objects`: a mixed cached/fetched
+/// answer once came back cached-first and handed objects each other's describes.
 pub async fn describes(
     client: &Client,
     store: &SharedStore,
@@ -77,7 +106,7 @@ pub async fn describes(
     now: DateTime<Utc>,
     force: bool,
 ) -> Result<Vec<(String, Result<Describe, SyncError>)>, SyncError> {
-    let mut out = Vec::with_capacity(objects.len());
+    let mut found: Vec<Option<Result<Describe, SyncError>>> = Vec::with_capacity(objects.len());
     let mut stale = Vec::new();
     for object in objects {
         let key = object.clone();
@@ -86,13 +115,14 @@ pub async fn describes(
         } else {
             store.with(move |s| s.get_schema(&key)).await?
         };
-        match cached
+        let fresh = cached
             .filter(|c| now - c.fetched_at < MAX_AGE)
             .and_then(|c| serde_json::from_str::<Describe>(&c.json).ok())
-        {
-            Some(d) => out.push((object.clone(), Ok(d))),
-            None => stale.push(object.clone()),
+            .filter(|d| d.name.eq_ignore_ascii_case(object));
+        if fresh.is_none() {
+            stale.push(object.clone());
         }
+        found.push(fresh.map(Ok));
     }
     if !stale.is_empty() {
         for (object, result) in client.describe_many(&stale).await? {
@@ -104,10 +134,28 @@ pub async fn describes(
                     .with(move |s| s.put_schema(&key, &json, now, None, None))
                     .await?;
             }
-            out.push((object, result.map_err(SyncError::from)));
+            if let Some(slot) = objects
+                .iter()
+                .zip(found.iter_mut())
+                .find(|(name, slot)| **name == object && slot.is_none())
+                .map(|(_, slot)| slot)
+            {
+                *slot = Some(result.map_err(SyncError::from));
+            }
         }
     }
-    Ok(out)
+    Ok(objects
+        .iter()
+        .zip(found)
+        .map(|(object, result)| {
+            let result = result.unwrap_or_else(|| {
+                Err(SyncError::Internal(format!(
+                    "the describe of {object} was not answered"
+                )))
+            });
+            (object.clone(), result)
+        })
+        .collect())
 }
 
 /// Resolve a selection against the describe. Returns the plan and the selected fields the

@@ -16,6 +16,7 @@ pub mod object_sync;
 pub mod page_feed;
 pub mod projection;
 pub mod quota;
+pub mod read_plan;
 pub mod run;
 pub mod scheduler;
 pub mod shared_store;

@@ -111,6 +111,9 @@ pub struct SourceSnapshot {
     /// The last verification (`syncdeck verify` or the daemon's schedule).
     #[serde(default)]
     pub verify: Option<VerifySummary>,
+    /// Selected fields the last run could not copy (see `ErrorKind::FieldsSkipped`).
+    #[serde(default)]
+    pub skipped_fields: Vec<SkippedFields>,
 }
 
 /// The last comparison of the store with the org.
@@ -158,6 +161,25 @@ impl VerifySummary {
     }
 }
 
+/// Selected fields of one object that a run left out because the org's describe does not
+/// list them: deleted, renamed, or hidden from the authorizing user by field-level security.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedFields {
+    pub object: String,
+    pub fields: Vec<String>,
+}
+
+impl SkippedFields {
+    /// `Opportunity: Foo__c, Bar__c; User: Title`.
+    pub fn describe_all(skipped: &[SkippedFields]) -> String {
+        skipped
+            .iter()
+            .map(|s| format!("{}: {}", s.object, s.fields.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
 impl SourceSnapshot {
     /// A source with nothing known yet beyond its name and status: default schedule and
     /// threshold, no connection, runs, usage or events.
@@ -182,6 +204,7 @@ impl SourceSnapshot {
             auth: None,
             schema: None,
             verify: None,
+            skipped_fields: Vec::new(),
         }
     }
 }
@@ -234,6 +257,10 @@ pub enum ErrorKind {
     Config,
     /// A scheduled verification found rows that differ (an incident, not a status).
     StoreDiffers,
+    /// The run copied everything else, but some selected fields are not in the org's
+    /// describe (deleted, renamed, or not readable by the authorizing user). Runs go on;
+    /// the error clears on the first run that copies every selected field.
+    FieldsSkipped,
 }
 
 impl ErrorKind {
@@ -246,6 +273,7 @@ impl ErrorKind {
             ErrorKind::Network => "network error",
             ErrorKind::Config => "configuration error",
             ErrorKind::StoreDiffers => "store differs from the org",
+            ErrorKind::FieldsSkipped => "selected fields not synced",
         }
     }
 }

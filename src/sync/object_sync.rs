@@ -26,6 +26,7 @@ use crate::salesforce::{Client, ErrorClass, QueryOptions};
 use crate::store::{Cursor, PageWrite, StoreField};
 use crate::sync::SyncError;
 use crate::sync::page_feed::{Fed, PageFeed};
+use crate::sync::read_plan::read_select;
 use crate::sync::shared_store::SharedStore;
 use crate::sync::stop::StopSignal;
 use chrono::{DateTime, Duration, Utc};
@@ -36,8 +37,7 @@ pub const OVERLAP: Duration = Duration::seconds(1);
 /// Clock difference allowed between this machine and Salesforce when capping the cursor
 /// at the query's start time.
 pub const CLOCK_SKEW: Duration = Duration::minutes(5);
-/// Page size asked for (Salesforce's maximum).
-pub const BATCH_SIZE: u32 = 2000;
+pub use crate::sync::read_plan::BATCH_SIZE;
 /// How many expired-locator restarts one object gets per run.
 const MAX_RESTARTS: u32 = 3;
 
@@ -211,7 +211,7 @@ impl ObjectSync<'_> {
                 return Ok(outcome);
             }
             let query_started = Utc::now();
-            let select = Select::incremental(&plan.object, &plan.fields, since);
+            let select = read_select(&plan.object, &plan.fields, true, since);
             let pages = self.client.select_pages(
                 &select,
                 QueryOptions {
@@ -333,7 +333,7 @@ impl ObjectSync<'_> {
             from_start: true,
             ..ObjectOutcome::default()
         };
-        let select = Select::full_refresh(&plan.object, &plan.fields);
+        let select = read_select(&plan.object, &plan.fields, false, None);
         let mut pages = self.client.select_pages(
             &select,
             QueryOptions {

@@ -280,6 +280,17 @@ pub const WINDOW: Duration = Duration::hours(24);
 /// Without any usage history, look again after this long.
 pub const UNKNOWN_HISTORY_RECHECK: Duration = Duration::hours(1);
 
+/// A stopped source's resume time as every surface words it (details panel, events,
+/// `status`), from the one estimate in `ErrorInfo::retry_at`: never a time in the past,
+/// since a due check happens at once.
+pub fn resume_text(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    if at <= now {
+        "now (checking API usage)".into()
+    } else {
+        format!("about {}", at.format("%Y-%m-%d %H:%M UTC"))
+    }
+}
+
 /// When usage is expected to fall below `threshold_calls` again.
 ///
 /// The estimate replays the rolling window from usage samples `(time, used)`, oldest first:
@@ -374,6 +385,20 @@ impl ResumeProbes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_resume_time_is_never_shown_in_the_past() {
+        let now = DateTime::parse_from_rfc3339("2026-03-01T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            resume_text(now + Duration::minutes(90), now),
+            "about 2026-03-01 13:30 UTC"
+        );
+        for due in [now, now - Duration::minutes(5)] {
+            assert_eq!(resume_text(due, now), "now (checking API usage)");
+        }
+    }
     use chrono::TimeZone;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU64, Ordering};

@@ -13,7 +13,7 @@ use crate::sync::SyncError;
 use crate::sync::clock::SharedClock;
 use crate::sync::describe_cache::{self, PERMISSIONS_CHECKED, formulas_reread_key};
 use crate::sync::hooks::EngineHooks;
-use crate::sync::model::{RunKind, RunOutcome, RunSummary};
+use crate::sync::model::{RunKind, RunOutcome, RunSummary, SkippedFields};
 use crate::sync::object_sync::{
     ObjectObserver, ObjectOptions, ObjectOutcome, ObjectPlan, ObjectSync,
 };
@@ -77,6 +77,9 @@ pub struct RunReport {
     pub stopped: Option<StopReason>,
     /// A scheduled verification run right after this run (the worker fills it in).
     pub verified: Option<crate::store::VerifyRecord>,
+    /// Selected fields this run could not copy, once its plans were made (`None` before
+    /// that, or for a run of one object, which says nothing about the others).
+    pub skipped: Option<Vec<SkippedFields>>,
 }
 
 struct Forward<'a>(&'a dyn RunObserver);
@@ -165,7 +168,7 @@ impl RunContext<'_> {
         let calls_before = self.hooks.calls();
         let prepared = self.prepare(spec, observer).await;
         let kind = match &prepared {
-            Ok((_, kind)) => *kind,
+            Ok((_, kind, _)) => *kind,
             Err(_) if spec.full => RunKind::Full,
             Err(_) => RunKind::Incremental,
         };
@@ -176,8 +179,12 @@ impl RunContext<'_> {
         // Rows upserted and deleted by the whole run.
         let mut counts = (0u64, 0u64);
         let mut all_synced = false;
+        let mut skipped = None;
         let result = match prepared {
-            Ok((plans, _)) => {
+            Ok((plans, _, missing)) => {
+                if spec.only_object.is_none() {
+                    skipped = Some(missing);
+                }
                 self.run_objects(
                     run_id.as_ref().ok().copied(),
                     plans,
@@ -233,6 +240,7 @@ impl RunContext<'_> {
             all_synced: all_synced && outcome == RunOutcome::Succeeded,
             stopped,
             verified: None,
+            skipped,
         }
     }
 
@@ -306,7 +314,7 @@ impl RunContext<'_> {
         &self,
         spec: &RunSpec,
         observer: &dyn RunObserver,
-    ) -> Result<Vec<ObjectPlan>, SyncError> {
+    ) -> Result<(Vec<ObjectPlan>, Vec<SkippedFields>), SyncError> {
         let mut selected: Vec<(&String, &crate::config::ObjectSelection)> =
             self.source.objects.iter().collect();
         if let Some(only) = &spec.only_object {
@@ -339,22 +347,38 @@ impl RunContext<'_> {
                 )));
             }
         }
-        let described =
+        // Every selected object is described (from a fresh cache entry or the org) before
+        // it is queried, and each plan is resolved against its own object's describe.
+        let mut described =
             describe_cache::describes(self.client, self.store, &names, now, spec.refresh_schema)
                 .await?;
         let mut plans = Vec::new();
-        for ((name, selection), (_, describe)) in selected.into_iter().zip(described) {
+        let mut skipped = Vec::new();
+        for (name, selection) in selected {
+            let position = described
+                .iter()
+                .position(|(object, _)| object == name)
+                .ok_or_else(|| SyncError::Internal(format!("no describe of {name} was fetched")))?;
+            let (_, describe) = described.swap_remove(position);
             let describe = describe?;
             let (plan, missing) = describe_cache::plan(name, selection, &describe);
             if !missing.is_empty() {
                 observer.warning(format!(
-                    "{name}: skipping fields the org does not have or the user cannot read: {}",
+                    "{name}: selected fields not synced because the org does not have them or the authorizing user cannot read them (field-level security): {}; grant read access or deselect them",
                     missing.join(", ")
                 ));
+                skipped.push(SkippedFields {
+                    object: name.clone(),
+                    fields: missing,
+                });
             }
             plans.push(plan);
         }
-        Ok(plans)
+        // A run of one object leaves what is known about the others as it was.
+        if spec.only_object.is_none() {
+            describe_cache::save_skipped(self.store, &skipped, now).await?;
+        }
+        Ok((plans, skipped))
     }
 
     async fn needs_initial(&self, plans: &[ObjectPlan]) -> Result<bool, SyncError> {
@@ -394,8 +418,8 @@ impl RunContext<'_> {
         &self,
         spec: &RunSpec,
         observer: &dyn RunObserver,
-    ) -> Result<(Vec<ObjectPlan>, RunKind), SyncError> {
-        let plans = self.plans(spec, observer).await?;
+    ) -> Result<(Vec<ObjectPlan>, RunKind, Vec<SkippedFields>), SyncError> {
+        let (plans, skipped) = self.plans(spec, observer).await?;
         self.check_permissions().await?;
         let kind = if spec.full {
             RunKind::Full
@@ -406,7 +430,7 @@ impl RunContext<'_> {
         };
         let names: Vec<String> = plans.iter().map(|p| p.object.clone()).collect();
         observer.started(kind, &names);
-        Ok((plans, kind))
+        Ok((plans, kind, skipped))
     }
 
     async fn run_objects(

@@ -8,7 +8,7 @@
 //!    not hide that the source is broken.
 //! 3. `NotSyncing`: the operator's pause explains why nothing happens, over transient
 //!    errors (quota, API, network) that would only matter once syncing resumes.
-//! 4. `Error` that clears by itself (QuotaThreshold, Api, Network).
+//! 4. `Error` that clears by itself (QuotaThreshold, Api, Network, FieldsSkipped).
 //! 5. `SettingUp`: first sync or backfill not finished yet.
 //! 6. `Active`.
 //!
@@ -17,7 +17,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::sync::model::{ErrorInfo, ErrorKind, Status};
+use crate::sync::model::{ErrorInfo, ErrorKind, SkippedFields, Status};
 
 /// Whether an error needs the operator to act, rather than clearing by itself.
 pub fn needs_operator(kind: ErrorKind) -> bool {
@@ -25,6 +25,24 @@ pub fn needs_operator(kind: ErrorKind) -> bool {
         kind,
         ErrorKind::AuthRequired | ErrorKind::PermissionDenied | ErrorKind::Config
     )
+}
+
+/// The status error for fields a run skipped: it names every object and field and says
+/// what to do, and it does not block runs (the other fields keep syncing).
+pub fn fields_skipped_error(skipped: &[SkippedFields]) -> Option<ErrorInfo> {
+    if skipped.is_empty() {
+        return None;
+    }
+    Some(ErrorInfo {
+        kind: ErrorKind::FieldsSkipped,
+        message: format!(
+            "selected fields are not synced because the org does not have them or the authorizing user cannot read them (field-level security): {}. Grant the user read access or deselect them in Edit Data Sync",
+            SkippedFields::describe_all(skipped)
+        ),
+        retry_at: None,
+        used: None,
+        max: None,
+    })
 }
 
 #[derive(Debug, Clone, PartialEq)]

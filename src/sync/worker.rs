@@ -20,7 +20,7 @@ use crate::sync::describe_cache;
 use crate::sync::hooks::EngineHooks;
 use crate::sync::model::{
     ApiUsage, AuthFlow, AuthPrompt, ConnectionInfo, ErrorInfo, ErrorKind, Event, EventLevel,
-    RunKind, RunOutcome, RunProgress, RunSummary, Snapshot, SourceSnapshot, Status,
+    RunKind, RunOutcome, RunProgress, RunSummary, SkippedFields, Snapshot, SourceSnapshot, Status,
 };
 use crate::sync::object_sync::ObjectOutcome;
 use crate::sync::projection::{self, RunCost, SelectionCost};
@@ -28,7 +28,7 @@ use crate::sync::quota::{self, QuotaGuard, QuotaStop, ResumeProbes, UsageReading
 use crate::sync::run::{RunContext, RunObserver, RunReport, RunSpec, parse_kind, parse_outcome};
 use crate::sync::scheduler::{DueRun, Scheduler};
 use crate::sync::shared_store::SharedStore;
-use crate::sync::status::{StatusMachine, Transition, needs_operator};
+use crate::sync::status::{StatusMachine, Transition, fields_skipped_error, needs_operator};
 use crate::sync::stop::{StopReason, StopSignal};
 
 /// Why an interactive authorization ended without credentials.
@@ -104,6 +104,8 @@ struct WorkerObserver {
     started_at: std::time::Instant,
     progress: Mutex<RunProgress>,
     events: mpsc::UnboundedSender<RunEvent>,
+    /// Counts the rows committed so far, so Records grows page by page during a run.
+    store: SharedStore,
 }
 
 impl WorkerObserver {
@@ -151,6 +153,15 @@ impl RunObserver for WorkerObserver {
                 o.expected = expected;
             }
         });
+        // Called right after a page commits: the table's Records counts what is stored.
+        if let Ok(records) = self.store.with_blocking(|s| s.total_rows()) {
+            let id = self.source.clone();
+            self.shared.snapshots.send_modify(|s| {
+                if let Some(src) = s.sources.iter_mut().find(|x| x.id == id) {
+                    src.records = records;
+                }
+            });
+        }
     }
 
     fn object_finished(&self, object: &str, outcome: &ObjectOutcome) {
@@ -173,6 +184,9 @@ impl RunObserver for WorkerObserver {
         let _ = self.events.send(RunEvent::Warning(message));
     }
 }
+
+/// Longest object list sent to `limits/recordCount`; longer lists ask for every object.
+const RECORD_COUNT_LIST_BYTES: usize = 4_000;
 
 pub struct Worker {
     source: SourceConfig,
@@ -207,6 +221,10 @@ pub struct Worker {
     /// The last verification, and when the schedule counts from without one.
     last_verify: Option<crate::sync::model::VerifySummary>,
     verify_baseline: Option<DateTime<Utc>>,
+    /// Selected fields the last whole-source run could not copy.
+    skipped: Vec<SkippedFields>,
+    /// A Sync Now that arrived during a run (`true`: a full one), started after it.
+    after_run: Option<bool>,
 }
 
 impl Worker {
@@ -282,6 +300,15 @@ impl Worker {
             level: EventLevel::Info,
             message: format!("worker started ({})", status.status().label()),
         });
+        let skipped = store
+            .as_ref()
+            .map(|s| s.with_blocking(|st| describe_cache::load_skipped(st)))
+            .unwrap_or_default();
+        if status.error().is_none()
+            && let Some(error) = fields_skipped_error(&skipped)
+        {
+            status.fail(error, now);
+        }
         let blocked = status.error().is_some_and(|e| needs_operator(e.kind));
         let mut worker = Worker {
             source,
@@ -309,6 +336,8 @@ impl Worker {
             on_demand: BTreeSet::new(),
             last_verify,
             verify_baseline,
+            skipped,
+            after_run: None,
         };
         worker.refresh_stats();
         if let Some(&(_, used)) = worker.samples.last()
@@ -349,7 +378,15 @@ impl Worker {
     fn transition(&mut self, t: Option<Transition>) {
         let Some(t) = t else { return };
         let message = match &t.to {
-            Status::Error(e) => format!("status: Error ({}): {}", e.kind.label(), e.message),
+            Status::Error(e) => match e.retry_at {
+                Some(at) => format!(
+                    "status: Error ({}): {}; resumes {}",
+                    e.kind.label(),
+                    e.message,
+                    quota::resume_text(at, t.at)
+                ),
+                None => format!("status: Error ({}): {}", e.kind.label(), e.message),
+            },
             other => format!("status: {} (was {})", other.label(), t.from.label()),
         };
         let level = if matches!(t.to, Status::Error(_)) {
@@ -458,25 +495,28 @@ impl Worker {
                 .clone(),
             schema: self.schema.clone(),
             verify: self.last_verify.clone(),
+            skipped_fields: self.skipped.clone(),
         }
     }
 
     pub(crate) fn publish(&self) {
+        let mut records = None;
         let running = if self.running.is_some() {
-            self.shared
-                .snapshots
-                .borrow()
-                .source(&self.source.id)
+            let published = self.shared.snapshots.borrow();
+            let source = published.source(&self.source.id);
+            // The run's observer keeps these current page by page.
+            records = source.map(|s| s.records);
+            source
                 .and_then(|s| s.running.clone())
                 .or_else(|| Some(RunProgress::default()))
         } else {
             None
         };
-        publish_source(
-            &self.shared.snapshots,
-            &self.shared.clock,
-            self.snapshot(running),
-        );
+        let mut snapshot = self.snapshot(running);
+        if let Some(records) = records {
+            snapshot.records = records;
+        }
+        publish_source(&self.shared.snapshots, &self.shared.clock, snapshot);
     }
 
     fn can_sync(&self) -> bool {
@@ -568,9 +608,12 @@ impl Worker {
                         "Sync Now ignored: the source is not connected; authorize it first".into(),
                     );
                 } else if self.scheduler.request_now(full).is_err() {
+                    // A Sync Now after a field change must read the new fields: it runs
+                    // right after the current run (whose plans predate the change).
+                    self.after_run = Some(self.after_run.unwrap_or(false) || full);
                     self.event(
                         EventLevel::Info,
-                        "Sync Now ignored: a run is already going".into(),
+                        "Sync Now queued: it starts when the current run ends".into(),
                     );
                 }
             }
@@ -617,6 +660,8 @@ impl Worker {
             self.scheduler.set_frequency(source.frequency);
         }
         self.guard.set_settings(settings(&source));
+        let threshold_changed =
+            source.quota_threshold_percent != self.source.quota_threshold_percent;
         let enabled_changed = source.sync_enabled != self.source.sync_enabled;
         let connection_changed =
             source.login_url != self.source.login_url || source.client_id != self.source.client_id;
@@ -646,6 +691,36 @@ impl Worker {
         }
         self.event(EventLevel::Info, "configuration reloaded".into());
         self.refresh_stats();
+        if threshold_changed {
+            self.recheck_threshold(now);
+        }
+    }
+
+    /// A changed quota threshold takes effect at once against the known usage: raised above
+    /// it clears the quota error, lowered to or below it stops syncing until usage falls.
+    fn recheck_threshold(&mut self, now: DateTime<Utc>) {
+        let (Some(used), Some(max)) = self.guard.usage() else {
+            return;
+        };
+        let Some(threshold) = self.guard.threshold_calls() else {
+            return;
+        };
+        let quota_error = self
+            .status
+            .error()
+            .is_some_and(|e| e.kind == ErrorKind::QuotaThreshold);
+        if used < threshold {
+            if quota_error {
+                self.recovered_from_quota(now);
+            }
+        } else if !quota_error && self.running.is_none() {
+            // A run in progress trips the guard at its next call and reports the same.
+            self.quota_stopped(QuotaStop::OrgThreshold {
+                used,
+                max,
+                threshold_percent: self.source.quota_threshold_percent,
+            });
+        }
     }
 
     fn start_auth(&mut self, flow: AuthFlow) {
@@ -855,22 +930,26 @@ impl Worker {
     }
 
     /// Review prices a backfill by record count: one `limits/recordCount` call covers every
-    /// object whose fields are shown and whose count is not known yet (a forced schema load
-    /// refreshes them). A failure only leaves the counts unknown (the review says so), it
-    /// never blocks the schema.
+    /// object whose count is not known yet, fields loaded or not (a preset may add objects
+    /// never opened; a forced schema load refreshes them). A failure only leaves the counts
+    /// unknown (the review says so), it never blocks the schema.
     async fn fill_record_counts(
         &mut self,
         client: &Client,
         schema: &mut crate::sync::schema::OrgSchema,
     ) {
-        let objects: Vec<String> = schema
+        let mut objects: Vec<String> = schema
             .objects
             .iter()
-            .filter(|o| !o.fields.is_empty() && o.record_count.is_none())
+            .filter(|o| o.record_count.is_none())
             .map(|o| o.name.clone())
             .collect();
         if objects.is_empty() {
             return;
+        }
+        // A long list would not fit the request URL: an empty one asks for every object.
+        if objects.iter().map(|o| o.len() + 1).sum::<usize>() > RECORD_COUNT_LIST_BYTES {
+            objects.clear();
         }
         match client.record_count(&objects).await {
             Ok(counts) => {
@@ -939,6 +1018,7 @@ impl Worker {
                 ..Default::default()
             }),
             events: self.run_events.0.clone(),
+            store: store.clone(),
         };
         let source = self.source.clone();
         let hooks = self.hooks.clone();
@@ -1011,6 +1091,11 @@ impl Worker {
         let succeeded = report.summary.outcome == RunOutcome::Succeeded;
         self.scheduler
             .finished(now, succeeded || report.stopped.is_some());
+        if let Some(full) = self.after_run.take()
+            && self.status.sync_enabled()
+        {
+            let _ = self.scheduler.request_now(full);
+        }
         let s = &report.summary;
         self.event(
             if succeeded {
@@ -1028,13 +1113,20 @@ impl Worker {
             self.verified(v);
         }
         self.refresh_stats();
+        // The run's warning already named them in the events.
+        if let Some(skipped) = report.skipped {
+            self.skipped = skipped;
+        }
         match report.error {
             None if succeeded => {
                 self.blocked = false;
                 self.probe_at = None;
                 self.probes = ResumeProbes::default();
                 self.scheduler.release_hold();
-                let t = self.status.recover(now);
+                let t = match fields_skipped_error(&self.skipped) {
+                    Some(error) => self.status.fail(error, now),
+                    None => self.status.recover(now),
+                };
                 self.transition(t);
                 let t = self.status.set_setting_up(!report.all_synced, now);
                 self.transition(t);
@@ -1121,8 +1213,7 @@ impl Worker {
             ErrorInfo {
                 kind: ErrorKind::QuotaThreshold,
                 message: format!(
-                    "{stop}; syncing resumes by itself once usage falls below the threshold (estimated {})",
-                    probe_at.format("%Y-%m-%d %H:%M UTC")
+                    "{stop}; syncing resumes by itself once usage falls below the threshold"
                 ),
                 retry_at: Some(probe_at),
                 used,
@@ -1197,10 +1288,10 @@ impl Worker {
                 self.event(
                     EventLevel::Info,
                     format!(
-                        "API usage still at {}/{}; next check {}",
+                        "API usage still at {}/{}; syncing resumes {}",
                         used.unwrap_or(0),
                         max.unwrap_or(0),
-                        probe_at.format("%H:%M UTC")
+                        quota::resume_text(probe_at, now)
                     ),
                 );
                 if let Some(mut e) = self.status.error().cloned() {

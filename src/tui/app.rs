@@ -643,6 +643,12 @@ impl App {
     }
 
     fn sync_now(&mut self, id: &str) {
+        if self.source(id).is_some_and(|s| !s.sync_enabled) {
+            return self.flash_error(format!(
+                "{} is paused (Sync Data off), so nothing syncs; press p to resume it, then n",
+                self.name_of(id)
+            ));
+        }
         let command = Command::SyncNow {
             source: id.into(),
             full: false,
@@ -923,8 +929,9 @@ impl App {
         let saved = Selection::from_config(&cfg.objects);
         let (present, keep) = saved.split_missing(&schema);
         let before = present.normalized(&schema);
-        let screen =
-            FieldsScreen::new(schema, before.clone(), paused, throughput).with_theme(&self.theme);
+        let screen = FieldsScreen::new(schema, before.clone(), paused, throughput)
+            .with_theme(&self.theme)
+            .with_source_name(&self.name_of(id));
         Some(FieldsEdit {
             source: id.into(),
             screen: RefCell::new(screen),
@@ -939,7 +946,8 @@ impl App {
             FieldsOutcome::Cancel => {
                 self.stack.pop();
             }
-            FieldsOutcome::SyncNow(after) => self.save_selection(after),
+            FieldsOutcome::SyncNow(after) => self.save_selection(after, true),
+            FieldsOutcome::Save(after) => self.save_selection(after, false),
             FieldsOutcome::Describe(objects) => {
                 if let Some(Screen::Fields(edit)) = self.stack.last() {
                     let source = edit.source.clone();
@@ -949,9 +957,9 @@ impl App {
         }
     }
 
-    /// Sync Now on the field screen: write the selection, Reload, then SyncNow. On any
-    /// error the screen stays open with the edits and the reason is shown.
-    fn save_selection(&mut self, after: Selection) {
+    /// Sync Now on the field screen: write the selection, Reload, then SyncNow (`w`: no
+    /// SyncNow). On any error the screen stays open with the edits and the reason is shown.
+    fn save_selection(&mut self, after: Selection, sync: bool) {
         let Some(Screen::Fields(edit)) = self.stack.last() else {
             return;
         };
@@ -969,8 +977,15 @@ impl App {
                 {
                     self.stack.pop();
                 }
-                self.send(Command::Reload(config));
-                if self.send(Command::SyncNow {
+                let reloaded = self.send(Command::Reload(config));
+                if !sync {
+                    if reloaded {
+                        self.flash_info(format!(
+                            "Saved the field selection of {}; it syncs with the next run (n syncs now)",
+                            self.name_of(&id)
+                        ));
+                    }
+                } else if self.send(Command::SyncNow {
                     source: id.clone(),
                     full: false,
                 }) {

@@ -107,6 +107,7 @@ fn base(id: &str, name: &str, status: Status) -> SourceSnapshot {
         auth: None,
         schema: None,
         verify: None,
+        skipped_fields: Vec::new(),
     }
 }
 

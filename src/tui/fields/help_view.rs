@@ -36,7 +36,13 @@ pub(super) fn render(frame: &mut Frame, area: Rect, context: Context, theme: &Th
     )));
     let rect = centered(area, 48, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);
-    let block = Block::bordered().title(Span::styled(" Keys ", theme.title));
+    let screen = match context {
+        Context::Tree | Context::Search => "Edit Data Sync",
+        Context::Presets | Context::PresetDiff => "Data Presets",
+        Context::Review => "Review",
+    };
+    let title = format!(" Help · {screen} ");
+    let block = Block::bordered().title(Span::styled(title, theme.title));
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
     frame.render_widget(Paragraph::new(lines), inner);

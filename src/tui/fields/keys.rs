@@ -40,6 +40,8 @@ pub(crate) enum Act {
     Quit,
     SwitchButton,
     SyncNow,
+    /// Save the selection without starting a sync.
+    Save,
     /// Show every binding of the current context.
     Help,
 }
@@ -97,6 +99,7 @@ const TREE: &[Binding] = &[
         true,
     ),
     b(&[c('r')], "r", Act::Review, "review", true),
+    b(&[c('w')], "w", Act::Save, "save only (no sync)", false),
     b(&[(KeyCode::Esc, NONE)], "esc", Act::Back, "back", true),
     b(&[c('?')], "?", Act::Help, "help", true),
     b(
@@ -291,6 +294,15 @@ const REVIEW: &[Binding] = &[
         true,
     ),
     b(&[c('s')], "s", Act::SyncNow, "sync now", false),
+    b(&[c('w')], "w", Act::Save, "save only", true),
+    b(
+        &[(KeyCode::Esc, NONE), c('c')],
+        "esc",
+        Act::Back,
+        "customize",
+        true,
+    ),
+    b(&[c('?')], "?", Act::Help, "help", true),
     b(
         &[c('j'), (KeyCode::Down, NONE)],
         "j/k",
@@ -305,14 +317,6 @@ const REVIEW: &[Binding] = &[
         "scroll up",
         false,
     ),
-    b(
-        &[(KeyCode::Esc, NONE), c('c')],
-        "esc",
-        Act::Back,
-        "customize",
-        true,
-    ),
-    b(&[c('?')], "?", Act::Help, "help", true),
 ];
 
 pub(crate) fn bindings(context: Context) -> &'static [Binding] {

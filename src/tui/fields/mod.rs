@@ -39,6 +39,8 @@ pub enum FieldsOutcome {
     Cancel,
     /// Save this selection and start syncing it.
     SyncNow(Selection),
+    /// Save this selection without starting a sync (`w`).
+    Save(Selection),
     /// Ask the engine for the fields of these objects (`Command::DescribeObjects`); they
     /// arrive through `set_schema`.
     Describe(Vec<String>),
@@ -77,6 +79,10 @@ pub struct FieldsScreen {
     help: bool,
     /// Objects whose fields were asked for and have not arrived yet.
     loading: BTreeSet<String>,
+    /// Objects toggled before their fields were loaded: selected whole when they arrive.
+    toggle_when_loaded: BTreeSet<String>,
+    /// The source being edited, named in the title.
+    source_name: Option<String>,
     theme: Theme,
     /// Tree rows shown by the last render, for half-page moves and scrolling.
     page: usize,
@@ -106,10 +112,18 @@ impl FieldsScreen {
             confirm_discard: false,
             help: false,
             loading: BTreeSet::new(),
+            toggle_when_loaded: BTreeSet::new(),
+            source_name: None,
             theme: Theme::from_app(&crate::tui::Theme::from_env()),
             page: 10,
             offset: 0,
         }
+    }
+
+    /// Name the source in the title.
+    pub fn with_source_name(mut self, name: &str) -> Self {
+        self.source_name = Some(name.to_string());
+        self
     }
 
     /// Draw with the app's theme (the default follows NO_COLOR).
@@ -150,6 +164,24 @@ impl FieldsScreen {
         self.tree.set_selection(&edited);
         self.tree.set_query(self.search.value());
         self.tree.restore_view(&view);
+        // A space on an object before its fields were shown selects them now.
+        let arrived: Vec<String> =
+            self.toggle_when_loaded
+                .iter()
+                .filter(|name| {
+                    self.tree.schema().objects.iter().any(|o| {
+                        o.name == **name && (!o.fields.is_empty() || o.load_error.is_some())
+                    })
+                })
+                .cloned()
+                .collect();
+        for name in arrived {
+            self.toggle_when_loaded.remove(&name);
+            let n = self.tree.select_object(&name);
+            if n > 0 {
+                self.flash = Some(format!("Selected the {n} fields of {name}"));
+            }
+        }
     }
 
     /// Objects whose fields were asked for and have not arrived yet.
@@ -164,7 +196,18 @@ impl FieldsScreen {
 
     /// True when the selection differs from the saved one.
     pub fn is_dirty(&self) -> bool {
-        self.tree.changes() != (0, 0)
+        self.changes() != (0, 0)
+    }
+
+    /// Fields added and removed since saved, counted exactly as Review counts them
+    /// (objects whose fields are not loaded included).
+    fn changes(&self) -> (usize, usize) {
+        let schema = self.tree.schema();
+        change_counts(
+            &self.saved,
+            &self.tree.selection().normalized(schema),
+            schema,
+        )
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) -> FieldsOutcome {
@@ -239,7 +282,12 @@ impl FieldsScreen {
     fn search_act(&mut self, act: Act) {
         match act {
             Act::Back => self.clear_search(),
-            Act::Confirm => self.search_focused = false,
+            Act::Confirm => {
+                // Land on the first matching field, so space toggles that field and not
+                // every field of its object.
+                self.search_focused = false;
+                self.tree.jump_to_first_field_match();
+            }
             Act::Down => self.tree.move_by(1),
             Act::Up => self.tree.move_by(-1),
             _ => {}
@@ -286,6 +334,7 @@ impl FieldsScreen {
             }
             Act::Presets => self.view = View::Presets { cursor: 0 },
             Act::Review => self.open_review(),
+            Act::Save if !self.refuse_if_paused() => return self.save(),
             Act::Back if self.tree.is_filtering() => self.clear_search(),
             Act::Back | Act::Quit => return self.cancel(),
             _ => {}
@@ -293,9 +342,14 @@ impl FieldsScreen {
         FieldsOutcome::None
     }
 
-    /// A toggle on an object without fields selects nothing: it asks for the fields and
-    /// says so, and the operator toggles again once they are shown. Selecting "all fields"
-    /// of an object unseen would be a surprise, so the toggle is not replayed later.
+    /// `w`: save the selection as it is, without a sync.
+    fn save(&mut self) -> FieldsOutcome {
+        let schema = Arc::clone(self.tree.schema());
+        FieldsOutcome::Save(self.tree.selection().normalized(&schema))
+    }
+
+    /// A toggle on an object without fields asks for them and selects them all when they
+    /// arrive (the flash says so); a second space before that cancels it.
     fn toggle(&mut self) -> FieldsOutcome {
         match self.tree.toggle_at_cursor() {
             Toggle::Locked(field) => {
@@ -304,9 +358,16 @@ impl FieldsScreen {
                 ));
             }
             Toggle::NotLoaded(object) => {
+                if self.toggle_when_loaded.remove(&object) {
+                    self.flash = Some(format!(
+                        "{object} will not be selected when its fields arrive"
+                    ));
+                    return FieldsOutcome::None;
+                }
                 self.flash = Some(format!(
-                    "Loading the fields of {object}; press space again once they are shown"
+                    "Loading the fields of {object}; they are selected when they arrive"
                 ));
+                self.toggle_when_loaded.insert(object.clone());
                 return self.request_fields(object);
             }
             Toggle::Changed | Toggle::Nothing => {}
@@ -441,13 +502,18 @@ impl FieldsScreen {
                 let schema = Arc::clone(self.tree.schema());
                 return FieldsOutcome::SyncNow(self.tree.selection().normalized(&schema));
             }
+            Act::Save if !self.refuse_if_paused() => return self.save(),
             _ => {}
         }
         FieldsOutcome::None
     }
 
     pub fn render(&mut self, frame: &mut Frame, area: Rect) {
-        let block = Block::bordered().title(Span::styled(" Edit Data Sync ", self.theme.title));
+        let title = match &self.source_name {
+            Some(name) => format!(" Edit Data Sync · {} ", crate::tui::sanitize::clean(name)),
+            None => " Edit Data Sync ".to_string(),
+        };
+        let block = Block::bordered().title(Span::styled(title, self.theme.title));
         let inner = block.inner(area);
         frame.render_widget(block, area);
         let searching =
@@ -561,7 +627,7 @@ impl FieldsScreen {
     }
 
     fn header_line(&self) -> Line<'static> {
-        let (added, removed) = self.tree.changes();
+        let (added, removed) = self.changes();
         let fields = self.tree.selected_fields();
         let objects = self.tree.selected_objects();
         Line::from(vec![
@@ -583,12 +649,28 @@ impl FieldsScreen {
 
     fn render_search(&self, frame: &mut Frame, area: Rect) {
         let (rows, objects) = self.tree.match_counts();
+        // Object names are always searched; fields only where they are loaded, and the
+        // line says how many objects that leaves out (l or space loads one).
+        let unloaded = self
+            .tree
+            .schema()
+            .objects
+            .iter()
+            .filter(|o| o.fields.is_empty())
+            .count();
         let counts = if self.tree.is_filtering() {
-            format!(
+            let mut counts = format!(
                 "  {rows} match{} in {objects} object{}",
                 if rows == 1 { "" } else { "es" },
                 plural(objects)
-            )
+            );
+            if unloaded > 0 {
+                counts.push_str(&format!(
+                    " · fields of {unloaded} object{} not loaded, not searched",
+                    plural(unloaded)
+                ));
+            }
+            counts
         } else {
             String::new()
         };
@@ -621,7 +703,7 @@ impl FieldsScreen {
 
     fn footer_line(&self, width: usize) -> Line<'static> {
         if self.confirm_discard {
-            let (added, removed) = self.tree.changes();
+            let (added, removed) = self.changes();
             return Line::from(Span::styled(
                 format!(
                     "Discard +{added} −{removed} unsaved changes? y discard · any other key keeps editing"
@@ -647,6 +729,18 @@ impl FieldsScreen {
         }
         Line::from(spans)
     }
+}
+
+/// The `+N −M` of the header and of Review: fields added and removed between `saved` and
+/// `selection`, saved fields this org does not have counting as removed.
+pub(crate) fn change_counts(
+    saved: &Selection,
+    selection: &Selection,
+    schema: &OrgSchema,
+) -> (usize, usize) {
+    let (_, missing) = saved.split_missing(schema);
+    let diff = SelectionDiff::between(saved, selection);
+    (diff.added_count(), diff.removed_count() + missing.len())
 }
 
 fn plural(n: usize) -> &'static str {

@@ -6,8 +6,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::style::{Theme, clean};
+use super::tree_view::cell;
 use crate::fields::{Preset, Selection, SelectionDiff, presets};
 use crate::sync::schema::OrgSchema;
+use ratatui::style::Style;
 
 pub(super) fn render_list(
     frame: &mut Frame,
@@ -49,6 +51,17 @@ pub(super) fn render_list(
         description,
     );
     let outcome = preset.apply(schema);
+    // The field column fits the longest name (cut with `…` only when the screen is too
+    // narrow); the reason takes the rest, also cut with `…`, never running into it.
+    let width = fields.width as usize;
+    let longest = preset
+        .fields
+        .iter()
+        .map(|f| f.field.chars().count())
+        .max()
+        .unwrap_or(0);
+    let field_width = longest.min(width.saturating_sub(2) * 60 / 100);
+    let reason_width = width.saturating_sub(2 + field_width + 1);
     let lines: Vec<Line> = preset
         .fields
         .iter()
@@ -60,11 +73,25 @@ pub(super) fn render_list(
             } else {
                 ("+", theme.added)
             };
-            Line::from(vec![
-                Span::styled(format!("{mark} "), style),
-                Span::raw(format!("{:<34}", f.field)),
-                Span::styled(f.reason.clone(), theme.dim),
-            ])
+            let mut spans = vec![Span::styled(format!("{mark} "), style)];
+            cell(
+                &f.field,
+                field_width,
+                None,
+                Style::new(),
+                Style::new(),
+                &mut spans,
+            );
+            spans.push(Span::raw(" "));
+            cell(
+                &f.reason,
+                reason_width,
+                None,
+                theme.dim,
+                theme.dim,
+                &mut spans,
+            );
+            Line::from(spans)
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), fields);

@@ -58,6 +58,50 @@ fn lines<'a>(cx: &Context<'a>) -> Vec<Line<'a>> {
     let diff = SelectionDiff::between(cx.saved, cx.selection).with_missing(missing);
     let cost = estimate_cost(cx.schema, &current, cx.selection, cx.throughput);
     let mut lines = Vec::new();
+    // The totals come first so they show without scrolling at any size.
+    let (added, removed) = super::change_counts(cx.saved, cx.selection, cx.schema);
+    lines.push(Line::from(vec![
+        Span::styled("Changes ", theme.title),
+        Span::styled(format!("+{added}"), theme.added),
+        Span::raw(" "),
+        Span::styled(format!("−{removed}"), theme.removed),
+        Span::raw(" fields · "),
+        Span::styled("Cost", theme.title),
+    ]));
+    lines.push(Line::from(format!(
+        "  Backfill: {} API calls for {} records",
+        thousands(cost.backfill_calls),
+        thousands(cost.backfill_records)
+    )));
+    if cost.backfill_records > 0 {
+        lines.push(Line::from(if cost.measured {
+            format!(
+                "  Time: about {} at {} records/s (measured on this source)",
+                duration(cost.backfill_time),
+                thousands(cost.records_per_second.round() as u64)
+            )
+        } else {
+            format!(
+                "  Time: about {}, an estimate at {} records/s (no run measured yet)",
+                duration(cost.backfill_time),
+                thousands(cost.records_per_second.round() as u64)
+            )
+        }));
+    }
+    if !cost.unknown_counts.is_empty() {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "  Record counts unknown (not in the totals): {}",
+                cost.unknown_counts.join(", ")
+            ),
+            theme.warn,
+        )));
+    }
+    lines.push(Line::from(format!(
+        "  Each incremental run: at least {} API calls (one per object and field group)",
+        thousands(cost.incremental_calls)
+    )));
+    lines.push(Line::default());
     if cx.selection.is_empty() {
         lines.push(Line::from(Span::styled(
             "Nothing is selected: Sync Now would stop syncing every object.",
@@ -112,8 +156,11 @@ fn lines<'a>(cx: &Context<'a>) -> Vec<Line<'a>> {
                 format!("  − {:<28}", clean(removed)),
                 theme.removed,
             )];
+            let loaded = described.is_some_and(|o| !o.fields.is_empty());
             match field(removed) {
                 Some(f) => spans.push(Span::styled(clean(&f.label), theme.dim)),
+                // Unknown until the object is described: never claim it is missing.
+                None if !loaded => {}
                 None => spans.push(Span::styled("not in this org", theme.warn)),
             }
             lines.push(Line::from(spans));
@@ -129,34 +176,6 @@ fn lines<'a>(cx: &Context<'a>) -> Vec<Line<'a>> {
             theme.warn,
         )));
     }
-    lines.push(Line::default());
-    lines.push(Line::from(Span::styled("Cost", theme.title)));
-    let time = match cost.backfill_time {
-        Some(t) => format!(
-            " · about {} at {} records/s",
-            duration(t),
-            thousands(cx.throughput.unwrap_or_default().round() as u64)
-        ),
-        None => " · time unknown until a run measures throughput".to_string(),
-    };
-    lines.push(Line::from(format!(
-        "  Backfill: {} API calls for {} records{time}",
-        thousands(cost.backfill_calls),
-        thousands(cost.backfill_records)
-    )));
-    if !cost.unknown_counts.is_empty() {
-        lines.push(Line::from(Span::styled(
-            format!(
-                "  Record counts unknown (not in the totals): {}",
-                cost.unknown_counts.join(", ")
-            ),
-            theme.warn,
-        )));
-    }
-    lines.push(Line::from(format!(
-        "  Each incremental run: at least {} API calls (one per object and field group)",
-        thousands(cost.incremental_calls)
-    )));
     lines
 }
 

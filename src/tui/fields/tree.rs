@@ -386,6 +386,7 @@ impl FieldTree {
     }
 
     /// (+added, −removed) since the saved selection.
+    #[cfg(test)]
     pub(crate) fn changes(&self) -> (usize, usize) {
         (self.added, self.removed + self.missing_saved)
     }
@@ -468,6 +469,40 @@ impl FieldTree {
     }
 
     /// Move to the next (or previous) match after the cursor, wrapping, expanding its object.
+    /// Put the cursor on the first matching field (the first match when only objects
+    /// match), opening its object.
+    pub(crate) fn jump_to_first_field_match(&mut self) -> bool {
+        let Some(filter) = &mut self.filter else {
+            return false;
+        };
+        let nodes = &self.nodes;
+        let Some(&target) = filter
+            .matches
+            .iter()
+            .find(|&&n| nodes[n as usize].field != OBJECT_ROW)
+            .or_else(|| filter.matches.first())
+        else {
+            return false;
+        };
+        let object = self.nodes[target as usize].object as usize;
+        filter.expanded[object] = true;
+        self.rebuild_visible();
+        self.select_node(target as usize);
+        true
+    }
+
+    /// Select every field of `object` (fields loaded); returns how many were added.
+    pub(crate) fn select_object(&mut self, object: &str) -> usize {
+        let Some(o) = self.schema.objects.iter().position(|x| x.name == object) else {
+            return 0;
+        };
+        let targets: Vec<usize> = self.field_nodes(o).filter(|&n| !self.selected[n]).collect();
+        for &n in &targets {
+            self.set(n, true);
+        }
+        targets.len()
+    }
+
     pub(crate) fn jump_to_match(&mut self, forward: bool) -> bool {
         let Some(current) = self.cursor_node() else {
             return false;
@@ -704,9 +739,10 @@ impl FieldTree {
                 Some(fields) => fields.len() as u32,
                 None => self.selected_in[o],
             };
+            // Fields not loaded: whether all are selected is unknown, so never "all".
             let check = match selected {
                 0 => Check::Off,
-                s if s == total || total == 0 => Check::On,
+                s if s == total && total > 0 => Check::On,
                 _ => Check::Partial,
             };
             Row::Object {

@@ -24,13 +24,18 @@ struct Columns {
 }
 
 impl Columns {
-    fn for_width(width: usize) -> Self {
+    /// API names are what the config takes, so their column fits the longest one shown
+    /// (up to 43, Salesforce's longest) before labels and types get room; those are cut
+    /// first when the screen is narrow.
+    fn for_width(width: usize, longest_name: usize) -> Self {
         let avail = width.saturating_sub(FIELD_PREFIX + 3);
-        Columns {
-            name: (avail * 32 / 100).clamp(8, 40),
-            label: (avail * 28 / 100).clamp(6, 32),
-            kind: if avail > 50 { 10 } else { 8 },
-        }
+        let kind = if avail > 50 { 10 } else { 8 };
+        let name = longest_name
+            .max(avail * 32 / 100)
+            .clamp(8, 43)
+            .min(avail.saturating_sub(kind + 6).max(8));
+        let label = (avail.saturating_sub(name + kind) * 60 / 100).clamp(6, 32);
+        Columns { name, label, kind }
     }
 }
 
@@ -43,7 +48,15 @@ pub(super) fn render(
     theme: &Theme,
 ) {
     let width = area.width as usize;
-    let columns = Columns::for_width(width);
+    let longest_name = tree
+        .rows(offset, area.height as usize)
+        .filter_map(|(_, row)| match row {
+            Row::Field { field, .. } => Some(display_width(&clean(&field.name))),
+            Row::Object { .. } => None,
+        })
+        .max()
+        .unwrap_or(0);
+    let columns = Columns::for_width(width, longest_name);
     let query = tree.query();
     let cursor = tree.cursor();
     let lines: Vec<Line> = tree
@@ -64,12 +77,19 @@ pub(super) fn render(
                         if expanded { "▾" } else { "▸" },
                         checkbox(check)
                     ))];
+                    // Without fields the total is unknown: the saved selection's count
+                    // is shown, never a meaningless `5/0`.
+                    let chosen = if selected > 0 {
+                        format!(" {selected} selected ·")
+                    } else {
+                        String::new()
+                    };
                     let count = if total == 0 && loading.contains(&object.name) {
-                        " loading fields…".to_string()
+                        format!("{chosen} loading fields…")
                     } else if total == 0 && object.load_error.is_some() {
-                        " fields failed to load · l retries".to_string()
+                        format!("{chosen} fields failed to load · l retries")
                     } else if total == 0 {
-                        " fields not loaded · l loads".to_string()
+                        format!("{chosen} fields not loaded · l loads")
                     } else {
                         format!(" {selected}/{total} selected")
                     };

@@ -334,6 +334,10 @@ pub fn error_lines(
         ));
     }
     match e.retry_at {
+        Some(at) if at <= now => next.push(format!(
+            "resumes by itself {}",
+            crate::sync::quota::resume_text(at, now)
+        )),
         Some(at) => next.push(format!(
             "resumes by itself {} ({})",
             format::until(now, at),
