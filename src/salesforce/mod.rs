@@ -2,6 +2,7 @@
 //! `../shared/design/SALESFORCE-API.md` for the wire behaviour this follows.
 
 pub mod auth;
+pub mod body;
 pub mod client;
 pub mod errors;
 pub mod http;

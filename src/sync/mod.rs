@@ -20,6 +20,7 @@ pub mod scheduler;
 pub mod shared_store;
 pub mod status;
 pub mod stop;
+pub mod supervise;
 pub mod worker;
 
 pub use engine::{Engine, EngineError, EngineHandle};

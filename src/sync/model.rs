@@ -178,6 +178,8 @@ pub enum ErrorKind {
     Api,
     Network,
     Config,
+    /// A bug in syncdeck (a worker panicked); the panic is in the log.
+    Internal,
 }
 
 impl ErrorKind {
@@ -189,6 +191,7 @@ impl ErrorKind {
             ErrorKind::Api => "Salesforce API error",
             ErrorKind::Network => "network error",
             ErrorKind::Config => "configuration error",
+            ErrorKind::Internal => "internal error",
         }
     }
 }
@@ -215,14 +218,15 @@ impl RunProgress {
     /// known; 100 only when every object has finished.
     pub fn percent_done(&self) -> Option<u8> {
         let (mut done, mut expected) = (0u64, 0u64);
+        // `expected` is the server's count: any number, so no overflow anywhere.
         for o in &self.objects {
-            done += o.done;
-            expected += o.expected?;
+            done = done.saturating_add(o.done);
+            expected = expected.saturating_add(o.expected?);
         }
         if self.objects.is_empty() || expected == 0 {
             return None;
         }
-        let percent = (done.min(expected) * 100 / expected) as u8;
+        let percent = (u128::from(done.min(expected)) * 100 / u128::from(expected)) as u8;
         Some(if self.objects.iter().all(|o| o.finished) {
             100
         } else {

@@ -70,11 +70,22 @@ fn setup() -> Result<Terminal<CrosstermBackend<Stdout>>, TuiError> {
     })
 }
 
+/// A panic on the main thread ends the TUI: put the terminal back, then report it. A
+/// panic on any other thread (a tokio worker running a background task) is caught by
+/// tokio and handled by its owner (a source's worker restarts): the TUI goes on, so its
+/// screen is left alone and the panic goes to the log, never onto the screen.
 fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        restore();
-        previous(info);
+        if std::thread::current().name() == Some("main") {
+            restore();
+            previous(info);
+        } else {
+            tracing::error!(
+                thread = std::thread::current().name().unwrap_or("unnamed"),
+                "background task panicked: {info}"
+            );
+        }
     }));
 }
 
