@@ -154,7 +154,11 @@ mod tests {
     fn over_cap_and_malformed_are_not_retried_but_a_cut_body_is() {
         let big = too_large(BodyClass::Describe.cap(), "describeGlobal");
         assert_eq!(big.class(), ErrorClass::Fatal);
-        assert!(big.to_string().contains("exceeded 32 MiB for describeGlobal"), "{big}");
+        assert!(
+            big.to_string()
+                .contains("exceeded 32 MiB for describeGlobal"),
+            "{big}"
+        );
         let cut = serde_json::from_slice::<serde_json::Value>(b"{\"a\": [1, 2").unwrap_err();
         assert_eq!(unparsable(200, "x", &cut).class(), ErrorClass::Retryable);
         let bad = serde_json::from_slice::<serde_json::Value>(b"{\"a\": ]").unwrap_err();

@@ -550,7 +550,12 @@ impl Client {
     }
 
     async fn query_first(&self, soql: &Soql, options: QueryOptions) -> Result<QueryPage, Error> {
-        let mut call = Call::get(self.query_url(options), 1, BodyClass::QueryPage, "a query page");
+        let mut call = Call::get(
+            self.query_url(options),
+            1,
+            BodyClass::QueryPage,
+            "a query page",
+        );
         call.max_fields = page_field_limit(soql);
         call.query.push(("q", soql.as_str().to_string()));
         add_batch_size(&mut call, options);

@@ -340,9 +340,21 @@ mod tests {
     fn huge_messages_are_cut_once_at_a_char_boundary() {
         let message = "é".repeat(20 * 1024 * 1024); // 40 MB
         let fault = Fault::new(Some(400), "X".repeat(10_000), message);
-        assert!(fault.message.len() < MAX_FAULT_TEXT + 40, "{}", fault.message.len());
-        assert!(fault.message.ends_with(" bytes cut)"), "{}", &fault.message[2000..]);
-        assert!(fault.message.contains(&format!("({} bytes cut)", 40 * 1024 * 1024 - 2048)));
+        assert!(
+            fault.message.len() < MAX_FAULT_TEXT + 40,
+            "{}",
+            fault.message.len()
+        );
+        assert!(
+            fault.message.ends_with(" bytes cut)"),
+            "{}",
+            &fault.message[2000..]
+        );
+        assert!(
+            fault
+                .message
+                .contains(&format!("({} bytes cut)", 40 * 1024 * 1024 - 2048))
+        );
         assert!(fault.code.len() < 200);
         let body = format!(
             r#"[{{"message":"{}","errorCode":"INVALID_FIELD"}}]"#,

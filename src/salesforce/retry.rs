@@ -182,7 +182,10 @@ mod tests {
             parse_retry_after("18446744073709551615"),
             Some(MAX_RETRY_AFTER)
         );
-        assert_eq!(parse_retry_after("99999999999999999999999"), Some(MAX_RETRY_AFTER));
+        assert_eq!(
+            parse_retry_after("99999999999999999999999"),
+            Some(MAX_RETRY_AFTER)
+        );
         assert_eq!(parse_retry_after("-1"), None);
         let p = policy();
         assert_eq!(

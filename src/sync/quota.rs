@@ -416,7 +416,10 @@ mod tests {
             let _ = g.threshold_calls();
             let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
             let resume = estimate_resume(
-                &[(now - Duration::hours(2), 0), (now - Duration::hours(1), used)],
+                &[
+                    (now - Duration::hours(2), 0),
+                    (now - Duration::hours(1), used),
+                ],
                 g.threshold_calls().unwrap_or(0),
                 now,
             );
@@ -426,8 +429,14 @@ mod tests {
         assert_eq!(percent_of(u64::MAX, 80), u64::MAX / 100 * 80 + 12);
         assert_eq!(percent_of(1000, 80), 800);
         let g = QuotaGuard::new(settings(80, 100));
-        g.seed(UsageReading { used: 500, max: 100 });
-        assert!(matches!(g.try_reserve(1), Err(QuotaStop::OrgThreshold { .. })));
+        g.seed(UsageReading {
+            used: 500,
+            max: 100,
+        });
+        assert!(matches!(
+            g.try_reserve(1),
+            Err(QuotaStop::OrgThreshold { .. })
+        ));
     }
 
     #[test]

@@ -111,9 +111,10 @@ pub async fn supervise<C, S, F>(
 fn panic_message(payload: Box<dyn Any + Send>) -> String {
     match payload.downcast::<String>() {
         Ok(s) => *s,
-        Err(payload) => payload
-            .downcast_ref::<&str>()
-            .map_or_else(|| "a panic without a message".to_string(), |s| s.to_string()),
+        Err(payload) => payload.downcast_ref::<&str>().map_or_else(
+            || "a panic without a message".to_string(),
+            |s| s.to_string(),
+        ),
     }
 }
 
@@ -158,14 +159,25 @@ mod tests {
         let (tx, rx) = mpsc::unbounded_channel();
         let task = {
             let log = log.clone();
-            tokio::spawn(supervise("s".into(), rx, |c| *c == Cmd::Stop, fast(), move |rx, p| {
-                worker(rx, p, log.clone())
-            }))
+            tokio::spawn(supervise(
+                "s".into(),
+                rx,
+                |c| *c == Cmd::Stop,
+                fast(),
+                move |rx, p| worker(rx, p, log.clone()),
+            ))
         };
         let starts = |n: usize| {
             let log = log.clone();
             async move {
-                while log.lock().unwrap().iter().filter(|l| l.starts_with("start")).count() < n {
+                while log
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .filter(|l| l.starts_with("start"))
+                    .count()
+                    < n
+                {
                     tokio::task::yield_now().await;
                 }
             }
@@ -202,9 +214,13 @@ mod tests {
     #[tokio::test]
     async fn the_end_of_the_commands_ends_supervision() {
         let (tx, rx) = mpsc::unbounded_channel::<Cmd>();
-        let task = tokio::spawn(supervise("s".into(), rx, |c| *c == Cmd::Stop, fast(), |rx, p| {
-            worker(rx, p, Arc::default())
-        }));
+        let task = tokio::spawn(supervise(
+            "s".into(),
+            rx,
+            |c| *c == Cmd::Stop,
+            fast(),
+            |rx, p| worker(rx, p, Arc::default()),
+        ));
         drop(tx);
         tokio::time::timeout(Duration::from_secs(60), task)
             .await

@@ -25,7 +25,9 @@ pub enum Hostility {
     DistinctKeysPage,
     /// Every query fails with an error message of this many bytes.
     HugeErrorMessage(usize),
-    /// Every query answers 503 with `Retry-After: 18446744073709551615`.
+    /// Every versioned REST call answers 503 with `Retry-After: 18446744073709551615`,
+    /// after 1.1 s (the client's elapsed time plus that wait overflowed a `Duration` only
+    /// once a second had passed).
     MaxRetryAfter,
     /// The device flow says `expires_in` = u64::MAX, polls right away, and is denied.
     DeviceFlowEndless,
@@ -57,9 +59,14 @@ pub async fn start(upstream: String, hostility: Hostility) -> String {
 
 async fn handle(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+    let body = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
     let path = parts.uri.path();
     if let Some(response) = hostile(proxy.hostility, &parts.method, path, &body) {
+        if proxy.hostility == Hostility::MaxRetryAfter {
+            tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        }
         return response;
     }
     forward(&proxy, parts, body).await
@@ -82,7 +89,7 @@ fn hostile(h: Hostility, method: &Method, path: &str, body: &[u8]) -> Option<Res
                 "x".repeat(len)
             ),
         )),
-        Hostility::MaxRetryAfter if is_query => {
+        Hostility::MaxRetryAfter if path.starts_with("/services/data/v") => {
             let mut r = json(
                 StatusCode::SERVICE_UNAVAILABLE,
                 r#"[{"message":"come back later","errorCode":"SERVER_UNAVAILABLE"}]"#.into(),
@@ -155,7 +162,9 @@ fn gzip_bomb() -> Response {
 /// A query page of 4 000 records whose keys all differ (about 160 KB).
 fn distinct_keys_page() -> String {
     let records: Vec<String> = (0..4000)
-        .map(|i| format!(r#"{{"attributes":{{"type":"Account"}},"Id":"001{i:015}","F{i}__c":{i}}}"#))
+        .map(|i| {
+            format!(r#"{{"attributes":{{"type":"Account"}},"Id":"001{i:015}","F{i}__c":{i}}}"#)
+        })
         .collect();
     format!(
         r#"{{"totalSize":4000,"done":true,"records":[{}]}}"#,

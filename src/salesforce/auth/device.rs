@@ -9,9 +9,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::{AuthError, SCOPES, oauth_endpoint};
+use crate::salesforce::body::{self, BodyClass};
 use crate::salesforce::errors::{Error, Fault};
 use crate::salesforce::http::HttpClient;
-use crate::salesforce::body::{self, BodyClass};
 use crate::salesforce::types::{DeviceAuthorization, MAX_POLL_INTERVAL, OAuthErrorBody, TokenBody};
 
 /// RFC 8628 §3.5: each `slow_down` adds five seconds to the polling interval.
@@ -116,7 +116,9 @@ pub async fn poll_device_flow(
             Ok(DevicePoll::Authorized(token)) => return Ok(*token),
             Ok(DevicePoll::Pending) => {}
             Ok(DevicePoll::SlowDown) => {
-                interval = interval.saturating_add(SLOW_DOWN_STEP).min(MAX_POLL_INTERVAL);
+                interval = interval
+                    .saturating_add(SLOW_DOWN_STEP)
+                    .min(MAX_POLL_INTERVAL);
                 tracing::debug!(?interval, "device flow: slow_down");
             }
             // A network blip must not lose the code the operator is typing in.

@@ -821,7 +821,10 @@ mod tests {
         let last = records.row(2999).unwrap();
         assert_eq!(last.get("F2999__c"), Some(FieldValue::Int(2999)));
         assert_eq!(last.get("F0__c"), None);
-        assert_eq!(records.row(0).unwrap().get("F0__c"), Some(FieldValue::Int(0)));
+        assert_eq!(
+            records.row(0).unwrap().get("F0__c"),
+            Some(FieldValue::Int(0))
+        );
         assert_eq!(records.row(1234).unwrap().id(), Some("r1234"));
         assert_eq!(last.to_map().len(), 2);
     }
