@@ -364,6 +364,15 @@ mod tests {
     #[test]
     fn percent_done_needs_every_count_and_reaches_100_only_when_finished() {
         assert_eq!(run(vec![]).percent_done(), None);
+        let huge = run(vec![
+            object(5, Some(u64::MAX), false),
+            object(u64::MAX, Some(u64::MAX), false),
+        ]);
+        assert_eq!(
+            huge.percent_done(),
+            Some(99),
+            "server counts never overflow"
+        );
         let counting = run(vec![object(10, Some(100), false), object(0, None, false)]);
         assert_eq!(counting.percent_done(), None, "a count is still unknown");
         let going = run(vec![
