@@ -48,6 +48,9 @@ pub(crate) fn refuse_without_terminal() -> Option<u8> {
     Some(EXIT_SETUP)
 }
 
+/// Daily log files kept.
+const LOG_DAYS: usize = 7;
+
 /// Route `tracing` to `<state dir>/syncdeck.log`: nothing may reach the screen the TUI
 /// owns. Keep the guard alive until exit so buffered lines are flushed.
 pub(crate) fn log_to_file(paths: &Paths) -> anyhow::Result<WorkerGuard> {
@@ -57,7 +60,16 @@ pub(crate) fn log_to_file(paths: &Paths) -> anyhow::Result<WorkerGuard> {
             paths.state_dir.display()
         )
     })?;
-    let appender = tracing_appender::rolling::never(&paths.state_dir, "syncdeck.log");
+    // One file a day (`syncdeck.YYYY-MM-DD.log`), the last LOG_DAYS kept; `syncdeck.log`
+    // links to today's, so a daemon running for months cannot fill the disk.
+    let appender = tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("syncdeck")
+        .filename_suffix("log")
+        .max_log_files(LOG_DAYS)
+        .latest_symlink("syncdeck.log")
+        .build(&paths.state_dir)
+        .with_context(|| format!("cannot open the log in {}", paths.state_dir.display()))?;
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let _ = tracing_subscriber::fmt()
         .with_env_filter(

@@ -15,14 +15,15 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::auth::{Identity, Permissions, Secret, Session, refresh_access_token};
+use super::body::{self, Body, BodyClass};
 use super::errors::{Error, Fault, Veto, classify};
 use super::http::HttpClient;
 use super::limit_info::LimitInfo;
 use super::retry::{RetryPolicy, parse_retry_after};
 use super::soql::{self, PageBounds, PageKey, QueryPlan, Select, Soql, validate_object};
 use super::types::{
-    BatchResponse, DeletedRecords, Describe, DescribeGlobal, FieldValue, Limits, QueryPage, Record,
-    RecordCounts, Records, UpdatedIds, Version, format_soql_datetime, parse_datetime,
+    BatchResponse, DeletedRecords, Describe, DescribeGlobal, FieldValue, Limits, MAX_PAGE_FIELDS, QueryPage,
+    Record, RecordCounts, Records, UpdatedIds, Version, format_soql_datetime, parse_datetime,
 };
 
 /// Used until `negotiate_api_version` picks one.
@@ -31,9 +32,6 @@ pub const DEFAULT_API_VERSION: &str = "62.0";
 pub const MAX_SUPPORTED_API_VERSION: &str = "64.0";
 /// Sub-requests per composite batch call (Salesforce's limit).
 pub const BATCH_LIMIT: usize = 25;
-/// Largest `deleted/` or `updated/` body accepted: 600 000 ids (Salesforce's cap) at about
-/// 75 bytes each, with room to spare.
-pub const MAX_REPLICATION_BODY: usize = 64 * 1024 * 1024;
 
 /// What the engine plugs into every call.
 pub trait CallHooks: Send + Sync {
@@ -122,12 +120,16 @@ struct Call<'a> {
     headers: Vec<(reqwest::header::HeaderName, String)>,
     body: Option<&'a Value>,
     counted: u32,
-    /// Refuse a response body larger than this (bytes); `None`: no bound.
-    max_body: Option<usize>,
+    /// The size cap of a success body (error bodies are always `Small`).
+    class: BodyClass,
+    /// What the call is, for errors ("describe of Account").
+    endpoint: String,
+    /// Distinct fields a query page may have.
+    max_fields: usize,
 }
 
 impl<'a> Call<'a> {
-    fn get(url: String, counted: u32) -> Call<'a> {
+    fn get(url: String, counted: u32, class: BodyClass, endpoint: impl Into<String>) -> Call<'a> {
         Call {
             method: Method::GET,
             url,
@@ -135,25 +137,33 @@ impl<'a> Call<'a> {
             headers: Vec::new(),
             body: None,
             counted,
-            max_body: None,
+            class,
+            endpoint: endpoint.into(),
+            max_fields: MAX_PAGE_FIELDS,
         }
     }
 }
 
+/// Distinct fields a page of `soql` may have: what it selected, plus a little slack.
+fn page_field_limit(soql: &Soql) -> usize {
+    soql.select_width()
+        .map_or(MAX_PAGE_FIELDS, |width| width.saturating_add(8))
+}
+
 /// How a response body becomes a value: serde for most, the compact parser for query pages.
 trait FromJsonBody: Sized {
-    fn from_json_body(body: Vec<u8>) -> Result<Self, serde_json::Error>;
+    fn from_json_body(body: Vec<u8>, max_fields: usize) -> Result<Self, serde_json::Error>;
 }
 
 impl<T: DeserializeOwned> FromJsonBody for T {
-    fn from_json_body(body: Vec<u8>) -> Result<T, serde_json::Error> {
+    fn from_json_body(body: Vec<u8>, _: usize) -> Result<T, serde_json::Error> {
         serde_json::from_slice(&body)
     }
 }
 
 impl FromJsonBody for QueryPage {
-    fn from_json_body(body: Vec<u8>) -> Result<QueryPage, serde_json::Error> {
-        QueryPage::from_json(body)
+    fn from_json_body(body: Vec<u8>, max_fields: usize) -> Result<QueryPage, serde_json::Error> {
+        QueryPage::from_json_bounded(body, max_fields)
     }
 }
 
@@ -238,7 +248,8 @@ impl Client {
     /// `GET /services/data/` (not counted against the daily limit).
     pub async fn versions(&self) -> Result<Vec<Version>, Error> {
         let url = format!("{}/services/data/", self.inner.instance_url);
-        self.fetch(Call::get(url, 0)).await
+        self.fetch(Call::get(url, 0, BodyClass::Small, "the API versions"))
+            .await
     }
 
     /// Use `pin` if the org offers it, else the newest version up to
@@ -275,7 +286,13 @@ impl Client {
     }
 
     pub async fn describe_global(&self) -> Result<DescribeGlobal, Error> {
-        self.fetch(Call::get(self.data_url("sobjects/"), 1)).await
+        self.fetch(Call::get(
+            self.data_url("sobjects/"),
+            1,
+            BodyClass::Describe,
+            "describeGlobal",
+        ))
+        .await
     }
 
     /// Describe one object, revalidating with `If-Modified-Since` when given.
@@ -285,7 +302,12 @@ impl Client {
         if_modified_since: Option<DateTime<Utc>>,
     ) -> Result<Described, Error> {
         let object = validate_object(object).map_err(soql_error)?;
-        let mut call = Call::get(self.data_url(&format!("sobjects/{object}/describe/")), 1);
+        let mut call = Call::get(
+            self.data_url(&format!("sobjects/{object}/describe/")),
+            1,
+            BodyClass::Describe,
+            format!("the describe of {object}"),
+        );
         if let Some(at) = if_modified_since {
             call.headers.push((
                 IF_MODIFIED_SINCE,
@@ -322,7 +344,12 @@ impl Client {
             let call = Call {
                 method: Method::POST,
                 body: Some(&body),
-                ..Call::get(self.data_url("composite/batch"), chunk.len() as u32)
+                ..Call::get(
+                    self.data_url("composite/batch"),
+                    chunk.len() as u32,
+                    BodyClass::Batch,
+                    "a composite batch of describes",
+                )
             };
             let response: BatchResponse = self.fetch(call).await?;
             if response.results.len() != chunk.len() {
@@ -382,10 +409,11 @@ impl Client {
             Done,
         }
         let start = (self.clone(), Cursor::First(soql.clone()));
+        let max_fields = page_field_limit(soql);
         stream::unfold(start, move |(client, cursor)| async move {
             let page = match cursor {
                 Cursor::First(soql) => client.query_first(&soql, options).await,
-                Cursor::Next(url) => client.query_more_with(&url, options).await,
+                Cursor::Next(url) => client.query_more_with(&url, options, max_fields).await,
                 Cursor::Done => return None,
             };
             let next = match &page {
@@ -408,7 +436,7 @@ impl Client {
 
     /// Fetch the page at a `nextRecordsUrl`, verbatim.
     pub async fn query_more(&self, next_records_url: &str) -> Result<QueryPage, Error> {
-        self.query_more_with(next_records_url, QueryOptions::default())
+        self.query_more_with(next_records_url, QueryOptions::default(), MAX_PAGE_FIELDS)
             .await
     }
 
@@ -464,7 +492,13 @@ impl Client {
     }
 
     pub async fn limits(&self) -> Result<Limits, Error> {
-        self.fetch(Call::get(self.data_url("limits/"), 1)).await
+        self.fetch(Call::get(
+            self.data_url("limits/"),
+            1,
+            BodyClass::Small,
+            "the org's limits",
+        ))
+        .await
     }
 
     /// Approximate row counts (`limits/recordCount`), cheap planning numbers; an empty
@@ -473,10 +507,13 @@ impl Client {
         for object in objects {
             validate_object(object).map_err(soql_error)?;
         }
-        let mut call = Call::get(self.data_url("limits/recordCount"), 1);
-        if !objects.is_empty() {
-            call.query.push(("sObjects", objects.join(",")));
-        }
+        let mut call = Call::get(
+            self.data_url("limits/recordCount"),
+            1,
+            BodyClass::Small,
+            "the record counts",
+        );
+        call.query.push(("sObjects", objects.join(",")));
         self.fetch(call).await
     }
 
@@ -512,10 +549,14 @@ impl Client {
         end: DateTime<Utc>,
     ) -> Result<Call<'static>, Error> {
         validate_object(object).map_err(soql_error)?;
-        let mut call = Call::get(self.data_url(&format!("sobjects/{object}/{resource}/")), 1);
+        let mut call = Call::get(
+            self.data_url(&format!("sobjects/{object}/{resource}/")),
+            1,
+            BodyClass::Replication,
+            format!("the {resource} window of {object}"),
+        );
         call.query.push(("start", format_soql_datetime(start)));
         call.query.push(("end", format_soql_datetime(end)));
-        call.max_body = Some(MAX_REPLICATION_BODY);
         Ok(call)
     }
 
@@ -527,7 +568,8 @@ impl Client {
                 "the session has no identity URL; reauthorize the source",
             )
         })?;
-        self.fetch(Call::get(url, 0)).await
+        self.fetch(Call::get(url, 0, BodyClass::Small, "the identity URL"))
+            .await
     }
 
     /// API Enabled / View All Data / View Setup of a user (SALESFORCE-API.md §7).
@@ -558,7 +600,13 @@ impl Client {
     }
 
     async fn query_first(&self, soql: &Soql, options: QueryOptions) -> Result<QueryPage, Error> {
-        let mut call = Call::get(self.query_url(options), 1);
+        let mut call = Call::get(
+            self.query_url(options),
+            1,
+            BodyClass::QueryPage,
+            "a query page",
+        );
+        call.max_fields = page_field_limit(soql);
         call.query.push(("q", soql.as_str().to_string()));
         add_batch_size(&mut call, options);
         self.fetch(call).await
@@ -568,6 +616,7 @@ impl Client {
         &self,
         next_records_url: &str,
         options: QueryOptions,
+        max_fields: usize,
     ) -> Result<QueryPage, Error> {
         if !next_records_url.starts_with('/') {
             return Err(Error::fatal(
@@ -575,7 +624,13 @@ impl Client {
                 format!("nextRecordsUrl \"{next_records_url}\" is not a path on the instance"),
             ));
         }
-        let mut call = Call::get(format!("{}{next_records_url}", self.inner.instance_url), 1);
+        let mut call = Call::get(
+            format!("{}{next_records_url}", self.inner.instance_url),
+            1,
+            BodyClass::QueryPage,
+            "a query page",
+        );
+        call.max_fields = max_fields;
         add_batch_size(&mut call, options);
         self.fetch(call).await
     }
@@ -681,7 +736,7 @@ impl Client {
                     refreshed = true;
                 }
                 401 => {
-                    let fault = Fault::from_rest_body(status, &body);
+                    let fault = body::error_fault(status, &body);
                     let reason = if refreshed {
                         "the session is rejected even with a fresh token"
                     } else {
@@ -696,21 +751,18 @@ impl Client {
                     });
                 }
                 200..=299 => {
-                    let parsed = T::from_json_body(body).map_err(|e| {
-                        // A cut-off body parses as invalid JSON; worth another attempt.
-                        Error::retryable(Fault::new(
-                            Some(status),
-                            "TRUNCATED_BODY",
-                            format!("the response body is incomplete or not JSON ({e})"),
-                        ))
-                    })?;
+                    if !body.complete {
+                        return Err(body::too_large(call.class.cap(), &call.endpoint));
+                    }
+                    let parsed = T::from_json_body(body.bytes, call.max_fields)
+                        .map_err(|e| body::unparsable(status, &call.endpoint, &e))?;
                     return Ok(Reply {
                         body: Some(parsed),
                         last_modified: header_text(&headers, LAST_MODIFIED),
                     });
                 }
                 _ => {
-                    let mut err = classify(Fault::from_rest_body(status, &body));
+                    let mut err = classify(body::error_fault(status, &body));
                     if let Error::Retryable { retry_after, .. } = &mut err {
                         *retry_after = header_text(&headers, RETRY_AFTER)
                             .as_deref()
@@ -727,7 +779,7 @@ impl Client {
         &self,
         call: &Call<'_>,
         token: &Secret,
-    ) -> Result<(u16, HeaderMap, Vec<u8>), Error> {
+    ) -> Result<(u16, HeaderMap, Body), Error> {
         let hooks = &*self.inner.hooks;
         let mut counted = None;
         if call.counted > 0 {
@@ -763,10 +815,14 @@ impl Client {
                 .and_then(LimitInfo::parse);
             counted.finish(usage);
         }
-        let body = match call.max_body {
-            None => Vec::from(response.bytes().await.map_err(|e| transport_error(&e))?),
-            Some(max) => read_bounded(response, max).await?,
+        let cap = if (200..300).contains(&status) {
+            call.class.cap()
+        } else {
+            BodyClass::Small.cap()
         };
+        let body = body::read_capped(response, cap)
+            .await
+            .map_err(|e| transport_error(&e))?;
         Ok((status, headers, body))
     }
 
@@ -853,22 +909,6 @@ fn page_bounds(
             }
         }
     }))
-}
-
-/// The body, refused once it passes `max` bytes (a hostile or broken server cannot make
-/// us buffer without end).
-async fn read_bounded(mut response: reqwest::Response, max: usize) -> Result<Vec<u8>, Error> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| transport_error(&e))? {
-        if body.len().saturating_add(chunk.len()) > max {
-            return Err(Error::fatal(
-                "BODY_TOO_LARGE",
-                format!("the response is larger than {max} bytes; ask for a shorter time range"),
-            ));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 fn add_batch_size(call: &mut Call<'_>, options: QueryOptions) {

@@ -17,12 +17,19 @@ pub struct Fault {
     pub message: String,
 }
 
+/// Longest error text kept from a server (message) or for its code. A hostile or broken
+/// endpoint can send megabytes of "message"; everything downstream (status line, store,
+/// snapshots, `status --json`, log) carries what is kept here.
+pub const MAX_FAULT_TEXT: usize = 2048;
+const MAX_FAULT_CODE: usize = 120;
+
 impl Fault {
+    /// Texts longer than [`MAX_FAULT_TEXT`] are cut here, once, at a character boundary.
     pub fn new(status: Option<u16>, code: impl Into<String>, message: impl Into<String>) -> Fault {
         Fault {
             status,
-            code: code.into(),
-            message: message.into(),
+            code: bound_text(code.into(), MAX_FAULT_CODE),
+            message: bound_text(message.into(), MAX_FAULT_TEXT),
         }
     }
 
@@ -44,6 +51,21 @@ impl Fault {
             ),
         }
     }
+}
+
+/// `text` cut to at most `max` bytes at a character boundary, saying how much was cut.
+pub fn bound_text(mut text: String, max: usize) -> String {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let cut = text.len() - end;
+    text.truncate(end);
+    text.push_str(&format!("… ({cut} bytes cut)"));
+    text
 }
 
 impl fmt::Display for Fault {
@@ -119,6 +141,12 @@ pub enum Error {
         "Salesforce cannot list changes for that time range ({fault}); syncdeck compares the Id sets instead (`syncdeck verify --repair`)"
     )]
     ReplicationRange { fault: Fault },
+    /// A response syncdeck will not use: over its size cap, or complete but not the JSON
+    /// expected. Sending the same request again would get the same answer: not retried.
+    #[error(
+        "Salesforce's response cannot be used ({fault}); if this persists, check that the login and instance URLs reach Salesforce directly (not a proxy or captive portal)"
+    )]
+    BadResponse { fault: Fault },
 }
 
 /// How an error should be handled, without the details.
@@ -143,7 +171,7 @@ impl Error {
             Error::Retryable { .. } => ErrorClass::Retryable,
             Error::InvalidQueryLocator { .. } => ErrorClass::InvalidQueryLocator,
             Error::Permission { .. } => ErrorClass::Permission,
-            Error::Fatal { .. } => ErrorClass::Fatal,
+            Error::Fatal { .. } | Error::BadResponse { .. } => ErrorClass::Fatal,
             Error::Vetoed(_) => ErrorClass::Vetoed,
             Error::ReplicationRange { .. } => ErrorClass::ReplicationRange,
         }
@@ -158,6 +186,7 @@ impl Error {
             | Error::Permission { fault }
             | Error::Fatal { fault }
             | Error::ReplicationRange { fault } => Some(fault),
+            | Error::BadResponse { fault } => Some(fault),
             Error::Vetoed(_) => None,
         }
     }
@@ -171,6 +200,12 @@ impl Error {
 
     pub fn fatal(code: &str, message: impl Into<String>) -> Error {
         Error::Fatal {
+            fault: Fault::new(None, code, message),
+        }
+    }
+
+    pub fn bad_response(code: &str, message: impl Into<String>) -> Error {
+        Error::BadResponse {
             fault: Fault::new(None, code, message),
         }
     }
@@ -319,6 +354,35 @@ mod tests {
         assert!(!text.contains('\n'), "{text}");
         assert!(text.contains("INVALID_TYPE (HTTP 400): select count() from XYZZY ^ ERROR"));
         assert!(text.ends_with("check the selected objects and fields"));
+    }
+
+    #[test]
+    fn huge_messages_are_cut_once_at_a_char_boundary() {
+        let message = "é".repeat(20 * 1024 * 1024); // 40 MB
+        let fault = Fault::new(Some(400), "X".repeat(10_000), message);
+        assert!(
+            fault.message.len() < MAX_FAULT_TEXT + 40,
+            "{}",
+            fault.message.len()
+        );
+        assert!(
+            fault.message.ends_with(" bytes cut)"),
+            "{}",
+            &fault.message[2000..]
+        );
+        assert!(
+            fault
+                .message
+                .contains(&format!("({} bytes cut)", 40 * 1024 * 1024 - 2048))
+        );
+        assert!(fault.code.len() < 200);
+        let body = format!(
+            r#"[{{"message":"{}","errorCode":"INVALID_FIELD"}}]"#,
+            "x".repeat(1 << 20)
+        );
+        let shown = Error::from_response(400, body.as_bytes()).to_string();
+        assert!(shown.len() < MAX_FAULT_TEXT + 300, "{}", shown.len());
+        assert_eq!(bound_text("short".into(), 10), "short");
     }
 
     #[test]

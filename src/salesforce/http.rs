@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use oauth2::{HttpRequest, HttpResponse};
 
+use super::body::{BodyClass, read_capped};
+
 /// Cheap to clone; all clones share one connection pool.
 #[derive(Debug, Clone)]
 pub struct HttpClient {
@@ -39,6 +41,9 @@ pub enum HttpError {
     Request(#[source] reqwest::Error),
     #[error("malformed HTTP request or response: {0}")]
     Http(#[from] oauth2::http::Error),
+    /// The body went past its cap (after decoding); reading stopped there.
+    #[error("the response exceeded {} MiB", cap >> 20)]
+    TooLarge { cap: usize },
 }
 
 impl HttpClient {
@@ -70,8 +75,15 @@ impl HttpClient {
         for (name, value) in response.headers() {
             builder = builder.header(name, value);
         }
-        let body = response.bytes().await.map_err(HttpError::Request)?;
-        Ok(builder.body(body.to_vec())?)
+        // Token endpoints answer a few hundred bytes.
+        let cap = BodyClass::Small.cap();
+        let body = read_capped(response, cap)
+            .await
+            .map_err(HttpError::Request)?;
+        if !body.complete {
+            return Err(HttpError::TooLarge { cap });
+        }
+        Ok(builder.body(body.bytes)?)
     }
 }
 

@@ -2,6 +2,7 @@
 //! follows is summarised in `docs/ARCHITECTURE.md` ("Salesforce wire facts").
 
 pub mod auth;
+pub mod body;
 pub mod client;
 pub mod errors;
 pub mod http;

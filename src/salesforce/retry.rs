@@ -67,7 +67,7 @@ impl RetryPolicy {
         let delay = self
             .backoff(attempt, unit)
             .max(retry_after.unwrap_or_default());
-        (elapsed + delay <= self.max_elapsed).then_some(delay)
+        (elapsed.saturating_add(delay) <= self.max_elapsed).then_some(delay)
     }
 
     /// Run `op` until it succeeds, fails with a non-retryable error, or the budget is
@@ -112,10 +112,20 @@ impl RetryPolicy {
     }
 }
 
+/// The longest `Retry-After` taken from a server; longer values are read as this. Waits
+/// are further bounded by the policy's `max_elapsed` (a longer one ends the retries).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
 /// Parse `Retry-After` in its delta-seconds form (the HTTP-date form is not used by
-/// Salesforce or the sandbox and is ignored).
+/// Salesforce or the sandbox and is ignored), capped at [`MAX_RETRY_AFTER`].
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Digits too many for a u64 are still "a very long time".
+        let secs = value.parse::<u64>().unwrap_or(u64::MAX);
+        return Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER));
+    }
+    None
 }
 
 #[cfg(test)]
@@ -168,6 +178,21 @@ mod tests {
     #[test]
     fn retry_after_header() {
         assert_eq!(parse_retry_after(" 3 "), Some(Duration::from_secs(3)));
+        assert_eq!(
+            parse_retry_after("18446744073709551615"),
+            Some(MAX_RETRY_AFTER)
+        );
+        assert_eq!(
+            parse_retry_after("99999999999999999999999"),
+            Some(MAX_RETRY_AFTER)
+        );
+        assert_eq!(parse_retry_after("-1"), None);
+        let p = policy();
+        assert_eq!(
+            p.next_delay(1, Duration::MAX, Some(Duration::MAX), 1.0),
+            None,
+            "no overflow on any server value"
+        );
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
     }
 

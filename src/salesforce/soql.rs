@@ -58,6 +58,40 @@ impl Soql {
     pub fn encoded_len(&self) -> usize {
         encoded_len(&self.0)
     }
+
+    /// Items of the select list: a record of the result has at most this many keys (a
+    /// path like `Owner.Name` comes back as one nested `Owner`). `None` when the list
+    /// cannot tell (`FIELDS(...)`, no `SELECT ... FROM`).
+    pub fn select_width(&self) -> Option<usize> {
+        let text = self.0.trim_start();
+        let list = text
+            .get(..7)
+            .filter(|head| head.eq_ignore_ascii_case("SELECT "))
+            .map(|_| &text[7..])?;
+        if list.to_ascii_uppercase().contains("FIELDS(") {
+            return None;
+        }
+        let (mut depth, mut items, mut quoted) = (0usize, 1usize, false);
+        let bytes = list.as_bytes();
+        for (i, &b) in bytes.iter().enumerate() {
+            match b {
+                b'\'' => quoted = !quoted,
+                _ if quoted => {}
+                b'(' => depth += 1,
+                b')' => depth = depth.saturating_sub(1),
+                b',' if depth == 0 => items += 1,
+                b' ' if depth == 0
+                    && bytes
+                        .get(i + 1..i + 6)
+                        .is_some_and(|w| w.eq_ignore_ascii_case(b"FROM ")) =>
+                {
+                    return Some(items);
+                }
+                _ => {}
+            }
+        }
+        None
+    }
 }
 
 impl fmt::Display for Soql {
@@ -518,6 +552,23 @@ mod tests {
         assert!(matches!(err, Err(SoqlError::BadRecordId(_))));
         assert!(permission_assignments("005x00000012Q9P' OR Id != '").is_err());
         assert!(count("Account; DELETE", None).is_err());
+    }
+
+    #[test]
+    fn select_width_counts_top_level_items() {
+        let width = |q: &'static str| Soql::from_static(q).select_width();
+        assert_eq!(width("SELECT Id, Name, Owner.Name FROM Account"), Some(3));
+        assert_eq!(width("select COUNT() from Lead"), Some(1));
+        assert_eq!(
+            width("SELECT Id, (SELECT Id, Name FROM Contacts) FROM Account WHERE Name = 'a, b'"),
+            Some(2)
+        );
+        assert_eq!(width("SELECT FIELDS(ALL) FROM Account LIMIT 200"), None);
+        assert_eq!(width("DELETE everything"), None);
+        let built = Select::incremental("Account", &["Name", "Phone"], None)
+            .build()
+            .unwrap();
+        assert_eq!(built.select_width(), Some(5));
     }
 
     fn wide_fields(n: usize) -> Vec<String> {

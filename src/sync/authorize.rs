@@ -52,7 +52,7 @@ pub async fn authorize(
     let token = match flow {
         AuthFlow::Device => {
             let device = start_device_flow(http, login, client_id).await?;
-            let wait = device.expires_in.map_or(MAX_WAIT, Duration::from_secs);
+            let wait = device.approval_window(MAX_WAIT);
             prompt(AuthPrompt::Device {
                 verification_uri: device.verification_uri.clone(),
                 user_code: device.user_code.clone(),

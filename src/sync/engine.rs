@@ -7,7 +7,7 @@
 //! commands and snapshots to other processes through `remote`.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -18,6 +18,7 @@ use crate::salesforce::{HttpClient, Timeouts};
 use crate::sync::clock::SharedClock;
 use crate::sync::lock::{EngineLock, LockError};
 use crate::sync::model::{Command, Snapshot};
+use crate::sync::supervise::{self, Backoff};
 use crate::sync::worker::{Shared, Worker, WorkerCommand};
 
 #[derive(Debug, thiserror::Error)]
@@ -91,16 +92,51 @@ struct WorkerHandle {
     commands: mpsc::UnboundedSender<WorkerCommand>,
     task: JoinHandle<()>,
     config: SourceConfig,
+    /// The config a restarted worker starts with (reloads included).
+    latest: Arc<Mutex<SourceConfig>>,
 }
 
+/// A worker under supervision: a panic shows as the source's Error and a fresh worker
+/// takes over (see `supervise`).
 fn spawn_worker(shared: &Shared, source: SourceConfig) -> WorkerHandle {
     let (tx, rx) = mpsc::unbounded_channel();
-    let worker = Worker::new(source.clone(), shared.clone());
-    worker.publish();
+    let first = Worker::new(source.clone(), shared.clone());
+    first.publish();
+    let latest = Arc::new(Mutex::new(source.clone()));
+    let task = tokio::spawn(supervise::supervise(
+        source.id.clone(),
+        rx,
+        |cmd| matches!(cmd, WorkerCommand::Shutdown),
+        Backoff::default(),
+        worker_starter(shared.clone(), latest.clone(), Some(first)),
+    ));
     WorkerHandle {
         commands: tx,
-        task: tokio::spawn(worker.run(rx)),
+        task,
         config: source,
+        latest,
+    }
+}
+
+/// Starts `first`, then after each panic a fresh worker on the latest config, showing
+/// the internal error.
+fn worker_starter(
+    shared: Shared,
+    latest: Arc<Mutex<SourceConfig>>,
+    mut first: Option<Worker>,
+) -> impl FnMut(
+    mpsc::UnboundedReceiver<WorkerCommand>,
+    Option<String>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+    move |commands, panicked| {
+        let mut worker = first.take().unwrap_or_else(|| {
+            let config = latest.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            Worker::new(config, shared.clone())
+        });
+        if panicked.is_some() {
+            worker.internal_error();
+        }
+        Box::pin(worker.run(commands))
     }
 }
 
@@ -166,6 +202,7 @@ async fn reload(shared: &Shared, workers: &mut HashMap<String, WorkerHandle>, co
         match workers.get_mut(&source.id) {
             Some(w) if w.config != *source => {
                 w.config = source.clone();
+                *w.latest.lock().unwrap_or_else(|e| e.into_inner()) = source.clone();
                 let _ = w
                     .commands
                     .send(WorkerCommand::Reload(Box::new(source.clone())));
@@ -175,5 +212,118 @@ async fn reload(shared: &Shared, workers: &mut HashMap<String, WorkerHandle>, co
                 workers.insert(source.id.clone(), spawn_worker(shared, source.clone()));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use chrono::Utc;
+
+    use super::*;
+    use crate::config::{Credentials, Secret, defaults};
+    use crate::sync::clock::SystemClock;
+    use crate::sync::model::{ErrorKind, Status};
+    use crate::sync::supervise::INTERNAL_ERROR;
+
+    fn source() -> SourceConfig {
+        SourceConfig {
+            id: "acme".into(),
+            name: "Acme".into(),
+            kind: Default::default(),
+            login_url: "http://127.0.0.1:9".into(),
+            client_id: "client".into(),
+            api_version: None,
+            sync_enabled: true,
+            frequency: defaults::FREQUENCY,
+            quota_threshold_percent: defaults::QUOTA_THRESHOLD_PERCENT,
+            run_quota_percent: 100,
+            formula_policy: defaults::FORMULA_POLICY,
+            objects: Default::default(),
+            verify: crate::config::VerifySchedule::Weekly,
+        }
+    }
+
+    fn connect(paths: &Paths) {
+        let now = Utc::now();
+        Credentials {
+            access_token: Secret::new("token"),
+            refresh_token: None,
+            instance_url: "http://127.0.0.1:9".into(),
+            identity_url: "http://127.0.0.1:9/id/00D/005".into(),
+            org_id: "00D".into(),
+            user_id: "005".into(),
+            username: "admin@acme".into(),
+            authorized_at: now,
+            issued_at: now,
+            scope: String::new(),
+            login_url: "http://127.0.0.1:9".into(),
+        }
+        .save(paths, "acme")
+        .unwrap();
+    }
+
+    async fn until(
+        snapshots: &mut watch::Receiver<Snapshot>,
+        what: &str,
+        ok: impl Fn(&crate::sync::model::SourceSnapshot) -> bool,
+    ) {
+        let wait = snapshots.wait_for(|s| s.source("acme").is_some_and(&ok));
+        tokio::time::timeout(Duration::from_secs(60), wait)
+            .await
+            .unwrap_or_else(|_| panic!("hang guard: never {what}"))
+            .unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_worker_shows_an_internal_error_and_its_source_keeps_working() {
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        connect(&paths);
+        let (snap_tx, mut snapshots) = watch::channel(Snapshot::default());
+        let shared = Shared {
+            paths,
+            clock: Arc::new(SystemClock),
+            notifier: Notifier::disabled(),
+            http: HttpClient::new(Timeouts::default()).unwrap(),
+            snapshots: Arc::new(snap_tx),
+        };
+        let mut start = worker_starter(shared, Arc::new(Mutex::new(source())), None);
+        let mut panics_left = 1;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let task = tokio::spawn(supervise::supervise(
+            "acme".into(),
+            rx,
+            |cmd| matches!(cmd, WorkerCommand::Shutdown),
+            Backoff {
+                first: Duration::from_millis(1),
+                max: Duration::from_millis(10),
+            },
+            move |commands, panicked| {
+                let run = start(commands, panicked);
+                let boom = panics_left > 0;
+                panics_left -= 1;
+                async move {
+                    if boom {
+                        panic!("a bug in the worker");
+                    }
+                    run.await;
+                }
+            },
+        ));
+        until(&mut snapshots, "an internal error", |s| {
+            matches!(&s.status, Status::Error(e) if e.kind == ErrorKind::Internal && e.message == INTERNAL_ERROR)
+        })
+        .await;
+        tx.send(WorkerCommand::Pause).unwrap();
+        until(&mut snapshots, "paused", |s| !s.sync_enabled).await;
+        tx.send(WorkerCommand::Resume).unwrap();
+        until(&mut snapshots, "resumed", |s| s.sync_enabled).await;
+        tx.send(WorkerCommand::Shutdown).unwrap();
+        tokio::time::timeout(Duration::from_secs(60), task)
+            .await
+            .expect("hang guard: the worker stops on Shutdown")
+            .unwrap();
     }
 }

@@ -23,6 +23,7 @@ pub mod shared_store;
 pub mod status;
 pub mod stop;
 pub mod verify;
+pub mod supervise;
 pub mod worker;
 
 pub use engine::{Engine, EngineError, EngineHandle};

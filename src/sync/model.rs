@@ -261,6 +261,8 @@ pub enum ErrorKind {
     /// describe (deleted, renamed, or not readable by the authorizing user). Runs go on;
     /// the error clears on the first run that copies every selected field.
     FieldsSkipped,
+    /// A bug in syncdeck (a worker panicked); the panic is in the log.
+    Internal,
 }
 
 impl ErrorKind {
@@ -274,6 +276,7 @@ impl ErrorKind {
             ErrorKind::Config => "configuration error",
             ErrorKind::StoreDiffers => "store differs from the org",
             ErrorKind::FieldsSkipped => "selected fields not synced",
+            ErrorKind::Internal => "internal error",
         }
     }
 }
@@ -300,14 +303,15 @@ impl RunProgress {
     /// known; 100 only when every object has finished.
     pub fn percent_done(&self) -> Option<u8> {
         let (mut done, mut expected) = (0u64, 0u64);
+        // `expected` is the server's count: any number, so no overflow anywhere.
         for o in &self.objects {
-            done += o.done;
-            expected += o.expected?;
+            done = done.saturating_add(o.done);
+            expected = expected.saturating_add(o.expected?);
         }
         if self.objects.is_empty() || expected == 0 {
             return None;
         }
-        let percent = (done.min(expected) * 100 / expected) as u8;
+        let percent = (u128::from(done.min(expected)) * 100 / u128::from(expected)) as u8;
         Some(if self.objects.iter().all(|o| o.finished) {
             100
         } else {
@@ -445,6 +449,15 @@ mod tests {
     #[test]
     fn percent_done_needs_every_count_and_reaches_100_only_when_finished() {
         assert_eq!(run(vec![]).percent_done(), None);
+        let huge = run(vec![
+            object(5, Some(u64::MAX), false),
+            object(u64::MAX, Some(u64::MAX), false),
+        ]);
+        assert_eq!(
+            huge.percent_done(),
+            Some(99),
+            "server counts never overflow"
+        );
         let counting = run(vec![object(10, Some(100), false), object(0, None, false)]);
         assert_eq!(counting.percent_done(), None, "a count is still unknown");
         let going = run(vec![

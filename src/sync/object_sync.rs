@@ -244,7 +244,7 @@ impl ObjectSync<'_> {
                     Fed::Page(Err(e)) => return Err(e.into()),
                 };
                 let base = done;
-                expected.get_or_insert(base + page.total_size);
+                expected.get_or_insert(base.saturating_add(page.total_size));
                 let cursor = page_cursor(
                     &page,
                     query_started,

@@ -87,11 +87,11 @@ struct State {
 
 impl State {
     fn threshold_calls(&self, max: u64) -> u64 {
-        max * u64::from(self.settings.threshold_percent) / 100
+        percent_of(max, self.settings.threshold_percent)
     }
 
     fn run_cap_calls(&self, max: u64) -> u64 {
-        (max * u64::from(self.settings.run_quota_percent) / 100).max(1)
+        percent_of(max, self.settings.run_quota_percent).max(1)
     }
 
     fn check(&self, calls: u64) -> Result<(), QuotaStop> {
@@ -103,13 +103,15 @@ impl State {
         let Some(max) = self.max else {
             return Ok(());
         };
-        let used = self.used.unwrap_or(0) + self.unreported;
+        // Saturating throughout: `used` and `max` are whatever the server said.
+        let used = self.used.unwrap_or(0).saturating_add(self.unreported);
         let threshold = self.threshold_calls(max);
-        if used + self.in_flight + calls > threshold {
+        if used.saturating_add(self.in_flight).saturating_add(calls) > threshold {
             // A reading taken while other calls were in flight may already count them, so
             // `used + in_flight` can overstate. Our own calls never pass the threshold; only
             // a reading (other apps' calls) can show usage beyond it.
-            let reported = (used + self.in_flight)
+            let reported = used
+                .saturating_add(self.in_flight)
                 .min(threshold)
                 .max(self.used.unwrap_or(0));
             return Err(QuotaStop::OrgThreshold {
@@ -118,7 +120,7 @@ impl State {
                 threshold_percent: self.settings.threshold_percent,
             });
         }
-        if self.run_calls + calls > self.run_cap_calls(max) {
+        if self.run_calls.saturating_add(calls) > self.run_cap_calls(max) {
             return Err(QuotaStop::RunCap {
                 calls: self.run_calls,
                 max,
@@ -180,9 +182,9 @@ impl QuotaGuard {
         let mut s = self.lock();
         match s.check(calls) {
             Ok(()) => {
-                s.in_flight += calls;
-                s.busy_reservations += 1;
-                s.run_calls += calls;
+                s.in_flight = s.in_flight.saturating_add(calls);
+                s.busy_reservations = s.busy_reservations.saturating_add(1);
+                s.run_calls = s.run_calls.saturating_add(calls);
                 Ok(())
             }
             Err(stop) => {
@@ -213,7 +215,7 @@ impl QuotaGuard {
             }
             // No header (a failed call, say): assume it counted. It stays on the books
             // until a lone call's reading (which includes it) replaces them.
-            None => s.unreported += calls,
+            None => s.unreported = s.unreported.saturating_add(calls),
         }
     }
 
@@ -252,7 +254,7 @@ impl QuotaGuard {
 
     pub fn usage(&self) -> (Option<u64>, Option<u64>) {
         let s = self.lock();
-        (s.used.map(|u| u + s.unreported), s.max)
+        (s.used.map(|u| u.saturating_add(s.unreported)), s.max)
     }
 
     /// The org-wide threshold in calls, once the daily max is known.
@@ -273,6 +275,12 @@ impl QuotaGuard {
     pub fn stopped(&self) -> Option<QuotaStop> {
         self.lock().stop.clone()
     }
+}
+
+/// `percent` % of `max`, rounded down, exact for every `max` (no overflow).
+pub fn percent_of(max: u64, percent: u8) -> u64 {
+    let calls = u128::from(max) * u128::from(percent) / 100;
+    u64::try_from(calls).unwrap_or(u64::MAX)
 }
 
 /// The daily allocation is a rolling 24 hours.
@@ -340,7 +348,7 @@ fn replayed_usage(samples: &[(DateTime<Utc>, u64)], at: DateTime<Utc>) -> f64 {
         .windows(2)
         .filter(|w| w[1].0 > at - WINDOW)
         .map(|w| w[1].1.saturating_sub(w[0].1))
-        .sum();
+        .fold(0, u64::saturating_add);
     baseline + increases as f64
 }
 
@@ -412,6 +420,48 @@ mod tests {
 
     fn reading(used: u64, max: u64) -> Option<UsageReading> {
         Some(UsageReading { used, max })
+    }
+
+    #[test]
+    fn any_server_reading_is_safe_arithmetic() {
+        for (used, max) in [
+            (u64::MAX, u64::MAX),
+            (u64::MAX, 0),
+            (10, 0),
+            (0, u64::MAX),
+            (500, 100),
+        ] {
+            let g = QuotaGuard::new(settings(80, 100));
+            g.try_reserve(1).unwrap();
+            g.complete(1, reading(used, max));
+            g.complete(u64::MAX, None);
+            let _ = g.try_reserve(u64::MAX);
+            let _ = g.try_reserve(1);
+            let _ = g.usage();
+            let _ = g.threshold_calls();
+            let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+            let resume = estimate_resume(
+                &[
+                    (now - Duration::hours(2), 0),
+                    (now - Duration::hours(1), used),
+                ],
+                g.threshold_calls().unwrap_or(0),
+                now,
+            );
+            assert!(resume >= now);
+        }
+        assert_eq!(percent_of(u64::MAX, 100), u64::MAX);
+        assert_eq!(percent_of(u64::MAX, 80), u64::MAX / 100 * 80 + 12);
+        assert_eq!(percent_of(1000, 80), 800);
+        let g = QuotaGuard::new(settings(80, 100));
+        g.seed(UsageReading {
+            used: 500,
+            max: 100,
+        });
+        assert!(matches!(
+            g.try_reserve(1),
+            Err(QuotaStop::OrgThreshold { .. })
+        ));
     }
 
     #[test]

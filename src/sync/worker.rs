@@ -348,6 +348,23 @@ impl Worker {
         worker
     }
 
+    /// The previous worker of this source panicked (the supervisor logged it): say so in
+    /// the status. Not an error only the operator can fix, so schedules and commands go on.
+    pub fn internal_error(&mut self) {
+        let now = self.now();
+        let t = self.status.fail(
+            ErrorInfo {
+                kind: ErrorKind::Internal,
+                message: crate::sync::supervise::INTERNAL_ERROR.to_string(),
+                retry_at: None,
+                used: None,
+                max: None,
+            },
+            now,
+        );
+        self.transition(t);
+    }
+
     fn latest_max(&self) -> Option<u64> {
         let store = self.store.as_ref()?;
         let since = self.shared.clock.now() - SAMPLE_WINDOW;
@@ -1237,7 +1254,7 @@ impl Worker {
         let threshold = self
             .guard
             .threshold_calls()
-            .or_else(|| max.map(|m| m * u64::from(self.source.quota_threshold_percent) / 100))
+            .or_else(|| max.map(|m| quota::percent_of(m, self.source.quota_threshold_percent)))
             .unwrap_or(0);
         // The guard's view is the newest reading, even when no sample was stored for it.
         let mut samples = self.samples.clone();

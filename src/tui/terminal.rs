@@ -71,11 +71,22 @@ fn setup() -> Result<Terminal<CrosstermBackend<Stdout>>, TuiError> {
     })
 }
 
+/// A panic on the main thread ends the TUI: put the terminal back, then report it. A
+/// panic on any other thread (a tokio worker running a background task) is caught by
+/// tokio and handled by its owner (a source's worker restarts): the TUI goes on, so its
+/// screen is left alone and the panic goes to the log, never onto the screen.
 fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        restore();
-        previous(info);
+        if panic_ends_tui(std::thread::current().name()) {
+            restore();
+            previous(info);
+        } else {
+            tracing::error!(
+                thread = std::thread::current().name().unwrap_or("unnamed"),
+                "background task panicked: {info}"
+            );
+        }
     }));
 }
 
@@ -95,6 +106,12 @@ pub async fn run(
     let result = event_loop(app, snapshots, disconnected, &mut terminal, signals).await;
     restore();
     result
+}
+
+/// The TUI's loop runs on the main thread (`block_on`); tokio runs spawned tasks on its
+/// worker threads, where a panic is caught and handled by the task's owner.
+fn panic_ends_tui(thread: Option<&str>) -> bool {
+    thread == Some("main")
 }
 
 struct Signals<'a> {
@@ -223,4 +240,27 @@ fn draw(terminal: &mut Terminal<CrosstermBackend<Stdout>>, app: &App) -> Result<
     let drawn = terminal.draw(|frame| app.render(frame)).map(|_| ());
     let ended = execute!(terminal.backend_mut(), EndSynchronizedUpdate);
     drawn.and(ended).map_err(TuiError::Terminal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_panic_on_the_main_thread_ends_the_tui() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        let task = runtime.spawn(async { panic_ends_tui(std::thread::current().name()) });
+        let on_worker = runtime.block_on(task).unwrap();
+        assert!(!on_worker, "a tokio worker thread is not the TUI's");
+        let on_main = std::thread::Builder::new()
+            .name("main".into())
+            .spawn(|| panic_ends_tui(std::thread::current().name()))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(on_main);
+    }
 }

@@ -9,9 +9,10 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::{AuthError, SCOPES, oauth_endpoint};
+use crate::salesforce::body::{self, BodyClass};
 use crate::salesforce::errors::{Error, Fault};
 use crate::salesforce::http::HttpClient;
-use crate::salesforce::types::{DeviceAuthorization, OAuthErrorBody, TokenBody};
+use crate::salesforce::types::{DeviceAuthorization, MAX_POLL_INTERVAL, OAuthErrorBody, TokenBody};
 
 /// RFC 8628 §3.5: each `slow_down` adds five seconds to the polling interval.
 const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
@@ -80,7 +81,7 @@ pub async fn poll_device_once(
         "slow_down" => Ok(DevicePoll::SlowDown),
         "access_denied" => Err(AuthError::Denied { fault }),
         "expired_token" => Err(AuthError::Expired {
-            minutes: device.expires_in.unwrap_or(600) / 60,
+            minutes: device.approval_window(Duration::from_secs(600)).as_secs() / 60,
         }),
         _ if status >= 500 => Err(AuthError::Api(Error::retryable(fault))),
         _ => Err(AuthError::Rejected { fault }),
@@ -88,7 +89,9 @@ pub async fn poll_device_once(
 }
 
 /// Poll until approved, denied, or `max_wait` has passed (Salesforce sends no expiry; the
-/// caller picks one). `on_wait` sees the remaining time before each sleep, for countdowns.
+/// caller picks one; a server's `expires_in` and `interval` are honoured up to
+/// `MAX_DEVICE_WINDOW` and `MAX_POLL_INTERVAL`). `on_wait` sees the remaining time before
+/// each sleep, for countdowns.
 pub async fn poll_device_flow(
     http: &HttpClient,
     login_url: &str,
@@ -97,9 +100,9 @@ pub async fn poll_device_flow(
     max_wait: Duration,
     mut on_wait: impl FnMut(Duration),
 ) -> Result<TokenBody, AuthError> {
-    let max_wait = device.expires_in.map_or(max_wait, Duration::from_secs);
+    let max_wait = device.approval_window(max_wait);
     let deadline = Instant::now() + max_wait;
-    let mut interval = Duration::from_secs(device.interval);
+    let mut interval = device.poll_interval();
     loop {
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
@@ -113,7 +116,9 @@ pub async fn poll_device_flow(
             Ok(DevicePoll::Authorized(token)) => return Ok(*token),
             Ok(DevicePoll::Pending) => {}
             Ok(DevicePoll::SlowDown) => {
-                interval += SLOW_DOWN_STEP;
+                interval = interval
+                    .saturating_add(SLOW_DOWN_STEP)
+                    .min(MAX_POLL_INTERVAL);
                 tracing::debug!(?interval, "device flow: slow_down");
             }
             // A network blip must not lose the code the operator is typing in.
@@ -146,8 +151,16 @@ async fn post_form(
         .await
         .map_err(transport)?;
     let status = response.status().as_u16();
-    let body = response.bytes().await.map_err(transport)?;
-    Ok((status, body.to_vec()))
+    let body = body::read_capped(response, BodyClass::Small.cap())
+        .await
+        .map_err(transport)?;
+    if status == 200 && !body.complete {
+        return Err(AuthError::Api(body::too_large(
+            BodyClass::Small.cap(),
+            "the OAuth token endpoint",
+        )));
+    }
+    Ok((status, body::error_text(&body)))
 }
 
 fn oauth_fault(status: u16, body: &[u8]) -> Fault {

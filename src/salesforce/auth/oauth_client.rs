@@ -11,6 +11,7 @@ use oauth2::{
 };
 
 use super::oauth_endpoint;
+use crate::salesforce::body::too_large;
 use crate::salesforce::errors::{Error, Fault};
 use crate::salesforce::http::HttpError;
 use crate::salesforce::types::TokenBody;
@@ -67,14 +68,22 @@ pub(super) fn token_error(
                 _ => Error::Fatal { fault },
             }
         }
+        RequestTokenError::Request(HttpError::TooLarge { cap }) => {
+            too_large(cap, "the OAuth token endpoint")
+        }
         RequestTokenError::Request(e) => {
             Error::retryable(Fault::new(None, "CONNECTION", e.to_string()))
         }
-        RequestTokenError::Parse(e, _) => Error::retryable(Fault::new(
+        // The whole body arrived: only one cut short is worth asking again.
+        RequestTokenError::Parse(e, _) if e.inner().is_eof() => Error::retryable(Fault::new(
             None,
+            "TRUNCATED_BODY",
+            format!("the token endpoint's answer ended early ({e})"),
+        )),
+        RequestTokenError::Parse(e, _) => Error::bad_response(
             "BAD_RESPONSE",
             format!("the token endpoint answered with something other than a token ({e})"),
-        )),
+        ),
         RequestTokenError::Other(message) => Error::fatal("BAD_RESPONSE", message),
     }
 }

@@ -1,4 +1,5 @@
 use super::{Secret, oauth_endpoint};
+use crate::salesforce::body::{self, BodyClass};
 use crate::salesforce::errors::{Error, Fault};
 use crate::salesforce::http::HttpClient;
 
@@ -17,7 +18,10 @@ pub async fn revoke(http: &HttpClient, login_url: &str, token: &Secret) -> Resul
     if status == 200 {
         return Ok(());
     }
-    let body = response.bytes().await.unwrap_or_default();
+    let body = body::read_capped(response, BodyClass::Small.cap())
+        .await
+        .map(|b| body::error_text(&b))
+        .unwrap_or_default();
     let fault = match serde_json::from_slice::<crate::salesforce::types::OAuthErrorBody>(&body) {
         Ok(err) => Fault::new(
             Some(status),

@@ -19,8 +19,10 @@ pub use describe::{
     RecordTypeInfo,
 };
 pub use limits::{Limit, Limits, RecordCount, RecordCounts};
-pub use oauth::{DeviceAuthorization, OAuthErrorBody, TokenBody};
-pub use query::{FieldValue, QueryPage, Record, RecordRef, Records};
+pub use oauth::{
+    DeviceAuthorization, MAX_DEVICE_WINDOW, MAX_POLL_INTERVAL, OAuthErrorBody, TokenBody,
+};
+pub use query::{FieldValue, MAX_PAGE_FIELDS, QueryPage, Record, RecordRef, Records};
 pub use replication::{DeletedRecord, DeletedRecords, UpdatedIds};
 pub use rest_error::RestError;
 

@@ -85,6 +85,26 @@ fn default_interval() -> u64 {
     5
 }
 
+/// The longest approval window honoured from a server's `expires_in`.
+pub const MAX_DEVICE_WINDOW: Duration = Duration::from_secs(30 * 60);
+/// The longest wait between polls honoured from a server's `interval` (and `slow_down`s).
+pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(60);
+
+impl DeviceAuthorization {
+    /// How long to wait for approval: the server's `expires_in` (else `default`), at most
+    /// [`MAX_DEVICE_WINDOW`], so no server number can overflow a deadline.
+    pub fn approval_window(&self, default: Duration) -> Duration {
+        self.expires_in
+            .map_or(default, Duration::from_secs)
+            .min(MAX_DEVICE_WINDOW)
+    }
+
+    /// Time between polls, at most [`MAX_POLL_INTERVAL`].
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_secs(self.interval).min(MAX_POLL_INTERVAL)
+    }
+}
+
 impl std::fmt::Debug for DeviceAuthorization {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DeviceAuthorization")

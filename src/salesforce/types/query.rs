@@ -1,6 +1,6 @@
 use serde_json::{Map, Value};
 
-pub use super::records::{FieldValue, RecordRef, Records};
+pub use super::records::{FieldValue, MAX_PAGE_FIELDS, RecordRef, Records};
 use super::records::{PageParts, parse_page};
 
 /// A record as a map (small queries, and tests): the selected fields, explicit nulls.
@@ -17,14 +17,24 @@ pub struct QueryPage {
 }
 
 impl QueryPage {
-    /// Parse a query response body (records are kept compact, see [`Records`]).
+    /// Parse a query response body (records are kept compact, see [`Records`]), with at
+    /// most [`MAX_PAGE_FIELDS`] distinct fields.
     pub fn from_json(body: Vec<u8>) -> Result<QueryPage, serde_json::Error> {
+        QueryPage::from_json_bounded(body, MAX_PAGE_FIELDS)
+    }
+
+    /// Parse a page of a query that selected fewer than `max_fields` fields: a page with
+    /// more distinct fields is an error, not unbounded growth.
+    pub fn from_json_bounded(
+        body: Vec<u8>,
+        max_fields: usize,
+    ) -> Result<QueryPage, serde_json::Error> {
         let PageParts {
             total_size,
             done,
             next_records_url,
             records,
-        } = parse_page(body)?;
+        } = parse_page(body, max_fields)?;
         Ok(QueryPage {
             total_size,
             done,

@@ -99,6 +99,9 @@ enum Cell {
     Owned(u32),
 }
 
+/// Distinct fields a query page may have when the query's own field list is not known.
+pub const MAX_PAGE_FIELDS: usize = 1024;
+
 /// The records of one page. Rows keep the server's order; columns are the record keys in
 /// the order first seen (`attributes` is left out).
 #[derive(Clone, Default)]
@@ -106,8 +109,11 @@ pub struct Records {
     /// The response body (an `Arc<String>` rather than `Arc<str>`, which would copy it).
     text: Arc<String>,
     columns: Vec<String>,
-    /// Row-major, `columns.len()` cells per row.
+    /// Column of each name: lookups stay O(1) on wide pages.
+    index: HashMap<String, usize>,
+    /// Row-major, `stride` cells per row. `stride == columns.len()` except while parsing.
     cells: Vec<Cell>,
+    stride: usize,
     rows: usize,
     owned: Vec<Value>,
 }
@@ -165,7 +171,7 @@ impl Records {
 
     /// The column of a field; resolve once per page, then read rows with [`RecordRef::at`].
     pub fn column(&self, field: &str) -> Option<usize> {
-        self.columns.iter().position(|c| c == field)
+        self.index.get(field).copied()
     }
 
     pub fn row(&self, row: usize) -> Option<RecordRef<'_>> {
@@ -210,6 +216,8 @@ impl Records {
         let empty = || Records {
             text: self.text.clone(),
             columns: self.columns.clone(),
+            index: self.index.clone(),
+            stride: self.stride,
             ..Records::default()
         };
         // The usual page has no deleted rows: nothing to copy.
@@ -248,16 +256,10 @@ impl Records {
             .into_iter()
             .filter(|(row, _)| *row < self.rows)
             .collect();
-        let mut index: HashMap<String, usize> = self
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.clone(), i))
-            .collect();
         let mut new_columns = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for key in extra.iter().flat_map(|(_, fields)| fields.keys()) {
-            if key != "attributes" && !index.contains_key(key) {
-                index.insert(key.clone(), self.columns.len() + new_columns.len());
+            if key != "attributes" && !self.index.contains_key(key) && seen.insert(key) {
                 new_columns.push(key.clone());
             }
         }
@@ -265,7 +267,7 @@ impl Records {
         let width = self.columns.len();
         for (row, fields) in extra {
             for (key, value) in fields {
-                let Some(&column) = index.get(&key) else {
+                let Some(column) = self.column(&key) else {
                     continue;
                 };
                 let cell = self.push_owned(value);
@@ -290,6 +292,7 @@ impl Records {
     fn parse_records<'de, A: SeqAccess<'de>>(
         &mut self,
         base: &str,
+        max_columns: usize,
         seq: A,
     ) -> Result<(), A::Error> {
         let mut seq = seq;
@@ -297,22 +300,22 @@ impl Records {
             .next_element_seed(RecordSeed {
                 records: self,
                 base,
+                max_columns,
             })?
             .is_some()
-        {}
+        {
+            if self.rows == 1 {
+                // The first record shows the usual width: no spare room from here on.
+                self.restride(self.columns.len());
+            }
+        }
         Ok(())
     }
 
     fn start_row(&mut self) {
         self.cells
-            .extend(std::iter::repeat_n(Cell::Missing, self.columns.len()));
+            .extend(std::iter::repeat_n(Cell::Missing, self.stride));
         self.rows += 1;
-    }
-
-    fn add_column(&mut self, name: String) -> usize {
-        let column = self.columns.len();
-        self.add_columns(vec![name]);
-        column
     }
 
     /// Widen every row at once: one copy of the cells however many columns are added.
@@ -320,14 +323,28 @@ impl Records {
         if names.is_empty() {
             return;
         }
-        let (width, added) = (self.columns.len(), names.len());
-        self.columns.extend(names);
-        let mut widened = Vec::with_capacity(self.rows * (width + added));
-        for row in 0..self.rows {
-            widened.extend_from_slice(&self.cells[row * width..(row + 1) * width]);
-            widened.extend(std::iter::repeat_n(Cell::Missing, added));
+        for name in names {
+            self.index.insert(name.clone(), self.columns.len());
+            self.columns.push(name);
         }
-        self.cells = widened;
+        self.restride(self.columns.len());
+    }
+
+    /// Lay rows `stride` cells apart (wider: new cells are missing; narrower: only ever
+    /// drops unused room). One copy of the cells.
+    fn restride(&mut self, stride: usize) {
+        let old = self.stride;
+        if stride == old {
+            return;
+        }
+        let kept = old.min(stride);
+        let mut cells = Vec::with_capacity(self.rows * stride);
+        for row in 0..self.rows {
+            cells.extend_from_slice(&self.cells[row * old..row * old + kept]);
+            cells.extend(std::iter::repeat_n(Cell::Missing, stride - kept));
+        }
+        self.cells = cells;
+        self.stride = stride;
     }
 
     fn push_owned(&mut self, value: Value) -> Cell {
@@ -344,16 +361,33 @@ impl Records {
         }
     }
 
-    /// The column of a key in the current row; `hint` is where the previous key's column
-    /// was, since Salesforce writes every record's keys in the same order.
-    fn column_for(&mut self, key: &str, hint: usize) -> usize {
-        match self.columns.get(hint) {
-            Some(c) if c == key => hint,
-            _ => match self.column(key) {
-                Some(c) => c,
-                None => self.add_column(key.to_string()),
-            },
+    /// While parsing: the column of a key in the current row. `hint` is where the previous
+    /// key's column was, since Salesforce writes every record's keys in the same order;
+    /// otherwise one hash lookup. A new key beyond `max_columns` is an error: a page has
+    /// no more distinct fields than its query selected.
+    fn column_for(&mut self, key: &str, hint: usize, max_columns: usize) -> Result<usize, String> {
+        if let Some(c) = self.columns.get(hint)
+            && c == key
+        {
+            return Ok(hint);
         }
+        if let Some(c) = self.column(key) {
+            return Ok(c);
+        }
+        let column = self.columns.len();
+        if column >= max_columns {
+            return Err(format!(
+                "a query page has more than {max_columns} distinct fields, more than its query selected; the response is not what Salesforce sends"
+            ));
+        }
+        self.columns.push(key.to_string());
+        self.index.insert(key.to_string(), column);
+        if column >= self.stride {
+            // Room doubles, so keys turning up late in a long page cost copies linear in
+            // the page's final size, never one copy of every row per key.
+            self.restride((self.stride * 2).max(column + 1).max(8));
+        }
+        Ok(column)
     }
 }
 
@@ -381,7 +415,11 @@ pub(crate) struct PageParts {
 }
 
 /// Parse a query response. The text is kept by the records, which point into it.
-pub(crate) fn parse_page(body: Vec<u8>) -> Result<PageParts, serde_json::Error> {
+/// A page with more distinct record keys than `max_columns` is an error.
+pub(crate) fn parse_page(
+    body: Vec<u8>,
+    max_columns: usize,
+) -> Result<PageParts, serde_json::Error> {
     let text = match String::from_utf8(body) {
         Ok(s) => Arc::new(s),
         Err(e) => {
@@ -399,9 +437,11 @@ pub(crate) fn parse_page(body: Vec<u8>) -> Result<PageParts, serde_json::Error> 
     let (total_size, done, next_records_url) = PageSeed {
         records: &mut records,
         base: &text,
+        max_columns,
     }
     .deserialize(&mut de)?;
     de.end()?;
+    records.restride(records.columns.len());
     Ok(PageParts {
         total_size,
         done,
@@ -413,6 +453,7 @@ pub(crate) fn parse_page(body: Vec<u8>) -> Result<PageParts, serde_json::Error> 
 struct PageSeed<'r, 'b> {
     records: &'r mut Records,
     base: &'b str,
+    max_columns: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for PageSeed<'_, '_> {
@@ -440,6 +481,7 @@ impl<'de> Visitor<'de> for PageSeed<'_, '_> {
                 "records" => map.next_value_seed(RecordsSeed {
                     records: &mut *self.records,
                     base: self.base,
+                    max_columns: self.max_columns,
                 })?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -455,6 +497,7 @@ impl<'de> Visitor<'de> for PageSeed<'_, '_> {
 struct RecordsSeed<'r, 'b> {
     records: &'r mut Records,
     base: &'b str,
+    max_columns: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for RecordsSeed<'_, '_> {
@@ -477,13 +520,14 @@ impl<'de> Visitor<'de> for RecordsSeed<'_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        self.records.parse_records(self.base, seq)
+        self.records.parse_records(self.base, self.max_columns, seq)
     }
 }
 
 struct RecordSeed<'r, 'b> {
     records: &'r mut Records,
     base: &'b str,
+    max_columns: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for RecordSeed<'_, '_> {
@@ -511,14 +555,16 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_> {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             }
-            let column = records.column_for(key.as_str(), hint);
+            let column = records
+                .column_for(key.as_str(), hint, self.max_columns)
+                .map_err(de::Error::custom)?;
             hint = column + 1;
             let cell = map.next_value_seed(CellSeed {
                 records: &mut *records,
                 base: self.base,
             })?;
-            let width = records.columns.len();
-            if let Some(slot) = records.cells.get_mut(row * width + column) {
+            let stride = records.stride;
+            if let Some(slot) = records.cells.get_mut(row * stride + column) {
                 *slot = cell;
             }
         }
@@ -652,7 +698,7 @@ mod tests {
     use serde_json::json;
 
     fn parse(v: Value) -> PageParts {
-        parse_page(serde_json::to_vec(&v).unwrap()).unwrap()
+        parse_page(serde_json::to_vec(&v).unwrap(), MAX_PAGE_FIELDS).unwrap()
     }
 
     #[test]
@@ -738,11 +784,49 @@ mod tests {
             b"[]",
         ] {
             assert!(
-                parse_page(body.to_vec()).is_err(),
+                parse_page(body.to_vec(), MAX_PAGE_FIELDS).is_err(),
                 "{}",
                 String::from_utf8_lossy(body)
             );
         }
+    }
+
+    /// A page of `rows` records whose keys all differ (`Id` aside).
+    fn every_key_new(rows: usize) -> Vec<u8> {
+        let records: Vec<Value> = (0..rows)
+            .map(|i| json!({"Id": format!("r{i}"), (format!("F{i}__c")): i}))
+            .collect();
+        serde_json::to_vec(&json!({"totalSize": rows, "done": true, "records": records})).unwrap()
+    }
+
+    #[test]
+    fn more_distinct_keys_than_asked_for_is_a_clear_error() {
+        let err = match parse_page(every_key_new(4000), 20) {
+            Ok(_) => panic!("4000 distinct keys accepted under a bound of 20"),
+            Err(e) => e,
+        };
+        assert!(
+            err.to_string()
+                .contains("more than 20 distinct fields, more than its query selected"),
+            "{err}"
+        );
+        assert!(!err.is_eof(), "not mistaken for a cut-off body");
+    }
+
+    #[test]
+    fn keys_turning_up_late_land_in_their_columns() {
+        let page = parse_page(every_key_new(3000), 4000).unwrap();
+        let records = page.records;
+        assert_eq!(records.columns().len(), 3001);
+        let last = records.row(2999).unwrap();
+        assert_eq!(last.get("F2999__c"), Some(FieldValue::Int(2999)));
+        assert_eq!(last.get("F0__c"), None);
+        assert_eq!(
+            records.row(0).unwrap().get("F0__c"),
+            Some(FieldValue::Int(0))
+        );
+        assert_eq!(records.row(1234).unwrap().id(), Some("r1234"));
+        assert_eq!(last.to_map().len(), 2);
     }
 
     #[test]
