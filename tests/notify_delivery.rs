@@ -126,7 +126,7 @@ fn quota_incident() -> Incident {
     Incident {
         source: "acme".into(),
         status: "Error".into(),
-        kind: ErrorKind::QuotaThreshold,
+        kind: ErrorKind::QuotaThreshold.into(),
         message: "API usage reached 12000 of 15000 daily calls (80%); syncing resumes by itself"
             .into(),
         used: Some(12_000),
@@ -172,7 +172,7 @@ async fn one_email_and_one_webhook_per_incident_until_recovery() {
 
     // Another kind for the same source is a new incident.
     let mut auth = quota_incident();
-    auth.kind = ErrorKind::AuthRequired;
+    auth.kind = ErrorKind::AuthRequired.into();
     notifier.incident(auth).unwrap().await.unwrap();
     assert_eq!(receiver.bodies.lock().unwrap().len(), 2);
 
@@ -234,5 +234,62 @@ fn bad_settings_are_reported_clearly() {
     assert!(
         err.contains("not an address") && err.contains("`to`"),
         "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_test_notification_reaches_every_channel_and_says_what_happened() {
+    let (smtp_port, mails) = smtp_sink(false).await;
+    let (url, receiver) = webhook_receiver(0).await;
+    let notifier = Notifier::new(&config(smtp_port, &url), quick_retries()).unwrap();
+    let at = Utc.with_ymd_and_hms(2026, 4, 1, 9, 30, 0).unwrap();
+
+    let answer = notifier.test("acme", at).await;
+    assert_eq!(
+        answer,
+        Ok("test notification sent by email and webhook".into())
+    );
+    let body = receiver.bodies.lock().unwrap()[0].clone();
+    assert_eq!(
+        (body["kind"].as_str(), body["status"].as_str()),
+        (Some("Test"), Some("Test"))
+    );
+    let mail = mails.lock().unwrap()[0].clone();
+    assert!(mail.contains("test notification"), "{mail}");
+    // Never deduplicated: the operator may test as often as they like.
+    assert!(notifier.test("acme", at).await.is_ok());
+    assert_eq!(receiver.bodies.lock().unwrap().len(), 2);
+    // A test is not an incident: the real one after it still goes out.
+    assert!(notifier.incident(quota_incident()).is_some());
+}
+
+#[tokio::test]
+async fn a_failed_or_impossible_test_notification_names_the_reason() {
+    let (smtp_port, mails) = smtp_sink(true).await;
+    let (url, receiver) = webhook_receiver(1).await;
+    let notifier = Notifier::new(&config(smtp_port, &url), quick_retries()).unwrap();
+    let answer = notifier.test("acme", Utc::now()).await.unwrap_err();
+    assert!(
+        answer.starts_with("test notification failed: email:"),
+        "{answer}"
+    );
+    assert!(
+        answer.contains("webhook: webhook answered HTTP 500"),
+        "{answer}"
+    );
+    assert_eq!(
+        *receiver.attempts.lock().unwrap(),
+        1,
+        "one attempt, no retries"
+    );
+    assert!(mails.lock().unwrap().is_empty());
+
+    let none = Notifier::disabled()
+        .test("acme", Utc::now())
+        .await
+        .unwrap_err();
+    assert!(
+        none.contains("add [notify.email] or [notify.webhook]"),
+        "{none}"
     );
 }

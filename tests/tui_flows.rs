@@ -23,6 +23,7 @@ fn names(commands: &[Command]) -> Vec<String> {
             Command::DescribeObjects { source, objects } => {
                 format!("DescribeObjects({source},{})", objects.join(","))
             }
+            Command::TestNotification { source } => format!("TestNotification({source})"),
             Command::Shutdown => "Shutdown".into(),
         })
         .collect()

@@ -413,6 +413,28 @@ fn settings_say_whether_notifications_are_set_up() {
 }
 
 #[test]
+fn t_in_settings_asks_the_engine_for_a_test_notification() {
+    let mut h = harness();
+    h.settings.state.lock().unwrap().config.notify = syncdeck::config::NotifyConfig {
+        email: None,
+        webhook: Some(syncdeck::config::WebhookConfig {
+            url: "https://hooks.example.com/x".into(),
+        }),
+    };
+    h.keys("s");
+    assert!(h.screen_text(120, 40).contains("t sends a test"));
+    h.sent();
+    h.keys("t");
+    let sent = h.sent();
+    assert!(
+        matches!(sent.as_slice(), [Command::TestNotification { .. }]),
+        "{sent:?}"
+    );
+    let text = h.screen_text(120, 40);
+    assert!(text.contains("Test notification requested"), "{text}");
+}
+
+#[test]
 fn the_actions_menu_keeps_its_cursor_visible_when_short() {
     let mut h = harness();
     h.keys(".jjjjj"); // Live status, the last item

@@ -62,13 +62,19 @@ pub(crate) fn log_to_file(paths: &Paths) -> anyhow::Result<WorkerGuard> {
     })?;
     // One file a day (`syncdeck.YYYY-MM-DD.log`), the last LOG_DAYS kept; `syncdeck.log`
     // links to today's, so a daemon running for months cannot fill the disk.
-    let appender = tracing_appender::rolling::Builder::new()
-        .rotation(tracing_appender::rolling::Rotation::DAILY)
-        .filename_prefix("syncdeck")
-        .filename_suffix("log")
-        .max_log_files(LOG_DAYS)
-        .latest_symlink("syncdeck.log")
-        .build(&paths.state_dir)
+    let open = || {
+        tracing_appender::rolling::Builder::new()
+            .rotation(tracing_appender::rolling::Rotation::DAILY)
+            .filename_prefix("syncdeck")
+            .filename_suffix("log")
+            .max_log_files(LOG_DAYS)
+            .latest_symlink("syncdeck.log")
+            .build(&paths.state_dir)
+    };
+    // Another syncdeck process starting at the same moment may be replacing the link
+    // (remove, then create): the second attempt finds it in place.
+    let appender = open()
+        .or_else(|_| open())
         .with_context(|| format!("cannot open the log in {}", paths.state_dir.display()))?;
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let _ = tracing_subscriber::fmt()

@@ -26,13 +26,45 @@ pub use webhook::WebhookSender;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Incident {
     pub source: String,
-    /// Status label ("Error").
+    /// Status label ("Error", or "Test" for a test notification).
     pub status: String,
-    pub kind: ErrorKind,
+    pub kind: IncidentKind,
     pub message: String,
     pub used: Option<u64>,
     pub max: Option<u64>,
     pub at: DateTime<Utc>,
+}
+
+/// What an incident is about: one of a source's errors, or an operator checking that the
+/// channels work. Sent as the error kind's name (`"QuotaThreshold"`), or `"Test"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IncidentKind {
+    Error(ErrorKind),
+    Test,
+}
+
+impl IncidentKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            IncidentKind::Error(kind) => kind.label(),
+            IncidentKind::Test => "test notification",
+        }
+    }
+}
+
+impl From<ErrorKind> for IncidentKind {
+    fn from(kind: ErrorKind) -> IncidentKind {
+        IncidentKind::Error(kind)
+    }
+}
+
+impl Serialize for IncidentKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            IncidentKind::Error(kind) => kind.serialize(s),
+            IncidentKind::Test => s.serialize_str("Test"),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -191,6 +223,53 @@ impl Notifier {
         self.deliveries.close();
         self.deliveries.wait().await;
         self.deliveries.reopen();
+    }
+
+    /// Send a test notification for `source` to every channel now: one attempt each, never
+    /// deduplicated, and an answer the operator can read ("sent by email and webhook", or
+    /// which channel failed and why).
+    pub async fn test(&self, source: &str, at: DateTime<Utc>) -> Result<String, String> {
+        let channels = lock(&self.channels).clone();
+        if channels.email.is_none() && channels.webhook.is_none() {
+            return Err(
+                "test notification not sent: no channel is set up; add [notify.email] or [notify.webhook] to config.toml".into(),
+            );
+        }
+        let incident = Incident {
+            source: source.to_string(),
+            status: "Test".into(),
+            kind: IncidentKind::Test,
+            message:
+                "A test notification from syncdeck: incidents of this source reach this channel."
+                    .into(),
+            used: None,
+            max: None,
+            at,
+        };
+        let mut sent = Vec::new();
+        let mut failed = Vec::new();
+        if let Some(email) = channels.email {
+            match email.send(&incident).await {
+                Ok(()) => sent.push("email".to_string()),
+                Err(e) => failed.push(format!("email: {e}")),
+            }
+        }
+        if let Some(webhook) = channels.webhook {
+            match webhook.send(&incident).await {
+                Ok(()) => sent.push("webhook".to_string()),
+                Err(e) => failed.push(format!("webhook: {e}")),
+            }
+        }
+        tracing::info!(source, ?sent, ?failed, "test notification");
+        match (sent.is_empty(), failed.is_empty()) {
+            (_, true) => Ok(format!("test notification sent by {}", sent.join(" and "))),
+            (true, false) => Err(format!("test notification failed: {}", failed.join("; "))),
+            (false, false) => Err(format!(
+                "test notification sent by {} but failed by {}",
+                sent.join(" and "),
+                failed.join("; ")
+            )),
+        }
     }
 
     /// The source is healthy again: its next incident of any kind is notified.

@@ -626,6 +626,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::CancelAuth { .. } => "CancelAuth",
         Command::LoadSchema { .. } => "LoadSchema",
         Command::DescribeObjects { .. } => "DescribeObjects",
+        Command::TestNotification { .. } => "TestNotification",
         Command::Shutdown => "Shutdown",
     }
 }

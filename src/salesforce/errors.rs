@@ -186,7 +186,7 @@ impl Error {
             | Error::Permission { fault }
             | Error::Fatal { fault }
             | Error::ReplicationRange { fault } => Some(fault),
-            | Error::BadResponse { fault } => Some(fault),
+            Error::BadResponse { fault } => Some(fault),
             Error::Vetoed(_) => None,
         }
     }

@@ -162,6 +162,7 @@ async fn supervise(
             Command::DescribeObjects { source, objects } => {
                 (source, WorkerCommand::DescribeObjects(objects))
             }
+            Command::TestNotification { source } => (source, WorkerCommand::TestNotification),
         };
         match workers.get(&source) {
             Some(w) => {

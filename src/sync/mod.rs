@@ -22,8 +22,8 @@ pub mod scheduler;
 pub mod shared_store;
 pub mod status;
 pub mod stop;
-pub mod verify;
 pub mod supervise;
+pub mod verify;
 pub mod worker;
 
 pub use engine::{Engine, EngineError, EngineHandle};

@@ -49,6 +49,10 @@ pub enum Command {
         source: String,
         objects: Vec<String>,
     },
+    /// Send a test notification to every configured channel; the answer is an event.
+    TestNotification {
+        source: String,
+    },
     Shutdown,
 }
 

@@ -215,9 +215,21 @@ mod tests {
     }
 
     fn source_with(objects: &[(&str, &[&str])], policy: FormulaPolicy) -> SourceConfig {
-        let mut source = crate::tui::fake::config().sources[0].clone();
-        source.objects.clear();
-        source.formula_policy = policy;
+        let mut source = SourceConfig {
+            id: "acme".into(),
+            name: "Acme".into(),
+            kind: Default::default(),
+            login_url: "https://login.salesforce.com".into(),
+            client_id: "client".into(),
+            api_version: None,
+            sync_enabled: true,
+            frequency: crate::config::defaults::FREQUENCY,
+            quota_threshold_percent: crate::config::defaults::QUOTA_THRESHOLD_PERCENT,
+            run_quota_percent: crate::config::defaults::RUN_QUOTA_PERCENT,
+            formula_policy: policy,
+            objects: Default::default(),
+            verify: crate::config::VerifySchedule::Weekly,
+        };
         for (object, fields) in objects {
             source.objects.insert(
                 object.to_string(),

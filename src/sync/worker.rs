@@ -54,6 +54,7 @@ pub enum WorkerCommand {
     CancelAuth,
     LoadSchema { force: bool },
     DescribeObjects(Vec<String>),
+    TestNotification,
     Shutdown,
 }
 
@@ -86,8 +87,13 @@ pub fn publish_source(
 /// Messages from a running run to its worker.
 enum RunEvent {
     Started(RunKind),
-    Backfill { object: String, added: Vec<String> },
+    Backfill {
+        object: String,
+        added: Vec<String>,
+    },
     Warning(String),
+    /// The answer of a test notification (`Ok`: every channel took it).
+    NotifyTested(Result<String, String>),
 }
 
 struct Running {
@@ -417,7 +423,7 @@ impl Worker {
                 let _ = self.shared.notifier.incident(Incident {
                     source: self.source.id.clone(),
                     status: t.to.label().to_string(),
-                    kind: e.kind,
+                    kind: e.kind.into(),
                     message: e.message.clone(),
                     used: e.used,
                     max: e.max,
@@ -667,6 +673,16 @@ impl Worker {
             }
             WorkerCommand::LoadSchema { force } => self.load_schema(force).await,
             WorkerCommand::DescribeObjects(objects) => self.describe_objects(objects).await,
+            WorkerCommand::TestNotification => {
+                // Delivery can take a mail server's timeout; the answer comes back as an event.
+                self.event(EventLevel::Info, "sending a test notification…".into());
+                let (notifier, answers) = (self.shared.notifier.clone(), self.run_events.0.clone());
+                let source = self.source.id.clone();
+                tokio::spawn(async move {
+                    let answer = notifier.test(&source, now).await;
+                    let _ = answers.send(RunEvent::NotifyTested(answer));
+                });
+            }
             WorkerCommand::Shutdown => {}
         }
     }
@@ -1001,6 +1017,8 @@ impl Worker {
                 self.transition(t);
             }
             RunEvent::Warning(message) => self.event(EventLevel::Warn, message),
+            RunEvent::NotifyTested(Ok(message)) => self.event(EventLevel::Info, message),
+            RunEvent::NotifyTested(Err(message)) => self.event(EventLevel::Warn, message),
         }
     }
 
@@ -1194,7 +1212,7 @@ impl Worker {
             let _ = self.shared.notifier.incident(Incident {
                 source: self.source.id.clone(),
                 status: "Differs".into(),
-                kind: ErrorKind::StoreDiffers,
+                kind: ErrorKind::StoreDiffers.into(),
                 message: format!(
                     "{line}: {} rows in the store only, {} missing, {} selected fields unfilled",
                     v.extra, v.missing, v.unfilled_fields

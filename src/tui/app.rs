@@ -842,6 +842,14 @@ impl App {
                     }
                 }
                 Action::Save => self.save_settings(),
+                Action::TestNotification => {
+                    let source = form.source.clone();
+                    if self.send(Command::TestNotification { source }) {
+                        self.flash_info(
+                            "Test notification requested: the answer appears in Live status (l) and the log pane (L).",
+                        );
+                    }
+                }
                 Action::Toggle | Action::Confirm => self.press_focused(action),
                 _ => {}
             },

@@ -596,6 +596,15 @@ impl FakeEngine {
                     }
                 }
             }
+            Command::TestNotification { source } => {
+                if let Some(i) = find(snap, &source) {
+                    snap.sources[i].events.push(Event {
+                        at,
+                        level: EventLevel::Info,
+                        message: "test notification sent by webhook".into(),
+                    });
+                }
+            }
             Command::LoadSchema { .. } | Command::DescribeObjects { .. } => {}
             Command::Shutdown => return false,
         }

@@ -75,6 +75,8 @@ pub enum Action {
     NextField,
     PrevField,
     Save,
+    /// Send a test notification to the configured channels.
+    TestNotification,
     Discard,
     KeepEditing,
     WebFlow,
@@ -255,6 +257,13 @@ const SETTINGS: &[Binding] = &[
     b(&[k(' ')], "space", "toggle", Action::Toggle, true),
     b(ENTER, "enter", "open/press", Action::Confirm, true),
     b(&[k('w')], "w", "save", Action::Save, true),
+    b(
+        &[k('t')],
+        "t",
+        "send a test notification",
+        Action::TestNotification,
+        false,
+    ),
     b(ESC, "esc", "revert field/close", Action::Back, true),
 ];
 

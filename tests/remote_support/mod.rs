@@ -114,7 +114,10 @@ fn apply(snapshot: &mut Snapshot, command: Command) {
             }
             s.schema = Some(Arc::new(schema));
         }),
-        Command::Reauthorize { .. } | Command::CancelAuth { .. } | Command::Shutdown => {}
+        Command::Reauthorize { .. }
+        | Command::CancelAuth { .. }
+        | Command::TestNotification { .. }
+        | Command::Shutdown => {}
     }
 }
 

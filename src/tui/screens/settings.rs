@@ -291,6 +291,7 @@ fn notify_text(setup: &NotifySetup) -> String {
             if let Some(host) = webhook_host {
                 parts.push(format!("webhook → {host}"));
             }
+            parts.push("t sends a test".into());
             parts.join(" · ")
         }
         NotifySetup::NotSetUp => {
