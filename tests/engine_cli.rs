@@ -12,24 +12,6 @@ use syncdeck::sync::EngineError;
 use syncdeck::sync::clock::ManualClock;
 use syncdeck::sync::lock::LockError;
 
-fn run(cmd: &mut std::process::Command) -> (i32, String, String) {
-    let out = cmd.stdin(Stdio::null()).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// Run `syncdeck ARGS` without stalling the sandbox serving it on this runtime.
-async fn cli(org: &Org, args: &[&str]) -> (i32, String, String) {
-    let mut cmd = syncdeck(org);
-    cmd.args(args);
-    tokio::task::spawn_blocking(move || run(&mut cmd))
-        .await
-        .unwrap()
-}
-
 /// `syncdeck daemon` for the org's data dir, once its control socket is up.
 async fn start_daemon(org: &Org) -> std::process::Child {
     let daemon = syncdeck(org)

@@ -17,23 +17,6 @@ use syncdeck::sync::model::RunOutcome;
 
 const FIELDS: &[&str] = &["Name", "Industry", "BillingAddress"];
 
-fn run(cmd: &mut std::process::Command) -> (i32, String, String) {
-    let out = cmd.stdin(Stdio::null()).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-async fn cli(org: &Org, args: &[&str]) -> (i32, String, String) {
-    let mut cmd = syncdeck(org);
-    cmd.args(args);
-    tokio::task::spawn_blocking(move || run(&mut cmd))
-        .await
-        .unwrap()
-}
-
 async fn verify_json(org: &Org, args: &[&str]) -> (i32, Value) {
     let mut all = vec!["verify", "acme", "--json"];
     all.extend_from_slice(args);

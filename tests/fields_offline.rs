@@ -4,24 +4,9 @@
 
 mod common;
 
-use std::process::Stdio;
-
 use common::*;
 use syncdeck::cli::fields::{FieldsAction, run_with};
 use syncdeck::sync::schema::{FieldSchema, ObjectSchema, OrgSchema};
-
-async fn cli(org: &Org, args: &[&str]) -> (i32, String, String) {
-    let mut cmd = syncdeck(org);
-    cmd.args(args).stdin(Stdio::null());
-    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn describe_calls(org: &Org) -> usize {
     org.sandbox

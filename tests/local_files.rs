@@ -10,23 +10,6 @@ use std::time::Duration;
 
 use common::*;
 
-fn run(cmd: &mut std::process::Command) -> (i32, String, String) {
-    let out = cmd.stdin(Stdio::null()).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-async fn cli(org: &Org, args: &[&str]) -> (i32, String, String) {
-    let mut cmd = syncdeck(org);
-    cmd.args(args);
-    tokio::task::spawn_blocking(move || run(&mut cmd))
-        .await
-        .unwrap()
-}
-
 /// A child process killed when the test ends, even by a failed assertion.
 struct Running(std::process::Child);
 

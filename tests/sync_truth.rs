@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::process::Stdio;
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -16,23 +15,6 @@ use syncdeck::sync::model::{ErrorKind, Status};
 use syncdeck::tui::adapters::EditorSettings;
 use syncdeck::tui::fake::FakeHistory;
 use syncdeck::tui::{App, ScreenKind, Theme};
-
-fn run(cmd: &mut std::process::Command) -> (i32, String, String) {
-    let out = cmd.stdin(Stdio::null()).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-async fn cli(org: &Org, args: &[&str]) -> (i32, String, String) {
-    let mut cmd = syncdeck(org);
-    cmd.args(args);
-    tokio::task::spawn_blocking(move || run(&mut cmd))
-        .await
-        .unwrap()
-}
 
 /// The columns of `object`'s table in the source's store.
 fn columns(org: &Org, source: &str, object: &str) -> Vec<String> {

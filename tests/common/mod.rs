@@ -353,6 +353,21 @@ pub fn syncdeck(org: &Org) -> std::process::Command {
     cmd
 }
 
+/// Run `syncdeck ARGS` for this org (no stdin) without stalling the sandbox serving it on
+/// this runtime: exit code, stdout, stderr.
+pub async fn cli(org: &Org, args: &[&str]) -> (i32, String, String) {
+    let mut cmd = syncdeck(org);
+    cmd.args(args).stdin(std::process::Stdio::null());
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 pub fn config_of(sources: Vec<SourceConfig>) -> Config {
     Config {
         sources,
