@@ -4,8 +4,9 @@
 //! While a daemon owns the data dir this refuses: the daemon verifies on its own schedule
 //! (`verify = "weekly"`), and two engines must never write one store.
 
+use crate::sanitize::{eprintln, println};
 use std::io::{IsTerminal, Write};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -17,11 +18,9 @@ use crate::salesforce::{HttpClient, Timeouts};
 use crate::store::Store;
 use crate::sync::SyncError;
 use crate::sync::clock::{SharedClock, SystemClock};
-use crate::sync::connect::{client_for, settings};
-use crate::sync::hooks::EngineHooks;
+use crate::sync::connect::guarded_client;
 use crate::sync::lock::EngineLock;
 use crate::sync::model::Command;
-use crate::sync::quota::{QuotaGuard, UsageReading};
 use crate::sync::shared_store::SharedStore;
 use crate::sync::stop::{StopReason, StopSignal};
 use crate::sync::verify::{ObjectReport, VerifyContext, VerifyObserver, VerifyReport, VerifySpec};
@@ -87,26 +86,9 @@ pub fn verify(paths: &Paths, args: VerifyArgs) -> anyhow::Result<u8> {
     let store = Store::open(&paths.store_file(&source.id))?;
     runtime.block_on(async move {
         let clock: SharedClock = SystemClock::shared();
-        let guard = Arc::new(QuotaGuard::new(settings(&source)));
         let store = SharedStore::new(store);
-        let latest = store.with_blocking(|s| {
-            s.usage_since(clock.now() - chrono::Duration::hours(24))
-                .ok()
-                .and_then(|v| v.last().cloned())
-        });
-        if let Some(u) = latest {
-            guard.seed(UsageReading {
-                used: u.used,
-                max: u.max,
-            });
-        }
-        let hooks = Arc::new(EngineHooks::new(
-            guard,
-            clock.clone(),
-            Some((paths.clone(), source.id.clone())),
-        ));
         let http = HttpClient::new(Timeouts::default())?;
-        let client = client_for(&http, &source, &creds, hooks.clone());
+        let (client, hooks) = guarded_client(&http, paths, &source, &creds, &store, &clock);
         client
             .negotiate_api_version(source.api_version.as_deref())
             .await
