@@ -36,6 +36,10 @@ fn counts_in(line: &str) -> (usize, usize) {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn header_changes_equal_reviews_totals_with_unloaded_objects() {
     // Nothing loaded, as in the demo while its first sync runs; apply the Sales preset.
     let schema = unloaded(&["Account", "Contact", "Lead", "Opportunity"]);
@@ -69,6 +73,10 @@ fn header_changes_equal_reviews_totals_with_unloaded_objects() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn unloaded_objects_show_their_saved_count_and_are_not_all_selected() {
     let schema = unloaded(&["Account"]);
     let mut s = FieldsScreen::new(schema, saved(), false, None);
@@ -84,6 +92,10 @@ fn unloaded_objects_show_their_saved_count_and_are_not_all_selected() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn review_time_is_measured_or_called_an_estimate() {
     let mut measured = FieldsScreen::new(org(), saved(), false, Some(500.0));
     let mut estimated = FieldsScreen::new(org(), saved(), false, None);
@@ -103,6 +115,10 @@ fn review_time_is_measured_or_called_an_estimate() {
 }
 
 #[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
 fn search_says_how_many_objects_fields_were_not_searched() {
     let schema = unloaded(&["Lead", "Opportunity"]);
     let mut s = FieldsScreen::new(schema, saved(), false, None);

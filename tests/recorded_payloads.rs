@@ -12,11 +12,12 @@ use recorded::resolve::{DEFAULT_RELATIVE, Fixtures, REQUIRE_ENV, locate};
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Test files in which every test reads recorded payloads.
-const ALL_RECORDED: [&str; 5] = [
+const ALL_RECORDED: [&str; 6] = [
     "client_fixtures.rs",
     "fields_cli.rs",
     "fields_flow.rs",
     "fields_screen.rs",
+    "fields_truth.rs",
     "tui_fields_flow.rs",
 ];
 
