@@ -112,7 +112,14 @@ struct WorkerObserver {
     events: mpsc::UnboundedSender<RunEvent>,
     /// Counts the rows committed so far, so Records grows page by page during a run.
     store: SharedStore,
+    /// When the rows were last counted: a count reads every table, so it runs on the first
+    /// page and then at most every `RECOUNT_EVERY`, not after every page of a long sync.
+    counted_at: Mutex<Option<std::time::Instant>>,
 }
+
+/// How often Records is recounted while a run commits pages (the end of a run always
+/// recounts).
+const RECOUNT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 impl WorkerObserver {
     fn publish(&self, update: impl FnOnce(&mut RunProgress)) {
@@ -160,6 +167,17 @@ impl RunObserver for WorkerObserver {
             }
         });
         // Called right after a page commits: the table's Records counts what is stored.
+        let due = {
+            let mut counted_at = self.counted_at.lock().unwrap_or_else(|e| e.into_inner());
+            let due = done > 0 && counted_at.is_none_or(|at| at.elapsed() >= RECOUNT_EVERY);
+            if due {
+                *counted_at = Some(std::time::Instant::now());
+            }
+            due
+        };
+        if !due {
+            return;
+        }
         if let Ok(records) = self.store.with_blocking(|s| s.total_rows()) {
             let id = self.source.clone();
             self.shared.snapshots.send_modify(|s| {
@@ -1054,6 +1072,7 @@ impl Worker {
             }),
             events: self.run_events.0.clone(),
             store: store.clone(),
+            counted_at: Mutex::new(None),
         };
         let source = self.source.clone();
         let hooks = self.hooks.clone();
