@@ -7,6 +7,7 @@ pub mod daemon;
 pub mod demo;
 pub mod fields;
 mod fields_offline;
+mod local_source;
 pub mod sandbox;
 pub mod schema;
 pub mod status;

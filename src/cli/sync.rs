@@ -7,13 +7,11 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use crate::config::{self, Credentials, Paths};
+use crate::config::{self, Paths};
 use crate::remote;
 use crate::salesforce::{HttpClient, Timeouts};
-use crate::store::Store;
 use crate::sync::clock::{SharedClock, SystemClock};
 use crate::sync::connect::guarded_client;
-use crate::sync::lock::EngineLock;
 use crate::sync::model::{Command, ObjectProgress, RunKind, RunOutcome, RunSummary};
 use crate::sync::object_sync::ObjectOutcome;
 use crate::sync::run::{RunContext, RunObserver, RunSpec, kind_label};
@@ -29,19 +27,7 @@ pub struct SyncArgs {
 /// Exit codes: 0 success, 1 failure, 3 interrupted (Ctrl-C or quota guard).
 pub fn sync(paths: &Paths, args: SyncArgs) -> anyhow::Result<u8> {
     let config = config::load(&paths.config_file)?;
-    let Some(source) = config.source(&args.source).cloned() else {
-        let known: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
-        anyhow::bail!(
-            "no source \"{}\" in {}; configured sources: {}",
-            args.source,
-            paths.config_file.display(),
-            if known.is_empty() {
-                "none".to_string()
-            } else {
-                known.join(", ")
-            }
-        );
-    };
+    let source = super::local_source::configured(&config, paths, &args.source)?;
     if source.objects.is_empty() {
         anyhow::bail!("{}", nothing_selected(&source.id));
     }
@@ -51,15 +37,7 @@ pub fn sync(paths: &Paths, args: SyncArgs) -> anyhow::Result<u8> {
         Err(remote::AttachError::NotRunning { .. }) => {}
         Err(e) => return Err(e.into()),
     }
-    let _lock = EngineLock::acquire(&paths.lock_file())?;
-    let Some(creds) = Credentials::load(paths, &source.id)? else {
-        anyhow::bail!(
-            "source \"{}\" is not connected yet; run `syncdeck auth {}` first",
-            source.id,
-            source.id
-        );
-    };
-    let store = Store::open(&paths.store_file(&source.id))?;
+    let (_lock, creds, store) = super::local_source::open(paths, &source)?;
     runtime.block_on(async move {
         let clock: SharedClock = SystemClock::shared();
         let store = SharedStore::new(store);
