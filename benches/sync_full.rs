@@ -14,11 +14,11 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use syncdeck::config::{Config, Credentials, Frequency, ObjectSelection, Paths, SourceConfig};
+use syncdeck::model::AuthFlow;
 use syncdeck::salesforce::soql::Select;
 use syncdeck::salesforce::{Described, HttpClient, NoHooks, QueryOptions, Timeouts};
 use syncdeck::sandbox::{Sandbox, SandboxConfig};
 use syncdeck::sync::connect::client_for;
-use syncdeck::sync::model::AuthFlow;
 
 /// Records of the synced object; `BENCH_RECORDS=400000` shows whether memory stays flat.
 const DEFAULT_RECORDS: u64 = 200_000;

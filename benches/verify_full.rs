@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use syncdeck::config::{Config, Frequency, ObjectSelection, Paths, SourceConfig};
+use syncdeck::model::AuthFlow;
 use syncdeck::salesforce::{HttpClient, Timeouts};
 use syncdeck::sandbox::{Sandbox, SandboxConfig};
-use syncdeck::sync::model::AuthFlow;
 
 fn peak_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;

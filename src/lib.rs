@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod config;
 pub mod fields;
+pub mod model;
 pub mod notify;
 pub mod remote;
 pub mod salesforce;

@@ -5,11 +5,12 @@ use std::path::PathBuf;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use syncdeck::model::parse_datetime;
 use syncdeck::salesforce::Error;
 use syncdeck::salesforce::errors::{ErrorClass, Fault};
 use syncdeck::salesforce::types::{
     Describe, DescribeGlobal, Limits, OAuthErrorBody, QueryPage, RecordCounts, RestError,
-    TokenBody, Version, parse_datetime,
+    TokenBody, Version,
 };
 
 #[path = "recorded/mod.rs"]

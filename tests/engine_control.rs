@@ -8,10 +8,10 @@ use std::sync::Arc;
 use chrono::Utc;
 use common::*;
 use syncdeck::config::{Config, Frequency, SourceConfig};
+use syncdeck::model::{AuthFlow, AuthPrompt, Command, ErrorKind, RunOutcome, Status};
 use syncdeck::sandbox::FaultSpec;
 use syncdeck::sync::EngineHandle;
 use syncdeck::sync::clock::ManualClock;
-use syncdeck::sync::model::{AuthFlow, AuthPrompt, Command, ErrorKind, RunOutcome, Status};
 
 const FIELDS: &[&str] = &["Name", "Industry", "AnnualRevenue"];
 
@@ -22,13 +22,13 @@ fn latency(ms: u64) -> FaultSpec {
     }
 }
 
-fn done(s: &syncdeck::sync::Snapshot, id: &str) -> u64 {
+fn done(s: &syncdeck::model::Snapshot, id: &str) -> u64 {
     s.source(id)
         .and_then(|s| s.running.as_ref())
         .map_or(0, |r| r.objects.iter().map(|o| o.done).sum())
 }
 
-fn run_finished(s: &syncdeck::sync::Snapshot, id: &str) -> bool {
+fn run_finished(s: &syncdeck::model::Snapshot, id: &str) -> bool {
     s.source(id)
         .is_some_and(|s| s.running.is_none() && s.last_run.is_some())
 }
@@ -348,7 +348,7 @@ async fn an_authorizer_without_view_all_data_puts_the_source_in_permission_denie
 }
 
 /// An engine for one connected source ("acme", 10 Accounts) whose org schema is loaded.
-async fn engine_with_schema() -> (Org, EngineHandle, syncdeck::sync::Snapshot) {
+async fn engine_with_schema() -> (Org, EngineHandle, syncdeck::model::Snapshot) {
     let org = org(sandbox_config(&[("Account", 10)])).await;
     let source = manual(org.source("acme", &[("Account", FIELDS)]));
     org.connect(&source).await;
@@ -400,7 +400,7 @@ async fn load_schema_publishes_the_org_schema() {
     engine.shutdown().await;
 }
 
-fn fields_of(snap: &syncdeck::sync::Snapshot, object: &str) -> usize {
+fn fields_of(snap: &syncdeck::model::Snapshot, object: &str) -> usize {
     src(snap, "acme")
         .schema
         .as_ref()

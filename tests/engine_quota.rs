@@ -11,10 +11,10 @@ use chrono::Utc;
 use common::*;
 use serde_json::Value;
 use syncdeck::config::SourceConfig;
+use syncdeck::model::{ErrorInfo, ErrorKind, RunOutcome, Status};
 use syncdeck::notify::Notifier;
 use syncdeck::sync::EngineHandle;
 use syncdeck::sync::clock::{Clock, ManualClock};
-use syncdeck::sync::model::{ErrorInfo, ErrorKind, RunOutcome, Status};
 
 const FIELDS: &[&str] = &["Name", "CreatedDate"];
 

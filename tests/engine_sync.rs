@@ -8,9 +8,9 @@ use std::sync::Arc;
 use chrono::Utc;
 use common::*;
 use syncdeck::config::{Config, FormulaPolicy, Frequency, ObjectSelection, SourceConfig};
+use syncdeck::model::{Command, RunKind, RunOutcome, SourceSnapshot, Status};
 use syncdeck::sync::EngineHandle;
 use syncdeck::sync::clock::ManualClock;
-use syncdeck::sync::model::{Command, RunKind, RunOutcome, SourceSnapshot, Status};
 
 /// A manual "acme" source selecting Accounts and Contacts, connected, with its engine.
 async fn accounts_and_contacts(

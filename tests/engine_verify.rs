@@ -11,9 +11,9 @@ use chrono::Utc;
 use common::*;
 use serde_json::Value;
 use syncdeck::config::{SourceConfig, VerifySchedule};
+use syncdeck::model::RunOutcome;
 use syncdeck::store::Store;
 use syncdeck::sync::clock::ManualClock;
-use syncdeck::sync::model::RunOutcome;
 
 const FIELDS: &[&str] = &["Name", "Industry", "BillingAddress"];
 

@@ -7,7 +7,7 @@ use fields_support::{ctrl, draw, key, org, saved, screen, text, type_keys};
 use ratatui::crossterm::event::KeyCode;
 use std::sync::Arc;
 use syncdeck::fields::{Preset, Selection, synthetic::synthetic_schema};
-use syncdeck::sync::schema::OrgSchema;
+use syncdeck::model::OrgSchema;
 use syncdeck::tui::fields::{FieldsOutcome, FieldsScreen};
 
 fn sync_now(screen: &mut FieldsScreen) -> Selection {

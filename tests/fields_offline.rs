@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use syncdeck::cli::fields::{FieldsAction, run_with};
-use syncdeck::sync::schema::{FieldSchema, ObjectSchema, OrgSchema};
+use syncdeck::model::{FieldSchema, ObjectSchema, OrgSchema};
 
 fn describe_calls(org: &Org) -> usize {
     org.sandbox

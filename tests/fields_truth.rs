@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use fields_support::{draw, key, org, saved, text, type_keys};
 use ratatui::crossterm::event::KeyCode;
-use syncdeck::sync::schema::OrgSchema;
+use syncdeck::model::OrgSchema;
 use syncdeck::tui::fields::FieldsScreen;
 
 /// The test org with these objects' fields not loaded (as after a schema load during a run).

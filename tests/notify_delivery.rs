@@ -9,8 +9,8 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use chrono::{TimeZone, Utc};
 use syncdeck::config::{EmailConfig, NotifyConfig, SmtpSecurity, WebhookConfig};
+use syncdeck::model::ErrorKind;
 use syncdeck::notify::{Incident, Notifier, RetryPolicy};
-use syncdeck::sync::ErrorKind;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use remote_support::*;
 use syncdeck::config::{Frequency, parse_str};
+use syncdeck::model::{Command, Status};
 use syncdeck::remote::{AttachError, Disconnect, attach, probe};
-use syncdeck::sync::{Command, Status};
 
 #[tokio::test]
 async fn two_clients_see_the_same_state_and_each_others_commands() {

@@ -7,13 +7,13 @@ use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 
 use remote_support::*;
 use syncdeck::config::Paths;
+use syncdeck::model::{Command, Event, EventLevel, Status};
 use syncdeck::remote::protocol::{
     ClientMessage, DaemonMessage, Hello, MAX_CLIENT_MESSAGE, PROTOCOL_VERSION,
 };
 use syncdeck::remote::{
     AttachError, Attached, ControlSocket, ServeError, ServeLimits, attach, probe, serve_with,
 };
-use syncdeck::sync::{Command, Event, EventLevel, Status};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The daemon still serves `client` and new clients: a full command round trip.

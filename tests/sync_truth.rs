@@ -9,9 +9,9 @@ use std::sync::Arc;
 use chrono::Utc;
 use common::*;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use syncdeck::sync::Command;
+use syncdeck::model::Command;
+use syncdeck::model::{ErrorKind, Status};
 use syncdeck::sync::clock::{Clock, ManualClock};
-use syncdeck::sync::model::{ErrorKind, Status};
 use syncdeck::tui::adapters::EditorSettings;
 use syncdeck::tui::fake::FakeHistory;
 use syncdeck::tui::{App, ScreenKind, Theme};
@@ -334,7 +334,7 @@ async fn sales_preset_after_expand_all_syncs_every_selected_field_through_the_ap
     engine.shutdown().await;
 }
 
-fn error_kind(snap: &syncdeck::sync::model::SourceSnapshot) -> Option<ErrorKind> {
+fn error_kind(snap: &syncdeck::model::SourceSnapshot) -> Option<ErrorKind> {
     match &snap.status {
         Status::Error(e) => Some(e.kind),
         _ => None,

@@ -12,8 +12,8 @@ use tokio::sync::{mpsc, watch};
 use tui_common::{buffer_text, render};
 
 async fn next_snapshot(
-    rx: &mut watch::Receiver<syncdeck::sync::Snapshot>,
-) -> syncdeck::sync::Snapshot {
+    rx: &mut watch::Receiver<syncdeck::model::Snapshot>,
+) -> syncdeck::model::Snapshot {
     tokio::time::timeout(Duration::from_secs(10), rx.changed())
         .await
         .expect("engine published nothing")
@@ -57,7 +57,7 @@ async fn toggling_sync_data_off_turns_the_row_not_syncing() {
     assert!(row.contains("‖ Not Syncing"), "{row}");
     assert!(row.contains("paused"), "{row}");
 
-    cmd_tx.send(syncdeck::sync::Command::Shutdown).unwrap();
+    cmd_tx.send(syncdeck::model::Command::Shutdown).unwrap();
     engine.await.unwrap();
 }
 

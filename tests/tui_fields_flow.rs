@@ -6,7 +6,7 @@ mod fields_support;
 use std::path::{Path, PathBuf};
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use syncdeck::sync::{Command, Snapshot};
+use syncdeck::model::{Command, Snapshot};
 use syncdeck::tui::adapters::EditorSettings;
 use syncdeck::tui::fake::{self, FakeHistory};
 use syncdeck::tui::{App, ScreenKind, Theme};

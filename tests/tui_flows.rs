@@ -4,7 +4,7 @@ mod tui_common;
 
 use ratatui::crossterm::event::KeyCode;
 use syncdeck::config::Frequency;
-use syncdeck::sync::{AuthFlow, AuthPrompt, Command};
+use syncdeck::model::{AuthFlow, AuthPrompt, Command};
 use syncdeck::tui::fake;
 use syncdeck::tui::{ScreenKind, SettingsChange, WEB_FLOW_PORT};
 use tui_common::harness;

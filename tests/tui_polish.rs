@@ -5,7 +5,7 @@ mod tui_common;
 
 use ratatui::crossterm::event::KeyCode;
 use syncdeck::config::Frequency;
-use syncdeck::sync::{AuthPrompt, Command};
+use syncdeck::model::{AuthPrompt, Command};
 use syncdeck::tui::ScreenKind;
 use syncdeck::tui::fake::{self, FakeEngine, FakeLog};
 use syncdeck::tui::table_view::SortKey;

@@ -3,14 +3,14 @@
 mod tui_common;
 
 use ratatui::crossterm::event::KeyCode;
-use syncdeck::sync::{ErrorInfo, ErrorKind, Event, EventLevel, ObjectProgress, Status};
+use syncdeck::model::{ErrorInfo, ErrorKind, Event, EventLevel, ObjectProgress, Status};
 use syncdeck::tui::{Theme, fake};
 use tui_common::{buffer_text, harness_with, render};
 
 const CLEAR: &str = "\u{1b}[2J";
 const TITLE: &str = "\u{1b}]0;owned\u{7}";
 
-fn hostile_snapshot() -> syncdeck::sync::Snapshot {
+fn hostile_snapshot() -> syncdeck::model::Snapshot {
     let mut snap = fake::snapshot();
     // An org name, a record value (in an event and an object name), an error message.
     snap.sources[0].name = format!("Acme{CLEAR}Prod{TITLE}");
@@ -100,7 +100,7 @@ fn no_color_theme_draws_no_colours() {
 fn the_flash_naming_an_object_shows_escape_sequences_as_text() {
     use std::sync::Arc;
     use syncdeck::fields::Selection;
-    use syncdeck::sync::schema::{ObjectSchema, OrgSchema};
+    use syncdeck::model::{ObjectSchema, OrgSchema};
     let hostile = ObjectSchema {
         name: "Evil\u{1b}]0;owned\u{7}\u{202E}__c".into(),
         label: "Evil".into(),

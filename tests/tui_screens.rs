@@ -3,7 +3,7 @@
 mod tui_common;
 
 use ratatui::crossterm::event::KeyCode;
-use syncdeck::sync::AuthPrompt;
+use syncdeck::model::AuthPrompt;
 use syncdeck::tui::fake;
 use tui_common::{Harness, harness, render};
 

@@ -110,7 +110,7 @@ fn all_sizes_from_1x1_to_120x40_render() {
 #[test]
 fn empty_source_list_renders_at_all_sizes() {
     let mut h = harness();
-    h.app.on_snapshot(syncdeck::sync::Snapshot {
+    h.app.on_snapshot(syncdeck::model::Snapshot {
         version: 5,
         at: None,
         sources: Vec::new(),

@@ -2,7 +2,7 @@
 
 mod tui_common;
 
-use syncdeck::sync::Command;
+use syncdeck::model::Command;
 use tui_common::harness;
 
 #[test]

@@ -3,12 +3,12 @@
 mod tui_common;
 
 use chrono::Duration;
-use syncdeck::sync::model::VerifySummary;
+use syncdeck::model::VerifySummary;
 use syncdeck::tui::Theme;
 use syncdeck::tui::fake;
 use tui_common::harness_with;
 
-fn with_verify(outcome: &str, rows: u64, hours_ago: i64) -> syncdeck::sync::Snapshot {
+fn with_verify(outcome: &str, rows: u64, hours_ago: i64) -> syncdeck::model::Snapshot {
     let mut snap = fake::snapshot();
     snap.sources[0].verify = Some(VerifySummary {
         finished: fake::now() - Duration::hours(hours_ago),

@@ -10,16 +10,16 @@ use anyhow::Context;
 use chrono::Utc;
 
 use crate::config::{self, Credentials, Paths, SourceConfig};
+use crate::model::{AuthFlow, AuthPrompt, Command};
 use crate::remote;
 use crate::salesforce::auth::{self, AuthError, Authorization};
 use crate::salesforce::{HttpClient, Timeouts};
-use crate::sync::model::{AuthFlow, AuthPrompt, Command};
 use crate::tui::widgets::qr::QrCode;
 
 /// How long the operator has to approve before we give up.
 const APPROVAL_WINDOW: Duration = Duration::from_secs(10 * 60);
 /// Default loopback port of `--web` (the TUI's too).
-pub use crate::sync::model::WEB_FLOW_PORT as DEFAULT_WEB_PORT;
+pub use crate::model::WEB_FLOW_PORT as DEFAULT_WEB_PORT;
 
 pub const EXIT_REFUSED: u8 = 3;
 

@@ -10,11 +10,11 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{self, Paths};
+use crate::model::Command;
 use crate::notify::{Notifier, RetryPolicy};
 use crate::remote;
 use crate::sync::Engine;
 use crate::sync::clock::SystemClock;
-use crate::sync::model::Command;
 
 /// How long a stopping daemon waits for notifications still in flight.
 const NOTIFY_GRACE: std::time::Duration = std::time::Duration::from_secs(10);

@@ -12,9 +12,9 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::config::{self, Credentials, Paths};
+use crate::model::AuthFlow;
 use crate::salesforce::{HttpClient, Timeouts};
 use crate::sandbox::{FaultSpec, Sandbox, SandboxConfig, SandboxHandle};
-use crate::sync::AuthFlow;
 use crate::sync::authorize::authorize;
 
 /// First line of every config the demo writes; the demo never overwrites a file without it.

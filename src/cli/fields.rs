@@ -16,10 +16,10 @@ use crate::config::{self, Config, Editor, Paths};
 use crate::fields::{
     FieldRef, PatternSet, Preset, Selection, SelectionDiff, badges, is_locked, stage_selection,
 };
+use crate::model::Command;
+use crate::model::{FieldSchema, ObjectSchema, OrgSchema};
 use crate::remote::{self, AttachError, Attached};
 use crate::sanitize::{clean, clean_text};
-use crate::sync::Command;
-use crate::sync::schema::{FieldSchema, ObjectSchema, OrgSchema};
 
 #[derive(Debug, Args)]
 pub struct FieldsArgs {
@@ -183,7 +183,7 @@ pub(crate) async fn describe_objects(
         source: source.to_string(),
         objects: objects.clone(),
     })?;
-    let described = |s: &crate::sync::Snapshot| {
+    let described = |s: &crate::model::Snapshot| {
         let schema = s.source(source).and_then(|s| s.schema.as_ref());
         schema.is_some_and(|schema| {
             objects.iter().all(|name| {

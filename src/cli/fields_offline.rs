@@ -13,13 +13,13 @@ use super::auth::find_source;
 use super::fields::FieldsAction;
 use crate::config::{self, Credentials, Paths, SourceConfig};
 use crate::fields::{PatternSet, Preset};
+use crate::model::OrgSchema;
 use crate::salesforce::{Client, HttpClient, Timeouts};
 use crate::store::Store;
 use crate::sync::clock::{SharedClock, SystemClock};
 use crate::sync::connect::{guarded_client, save_usage};
 use crate::sync::describe_cache;
 use crate::sync::lock::EngineLock;
-use crate::sync::schema::OrgSchema;
 use crate::sync::shared_store::SharedStore;
 
 /// The org schema for `action` on `source_id`: every object, with fields for the configured

@@ -12,6 +12,7 @@ use chrono::{Duration, Utc};
 use super::auth::find_source;
 use super::fields::{describe_objects, detach, schema_from_daemon};
 use crate::config::{self, Credentials, Paths, SourceConfig};
+use crate::model::ObjectSchema;
 use crate::remote;
 use crate::salesforce::types::Describe;
 use crate::salesforce::{Client, Described, HttpClient, Timeouts};
@@ -19,7 +20,6 @@ use crate::store::Store;
 use crate::sync::clock::{SharedClock, SystemClock};
 use crate::sync::connect::{guarded_client, save_usage};
 use crate::sync::lock::EngineLock;
-use crate::sync::schema::ObjectSchema;
 use crate::sync::shared_store::SharedStore;
 
 const CACHE_FRESH_FOR: Duration = Duration::days(1);

@@ -7,12 +7,12 @@ use crate::sanitize::println;
 use chrono::{DateTime, Utc};
 
 use crate::config::{self, Credentials, Paths, SourceConfig};
+use crate::model::{
+    ApiUsage, Command, ErrorInfo, ErrorKind, RunOutcome, Snapshot, SourceSnapshot, Status,
+};
 use crate::remote;
 use crate::store::Store;
 use crate::sync::describe_cache;
-use crate::sync::model::{
-    ApiUsage, Command, ErrorInfo, ErrorKind, RunOutcome, Snapshot, SourceSnapshot, Status,
-};
 use crate::sync::run::summary_of;
 use crate::sync::scheduler::Scheduler;
 use crate::sync::status::StatusMachine;
@@ -137,7 +137,7 @@ fn offline(paths: &Paths, source: &SourceConfig) -> SourceSnapshot {
         verify: store
             .as_ref()
             .and_then(|s| s.last_verify().ok().flatten())
-            .map(|v| crate::sync::model::VerifySummary::from_record(&v)),
+            .map(|v| v.summary()),
         skipped_fields: skipped,
     }
 }

@@ -8,11 +8,11 @@ use std::time::Instant;
 use anyhow::Context;
 
 use crate::config::{self, Paths};
+use crate::model::{Command, ObjectProgress, RunKind, RunOutcome, RunSummary};
 use crate::remote;
 use crate::salesforce::{HttpClient, Timeouts};
 use crate::sync::clock::{SharedClock, SystemClock};
 use crate::sync::connect::guarded_client;
-use crate::sync::model::{Command, ObjectProgress, RunKind, RunOutcome, RunSummary};
 use crate::sync::object_sync::ObjectOutcome;
 use crate::sync::run::{RunContext, RunObserver, RunSpec, kind_label};
 use crate::sync::shared_store::SharedStore;

@@ -10,10 +10,11 @@ use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{self, Config, Paths};
+use crate::model::Command;
 use crate::notify::{Notifier, RetryPolicy};
 use crate::remote;
+use crate::sync::Engine;
 use crate::sync::clock::SystemClock;
-use crate::sync::{Command, Engine};
 use crate::tui::adapters::{EditorSettings, StoreHistory};
 use crate::tui::{self, EngineHandle, EngineMode, RunOptions};
 

@@ -13,12 +13,12 @@ use anyhow::Context;
 use serde_json::json;
 
 use crate::config::{self, Paths};
+use crate::model::Command;
 use crate::remote;
 use crate::salesforce::{HttpClient, Timeouts};
 use crate::sync::SyncError;
 use crate::sync::clock::{SharedClock, SystemClock};
 use crate::sync::connect::guarded_client;
-use crate::sync::model::Command;
 use crate::sync::shared_store::SharedStore;
 use crate::sync::stop::{StopReason, StopSignal};
 use crate::sync::verify::{ObjectReport, VerifyContext, VerifyObserver, VerifyReport, VerifySpec};

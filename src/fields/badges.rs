@@ -1,7 +1,7 @@
 //! The notes shown beside a field in the tree, the review and `fields list`.
 
 use super::is_locked;
-use crate::sync::schema::FieldSchema;
+use crate::model::FieldSchema;
 
 /// Most important first: what the operator cannot change, then what may surprise them.
 pub fn badges(field: &FieldSchema) -> Vec<&'static str> {

@@ -1,7 +1,7 @@
 //! What a selection costs: records per object, API calls for the backfill of added fields
 //! and for each incremental run, and the backfill time at a measured throughput.
 //!
-//! Every query count comes from `sync::read_plan`, the module the run builds its queries
+//! Every query count comes from `salesforce::read_plan`, the module the run builds its queries
 //! with: the same query text, field groups and pages.
 
 use std::time::Duration;
@@ -11,15 +11,15 @@ use serde::Serialize;
 
 use super::{Selection, SelectionDiff, is_locked};
 use crate::fields::selection::find_object;
-use crate::sync::read_plan::{ReadPlan, TYPICAL_QUERY_URL_PREFIX, read_select};
-use crate::sync::schema::{ObjectSchema, OrgSchema};
+use crate::model::{ObjectSchema, OrgSchema};
+use crate::salesforce::read_plan::{ReadPlan, TYPICAL_QUERY_URL_PREFIX, read_select};
 
 /// Records per second assumed until a run of the source measured its own: one page of
 /// 2 000 records a second, the pace of a typical org.
 pub const NOMINAL_RECORDS_PER_SECOND: f64 = 2_000.0;
 
 /// Records per query page, as the run asks for them.
-pub const RECORDS_PER_PAGE: u64 = crate::sync::read_plan::BATCH_SIZE as u64;
+pub const RECORDS_PER_PAGE: u64 = crate::salesforce::read_plan::BATCH_SIZE as u64;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ObjectCost {

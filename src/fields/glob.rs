@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use super::selection::is_locked;
 use super::{FieldsError, Selection, closest};
-use crate::sync::schema::{ObjectSchema, OrgSchema};
+use crate::model::{ObjectSchema, OrgSchema};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Token {

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use super::{FieldRef, FieldsError, Selection, closest};
-use crate::sync::schema::OrgSchema;
+use crate::model::OrgSchema;
 
 const PRESETS_TOML: &str = include_str!("../../assets/presets.toml");
 

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::config::ObjectSelection;
-use crate::sync::schema::{ObjectSchema, OrgSchema};
+use crate::model::{ObjectSchema, OrgSchema};
 
 /// Bookkeeping fields every synced object needs (cursor, primary key, deletes). They are
 /// selected with their object and cannot be deselected on their own.

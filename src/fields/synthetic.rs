@@ -1,7 +1,7 @@
 //! A generated org of any size, shaped like the sandbox's synthetic schema: for benchmarks,
 //! tests and demos of the field tree at scale.
 
-use crate::sync::schema::{FieldSchema, ObjectSchema, OrgSchema};
+use crate::model::{FieldSchema, ObjectSchema, OrgSchema};
 
 const TYPES: [&str; 8] = [
     "string",

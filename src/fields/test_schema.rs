@@ -1,7 +1,7 @@
 //! A small org for unit tests: a few standard objects and one custom object.
 
 use crate::fields::Selection;
-use crate::sync::schema::{FieldSchema, ObjectSchema, OrgSchema};
+use crate::model::{FieldSchema, ObjectSchema, OrgSchema};
 
 pub(crate) fn field(name: &str, field_type: &str) -> FieldSchema {
     FieldSchema {

@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 use tokio_util::task::TaskTracker;
 
 use crate::config::NotifyConfig;
-use crate::sync::model::ErrorKind;
+use crate::model::ErrorKind;
 
 pub use email::EmailSender;
 pub use webhook::WebhookSender;

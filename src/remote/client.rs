@@ -18,8 +18,8 @@ use super::protocol::{
     ClientMessage, DaemonMessage, Hello, MAX_CLIENT_MESSAGE, MAX_DAEMON_MESSAGE, PeerRole,
     VersionMismatch,
 };
-use crate::sync::schema::OrgSchema;
-use crate::sync::{Command, Snapshot};
+use crate::model::OrgSchema;
+use crate::model::{Command, Snapshot};
 
 /// Greeting, subscription and the first snapshot (with its schemas) must arrive within this.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);

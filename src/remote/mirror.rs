@@ -11,8 +11,8 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 
 use super::protocol::ClientMessage;
-use crate::sync::Snapshot;
-use crate::sync::schema::OrgSchema;
+use crate::model::OrgSchema;
+use crate::model::Snapshot;
 
 pub(crate) type SchemaReply = oneshot::Sender<Option<Arc<OrgSchema>>>;
 

@@ -28,9 +28,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::sync::Command;
-use crate::sync::Snapshot;
-use crate::sync::schema::OrgSchema;
+use crate::model::Command;
+use crate::model::OrgSchema;
+use crate::model::Snapshot;
 
 /// Bumped on any incompatible change to the messages below.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -132,7 +132,7 @@ pub enum DaemonMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::schema::ObjectSchema;
+    use crate::model::ObjectSchema;
 
     #[test]
     fn messages_are_self_describing_json() {

@@ -22,8 +22,8 @@ use super::protocol::{
     ClientMessage, DaemonMessage, Hello, MAX_CLIENT_MESSAGE, MAX_DAEMON_MESSAGE, PeerRole,
 };
 use crate::config::Config;
-use crate::sync::schema::OrgSchema;
-use crate::sync::{Command, Snapshot};
+use crate::model::OrgSchema;
+use crate::model::{Command, Snapshot};
 
 /// `sun_path` holds 108 bytes including the terminating NUL.
 const MAX_SOCKET_PATH: usize = 107;
@@ -634,8 +634,8 @@ fn command_name(command: &Command) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::RunProgress;
     use crate::remote::test_support::{snapshot, source};
-    use crate::sync::RunProgress;
 
     #[test]
     fn a_reload_is_validated_like_the_file() {

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use crate::sync::schema::{ObjectSchema, OrgSchema};
-use crate::sync::{Snapshot, SourceSnapshot, Status};
+use crate::model::{ObjectSchema, OrgSchema};
+use crate::model::{Snapshot, SourceSnapshot, Status};
 
 pub(crate) fn source(id: &str) -> SourceSnapshot {
     SourceSnapshot::new(id, id, Status::Active)

@@ -22,10 +22,10 @@ use super::limit_info::LimitInfo;
 use super::retry::{RetryPolicy, parse_retry_after};
 use super::soql::{self, PageBounds, PageKey, QueryPlan, Select, Soql, validate_object};
 use super::types::{
-    BatchResponse, DeletedRecords, Describe, DescribeGlobal, FieldValue, Limits, MAX_PAGE_FIELDS,
-    QueryPage, Record, RecordCounts, Records, UpdatedIds, Version, format_soql_datetime,
-    parse_datetime,
+    BatchResponse, DeletedRecords, Describe, DescribeGlobal, Limits, MAX_PAGE_FIELDS, QueryPage,
+    Record, RecordCounts, UpdatedIds, Version, format_soql_datetime,
 };
+use crate::model::{FieldValue, Records, parse_datetime};
 
 /// Used until `negotiate_api_version` picks one.
 pub const DEFAULT_API_VERSION: &str = "62.0";

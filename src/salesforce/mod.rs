@@ -7,6 +7,7 @@ pub mod client;
 pub mod errors;
 pub mod http;
 pub mod limit_info;
+pub mod read_plan;
 pub mod retry;
 pub mod soql;
 pub mod types;

@@ -26,7 +26,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use serde_json::{Map, Value};
 
-use crate::salesforce::types::{FieldValue, RecordRef, Records};
+use crate::model::{FieldValue, RecordRef, Records};
 
 use crate::config::sfname;
 use types::{ColumnType, quote_ident};

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError, parse_ts, quote_ident, table_name, ts};
+use crate::model::VerifySummary;
 
 /// A verification as stored (migration 2); what status screens show.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +26,19 @@ pub struct VerifyRecord {
     pub repaired_fetched: u64,
     pub api_calls: u64,
     pub error: Option<String>,
+}
+
+impl VerifyRecord {
+    /// What a snapshot shows of this verification.
+    pub fn summary(&self) -> VerifySummary {
+        VerifySummary {
+            finished: self.finished,
+            outcome: self.outcome.clone(),
+            rows_differing: self.extra.saturating_add(self.missing),
+            unfilled_fields: self.unfilled_fields,
+            api_calls: self.api_calls,
+        }
+    }
 }
 
 impl Store {

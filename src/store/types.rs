@@ -17,7 +17,7 @@
 use rusqlite::types::{FromSql, ToSqlOutput, Value as SqlValue, ValueRef};
 use serde_json::Value;
 
-use crate::salesforce::types::FieldValue;
+use crate::model::{FieldValue, parse_datetime};
 
 /// The storage class of a column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,12 +177,8 @@ pub fn normalize_datetime(s: &str) -> String {
     if let Some(fast) = utc_millis_fast(s) {
         return fast;
     }
-    chrono::DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z")
-        .or_else(|_| chrono::DateTime::parse_from_rfc3339(s))
-        .map(|d| {
-            d.with_timezone(&chrono::Utc)
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-        })
+    parse_datetime(s)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
         .unwrap_or_else(|_| s.to_string())
 }
 
@@ -276,11 +272,8 @@ mod tests {
     #[test]
     fn datetime_fast_path_matches_the_general_parser() {
         let general = |s: &str| {
-            chrono::DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z")
-                .map(|d| {
-                    d.with_timezone(&chrono::Utc)
-                        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-                })
+            parse_datetime(s)
+                .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
                 .unwrap_or_else(|_| s.to_string())
         };
         for s in [

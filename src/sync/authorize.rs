@@ -7,11 +7,11 @@ use std::time::Duration;
 use chrono::Utc;
 
 use crate::config::{Credentials, Paths, Secret, SourceConfig};
+use crate::model::{AuthFlow, AuthPrompt};
 use crate::salesforce::HttpClient;
 use crate::salesforce::auth::{
     AuthError, Authorization, authorize_admin, poll_device_flow, start_device_flow, start_web_flow,
 };
-use crate::sync::model::{AuthFlow, AuthPrompt};
 
 /// How long an operator has to approve before the attempt is abandoned (the device flow's
 /// own expiry wins when Salesforce sends one).

@@ -8,13 +8,13 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::config::ObjectSelection;
+use crate::model::SkippedFields;
+use crate::model::{FieldSchema, ObjectSchema, OrgSchema};
 use crate::salesforce::Client;
 use crate::salesforce::types::{Describe, DescribeGlobal};
 use crate::store::{GLOBAL_SCHEMA, StoreField};
 use crate::sync::SyncError;
-use crate::sync::model::SkippedFields;
 use crate::sync::object_sync::ObjectPlan;
-use crate::sync::schema::{FieldSchema, ObjectSchema, OrgSchema};
 use crate::sync::shared_store::SharedStore;
 
 /// Describes older than this are fetched again.

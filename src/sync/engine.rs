@@ -13,11 +13,11 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::{Config, Paths, SourceConfig};
+use crate::model::{Command, Snapshot};
 use crate::notify::Notifier;
 use crate::salesforce::{HttpClient, Timeouts};
 use crate::sync::clock::SharedClock;
 use crate::sync::lock::{EngineLock, LockError};
-use crate::sync::model::{Command, Snapshot};
 use crate::sync::supervise::{self, Backoff};
 use crate::sync::worker::{Shared, Worker, WorkerCommand};
 
@@ -224,8 +224,8 @@ mod tests {
 
     use super::*;
     use crate::config::{Credentials, Secret, defaults};
+    use crate::model::{ErrorKind, Status};
     use crate::sync::clock::SystemClock;
-    use crate::sync::model::{ErrorKind, Status};
     use crate::sync::supervise::INTERNAL_ERROR;
 
     fn source() -> SourceConfig {
@@ -268,7 +268,7 @@ mod tests {
     async fn until(
         snapshots: &mut watch::Receiver<Snapshot>,
         what: &str,
-        ok: impl Fn(&crate::sync::model::SourceSnapshot) -> bool,
+        ok: impl Fn(&crate::model::SourceSnapshot) -> bool,
     ) {
         let wait = snapshots.wait_for(|s| s.source("acme").is_some_and(&ok));
         tokio::time::timeout(Duration::from_secs(60), wait)

@@ -1,8 +1,8 @@
 //! Why a run failed, and how that maps to the product's error kinds.
 
+use crate::model::ErrorKind;
 use crate::salesforce::{self, ErrorClass};
 use crate::store::StoreError;
-use crate::sync::model::ErrorKind;
 use crate::sync::quota::QuotaStop;
 
 #[derive(Debug, thiserror::Error)]

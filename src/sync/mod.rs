@@ -1,8 +1,5 @@
 //! The sync engine: per-source workers, scheduler, quota guard and status machine.
 
-pub mod model;
-pub mod schema;
-
 pub mod authorize;
 pub mod clock;
 pub mod connect;
@@ -16,7 +13,6 @@ pub mod object_sync;
 pub mod page_feed;
 pub mod projection;
 pub mod quota;
-pub mod read_plan;
 pub mod run;
 pub mod scheduler;
 pub mod shared_store;
@@ -28,4 +24,3 @@ pub mod worker;
 
 pub use engine::{Engine, EngineError, EngineHandle};
 pub use error::SyncError;
-pub use model::*;

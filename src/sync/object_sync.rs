@@ -20,13 +20,14 @@
 
 use std::collections::{BTreeSet, HashSet};
 
+use crate::model::{FieldValue, Records};
+use crate::salesforce::read_plan::read_select;
 use crate::salesforce::soql::Select;
-use crate::salesforce::types::{FieldValue, QueryPage, Records};
+use crate::salesforce::types::QueryPage;
 use crate::salesforce::{Client, ErrorClass, QueryOptions};
 use crate::store::{Cursor, PageWrite, StoreField};
 use crate::sync::SyncError;
 use crate::sync::page_feed::{Fed, PageFeed};
-use crate::sync::read_plan::read_select;
 use crate::sync::shared_store::SharedStore;
 use crate::sync::stop::StopSignal;
 use chrono::{DateTime, Duration, Utc};
@@ -37,7 +38,7 @@ pub const OVERLAP: Duration = Duration::seconds(1);
 /// Clock difference allowed between this machine and Salesforce when capping the cursor
 /// at the query's start time.
 pub const CLOCK_SKEW: Duration = Duration::minutes(5);
-pub use crate::sync::read_plan::BATCH_SIZE;
+pub use crate::salesforce::read_plan::BATCH_SIZE;
 /// How many expired-locator restarts one object gets per run.
 const MAX_RESTARTS: u32 = 3;
 
@@ -122,13 +123,7 @@ enum Start {
 }
 
 fn parse_stamp(s: &str) -> Option<DateTime<Utc>> {
-    crate::salesforce::types::parse_datetime(s)
-        .ok()
-        .or_else(|| {
-            DateTime::parse_from_rfc3339(s)
-                .ok()
-                .map(|d| d.with_timezone(&Utc))
-        })
+    crate::model::parse_datetime(s).ok()
 }
 
 impl ObjectSync<'_> {

@@ -10,8 +10,8 @@
 //! unless the operator asks.
 
 use crate::config::{FormulaPolicy, Frequency, SourceConfig};
-use crate::sync::model::{FrequencyProjection, RunKind, RunOutcome};
-use crate::sync::schema::OrgSchema;
+use crate::model::OrgSchema;
+use crate::model::{FrequencyProjection, RunKind, RunOutcome};
 
 /// What a stored run cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,7 +140,7 @@ pub fn project(
 mod tests {
     use super::*;
     use crate::config::ObjectSelection;
-    use crate::sync::schema::{FieldSchema, ObjectSchema};
+    use crate::model::{FieldSchema, ObjectSchema};
 
     fn run(kind: RunKind, outcome: RunOutcome, api_calls: u64) -> RunCost {
         RunCost {

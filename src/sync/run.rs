@@ -7,13 +7,13 @@ use chrono::{DateTime, Duration, Utc};
 use futures::StreamExt;
 
 use crate::config::{FormulaPolicy, SourceConfig};
+use crate::model::{RunKind, RunOutcome, RunSummary, SkippedFields};
 use crate::salesforce::{Client, ErrorClass};
 use crate::store::{RunId, RunRecord, RunRow};
 use crate::sync::SyncError;
 use crate::sync::clock::SharedClock;
 use crate::sync::describe_cache::{self, PERMISSIONS_CHECKED, formulas_reread_key};
 use crate::sync::hooks::EngineHooks;
-use crate::sync::model::{RunKind, RunOutcome, RunSummary, SkippedFields};
 use crate::sync::object_sync::{
     ObjectObserver, ObjectOptions, ObjectOutcome, ObjectPlan, ObjectSync,
 };

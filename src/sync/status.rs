@@ -17,7 +17,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::sync::model::{ErrorInfo, ErrorKind, SkippedFields, Status};
+use crate::model::{ErrorInfo, ErrorKind, SkippedFields, Status};
 
 /// Whether an error needs the operator to act, rather than clearing by itself.
 pub fn needs_operator(kind: ErrorKind) -> bool {

@@ -19,8 +19,8 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 
 use crate::config::SourceConfig;
+use crate::model::Records;
 use crate::salesforce::soql::{self, Select};
-use crate::salesforce::types::Records;
 use crate::salesforce::{Client, ErrorClass, QueryOptions};
 use crate::store::{PageWrite, VerifyRecord};
 use crate::sync::SyncError;

@@ -9,6 +9,10 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::{Credentials, Paths, SourceConfig};
+use crate::model::{
+    ApiUsage, AuthFlow, AuthPrompt, ConnectionInfo, ErrorInfo, ErrorKind, Event, EventLevel,
+    RunKind, RunOutcome, RunProgress, RunSummary, SkippedFields, Snapshot, SourceSnapshot, Status,
+};
 use crate::notify::{Incident, Notifier};
 use crate::salesforce::{Client, HttpClient};
 use crate::store::Store;
@@ -18,10 +22,6 @@ use crate::sync::clock::SharedClock;
 use crate::sync::connect::{client_for, settings};
 use crate::sync::describe_cache;
 use crate::sync::hooks::EngineHooks;
-use crate::sync::model::{
-    ApiUsage, AuthFlow, AuthPrompt, ConnectionInfo, ErrorInfo, ErrorKind, Event, EventLevel,
-    RunKind, RunOutcome, RunProgress, RunSummary, SkippedFields, Snapshot, SourceSnapshot, Status,
-};
 use crate::sync::object_sync::ObjectOutcome;
 use crate::sync::projection::{self, RunCost, SelectionCost};
 use crate::sync::quota::{self, QuotaGuard, QuotaStop, ResumeProbes, UsageReading};
@@ -151,7 +151,7 @@ impl RunObserver for WorkerObserver {
             p.kind = kind;
             p.objects = objects
                 .iter()
-                .map(|o| crate::sync::model::ObjectProgress {
+                .map(|o| crate::model::ObjectProgress {
                     object: o.clone(),
                     ..Default::default()
                 })
@@ -238,12 +238,12 @@ pub struct Worker {
     events: VecDeque<Event>,
     records: u64,
     samples: Vec<(DateTime<Utc>, u64)>,
-    projections: Vec<crate::sync::model::FrequencyProjection>,
-    schema: Option<Arc<crate::sync::schema::OrgSchema>>,
+    projections: Vec<crate::model::FrequencyProjection>,
+    schema: Option<Arc<crate::model::OrgSchema>>,
     /// Objects the operator asked to see the fields of; kept in every later schema.
     on_demand: BTreeSet<String>,
     /// The last verification, and when the schedule counts from without one.
-    last_verify: Option<crate::sync::model::VerifySummary>,
+    last_verify: Option<crate::model::VerifySummary>,
     verify_baseline: Option<DateTime<Utc>>,
     /// Selected fields the last whole-source run could not copy.
     skipped: Vec<SkippedFields>,
@@ -308,10 +308,7 @@ impl Worker {
                         Some(v) => Some(v.finished),
                         None => st.first_run_started().ok().flatten(),
                     };
-                    (
-                        last.map(|v| crate::sync::model::VerifySummary::from_record(&v)),
-                        baseline,
-                    )
+                    (last.map(|v| v.summary()), baseline)
                 })
             })
             .unwrap_or((None, None));
@@ -984,11 +981,7 @@ impl Worker {
     /// object whose count is not known yet, fields loaded or not (a preset may add objects
     /// never opened; a forced schema load refreshes them). A failure only leaves the counts
     /// unknown (the review says so), it never blocks the schema.
-    async fn fill_record_counts(
-        &mut self,
-        client: &Client,
-        schema: &mut crate::sync::schema::OrgSchema,
-    ) {
+    async fn fill_record_counts(&mut self, client: &Client, schema: &mut crate::model::OrgSchema) {
         let mut objects: Vec<String> = schema
             .objects
             .iter()
@@ -1219,7 +1212,7 @@ impl Worker {
 
     /// A scheduled verification finished: shown, and a difference is an incident.
     fn verified(&mut self, v: &crate::store::VerifyRecord) {
-        let summary = crate::sync::model::VerifySummary::from_record(v);
+        let summary = v.summary();
         let line = summary.line("just now");
         self.verify_baseline = Some(v.finished);
         let level = match v.outcome.as_str() {

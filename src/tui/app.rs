@@ -12,8 +12,8 @@ use tui_input::backend::crossterm::EventHandler;
 
 use crate::config::{Frequency, SourceConfig};
 use crate::fields::{FieldRef, Selection};
-use crate::sync::schema::OrgSchema;
-use crate::sync::{AuthFlow, AuthPrompt, Command, Snapshot, SourceSnapshot, Status};
+use crate::model::OrgSchema;
+use crate::model::{AuthFlow, AuthPrompt, Command, Snapshot, SourceSnapshot, Status};
 use crate::tui::fields::{FieldsOutcome, FieldsScreen};
 use crate::tui::keymap::{self, Action, Context};
 use crate::tui::ports::{
@@ -24,7 +24,7 @@ use crate::tui::settings_form::{Field, FormMessage, NotifySetup, SelectedObject,
 use crate::tui::table_view::{self, SortKey, TableFilter};
 use crate::tui::theme::Theme;
 
-pub use crate::sync::model::WEB_FLOW_PORT;
+pub use crate::model::WEB_FLOW_PORT;
 const HISTORY_LIMIT: usize = 200;
 /// Lines of syncdeck.log the log pane keeps.
 const LOG_LINES: usize = 500;
@@ -1190,7 +1190,7 @@ impl App {
     }
 
     /// Event `at` counted from the newest.
-    fn selected_event(&self, id: &str, at: usize) -> Option<crate::sync::Event> {
+    fn selected_event(&self, id: &str, at: usize) -> Option<crate::model::Event> {
         self.source(id)?.events.iter().rev().nth(at).cloned()
     }
 

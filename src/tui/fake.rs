@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::config::{Config, Frequency, ObjectSelection, SourceConfig, SourceKind};
-use crate::sync::{
+use crate::model::{
     ApiUsage, AuthPrompt, Command, ConnectionInfo, ErrorInfo, ErrorKind, Event, EventLevel,
     FrequencyProjection, ObjectProgress, RunKind, RunOutcome, RunProgress, RunSummary, Snapshot,
     SourceSnapshot, Status,
@@ -563,12 +563,12 @@ impl FakeEngine {
             Command::Reauthorize { source, flow } => {
                 if let Some(i) = find(snap, &source) {
                     snap.sources[i].auth = Some(match flow {
-                        crate::sync::AuthFlow::Device => AuthPrompt::Device {
+                        crate::model::AuthFlow::Device => AuthPrompt::Device {
                             verification_uri: "https://login.salesforce.com/setup/connect".into(),
                             user_code: "HX7Q-9KLM".into(),
                             expires_at: at + Duration::seconds(300),
                         },
-                        crate::sync::AuthFlow::Web { port } => AuthPrompt::Web {
+                        crate::model::AuthFlow::Web { port } => AuthPrompt::Web {
                             authorize_url: format!(
                                 "https://login.salesforce.com/services/oauth2/authorize?redirect_uri=http://127.0.0.1:{port}/callback"
                             ),

@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::config::{Config, Frequency, NotifyConfig, SourceConfig};
 use crate::fields::{FieldRef, Selection};
-use crate::sync::{Command, RunSummary, Snapshot};
+use crate::model::{Command, RunSummary, Snapshot};
 
 /// Where the TUI gets engine state from and sends commands to.
 pub struct EngineHandle {

@@ -2,9 +2,9 @@
 //! (org names, record values, error messages, config values), with the crate's one
 //! sanitizer, [`crate::sanitize`].
 
+use crate::model::{AuthPrompt, Event, RunSummary, Snapshot, SourceSnapshot, Status};
 pub use crate::sanitize::clean;
 use crate::sanitize::clean_in_place;
-use crate::sync::{AuthPrompt, Event, RunSummary, Snapshot, SourceSnapshot, Status};
 
 /// Cleans every string in a snapshot; the App only ever stores the result.
 pub fn snapshot(mut snap: Snapshot) -> Snapshot {

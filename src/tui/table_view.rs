@@ -3,7 +3,7 @@
 
 use tui_input::Input;
 
-use crate::sync::{SourceSnapshot, Status};
+use crate::model::{SourceSnapshot, Status};
 
 /// The table's order; `o` cycles through them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -24,8 +24,8 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior};
 
+use crate::model::Snapshot;
 use crate::remote::Disconnect;
-use crate::sync::Snapshot;
 use crate::tui::app::App;
 use crate::tui::clipboard;
 

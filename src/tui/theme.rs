@@ -3,7 +3,7 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
-use crate::sync::{EventLevel, Status};
+use crate::model::{EventLevel, Status};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {

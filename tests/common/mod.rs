@@ -11,6 +11,9 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use syncdeck::config::Frequency;
 use syncdeck::config::{Config, Credentials, ObjectSelection, Paths, SourceConfig, defaults};
+use syncdeck::model::AuthFlow;
+use syncdeck::model::Snapshot;
+use syncdeck::model::{Command, SourceSnapshot};
 use syncdeck::notify::Notifier;
 use syncdeck::salesforce::soql::Select;
 use syncdeck::salesforce::{HttpClient, NoHooks, QueryOptions, Timeouts};
@@ -18,9 +21,7 @@ use syncdeck::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use syncdeck::store::{PageWrite, Store, StoreField};
 use syncdeck::sync::clock::{ManualClock, SharedClock};
 use syncdeck::sync::connect::client_for;
-use syncdeck::sync::model::AuthFlow;
-use syncdeck::sync::model::{Command, SourceSnapshot};
-use syncdeck::sync::{Engine, EngineHandle, Snapshot};
+use syncdeck::sync::{Engine, EngineHandle};
 use tokio::sync::watch;
 
 /// Hang guard for waits in tests; never an assertion about speed.

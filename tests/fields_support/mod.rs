@@ -11,7 +11,7 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::Value;
 use syncdeck::fields::Selection;
-use syncdeck::sync::schema::{FieldSchema, ObjectSchema, OrgSchema};
+use syncdeck::model::{FieldSchema, ObjectSchema, OrgSchema};
 use syncdeck::tui::fields::{FieldsOutcome, FieldsScreen};
 
 #[path = "../recorded/mod.rs"]

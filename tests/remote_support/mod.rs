@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use syncdeck::config::Paths;
+use syncdeck::model::{Command, Snapshot, SourceSnapshot, Status};
+use syncdeck::model::{FieldSchema, ObjectSchema, OrgSchema};
 use syncdeck::remote::protocol::{ClientMessage, DaemonMessage, Hello};
 use syncdeck::remote::{self, ControlSocket};
-use syncdeck::sync::schema::{FieldSchema, ObjectSchema, OrgSchema};
-use syncdeck::sync::{Command, Snapshot, SourceSnapshot, Status};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};

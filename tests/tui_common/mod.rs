@@ -4,7 +4,7 @@
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use syncdeck::sync::{Command, Snapshot};
+use syncdeck::model::{Command, Snapshot};
 use syncdeck::tui::fake::{self, FakeHistory, FakeSettings};
 use syncdeck::tui::{App, Theme};
 use tokio::sync::mpsc::{self, UnboundedReceiver};

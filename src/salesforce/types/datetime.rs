@@ -1,19 +1,7 @@
-//! Salesforce writes datetimes as `2022-03-17T16:21:26.000+0000` (no colon in the offset),
-//! which is not RFC 3339; SOQL literals want `2022-03-17T16:21:26Z` unquoted.
+//! SOQL datetime literals are `2022-03-17T16:21:26Z`, unquoted. (Reading the wire form is
+//! `model::parse_datetime`.)
 
 use chrono::{DateTime, SecondsFormat, Utc};
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("\"{0}\" is not a Salesforce datetime (expected e.g. 2022-03-17T16:21:26.000+0000)")]
-pub struct BadDatetime(pub String);
-
-/// Parse the wire form, also accepting RFC 3339 (`Z` or `+00:00`) as written by Bulk API.
-pub fn parse_datetime(text: &str) -> Result<DateTime<Utc>, BadDatetime> {
-    DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z")
-        .or_else(|_| DateTime::parse_from_rfc3339(text))
-        .map(|dt| dt.with_timezone(&Utc))
-        .map_err(|_| BadDatetime(text.to_string()))
-}
 
 /// A SOQL datetime literal. Milliseconds are kept so a `>=` cursor never skips a record
 /// that shares the second of the last one seen.
@@ -24,20 +12,7 @@ pub fn format_soql_datetime(at: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
-
-    #[test]
-    fn parses_wire_form_and_rfc3339() {
-        let want = Utc.with_ymd_and_hms(2022, 3, 17, 16, 21, 26).unwrap();
-        assert_eq!(
-            parse_datetime("2022-03-17T16:21:26.000+0000").unwrap(),
-            want
-        );
-        assert_eq!(parse_datetime("2022-03-17T16:21:26.000Z").unwrap(), want);
-        assert_eq!(parse_datetime("2022-03-17T18:21:26+02:00").unwrap(), want);
-        assert!(parse_datetime("2022-03-17").is_err());
-        assert!(parse_datetime("yesterday").is_err());
-    }
+    use crate::model::parse_datetime;
 
     #[test]
     fn soql_literal_is_utc_with_millis() {

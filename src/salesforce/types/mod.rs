@@ -13,7 +13,7 @@ mod replication;
 mod rest_error;
 
 pub use composite::{BatchResponse, BatchResult};
-pub use datetime::{BadDatetime, format_soql_datetime, parse_datetime};
+pub use datetime::format_soql_datetime;
 pub use describe::{
     ChildRelationship, Describe, DescribeGlobal, Field, GlobalSObject, PicklistValue,
     RecordTypeInfo,
@@ -22,7 +22,7 @@ pub use limits::{Limit, Limits, RecordCount, RecordCounts};
 pub use oauth::{
     DeviceAuthorization, MAX_DEVICE_WINDOW, MAX_POLL_INTERVAL, OAuthErrorBody, TokenBody,
 };
-pub use query::{FieldValue, MAX_PAGE_FIELDS, QueryPage, Record, RecordRef, Records};
+pub use query::{MAX_PAGE_FIELDS, QueryPage, Record};
 pub use replication::{DeletedRecord, DeletedRecords, UpdatedIds};
 pub use rest_error::RestError;
 

@@ -1,7 +1,8 @@
 use serde_json::{Map, Value};
 
-pub use super::records::{FieldValue, MAX_PAGE_FIELDS, RecordRef, Records};
+pub use super::records::MAX_PAGE_FIELDS;
 use super::records::{PageParts, parse_page};
+use crate::model::Records;
 
 /// A record as a map (small queries, and tests): the selected fields, explicit nulls.
 pub type Record = Map<String, Value>;

@@ -25,7 +25,7 @@ use tui_input::Input;
 use tui_input::backend::crossterm::to_input_request;
 
 use crate::fields::{Preset, PresetOutcome, Selection, SelectionDiff, presets};
-use crate::sync::schema::OrgSchema;
+use crate::model::OrgSchema;
 use keys::{Act, Context};
 use style::Theme;
 use tree::{FieldTree, Toggle};

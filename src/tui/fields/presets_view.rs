@@ -8,7 +8,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use super::style::{Theme, clean};
 use super::tree_view::cell;
 use crate::fields::{Preset, Selection, SelectionDiff, presets};
-use crate::sync::schema::OrgSchema;
+use crate::model::OrgSchema;
 use ratatui::style::Style;
 
 pub(super) fn render_list(

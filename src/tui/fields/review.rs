@@ -9,7 +9,7 @@ use super::PAUSED_MESSAGE;
 use super::presets_view::max_scroll;
 use super::style::{Theme, clean, duration, thousands};
 use crate::fields::{ObjectCost, Selection, SelectionDiff, estimate_cost};
-use crate::sync::schema::OrgSchema;
+use crate::model::OrgSchema;
 
 pub(super) struct Context<'a> {
     pub(super) schema: &'a OrgSchema,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::fuzzy::{fold, is_subsequence, push_folded};
 use crate::fields::{Selection, is_locked};
-use crate::sync::schema::{FieldSchema, ObjectSchema, OrgSchema};
+use crate::model::{FieldSchema, ObjectSchema, OrgSchema};
 
 /// Marks an object row in `Node::field`.
 const OBJECT_ROW: u32 = u32::MAX;

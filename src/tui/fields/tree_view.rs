@@ -12,7 +12,7 @@ use super::fuzzy::match_positions;
 use super::style::{Theme, clean, display_width};
 use super::tree::{Check, FieldTree, Row};
 use crate::fields::badges;
-use crate::sync::schema::FieldSchema;
+use crate::model::FieldSchema;
 
 const FIELD_PREFIX: usize = 8; // "    [x] "
 const OBJECT_PREFIX: usize = 6; // "▸ [x] "

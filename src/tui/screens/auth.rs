@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::sync::{AuthFlow, AuthPrompt};
+use crate::model::{AuthFlow, AuthPrompt};
 use crate::tui::app::{App, WEB_FLOW_PORT};
 use crate::tui::format;
 use crate::tui::screens::{modal, wrap};

@@ -5,7 +5,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
 
-use crate::sync::{RunKind, RunOutcome};
+use crate::model::{RunKind, RunOutcome};
 use crate::tui::app::App;
 use crate::tui::format;
 use crate::tui::ports::HistoryRun;

@@ -17,7 +17,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use crate::sync::{ErrorInfo, ErrorKind, SourceSnapshot, Status};
+use crate::model::{ErrorInfo, ErrorKind, SourceSnapshot, Status};
 use crate::tui::app::{App, Screen};
 use crate::tui::format;
 use crate::tui::keymap::{self, Context};

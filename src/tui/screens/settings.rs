@@ -6,7 +6,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::sync::Status;
+use crate::model::Status;
 use crate::tui::app::{App, frequency_choices};
 use crate::tui::format;
 use crate::tui::screens::{error_lines, modal, status_span};

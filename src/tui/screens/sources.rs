@@ -5,7 +5,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
 
-use crate::sync::{SourceSnapshot, Status};
+use crate::model::{SourceSnapshot, Status};
 use crate::tui::app::App;
 use crate::tui::format;
 use crate::tui::screens::{error_lines, status_line, status_span};

@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Sparkline};
 
-use crate::sync::{RunKind, SourceSnapshot, Status};
+use crate::model::{RunKind, SourceSnapshot, Status};
 use crate::tui::app::App;
 use crate::tui::format;
 use crate::tui::screens::{error_lines, status_line};
@@ -120,7 +120,7 @@ fn render_run(app: &App, frame: &mut Frame, area: Rect, s: &SourceSnapshot) {
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-fn object_counts(o: &crate::sync::ObjectProgress) -> String {
+fn object_counts(o: &crate::model::ObjectProgress) -> String {
     match o.expected {
         Some(e) => format!("{}/{}", format::grouped(o.done), format::grouped(e)),
         None => format!("{} so far", format::grouped(o.done)),
@@ -129,7 +129,7 @@ fn object_counts(o: &crate::sync::ObjectProgress) -> String {
 
 /// `Contact  ██████░░░░  40% 19,200/48,000`, bars aligned across objects.
 fn object_line(
-    o: &crate::sync::ObjectProgress,
+    o: &crate::model::ObjectProgress,
     name_width: usize,
     counts_width: usize,
     width: usize,
@@ -279,9 +279,9 @@ fn render_events(app: &App, frame: &mut Frame, area: Rect, s: &SourceSnapshot, s
         .take(rows)
         .map(|(i, e)| {
             let symbol = match e.level {
-                crate::sync::EventLevel::Info => "·",
-                crate::sync::EventLevel::Warn => "!",
-                crate::sync::EventLevel::Error => "✗",
+                crate::model::EventLevel::Info => "·",
+                crate::model::EventLevel::Warn => "!",
+                crate::model::EventLevel::Error => "✗",
             };
             let marker = if i == selected { "›" } else { " " };
             let when = e.at.format("%H:%M:%S").to_string();

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 
 use crate::config::Frequency;
-use crate::sync::FrequencyProjection;
+use crate::model::FrequencyProjection;
 use crate::tui::format;
 use crate::tui::theme::Theme;
 

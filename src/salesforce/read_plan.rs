@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::salesforce::soql::{MAX_URL_BYTES, Select, SoqlError};
+use super::soql::{MAX_URL_BYTES, Select, SoqlError};
 
 /// Records per query page asked for (Salesforce's maximum).
 pub const BATCH_SIZE: u32 = 2000;

@@ -1,4 +1,4 @@
-//! What the engine publishes (`Snapshot`) and what it accepts (`Command`).
+//! What the engine publishes: a `Snapshot` of every source, on a watch channel.
 //!
 //! The UI and the CLI only read snapshots and send commands; they never touch the network
 //! or the store directly. Everything here is plain data, serializable so that a daemon can
@@ -9,65 +9,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, Frequency, SourceKind, defaults};
-
-/// A request to the engine.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum Command {
-    /// Start a run now unless one is running. `full` discards cursors and re-reads everything.
-    SyncNow {
-        source: String,
-        full: bool,
-    },
-    /// Operator pause: the worker stops at the next page boundary, committed work kept.
-    Pause {
-        source: String,
-    },
-    /// Undo a pause; the source returns to its schedule.
-    Resume {
-        source: String,
-    },
-    /// Apply a changed configuration without restarting (frequency, threshold, fields...).
-    Reload(Arc<Config>),
-    /// Start an interactive authorization; progress appears in `SourceSnapshot::auth`.
-    Reauthorize {
-        source: String,
-        flow: AuthFlow,
-    },
-    /// Cancel a pending authorization.
-    CancelAuth {
-        source: String,
-    },
-    /// Fetch (or revalidate) the org schema; it appears in `SourceSnapshot::schema`.
-    LoadSchema {
-        source: String,
-        force: bool,
-    },
-    /// Describe these objects (cached like any describe) and add their fields to the
-    /// published schema; for objects the operator opens before selecting them.
-    DescribeObjects {
-        source: String,
-        objects: Vec<String>,
-    },
-    /// Send a test notification to every configured channel; the answer is an event.
-    TestNotification {
-        source: String,
-    },
-    Shutdown,
-}
-
-/// Loopback port of the web (PKCE) flow when none is given: the one Salesforce CLI uses, so
-/// connected apps often register `http://localhost:1717/callback` already. The TUI and
-/// `syncdeck auth --web` both use it; forward it with `ssh -L` when remote.
-pub const WEB_FLOW_PORT: u16 = 1717;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum AuthFlow {
-    /// Device flow: the operator opens a URL anywhere and types a code.
-    Device,
-    /// Web-server flow with PKCE and a loopback redirect listener on this port.
-    Web { port: u16 },
-}
+use super::schema::OrgSchema;
+use crate::config::{Frequency, SourceKind, defaults};
 
 /// The whole state the UI draws, published on a `tokio::sync::watch` channel.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -111,7 +54,7 @@ pub struct SourceSnapshot {
     pub auth: Option<AuthPrompt>,
     /// The org schema once loaded (shared, never cloned deeply).
     #[serde(skip)]
-    pub schema: Option<Arc<crate::sync::schema::OrgSchema>>,
+    pub schema: Option<Arc<OrgSchema>>,
     /// The last verification (`syncdeck verify` or the daemon's schedule).
     #[serde(default)]
     pub verify: Option<VerifySummary>,
@@ -134,16 +77,6 @@ pub struct VerifySummary {
 }
 
 impl VerifySummary {
-    pub fn from_record(v: &crate::store::VerifyRecord) -> VerifySummary {
-        VerifySummary {
-            finished: v.finished,
-            outcome: v.outcome.clone(),
-            rows_differing: v.extra.saturating_add(v.missing),
-            unfilled_fields: v.unfilled_fields,
-            api_calls: v.api_calls,
-        }
-    }
-
     /// "verified exact 3h ago" or "12 rows differ · run syncdeck verify --repair";
     /// `ago` is how long ago it finished, already worded ("3h ago").
     pub fn line(&self, ago: &str) -> String {
