@@ -10,7 +10,7 @@ use axum::routing::post;
 use chrono::{TimeZone, Utc};
 use syncdeck::config::{EmailConfig, NotifyConfig, SmtpSecurity, WebhookConfig};
 use syncdeck::model::ErrorKind;
-use syncdeck::notify::{Incident, Notifier, RetryPolicy};
+use syncdeck::notify::{DeliveryRetry, Incident, Notifier};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
@@ -115,8 +115,8 @@ fn config(smtp_port: u16, webhook: &str) -> NotifyConfig {
     }
 }
 
-fn quick_retries() -> RetryPolicy {
-    RetryPolicy {
+fn quick_retries() -> DeliveryRetry {
+    DeliveryRetry {
         attempts: 3,
         first_delay: Duration::from_millis(10),
     }

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{self, Paths};
 use crate::model::Command;
-use crate::notify::{Notifier, RetryPolicy};
+use crate::notify::{DeliveryRetry, Notifier};
 use crate::remote;
 use crate::sync::Engine;
 use crate::sync::clock::SystemClock;
@@ -22,7 +22,7 @@ const NOTIFY_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 pub fn daemon(paths: &Paths) -> anyhow::Result<u8> {
     let config = Arc::new(config::load(&paths.config_file)?);
     let _flush_guard = super::tui::log_to_file(paths)?;
-    let notifier = Notifier::new(&config.notify, RetryPolicy::default())?;
+    let notifier = Notifier::new(&config.notify, DeliveryRetry::default())?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let engine = Engine::start(

@@ -11,12 +11,12 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::{self, Config, Paths};
 use crate::model::Command;
-use crate::notify::{Notifier, RetryPolicy};
+use crate::notify::{DeliveryRetry, Notifier};
 use crate::remote;
 use crate::sync::Engine;
 use crate::sync::clock::SystemClock;
 use crate::tui::adapters::{EditorSettings, StoreHistory};
-use crate::tui::{self, EngineHandle, EngineMode, RunOptions};
+use crate::tui::{self, EngineLink, EngineMode, RunOptions};
 
 /// Exit code for "cannot start": no config, invalid config, no terminal.
 const EXIT_SETUP: u8 = 2;
@@ -104,7 +104,7 @@ async fn run_async(paths: &Paths, config: Arc<Config>) -> anyhow::Result<u8> {
 async fn run_attached(paths: &Paths, attached: remote::Attached) -> anyhow::Result<u8> {
     let pid = attached.daemon_pid;
     tracing::info!(pid, "TUI attached to the daemon");
-    let engine = EngineHandle {
+    let engine = EngineLink {
         snapshots: attached.snapshots,
         commands: attached.commands.clone(),
     };
@@ -156,10 +156,10 @@ fn offer_local_engine(pid: u32, reason: &remote::Disconnect) -> bool {
 /// Start the in-process engine (taking the data dir's lock) and run the TUI on it until
 /// the operator quits; then stop the workers at a page boundary.
 pub(crate) async fn run_local(paths: &Paths, config: Arc<Config>) -> anyhow::Result<u8> {
-    let notifier = Notifier::new(&config.notify, RetryPolicy::default())
+    let notifier = Notifier::new(&config.notify, DeliveryRetry::default())
         .context("the [notify] settings cannot be used")?;
     let engine = Engine::start(paths.clone(), config, SystemClock::shared(), notifier)?;
-    let handle = EngineHandle {
+    let handle = EngineLink {
         snapshots: engine.snapshots.clone(),
         commands: engine.commands.clone(),
     };

@@ -98,16 +98,17 @@ pub enum DeliveryError {
     HttpStatus(u16),
 }
 
-/// How delivery is retried.
+/// How a notification delivery is retried (doubling waits, no jitter); the API client has
+/// its own `salesforce::RetryPolicy`, bound to Salesforce errors and `Retry-After`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
+pub struct DeliveryRetry {
     pub attempts: u32,
     pub first_delay: Duration,
 }
 
-impl Default for RetryPolicy {
+impl Default for DeliveryRetry {
     fn default() -> Self {
-        RetryPolicy {
+        DeliveryRetry {
             attempts: 4,
             first_delay: Duration::from_secs(2),
         }
@@ -125,7 +126,7 @@ struct Channels {
 pub struct Notifier {
     channels: Arc<Mutex<Channels>>,
     sent: Arc<Mutex<HashSet<(String, &'static str)>>>,
-    retry: RetryPolicy,
+    retry: DeliveryRetry,
     deliveries: TaskTracker,
 }
 
@@ -136,7 +137,7 @@ impl std::fmt::Debug for Notifier {
 }
 
 impl Notifier {
-    pub fn new(config: &NotifyConfig, retry: RetryPolicy) -> Result<Notifier, NotifyError> {
+    pub fn new(config: &NotifyConfig, retry: DeliveryRetry) -> Result<Notifier, NotifyError> {
         Ok(Notifier {
             channels: Arc::new(Mutex::new(Self::channels(config)?)),
             sent: Arc::new(Mutex::new(HashSet::new())),
@@ -153,7 +154,7 @@ impl Notifier {
                 webhook: None,
             })),
             sent: Arc::new(Mutex::new(HashSet::new())),
-            retry: RetryPolicy::default(),
+            retry: DeliveryRetry::default(),
             deliveries: TaskTracker::new(),
         }
     }
@@ -283,7 +284,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-async fn deliver<F, Fut>(channel: &str, incident: &Incident, retry: RetryPolicy, mut send: F)
+async fn deliver<F, Fut>(channel: &str, incident: &Incident, retry: DeliveryRetry, mut send: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<(), DeliveryError>>,

@@ -19,7 +19,7 @@ use crate::salesforce::{HttpClient, Timeouts};
 use crate::sync::clock::SharedClock;
 use crate::sync::lock::{EngineLock, LockError};
 use crate::sync::supervise::{self, Backoff};
-use crate::sync::worker::{Shared, Worker, WorkerCommand};
+use crate::sync::worker::{EngineContext, Worker, WorkerCommand};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -61,7 +61,7 @@ impl Engine {
         let http =
             HttpClient::new(Timeouts::default()).map_err(|e| EngineError::Http(e.to_string()))?;
         let (snap_tx, snap_rx) = watch::channel(Snapshot::default());
-        let shared = Shared {
+        let shared = EngineContext {
             paths: paths.clone(),
             clock,
             notifier,
@@ -98,7 +98,7 @@ struct WorkerHandle {
 
 /// A worker under supervision: a panic shows as the source's Error and a fresh worker
 /// takes over (see `supervise`).
-fn spawn_worker(shared: &Shared, source: SourceConfig) -> WorkerHandle {
+fn spawn_worker(shared: &EngineContext, source: SourceConfig) -> WorkerHandle {
     let (tx, rx) = mpsc::unbounded_channel();
     let first = Worker::new(source.clone(), shared.clone());
     first.publish();
@@ -121,7 +121,7 @@ fn spawn_worker(shared: &Shared, source: SourceConfig) -> WorkerHandle {
 /// Starts `first`, then after each panic a fresh worker on the latest config, showing
 /// the internal error.
 fn worker_starter(
-    shared: Shared,
+    shared: EngineContext,
     latest: Arc<Mutex<SourceConfig>>,
     mut first: Option<Worker>,
 ) -> impl FnMut(
@@ -141,7 +141,7 @@ fn worker_starter(
 }
 
 async fn supervise(
-    shared: Shared,
+    shared: EngineContext,
     mut workers: HashMap<String, WorkerHandle>,
     mut commands: mpsc::UnboundedReceiver<Command>,
 ) {
@@ -180,7 +180,11 @@ async fn supervise(
     tracing::info!("engine stopped");
 }
 
-async fn reload(shared: &Shared, workers: &mut HashMap<String, WorkerHandle>, config: &Config) {
+async fn reload(
+    shared: &EngineContext,
+    workers: &mut HashMap<String, WorkerHandle>,
+    config: &Config,
+) {
     if let Err(e) = shared.notifier.reconfigure(&config.notify) {
         tracing::error!("notification settings not applied: {e}");
     }
@@ -283,7 +287,7 @@ mod tests {
         let paths = Paths::under(root.path());
         connect(&paths);
         let (snap_tx, mut snapshots) = watch::channel(Snapshot::default());
-        let shared = Shared {
+        let shared = EngineContext {
             paths,
             clock: Arc::new(SystemClock),
             notifier: Notifier::disabled(),

@@ -60,7 +60,7 @@ pub enum WorkerCommand {
 
 /// What all workers share.
 #[derive(Clone)]
-pub struct Shared {
+pub struct EngineContext {
     pub paths: Paths,
     pub clock: SharedClock,
     pub notifier: Notifier,
@@ -104,7 +104,7 @@ struct Running {
 /// Run progress, straight into the snapshot after every page.
 struct WorkerObserver {
     source: String,
-    shared: Shared,
+    shared: EngineContext,
     hooks: Arc<EngineHooks>,
     calls_before: u64,
     started_at: std::time::Instant,
@@ -214,7 +214,7 @@ const RECORD_COUNT_LIST_BYTES: usize = 4_000;
 
 pub struct Worker {
     source: SourceConfig,
-    shared: Shared,
+    shared: EngineContext,
     store: Option<SharedStore>,
     guard: Arc<QuotaGuard>,
     hooks: Arc<EngineHooks>,
@@ -252,7 +252,7 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn new(source: SourceConfig, shared: Shared) -> Worker {
+    pub fn new(source: SourceConfig, shared: EngineContext) -> Worker {
         let now = shared.clock.now();
         let guard = Arc::new(QuotaGuard::new(settings(&source)));
         let hooks = Arc::new(EngineHooks::new(

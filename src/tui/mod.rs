@@ -9,7 +9,7 @@
 //! never stderr):
 //!
 //! ```text
-//! let engine = EngineHandle { snapshots: engine.snapshots.clone(), commands: engine.commands.clone() };
+//! let engine = EngineLink { snapshots: engine.snapshots.clone(), commands: engine.commands.clone() };
 //! let options = RunOptions { mode: Some(EngineMode::Local), ..RunOptions::default() };
 //! tui::run(engine, EditorSettings::new(config_file), StoreHistory::new(paths), options).await?;
 //! ```
@@ -42,7 +42,7 @@ pub mod widgets;
 
 pub use app::{App, EngineMode, Flash, MenuItem, ScreenKind, WEB_FLOW_PORT};
 pub use ports::{
-    EngineHandle, HistoryError, HistoryRun, LogError, LogTail, ObjectCount, RunHistory,
+    EngineLink, HistoryError, HistoryRun, LogError, LogTail, ObjectCount, RunHistory,
     SettingsChange, SettingsError, SettingsStore,
 };
 pub use screens::hints_line;
@@ -65,7 +65,7 @@ pub struct RunOptions {
 /// Runs the TUI until the operator quits (or SIGTERM/SIGHUP), restoring the terminal on
 /// every exit path including panics. Must be called inside a tokio runtime.
 pub async fn run(
-    engine: EngineHandle,
+    engine: EngineLink,
     settings: impl SettingsStore + 'static,
     history: impl RunHistory + 'static,
     options: RunOptions,

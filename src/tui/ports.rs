@@ -1,7 +1,7 @@
 //! The narrow seams between the TUI and the rest of syncdeck.
 //!
 //! The UI never reaches the engine, the config file or the store directly: it reads
-//! snapshots and sends commands through [`EngineHandle`], edits settings through a
+//! snapshots and sends commands through [`EngineLink`], edits settings through a
 //! [`SettingsStore`] and reads past runs through a [`RunHistory`]. The in-process engine
 //! and a daemon attachment can both provide these.
 
@@ -14,7 +14,7 @@ use crate::fields::{FieldRef, Selection};
 use crate::model::{Command, RunSummary, Snapshot};
 
 /// Where the TUI gets engine state from and sends commands to.
-pub struct EngineHandle {
+pub struct EngineLink {
     pub snapshots: watch::Receiver<Snapshot>,
     pub commands: mpsc::UnboundedSender<Command>,
 }

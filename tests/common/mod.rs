@@ -333,7 +333,7 @@ pub fn webhook_notifier(url: &str) -> Notifier {
                 url: url.to_string(),
             }),
         },
-        syncdeck::notify::RetryPolicy {
+        syncdeck::notify::DeliveryRetry {
             attempts: 3,
             first_delay: Duration::from_millis(20),
         },
