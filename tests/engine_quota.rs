@@ -5,7 +5,6 @@
 mod common;
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use chrono::Utc;
 use common::*;
@@ -25,14 +24,11 @@ fn quota_error(status: &Status) -> &ErrorInfo {
     }
 }
 
-/// Webhook deliveries run in their own task; give them a moment to land.
-async fn webhook_count(bodies: &Mutex<Vec<Value>>, at_least: usize) -> usize {
-    patiently("the webhook", async {
-        while bodies.lock().unwrap().len() < at_least {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await;
+/// Webhooks received once every notification handed out so far is delivered or given up.
+/// The worker hands an incident out before it publishes the status that reports it, and
+/// the receiver keeps a body before it answers, so a duplicate cannot land later unseen.
+async fn webhook_count(notifier: &Notifier, bodies: &Mutex<Vec<Value>>) -> usize {
+    patiently("the webhook deliveries", notifier.settle()).await;
     bodies.lock().unwrap().len()
 }
 
@@ -93,7 +89,7 @@ async fn concurrent_objects_stop_exactly_at_the_threshold_and_notify_once() {
     // Committed pages are kept.
     assert!(org.stored_ids("acme", "Account").len() >= 2_000);
 
-    assert_eq!(webhook_count(&bodies, 1).await, 1);
+    assert_eq!(webhook_count(&notifier, &bodies).await, 1);
     let body = bodies.lock().unwrap()[0].clone();
     assert_eq!(body["source"], "acme");
     assert_eq!(body["kind"], "QuotaThreshold");
@@ -126,7 +122,7 @@ async fn request_limit_exceeded_stops_like_the_threshold_then_resumes_by_itself(
     let org = org(config).await;
     let source = manual(org.source("acme", &[("Account", FIELDS)]));
     org.connect(&source).await;
-    let (clock, mut engine, bodies, _) = start_with_webhook(&org, &source).await;
+    let (clock, mut engine, bodies, notifier) = start_with_webhook(&org, &source).await;
     assert_eq!(
         sync_now(&mut engine, &clock, "acme").await.status,
         Status::Active
@@ -145,7 +141,7 @@ async fn request_limit_exceeded_stops_like_the_threshold_then_resumes_by_itself(
         e.message
     );
     let retry_at = e.retry_at.expect("an estimated resume time");
-    assert_eq!(webhook_count(&bodies, 1).await, 1);
+    assert_eq!(webhook_count(&notifier, &bodies).await, 1);
 
     // The window rolls: usage is low again. Nothing happens before the estimate...
     org.sandbox.set_quota(Some(100), None);
