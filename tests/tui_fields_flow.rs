@@ -306,7 +306,8 @@ fn question_mark_shows_the_field_keys_and_any_key_closes_them() {
         "toggle",
         "search",
         "fold",
-        "expand / collapse all",
+        "expand all",
+        "collapse all",
         "any key closes",
     ] {
         assert!(help.contains(expected), "{expected} missing:\n{help}");

@@ -429,12 +429,12 @@ fn footer_hints_never_cut_a_hint_in_half() {
         let line = syncdeck::tui::hints_line(Context::Settings, width, &theme);
         let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
         assert!(line.width() <= width.max(1), "width {width}: {text}");
-        for b in keymap::footer(Context::Settings) {
-            if text.contains(b.shown) {
+        for hint in keymap::footer(Context::Settings) {
+            if text.contains(&hint.keys) {
                 assert!(
-                    text.contains(b.desc),
+                    text.contains(hint.desc),
                     "{} shown without its description",
-                    b.shown
+                    hint.keys
                 );
             }
         }

@@ -55,19 +55,19 @@ fn j_and_k_move_between_controls_even_from_the_threshold_field() {
     h.keys("s").key(KeyCode::Tab).key(KeyCode::Tab);
     assert_eq!(
         h.app.settings_form().unwrap().focus,
-        syncdeck::tui::settings_form::Field::Threshold
+        syncdeck::tui::settings_form::Control::Threshold
     );
     h.keys("j");
     let form = h.app.settings_form().unwrap();
     assert_eq!(
         form.focus,
-        syncdeck::tui::settings_form::Field::EditDataSync
+        syncdeck::tui::settings_form::Control::EditDataSync
     );
     assert_eq!(form.threshold.value(), "80", "j is never typed");
     h.keys("k");
     assert_eq!(
         h.app.settings_form().unwrap().focus,
-        syncdeck::tui::settings_form::Field::Threshold
+        syncdeck::tui::settings_form::Control::Threshold
     );
     assert!(footer(&h, 80, 24).contains("tab/↓/j next"));
 }

@@ -20,7 +20,9 @@ use crate::tui::ports::{
     HistoryRun, LogTail, RunHistory, SettingsChange, SettingsError, SettingsStore,
 };
 use crate::tui::sanitize;
-use crate::tui::settings_form::{Field, FormMessage, NotifySetup, SelectedObject, SettingsForm};
+use crate::tui::settings_form::{
+    Control, FormMessage, NotifySetup, SelectedObject, SettingsForm, THRESHOLD_MAX, THRESHOLD_MIN,
+};
 use crate::tui::table_view::{self, SortKey, TableFilter};
 use crate::tui::theme::Theme;
 
@@ -323,8 +325,11 @@ impl App {
             Some(Screen::Actions { .. }) => Context::Actions,
             Some(Screen::Settings(form)) => form.context(),
             Some(Screen::Selection { .. }) => Context::Selection,
-            // The field screen has its own keymap and footer; the app's never applies.
-            Some(Screen::Fields(_)) => Context::Selection,
+            Some(Screen::Fields(edit)) => edit
+                .screen
+                .try_borrow()
+                .map(|screen| screen.context())
+                .unwrap_or(Context::FieldsTree),
             Some(Screen::Auth { source, .. }) => match self.source(source).map(|s| &s.auth) {
                 Some(Some(AuthPrompt::Succeeded { .. })) => Context::AuthDone,
                 _ => Context::Auth,
@@ -423,16 +428,7 @@ impl App {
         }
         self.flash = None;
         if let Some(Screen::Fields(edit)) = self.stack.last_mut() {
-            let screen = edit.screen.get_mut();
-            if is_ctrl_c(&key) {
-                if screen.is_dirty() {
-                    return self.flash_error(
-                        "Unsaved field changes: Sync Now saves them, esc discards them; then quit.",
-                    );
-                }
-                return self.request_quit();
-            }
-            let outcome = screen.handle_key(key);
+            let outcome = edit.screen.get_mut().handle_key(key);
             return self.on_fields_outcome(outcome);
         }
         let ctx = self.context();
@@ -444,20 +440,7 @@ impl App {
             return self.keep_selection_visible();
         }
         if ctx == Context::TextInput && action.is_none() {
-            if let Some(Screen::Settings(form)) = self.stack.last_mut() {
-                let refused = match key.code {
-                    KeyCode::Char(c) => !form.accepts_threshold_char(c),
-                    _ => false,
-                };
-                if refused {
-                    return self.flash_info(
-                        "The threshold takes digits only (1 to 100); tab/j moves on, esc reverts it.",
-                    );
-                }
-                form.threshold.handle_event(&Event::Key(key));
-                form.message = None;
-            }
-            return;
+            return self.type_threshold(key);
         }
         let Some(action) = action else { return };
         match action {
@@ -467,6 +450,32 @@ impl App {
             Action::Help => self.stack.push(Screen::Help { under: ctx }),
             _ => self.dispatch(action),
         }
+    }
+
+    /// A key the threshold input does not bind: typed when it is a digit that fits,
+    /// refused with a hint when it is another character, ignored when it is a Ctrl or
+    /// Alt chord (Ctrl-S/Ctrl-Q are flow control, never text).
+    fn type_threshold(&mut self, key: KeyEvent) {
+        if keymap::is_chord(&key) {
+            return;
+        }
+        let Some(Screen::Settings(form)) = self.stack.last_mut() else {
+            return;
+        };
+        let refused = match key.code {
+            KeyCode::Char(c) => !form.accepts_threshold_char(c),
+            _ => false,
+        };
+        if refused {
+            let ctx = Context::TextInput;
+            return self.flash_info(format!(
+                "The threshold takes digits only ({THRESHOLD_MIN} to {THRESHOLD_MAX}); {} moves on, {} reverts it.",
+                keymap::keys(ctx, Action::NextControl),
+                keymap::keys(ctx, Action::Back)
+            ));
+        }
+        form.threshold.handle_event(&Event::Key(key));
+        form.message = None;
     }
 
     fn request_quit(&mut self) {
@@ -611,10 +620,11 @@ impl App {
     fn send(&mut self, command: Command) -> bool {
         if self.engine_gone.is_some() || self.commands.send(command).is_err() {
             let text = match self.mode {
-                Some(EngineMode::Attached { .. }) => {
-                    "The daemon is gone; press q, then syncdeck offers to start a local engine."
-                }
-                _ => "The sync engine has stopped; restart syncdeck to continue.",
+                Some(EngineMode::Attached { .. }) => format!(
+                    "The daemon is gone; press {}, then syncdeck offers to start a local engine.",
+                    keymap::keys(self.context(), Action::Quit)
+                ),
+                _ => "The sync engine has stopped; restart syncdeck to continue.".to_string(),
             };
             self.flash_error(text);
             return false;
@@ -644,9 +654,12 @@ impl App {
 
     fn sync_now(&mut self, id: &str) {
         if self.source(id).is_some_and(|s| !s.sync_enabled) {
+            let ctx = Context::Sources;
             return self.flash_error(format!(
-                "{} is paused (Sync Data off), so nothing syncs; press p to resume it, then n",
-                self.name_of(id)
+                "{} is paused (Sync Data off), so nothing syncs; press {} to resume it, then {}",
+                self.name_of(id),
+                keymap::keys(ctx, Action::PauseResume),
+                keymap::keys(ctx, Action::SyncNow)
             ));
         }
         let command = Command::SyncNow {
@@ -826,8 +839,8 @@ impl App {
                 _ => {}
             },
             _ => match action {
-                Action::NextField => form.focus_next(),
-                Action::PrevField => form.focus_prev(),
+                Action::NextControl => form.focus_next(),
+                Action::PrevControl => form.focus_prev(),
                 // esc in a changed control reverts that control only; in an unchanged
                 // one it closes the panel (asking first when other edits are unsaved).
                 Action::Back if form.focused_is_changed() => {
@@ -845,9 +858,11 @@ impl App {
                 Action::TestNotification => {
                     let source = form.source.clone();
                     if self.send(Command::TestNotification { source }) {
-                        self.flash_info(
-                            "Test notification requested: the answer appears in Live status (l) and the log pane (L).",
-                        );
+                        self.flash_info(format!(
+                            "Test notification requested: the answer appears in Live status ({}) and the log pane ({}).",
+                            keymap::keys(Context::Sources, Action::OpenStatus),
+                            keymap::keys(Context::Sources, Action::OpenLog)
+                        ));
                     }
                 }
                 Action::Toggle | Action::Confirm => self.press_focused(action),
@@ -869,20 +884,20 @@ impl App {
     fn press_focused(&mut self, action: Action) {
         let Some(form) = self.form_mut() else { return };
         match form.focus {
-            Field::Reauthorize => {
+            Control::Reauthorize => {
                 let id = form.source.clone();
                 self.start_auth(&id, AuthFlow::Device);
             }
-            Field::SyncData => form.sync_enabled = !form.sync_enabled,
-            Field::Frequency => form.open_dropdown(),
-            Field::Threshold => {}
-            Field::EditDataSync => {
+            Control::SyncData => form.sync_enabled = !form.sync_enabled,
+            Control::Frequency => form.open_dropdown(),
+            Control::Threshold => {}
+            Control::EditDataSync => {
                 let id = form.source.clone();
                 self.open_edit_data_sync(&id);
             }
-            Field::Save if action == Action::Confirm => self.save_settings(),
-            Field::Cancel if action == Action::Confirm => self.cancel_settings(),
-            Field::Save | Field::Cancel => {}
+            Control::Save if action == Action::Confirm => self.save_settings(),
+            Control::Cancel if action == Action::Confirm => self.cancel_settings(),
+            Control::Save | Control::Cancel => {}
         }
     }
 
@@ -954,6 +969,13 @@ impl App {
             FieldsOutcome::Cancel => {
                 self.stack.pop();
             }
+            FieldsOutcome::Quit { unsaved: false } => self.request_quit(),
+            FieldsOutcome::Quit { unsaved: true } => self.flash_error(format!(
+                "Unsaved field changes: {} saves them, {} then {} discards them; then quit.",
+                keymap::keys(Context::FieldsTree, Action::Save),
+                keymap::keys(Context::FieldsTree, Action::Leave),
+                keymap::keys(Context::FieldsDiscard, Action::Discard)
+            )),
             FieldsOutcome::SyncNow(after) => self.save_selection(after, true),
             FieldsOutcome::Save(after) => self.save_selection(after, false),
             FieldsOutcome::Describe(objects) => {
@@ -989,8 +1011,9 @@ impl App {
                 if !sync {
                     if reloaded {
                         self.flash_info(format!(
-                            "Saved the field selection of {}; it syncs with the next run (n syncs now)",
-                            self.name_of(&id)
+                            "Saved the field selection of {}; it syncs with the next run ({} syncs now)",
+                            self.name_of(&id),
+                            keymap::keys(Context::Sources, Action::SyncNow)
                         ));
                     }
                 } else if self.send(Command::SyncNow {
@@ -1023,7 +1046,7 @@ impl App {
                     text,
                     is_error: true,
                 });
-                form.focus = Field::Threshold;
+                form.focus = Control::Threshold;
                 return;
             }
         };
@@ -1044,9 +1067,12 @@ impl App {
                     form.rebase(SettingsChange::of(&cfg));
                 }
                 form.message = Some(FormMessage {
-                    text: "config.toml was changed on disk while you edited. Your edits are kept \
-                           here; press w to save them over the new file, or esc to discard."
-                        .into(),
+                    text: format!(
+                        "config.toml was changed on disk while you edited. Your edits are kept \
+                         here; press {} to save them over the new file, or {} to discard.",
+                        keymap::keys(Context::Settings, Action::Save),
+                        keymap::keys(Context::Settings, Action::Back)
+                    ),
                     is_error: true,
                 });
             }
@@ -1343,13 +1369,6 @@ impl App {
     pub fn render(&self, frame: &mut Frame) {
         crate::tui::screens::render(self, frame);
     }
-}
-
-fn is_ctrl_c(key: &KeyEvent) -> bool {
-    key.code == ratatui::crossterm::event::KeyCode::Char('c')
-        && key
-            .modifiers
-            .contains(ratatui::crossterm::event::KeyModifiers::CONTROL)
 }
 
 /// Records per second of the last run that measured it, for the review's time estimate.

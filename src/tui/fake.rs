@@ -114,8 +114,17 @@ fn base(id: &str, name: &str, status: Status) -> SourceSnapshot {
 /// One source in each status, in table order: Active, Setting Up (running), Not Syncing,
 /// Error (quota threshold), Not Connected.
 pub fn sources() -> Vec<SourceSnapshot> {
-    let active = base("acme", "Acme Production", Status::Active);
+    vec![
+        base("acme", "Acme Production", Status::Active),
+        setting_up(),
+        paused(),
+        over_quota(),
+        not_connected(),
+    ]
+}
 
+/// An initial run in progress: one object done, one under way, one not started.
+fn setting_up() -> SourceSnapshot {
     let mut setting_up = base("globex", "Globex Sandbox", Status::SettingUp);
     setting_up.since = Some(ago(6));
     setting_up.last_run = None;
@@ -148,12 +157,19 @@ pub fn sources() -> Vec<SourceSnapshot> {
             },
         ],
     });
+    setting_up
+}
 
+fn paused() -> SourceSnapshot {
     let mut paused = base("initech", "Initech", Status::NotSyncing);
     paused.sync_enabled = false;
     paused.next_run = None;
     paused.frequency = Frequency::H6;
+    paused
+}
 
+/// Stopped at the quota threshold, with the 403 that stopped it among its events.
+fn over_quota() -> SourceSnapshot {
     let mut quota = base(
         "umbrella",
         "Umbrella Dev Org",
@@ -188,7 +204,10 @@ pub fn sources() -> Vec<SourceSnapshot> {
         level: EventLevel::Error,
         message: "Quota threshold reached; notification sent to ops@umbrella.example.com".into(),
     });
+    quota
+}
 
+fn not_connected() -> SourceSnapshot {
     let mut not_connected = base("hooli", "Hooli", Status::NotConnected);
     not_connected.connection = None;
     not_connected.last_run = None;
@@ -197,8 +216,7 @@ pub fn sources() -> Vec<SourceSnapshot> {
     not_connected.api = ApiUsage::default();
     not_connected.projections = Vec::new();
     not_connected.events = Vec::new();
-
-    vec![active, setting_up, paused, quota, not_connected]
+    not_connected
 }
 
 pub fn snapshot() -> Snapshot {
@@ -521,74 +539,32 @@ impl FakeEngine {
 
     /// Applies one command; returns false for `Shutdown`.
     pub fn apply(&mut self, command: Command, at: DateTime<Utc>) -> bool {
-        let snap = &mut self.snapshot;
-        snap.version += 1;
-        snap.at = Some(at);
-        let find = |snap: &mut Snapshot, id: &str| -> Option<usize> {
-            snap.sources.iter().position(|s| s.id == id)
+        self.snapshot.version += 1;
+        self.snapshot.at = Some(at);
+        let event = |level, message: &str| Event {
+            at,
+            level,
+            message: message.into(),
         };
         match command {
-            Command::Pause { source } => {
-                if let Some(i) = find(snap, &source) {
-                    let s = &mut snap.sources[i];
-                    s.sync_enabled = false;
-                    s.status = Status::NotSyncing;
-                    s.since = Some(at);
-                    s.running = None;
-                    s.next_run = None;
-                }
-            }
-            Command::Resume { source } => {
-                if let Some(i) = find(snap, &source) {
-                    let s = &mut snap.sources[i];
-                    s.sync_enabled = true;
-                    if s.connection.is_some() {
-                        s.status = Status::Active;
-                        s.since = Some(at);
-                        s.next_run = s.frequency.interval().map(|d| {
-                            at + Duration::from_std(d).unwrap_or_else(|_| Duration::zero())
-                        });
-                    }
-                }
-            }
-            Command::SyncNow { source, .. } => {
-                if let Some(i) = find(snap, &source) {
-                    snap.sources[i].events.push(Event {
-                        at,
-                        level: EventLevel::Info,
-                        message: "Run started (manual)".into(),
-                    });
-                }
-            }
+            Command::Pause { source } => self.on_source(&source, |s| pause(s, at)),
+            Command::Resume { source } => self.on_source(&source, |s| resume(s, at)),
+            Command::SyncNow { source, .. } => self.on_source(&source, |s| {
+                s.events
+                    .push(event(EventLevel::Info, "Run started (manual)"))
+            }),
             Command::Reauthorize { source, flow } => {
-                if let Some(i) = find(snap, &source) {
-                    snap.sources[i].auth = Some(match flow {
-                        crate::model::AuthFlow::Device => AuthPrompt::Device {
-                            verification_uri: "https://login.salesforce.com/setup/connect".into(),
-                            user_code: "HX7Q-9KLM".into(),
-                            expires_at: at + Duration::seconds(300),
-                        },
-                        crate::model::AuthFlow::Web { port } => AuthPrompt::Web {
-                            authorize_url: format!(
-                                "https://login.salesforce.com/services/oauth2/authorize?redirect_uri=http://127.0.0.1:{port}/callback"
-                            ),
-                        },
-                    });
-                }
+                self.on_source(&source, |s| s.auth = Some(prompt(flow, at)))
             }
-            Command::CancelAuth { source } => {
-                if let Some(i) = find(snap, &source) {
-                    snap.sources[i].auth = None;
-                    snap.sources[i].events.push(Event {
-                        at,
-                        level: EventLevel::Warn,
-                        message: "authorization cancelled; the stored credentials are unchanged"
-                            .into(),
-                    });
-                }
-            }
+            Command::CancelAuth { source } => self.on_source(&source, |s| {
+                s.auth = None;
+                s.events.push(event(
+                    EventLevel::Warn,
+                    "authorization cancelled; the stored credentials are unchanged",
+                ));
+            }),
             Command::Reload(config) => {
-                for s in &mut snap.sources {
+                for s in &mut self.snapshot.sources {
                     if let Some(c) = config.source(&s.id) {
                         s.frequency = c.frequency;
                         s.quota_threshold_percent = c.quota_threshold_percent;
@@ -596,19 +572,20 @@ impl FakeEngine {
                     }
                 }
             }
-            Command::TestNotification { source } => {
-                if let Some(i) = find(snap, &source) {
-                    snap.sources[i].events.push(Event {
-                        at,
-                        level: EventLevel::Info,
-                        message: "test notification sent by webhook".into(),
-                    });
-                }
-            }
+            Command::TestNotification { source } => self.on_source(&source, |s| {
+                s.events
+                    .push(event(EventLevel::Info, "test notification sent by webhook"))
+            }),
             Command::LoadSchema { .. } | Command::DescribeObjects { .. } => {}
             Command::Shutdown => return false,
         }
         true
+    }
+
+    fn on_source(&mut self, id: &str, change: impl FnOnce(&mut SourceSnapshot)) {
+        if let Some(s) = self.snapshot.sources.iter_mut().find(|s| s.id == id) {
+            change(s);
+        }
     }
 
     /// Serves commands until `Shutdown` or until every sender is gone.
@@ -624,5 +601,41 @@ impl FakeEngine {
                 break;
             }
         }
+    }
+}
+
+fn pause(s: &mut SourceSnapshot, at: DateTime<Utc>) {
+    s.sync_enabled = false;
+    s.status = Status::NotSyncing;
+    s.since = Some(at);
+    s.running = None;
+    s.next_run = None;
+}
+
+fn resume(s: &mut SourceSnapshot, at: DateTime<Utc>) {
+    s.sync_enabled = true;
+    if s.connection.is_some() {
+        s.status = Status::Active;
+        s.since = Some(at);
+        s.next_run = s
+            .frequency
+            .interval()
+            .map(|d| at + Duration::from_std(d).unwrap_or_else(|_| Duration::zero()));
+    }
+}
+
+/// The prompt the engine publishes when a flow starts.
+fn prompt(flow: crate::model::AuthFlow, at: DateTime<Utc>) -> AuthPrompt {
+    match flow {
+        crate::model::AuthFlow::Device => AuthPrompt::Device {
+            verification_uri: "https://login.salesforce.com/setup/connect".into(),
+            user_code: "HX7Q-9KLM".into(),
+            expires_at: at + Duration::seconds(300),
+        },
+        crate::model::AuthFlow::Web { port } => AuthPrompt::Web {
+            authorize_url: format!(
+                "https://login.salesforce.com/services/oauth2/authorize?redirect_uri=http://127.0.0.1:{port}/callback"
+            ),
+        },
     }
 }

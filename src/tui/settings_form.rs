@@ -9,7 +9,7 @@ use crate::tui::ports::SettingsChange;
 
 /// The panel's focusable controls, top to bottom.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field {
+pub enum Control {
     Reauthorize,
     SyncData,
     Frequency,
@@ -19,15 +19,15 @@ pub enum Field {
     Cancel,
 }
 
-impl Field {
-    pub const ALL: [Field; 7] = [
-        Field::Reauthorize,
-        Field::SyncData,
-        Field::Frequency,
-        Field::Threshold,
-        Field::EditDataSync,
-        Field::Save,
-        Field::Cancel,
+impl Control {
+    pub const ALL: [Control; 7] = [
+        Control::Reauthorize,
+        Control::SyncData,
+        Control::Frequency,
+        Control::Threshold,
+        Control::EditDataSync,
+        Control::Save,
+        Control::Cancel,
     ];
 }
 
@@ -97,7 +97,7 @@ pub struct SettingsForm {
     pub sync_enabled: bool,
     pub frequency: Frequency,
     pub threshold: Input,
-    pub focus: Field,
+    pub focus: Control,
     /// Highlighted index while the frequency dropdown is open.
     pub dropdown: Option<usize>,
     pub confirm_discard: bool,
@@ -117,7 +117,7 @@ impl SettingsForm {
             sync_enabled: saved.sync_enabled,
             frequency: saved.frequency,
             threshold: Input::new(saved.quota_threshold_percent.to_string()),
-            focus: Field::SyncData,
+            focus: Control::SyncData,
             dropdown: None,
             confirm_discard: false,
             quit_after_discard: false,
@@ -132,7 +132,7 @@ impl SettingsForm {
             Context::ConfirmDiscard
         } else if self.dropdown.is_some() {
             Context::Dropdown
-        } else if self.focus == Field::Threshold {
+        } else if self.focus == Control::Threshold {
             Context::TextInput
         } else {
             Context::Settings
@@ -183,9 +183,9 @@ impl SettingsForm {
     /// Whether the focused control holds a value different from the file's.
     pub fn focused_is_changed(&self) -> bool {
         match self.focus {
-            Field::SyncData => self.sync_enabled != self.saved.sync_enabled,
-            Field::Frequency => self.frequency != self.saved.frequency,
-            Field::Threshold => {
+            Control::SyncData => self.sync_enabled != self.saved.sync_enabled,
+            Control::Frequency => self.frequency != self.saved.frequency,
+            Control::Threshold => {
                 self.threshold.value().trim() != self.saved.quota_threshold_percent.to_string()
             }
             _ => false,
@@ -195,9 +195,9 @@ impl SettingsForm {
     /// `esc` in a control: put the file's value back in that control only.
     pub fn revert_focused(&mut self) {
         match self.focus {
-            Field::SyncData => self.sync_enabled = self.saved.sync_enabled,
-            Field::Frequency => self.frequency = self.saved.frequency,
-            Field::Threshold => {
+            Control::SyncData => self.sync_enabled = self.saved.sync_enabled,
+            Control::Frequency => self.frequency = self.saved.frequency,
+            Control::Threshold => {
                 self.threshold = Input::new(self.saved.quota_threshold_percent.to_string());
             }
             _ => {}
@@ -214,7 +214,7 @@ impl SettingsForm {
     }
 
     pub fn focus_prev(&mut self) {
-        self.focus = step(self.focus, Field::ALL.len() - 1);
+        self.focus = step(self.focus, Control::ALL.len() - 1);
     }
 
     pub fn open_dropdown(&mut self) {
@@ -249,9 +249,9 @@ impl SettingsForm {
     }
 }
 
-fn step(field: Field, by: usize) -> Field {
-    let i = Field::ALL.iter().position(|f| *f == field).unwrap_or(0);
-    Field::ALL[(i + by) % Field::ALL.len()]
+fn step(control: Control, by: usize) -> Control {
+    let i = Control::ALL.iter().position(|c| *c == control).unwrap_or(0);
+    Control::ALL[(i + by) % Control::ALL.len()]
 }
 
 #[cfg(test)]
@@ -319,7 +319,7 @@ mod tests {
         let mut f = form();
         f.sync_enabled = false;
         f.threshold = Input::new("70".into());
-        f.focus = Field::Threshold;
+        f.focus = Control::Threshold;
         assert!(f.focused_is_changed());
         f.revert_focused();
         assert_eq!(f.threshold.value(), "80");
@@ -371,12 +371,12 @@ mod tests {
     #[test]
     fn focus_wraps_and_selects_context() {
         let mut f = form();
-        f.focus = Field::Cancel;
+        f.focus = Control::Cancel;
         f.focus_next();
-        assert_eq!(f.focus, Field::Reauthorize);
+        assert_eq!(f.focus, Control::Reauthorize);
         f.focus_prev();
-        assert_eq!(f.focus, Field::Cancel);
-        f.focus = Field::Threshold;
+        assert_eq!(f.focus, Control::Cancel);
+        f.focus = Control::Threshold;
         assert_eq!(f.context(), Context::TextInput);
         f.confirm_discard = true;
         assert_eq!(f.context(), Context::ConfirmDiscard);

@@ -5,8 +5,6 @@
 //! the new selection back to the caller, which saves it and tells the engine.
 
 mod fuzzy;
-mod help_view;
-mod keys;
 mod presets_view;
 mod review;
 mod style;
@@ -17,7 +15,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use ratatui::Frame;
-use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind};
+use ratatui::crossterm::event::{Event, KeyEvent, KeyEventKind};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
@@ -26,7 +24,9 @@ use tui_input::backend::crossterm::to_input_request;
 
 use crate::fields::{Preset, PresetOutcome, Selection, SelectionDiff, presets};
 use crate::model::OrgSchema;
-use keys::{Act, Context};
+use crate::tui::keymap::{self, Action, Context};
+use crate::tui::widgets::key_help::{self, HelpStyles};
+use crate::tui::widgets::key_list::{self, KeyStyles};
 use style::Theme;
 use tree::{FieldTree, Toggle};
 
@@ -44,6 +44,8 @@ pub enum FieldsOutcome {
     /// Ask the engine for the fields of these objects (`Command::DescribeObjects`); they
     /// arrive through `set_schema`.
     Describe(Vec<String>),
+    /// Ctrl-C: quit the app; `unsaved` when the edits here would be lost.
+    Quit { unsaved: bool },
 }
 
 pub(crate) const PAUSED_MESSAGE: &str = "Turn Sync Data on to edit fields";
@@ -215,42 +217,64 @@ impl FieldsScreen {
             return FieldsOutcome::None;
         }
         self.flash = None;
-        if self.confirm_discard {
-            self.confirm_discard = false;
-            return match key.code {
-                KeyCode::Char('y') => FieldsOutcome::Cancel,
-                _ => FieldsOutcome::None,
+        let context = self.context();
+        let action = keymap::resolve(context, &key);
+        if action == Some(Action::Quit) {
+            return FieldsOutcome::Quit {
+                unsaved: self.is_dirty(),
             };
         }
-        if self.help {
-            self.help = false;
-            return FieldsOutcome::None;
+        match context {
+            _ if action.is_none() && keymap::is_chord(&key) => return FieldsOutcome::None,
+            // Any key other than the ones named keeps editing, as does any key closing help.
+            Context::FieldsDiscard => {
+                self.confirm_discard = false;
+                return match action {
+                    Some(Action::Discard) => FieldsOutcome::Cancel,
+                    _ => FieldsOutcome::None,
+                };
+            }
+            Context::Help => {
+                self.help = false;
+                return FieldsOutcome::None;
+            }
+            _ => {}
         }
-        let context = self.context();
-        let Some(act) = keys::resolve(context, &key) else {
-            if context == Context::Search {
+        let Some(action) = action else {
+            if context == Context::FieldsSearch {
                 self.type_in_search(key);
             }
             return FieldsOutcome::None;
         };
-        if act == Act::Help {
+        if action == Action::Help {
             self.help = true;
             return FieldsOutcome::None;
         }
         match context {
-            Context::Search => self.search_act(act),
-            Context::Tree => return self.tree_act(act),
-            Context::Presets => return self.presets_act(act),
-            Context::PresetDiff => self.preset_diff_act(act),
-            Context::Review => return self.review_act(act),
+            Context::FieldsSearch => self.search_act(action),
+            Context::Presets => return self.presets_act(action),
+            Context::PresetDiff => self.preset_diff_act(action),
+            Context::Review => return self.review_act(action),
+            _ => return self.tree_act(action),
         }
         FieldsOutcome::None
     }
 
-    fn context(&self) -> Context {
+    /// Where the keys go: the discard prompt, the help, or the tab shown.
+    pub(crate) fn context(&self) -> Context {
+        if self.confirm_discard {
+            Context::FieldsDiscard
+        } else if self.help {
+            Context::Help
+        } else {
+            self.view_context()
+        }
+    }
+
+    fn view_context(&self) -> Context {
         match &self.view {
-            View::Tree if self.search_focused => Context::Search,
-            View::Tree => Context::Tree,
+            View::Tree if self.search_focused => Context::FieldsSearch,
+            View::Tree => Context::FieldsTree,
             View::Presets { .. } => Context::Presets,
             View::PresetDiff { .. } => Context::PresetDiff,
             View::Review { .. } => Context::Review,
@@ -279,64 +303,68 @@ impl FieldsScreen {
         self.tree.set_query("");
     }
 
-    fn search_act(&mut self, act: Act) {
-        match act {
-            Act::Back => self.clear_search(),
-            Act::Confirm => {
+    fn search_act(&mut self, action: Action) {
+        match action {
+            Action::Back => self.clear_search(),
+            Action::Confirm => {
                 // Land on the first matching field, so space toggles that field and not
                 // every field of its object.
                 self.search_focused = false;
                 self.tree.jump_to_first_field_match();
             }
-            Act::Down => self.tree.move_by(1),
-            Act::Up => self.tree.move_by(-1),
+            Action::Down => self.tree.move_by(1),
+            Action::Up => self.tree.move_by(-1),
             _ => {}
         }
     }
 
-    fn tree_act(&mut self, act: Act) -> FieldsOutcome {
+    fn tree_act(&mut self, action: Action) -> FieldsOutcome {
         let half = (self.page / 2).max(1) as isize;
         let page = self.page.max(1) as isize;
-        match act {
-            Act::Down => self.tree.move_by(1),
-            Act::Up => self.tree.move_by(-1),
-            Act::HalfDown => self.tree.move_by(half),
-            Act::HalfUp => self.tree.move_by(-half),
-            Act::PageDown => self.tree.move_by(page),
-            Act::PageUp => self.tree.move_by(-page),
-            Act::Collapse => self.tree.collapse(),
-            Act::Expand => {
+        match action {
+            Action::Down => self.tree.move_by(1),
+            Action::Up => self.tree.move_by(-1),
+            Action::HalfDown => self.tree.move_by(half),
+            Action::HalfUp => self.tree.move_by(-half),
+            Action::PageDown => self.tree.move_by(page),
+            Action::PageUp => self.tree.move_by(-page),
+            Action::Collapse => self.tree.collapse(),
+            Action::Expand => {
                 let unloaded = self.tree.unloaded_object_at_cursor().map(str::to_string);
                 self.tree.expand();
                 if let Some(object) = unloaded {
                     return self.request_fields(object);
                 }
             }
-            Act::Top => self.tree.top(),
-            Act::Bottom => self.tree.bottom(),
-            Act::ExpandAll => self.tree.expand_all(true),
-            Act::CollapseAll => self.tree.expand_all(false),
-            Act::Search => self.search_focused = true,
-            Act::NextMatch => {
+            Action::Top => self.tree.top(),
+            Action::Bottom => self.tree.bottom(),
+            Action::ExpandAll => self.tree.expand_all(true),
+            Action::CollapseAll => self.tree.expand_all(false),
+            Action::Filter => self.search_focused = true,
+            Action::NextMatch => {
                 self.tree.jump_to_match(true);
             }
-            Act::PrevMatch => {
+            Action::PrevMatch => {
                 self.tree.jump_to_match(false);
             }
-            Act::Toggle if !self.refuse_if_paused() => return self.toggle(),
-            Act::SelectMatches if !self.refuse_if_paused() => {
+            Action::Toggle if !self.refuse_if_paused() => return self.toggle(),
+            Action::SelectMatches if !self.refuse_if_paused() => {
                 self.flash = Some(if self.tree.is_filtering() {
                     let n = self.tree.select_visible_matches();
                     format!("Selected {n} matching fields")
                 } else {
-                    "Search with / first, then a selects the matches".into()
+                    format!(
+                        "Search with {} first, then {} selects the matches",
+                        keymap::keys(Context::FieldsTree, Action::Filter),
+                        keymap::keys(Context::FieldsTree, Action::SelectMatches)
+                    )
                 });
             }
-            Act::Presets => self.view = View::Presets { cursor: 0 },
-            Act::Review => self.open_review(),
-            Act::Save if !self.refuse_if_paused() => return self.save(),
-            Act::Back if self.tree.is_filtering() => self.clear_search(),
-            Act::Back | Act::Quit => return self.cancel(),
+            Action::OpenPresets => self.view = View::Presets { cursor: 0 },
+            Action::OpenReview => self.open_review(),
+            Action::Save if !self.refuse_if_paused() => return self.save(),
+            Action::Back if self.tree.is_filtering() => self.clear_search(),
+            Action::Back | Action::Leave => return self.cancel(),
             _ => {}
         }
         FieldsOutcome::None
@@ -391,7 +419,7 @@ impl FieldsScreen {
         }
     }
 
-    fn presets_act(&mut self, act: Act) -> FieldsOutcome {
+    fn presets_act(&mut self, action: Action) -> FieldsOutcome {
         let last = presets()
             .map(<[Preset]>::len)
             .unwrap_or(0)
@@ -399,20 +427,20 @@ impl FieldsScreen {
         let View::Presets { cursor } = &mut self.view else {
             return FieldsOutcome::None;
         };
-        match act {
-            Act::Down => *cursor = (*cursor + 1).min(last),
-            Act::Up => *cursor = cursor.saturating_sub(1),
-            Act::Top => *cursor = 0,
-            Act::Bottom => *cursor = last,
-            Act::Back => self.view = View::Tree,
-            Act::Review => self.open_review(),
-            Act::Confirm => {
+        match action {
+            Action::Down => *cursor = (*cursor + 1).min(last),
+            Action::Up => *cursor = cursor.saturating_sub(1),
+            Action::Top => *cursor = 0,
+            Action::Bottom => *cursor = last,
+            Action::Back => self.view = View::Tree,
+            Action::OpenReview => self.open_review(),
+            Action::Confirm => {
                 let cursor = *cursor;
                 if !self.refuse_if_paused() {
                     self.open_preset_diff(cursor);
                 }
             }
-            Act::Quit => return self.cancel(),
+            Action::Leave => return self.cancel(),
             _ => {}
         }
         FieldsOutcome::None
@@ -440,7 +468,7 @@ impl FieldsScreen {
         };
     }
 
-    fn preset_diff_act(&mut self, act: Act) {
+    fn preset_diff_act(&mut self, action: Action) {
         let View::PresetDiff {
             preset,
             outcome,
@@ -450,8 +478,8 @@ impl FieldsScreen {
         else {
             return;
         };
-        match act {
-            Act::Confirm => {
+        match action {
+            Action::Confirm => {
                 let message = format!(
                     "Applied {}: +{} −{}",
                     preset.name,
@@ -463,9 +491,9 @@ impl FieldsScreen {
                 self.flash = Some(message);
                 self.view = View::Tree;
             }
-            Act::Down => *scroll = scroll.saturating_add(1),
-            Act::Up => *scroll = scroll.saturating_sub(1),
-            Act::Back => {
+            Action::Down => *scroll = scroll.saturating_add(1),
+            Action::Up => *scroll = scroll.saturating_sub(1),
+            Action::Back => {
                 let cursor = presets()
                     .ok()
                     .and_then(|all| all.iter().position(|p| std::ptr::eq(p, *preset)))
@@ -484,7 +512,7 @@ impl FieldsScreen {
         };
     }
 
-    fn review_act(&mut self, act: Act) -> FieldsOutcome {
+    fn review_act(&mut self, action: Action) -> FieldsOutcome {
         let View::Review {
             on_sync_now,
             scroll,
@@ -492,17 +520,17 @@ impl FieldsScreen {
         else {
             return FieldsOutcome::None;
         };
-        match act {
-            Act::SwitchButton => *on_sync_now = !*on_sync_now,
-            Act::Down => *scroll = scroll.saturating_add(1),
-            Act::Up => *scroll = scroll.saturating_sub(1),
-            Act::Back => self.view = View::Tree,
-            Act::Confirm if !*on_sync_now => self.view = View::Tree,
-            Act::Confirm | Act::SyncNow if !self.refuse_if_paused() => {
+        match action {
+            Action::SwitchButton => *on_sync_now = !*on_sync_now,
+            Action::Down => *scroll = scroll.saturating_add(1),
+            Action::Up => *scroll = scroll.saturating_sub(1),
+            Action::Back => self.view = View::Tree,
+            Action::Confirm if !*on_sync_now => self.view = View::Tree,
+            Action::Confirm | Action::SyncNow if !self.refuse_if_paused() => {
                 let schema = Arc::clone(self.tree.schema());
                 return FieldsOutcome::SyncNow(self.tree.selection().normalized(&schema));
             }
-            Act::Save if !self.refuse_if_paused() => return self.save(),
+            Action::Save if !self.refuse_if_paused() => return self.save(),
             _ => {}
         }
         FieldsOutcome::None
@@ -538,28 +566,24 @@ impl FieldsScreen {
         if searching {
             self.render_search(frame, search);
         }
+        self.render_view(frame, body);
+        frame.render_widget(self.footer_line(footer.width as usize), footer);
+        if self.help {
+            let styles = HelpStyles {
+                title: self.theme.title,
+                key: self.theme.key,
+                note: self.theme.dim,
+                border: self.theme.border,
+            };
+            let under = self.view_context();
+            key_help::render(frame, area, under, "any key closes this help", &styles);
+        }
+    }
+
+    /// The tab's own content; views that scroll keep the scroll their renderer settled on.
+    fn render_view(&mut self, frame: &mut Frame, body: Rect) {
         match &self.view {
-            View::Tree => {
-                self.page = body.height as usize;
-                let cursor = self.tree.cursor();
-                let height = self.page.max(1);
-                if cursor < self.offset {
-                    self.offset = cursor;
-                } else if cursor >= self.offset + height {
-                    self.offset = cursor + 1 - height;
-                }
-                self.offset = self
-                    .offset
-                    .min(self.tree.visible_len().saturating_sub(height));
-                tree_view::render(
-                    frame,
-                    body,
-                    &self.tree,
-                    &self.loading,
-                    self.offset,
-                    &self.theme,
-                );
-            }
+            View::Tree => self.render_tree(frame, body),
             View::Presets { cursor } => presets_view::render_list(
                 frame,
                 body,
@@ -601,10 +625,29 @@ impl FieldsScreen {
                 }
             }
         }
-        frame.render_widget(self.footer_line(footer.width as usize), footer);
-        if self.help {
-            help_view::render(frame, area, self.context(), &self.theme);
+    }
+
+    /// The tree, scrolled so the cursor stays in view.
+    fn render_tree(&mut self, frame: &mut Frame, body: Rect) {
+        self.page = body.height as usize;
+        let cursor = self.tree.cursor();
+        let height = self.page.max(1);
+        if cursor < self.offset {
+            self.offset = cursor;
+        } else if cursor >= self.offset + height {
+            self.offset = cursor + 1 - height;
         }
+        self.offset = self
+            .offset
+            .min(self.tree.visible_len().saturating_sub(height));
+        tree_view::render(
+            frame,
+            body,
+            &self.tree,
+            &self.loading,
+            self.offset,
+            &self.theme,
+        );
     }
 
     fn tabs_line(&self) -> Line<'static> {
@@ -702,32 +745,26 @@ impl FieldsScreen {
     }
 
     fn footer_line(&self, width: usize) -> Line<'static> {
+        let styles = KeyStyles {
+            key: self.theme.key,
+            desc: self.theme.dim,
+        };
         if self.confirm_discard {
             let (added, removed) = self.changes();
-            return Line::from(Span::styled(
-                format!(
-                    "Discard +{added} −{removed} unsaved changes? y discard · any other key keeps editing"
-                ),
-                self.theme.warn,
-            ));
+            let question = format!("Discard +{added} −{removed} unsaved changes? ");
+            let room = width.saturating_sub(style::display_width(&question));
+            let hints = keymap::footer(Context::FieldsDiscard);
+            let mut line = key_list::hints_line(hints, room, 0, styles);
+            line.spans
+                .insert(0, Span::styled(question, self.theme.warn));
+            return line;
         }
         if let Some(flash) = &self.flash {
             // Flashes quote object and field names from the org: cleaned where drawn.
             return Line::from(Span::styled(style::clean(flash), self.theme.warn));
         }
         // Same look as the app's footer: whole hints only, as many as fit.
-        let mut spans = Vec::new();
-        let mut used = 0;
-        for b in keys::bindings(self.context()).iter().filter(|b| b.footer) {
-            let w = style::display_width(b.label) + style::display_width(b.desc) + 3;
-            if used + w > width {
-                break;
-            }
-            spans.push(Span::styled(b.label, self.theme.key));
-            spans.push(Span::styled(format!(" {}  ", b.desc), self.theme.dim));
-            used += w;
-        }
-        Line::from(spans)
+        key_list::hints_line(keymap::footer(self.view_context()), width, 0, styles)
     }
 }
 

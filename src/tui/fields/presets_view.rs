@@ -50,10 +50,22 @@ pub(super) fn render_list(
         Paragraph::new(preset.description.as_str()).wrap(Wrap { trim: true }),
         description,
     );
+    let lines = preset_field_lines(preset, selection, schema, fields.width as usize, theme);
+    frame.render_widget(Paragraph::new(lines), fields);
+}
+
+/// A preset's fields with what applying it does to each (`✓` kept, `+` added, `?` not
+/// in this org) and why the preset has it. The field column fits the longest name (cut
+/// with `…` only when the screen is too narrow); the reason takes the rest, also cut
+/// with `…`, never running into it.
+fn preset_field_lines(
+    preset: &Preset,
+    selection: &Selection,
+    schema: &OrgSchema,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
     let outcome = preset.apply(schema);
-    // The field column fits the longest name (cut with `…` only when the screen is too
-    // narrow); the reason takes the rest, also cut with `…`, never running into it.
-    let width = fields.width as usize;
     let longest = preset
         .fields
         .iter()
@@ -62,7 +74,7 @@ pub(super) fn render_list(
         .unwrap_or(0);
     let field_width = longest.min(width.saturating_sub(2) * 60 / 100);
     let reason_width = width.saturating_sub(2 + field_width + 1);
-    let lines: Vec<Line> = preset
+    preset
         .fields
         .iter()
         .map(|f| {
@@ -93,8 +105,7 @@ pub(super) fn render_list(
             );
             Line::from(spans)
         })
-        .collect();
-    frame.render_widget(Paragraph::new(lines), fields);
+        .collect()
 }
 
 pub(super) fn render_diff(

@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 use super::PAUSED_MESSAGE;
 use super::presets_view::max_scroll;
 use super::style::{Theme, clean, duration, thousands};
-use crate::fields::{ObjectCost, Selection, SelectionDiff, estimate_cost};
+use crate::fields::{CostEstimate, ObjectCost, Selection, SelectionDiff, estimate_cost};
 use crate::model::OrgSchema;
 
 pub(super) struct Context<'a> {
@@ -57,35 +57,64 @@ fn lines<'a>(cx: &Context<'a>) -> Vec<Line<'a>> {
     let (current, missing) = cx.saved.split_missing(cx.schema);
     let diff = SelectionDiff::between(cx.saved, cx.selection).with_missing(missing);
     let cost = estimate_cost(cx.schema, &current, cx.selection, cx.throughput);
-    let mut lines = Vec::new();
     // The totals come first so they show without scrolling at any size.
+    let mut lines = totals_lines(cx, &cost);
+    if cx.selection.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "Nothing is selected: Sync Now would stop syncing every object.",
+            theme.warn,
+        )));
+    }
+    let mut names: Vec<&str> = cx
+        .selection
+        .iter()
+        .map(|(o, _)| o)
+        .chain(diff.objects.iter().map(|o| o.object.as_str()))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    for name in names {
+        object_lines(cx, &cost, &diff, name, &mut lines);
+    }
+    if !diff.missing.is_empty() {
+        let names: Vec<String> = diff.missing.iter().map(|m| clean(&m.to_string())).collect();
+        lines.push(Line::from(Span::styled(
+            format!(
+                "Saved but not in this org (dropped on save): {}",
+                names.join(", ")
+            ),
+            theme.warn,
+        )));
+    }
+    lines
+}
+
+/// Fields added and removed, then the cost: backfill, its time, each incremental run.
+fn totals_lines<'a>(cx: &Context<'a>, cost: &CostEstimate) -> Vec<Line<'a>> {
+    let theme = cx.theme;
     let (added, removed) = super::change_counts(cx.saved, cx.selection, cx.schema);
-    lines.push(Line::from(vec![
-        Span::styled("Changes ", theme.title),
-        Span::styled(format!("+{added}"), theme.added),
-        Span::raw(" "),
-        Span::styled(format!("−{removed}"), theme.removed),
-        Span::raw(" fields · "),
-        Span::styled("Cost", theme.title),
-    ]));
-    lines.push(Line::from(format!(
-        "  Backfill: {} API calls for {} records",
-        thousands(cost.backfill_calls),
-        thousands(cost.backfill_records)
-    )));
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled("Changes ", theme.title),
+            Span::styled(format!("+{added}"), theme.added),
+            Span::raw(" "),
+            Span::styled(format!("−{removed}"), theme.removed),
+            Span::raw(" fields · "),
+            Span::styled("Cost", theme.title),
+        ]),
+        Line::from(format!(
+            "  Backfill: {} API calls for {} records",
+            thousands(cost.backfill_calls),
+            thousands(cost.backfill_records)
+        )),
+    ];
     if cost.backfill_records > 0 {
+        let time = duration(cost.backfill_time);
+        let rate = thousands(cost.records_per_second.round() as u64);
         lines.push(Line::from(if cost.measured {
-            format!(
-                "  Time: about {} at {} records/s (measured on this source)",
-                duration(cost.backfill_time),
-                thousands(cost.records_per_second.round() as u64)
-            )
+            format!("  Time: about {time} at {rate} records/s (measured on this source)")
         } else {
-            format!(
-                "  Time: about {}, an estimate at {} records/s (no run measured yet)",
-                duration(cost.backfill_time),
-                thousands(cost.records_per_second.round() as u64)
-            )
+            format!("  Time: about {time}, an estimate at {rate} records/s (no run measured yet)")
         }));
     }
     if !cost.unknown_counts.is_empty() {
@@ -102,81 +131,67 @@ fn lines<'a>(cx: &Context<'a>) -> Vec<Line<'a>> {
         thousands(cost.incremental_calls)
     )));
     lines.push(Line::default());
-    if cx.selection.is_empty() {
-        lines.push(Line::from(Span::styled(
-            "Nothing is selected: Sync Now would stop syncing every object.",
-            theme.warn,
-        )));
-    }
-    let mut names: Vec<&str> = cx
-        .selection
-        .iter()
-        .map(|(o, _)| o)
-        .chain(diff.objects.iter().map(|o| o.object.as_str()))
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    for name in names {
-        let object_cost = cost.objects.iter().find(|c| c.object == name);
-        let change = diff.object(name);
-        let mut head = vec![Span::styled(clean(name), theme.title)];
-        match (object_cost, change) {
-            (Some(c), _) => head.push(Span::styled(cost_summary(c), theme.dim)),
-            (None, _) => head.push(Span::styled(" · no longer synced", theme.removed)),
-        }
-        if let Some(change) = change {
-            head.push(Span::raw(format!(
-                "  +{} −{}",
-                change.added.len(),
-                change.removed.len()
-            )));
-        }
-        lines.push(Line::from(head));
-        let Some(change) = change else { continue };
-        let described = cx.schema.objects.iter().find(|o| o.name == name);
-        let field = |n: &str| described.and_then(|o| o.fields.iter().find(|f| f.name == n));
-        for added in &change.added {
-            let mut spans = vec![Span::styled(
-                format!("  + {:<28}", clean(added)),
-                theme.added,
-            )];
-            if let Some(f) = field(added) {
-                spans.push(Span::styled(format!("{:<24}", clean(&f.label)), theme.dim));
-                if f.required {
-                    spans.push(Span::styled(" required", theme.warn));
-                }
-                if f.formula {
-                    spans.push(Span::styled(" formula: may go stale", theme.warn));
-                }
-            }
-            lines.push(Line::from(spans));
-        }
-        for removed in &change.removed {
-            let mut spans = vec![Span::styled(
-                format!("  − {:<28}", clean(removed)),
-                theme.removed,
-            )];
-            let loaded = described.is_some_and(|o| !o.fields.is_empty());
-            match field(removed) {
-                Some(f) => spans.push(Span::styled(clean(&f.label), theme.dim)),
-                // Unknown until the object is described: never claim it is missing.
-                None if !loaded => {}
-                None => spans.push(Span::styled("not in this org", theme.warn)),
-            }
-            lines.push(Line::from(spans));
-        }
-    }
-    if !diff.missing.is_empty() {
-        let names: Vec<String> = diff.missing.iter().map(|m| clean(&m.to_string())).collect();
-        lines.push(Line::from(Span::styled(
-            format!(
-                "Saved but not in this org (dropped on save): {}",
-                names.join(", ")
-            ),
-            theme.warn,
-        )));
-    }
     lines
+}
+
+/// One object: its cost and change counts, then each field added or removed with its
+/// label and what to know about it.
+fn object_lines<'a>(
+    cx: &Context<'a>,
+    cost: &CostEstimate,
+    diff: &SelectionDiff,
+    name: &str,
+    lines: &mut Vec<Line<'a>>,
+) {
+    let theme = cx.theme;
+    let object_cost = cost.objects.iter().find(|c| c.object == name);
+    let change = diff.object(name);
+    let mut head = vec![Span::styled(clean(name), theme.title)];
+    match object_cost {
+        Some(c) => head.push(Span::styled(cost_summary(c), theme.dim)),
+        None => head.push(Span::styled(" · no longer synced", theme.removed)),
+    }
+    if let Some(change) = change {
+        head.push(Span::raw(format!(
+            "  +{} −{}",
+            change.added.len(),
+            change.removed.len()
+        )));
+    }
+    lines.push(Line::from(head));
+    let Some(change) = change else { return };
+    let described = cx.schema.objects.iter().find(|o| o.name == name);
+    let field = |n: &str| described.and_then(|o| o.fields.iter().find(|f| f.name == n));
+    for added in &change.added {
+        let mut spans = vec![Span::styled(
+            format!("  + {:<28}", clean(added)),
+            theme.added,
+        )];
+        if let Some(f) = field(added) {
+            spans.push(Span::styled(format!("{:<24}", clean(&f.label)), theme.dim));
+            if f.required {
+                spans.push(Span::styled(" required", theme.warn));
+            }
+            if f.formula {
+                spans.push(Span::styled(" formula: may go stale", theme.warn));
+            }
+        }
+        lines.push(Line::from(spans));
+    }
+    let loaded = described.is_some_and(|o| !o.fields.is_empty());
+    for removed in &change.removed {
+        let mut spans = vec![Span::styled(
+            format!("  − {:<28}", clean(removed)),
+            theme.removed,
+        )];
+        match field(removed) {
+            Some(f) => spans.push(Span::styled(clean(&f.label), theme.dim)),
+            // Unknown until the object is described: never claim it is missing.
+            None if !loaded => {}
+            None => spans.push(Span::styled("not in this org", theme.warn)),
+        }
+        lines.push(Line::from(spans));
+    }
 }
 
 fn cost_summary(c: &ObjectCost) -> String {

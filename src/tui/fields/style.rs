@@ -26,6 +26,7 @@ pub(crate) struct Theme {
     pub(crate) button: Style,
     pub(crate) button_focused: Style,
     pub(crate) key: Style,
+    pub(crate) border: Style,
 }
 
 impl Theme {
@@ -42,6 +43,7 @@ impl Theme {
             button: Style::new(),
             button_focused: app.focused,
             key: app.key,
+            border: app.border_focus,
         }
     }
 }

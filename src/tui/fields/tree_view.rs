@@ -12,7 +12,8 @@ use super::fuzzy::match_positions;
 use super::style::{Theme, clean, display_width};
 use super::tree::{Check, FieldTree, Row};
 use crate::fields::badges;
-use crate::model::FieldSchema;
+use crate::model::{FieldSchema, ObjectSchema};
+use crate::tui::keymap::{self, Action, Context};
 
 const FIELD_PREFIX: usize = 8; // "    [x] "
 const OBJECT_PREFIX: usize = 6; // "▸ [x] "
@@ -72,49 +73,13 @@ pub(super) fn render(
                     selected,
                     total,
                 } => {
-                    let mut spans = vec![Span::raw(format!(
-                        "{} {} ",
-                        if expanded { "▾" } else { "▸" },
-                        checkbox(check)
-                    ))];
-                    // Without fields the total is unknown: the saved selection's count
-                    // is shown, never a meaningless `5/0`.
-                    let chosen = if selected > 0 {
-                        format!(" {selected} selected ·")
-                    } else {
-                        String::new()
+                    let count = object_count(object, selected, total, loading);
+                    let head = ObjectHead {
+                        object,
+                        expanded,
+                        check,
                     };
-                    let count = if total == 0 && loading.contains(&object.name) {
-                        format!("{chosen} loading fields…")
-                    } else if total == 0 && object.load_error.is_some() {
-                        format!("{chosen} fields failed to load · l retries")
-                    } else if total == 0 {
-                        format!("{chosen} fields not loaded · l loads")
-                    } else {
-                        format!(" {selected}/{total} selected")
-                    };
-                    let room = width.saturating_sub(OBJECT_PREFIX + count.chars().count());
-                    let name_width = (columns.name + 2).min(room);
-                    cell(
-                        &object.name,
-                        name_width,
-                        query,
-                        theme.title,
-                        theme.matched,
-                        &mut spans,
-                    );
-                    spans.push(Span::raw(" "));
-                    let label_width = room.saturating_sub(name_width + 1);
-                    cell(
-                        &object.label,
-                        label_width,
-                        query,
-                        theme.dim,
-                        theme.matched,
-                        &mut spans,
-                    );
-                    spans.push(Span::styled(count, theme.dim));
-                    Line::from(spans)
+                    object_line(head, count, query, &columns, width, theme)
                 }
                 Row::Field { field, check } => {
                     field_line(field, check, query, &columns, width, theme)
@@ -128,6 +93,77 @@ pub(super) fn render(
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// What an object row says after its name: the selected count out of its fields, or, for
+/// an object whose fields are not here, whether they are loading and which key loads them.
+/// Without fields the total is unknown: the saved selection's count is shown, never a
+/// meaningless `5/0`.
+fn object_count(
+    object: &ObjectSchema,
+    selected: u32,
+    total: u32,
+    loading: &BTreeSet<String>,
+) -> String {
+    let chosen = if selected > 0 {
+        format!(" {selected} selected ·")
+    } else {
+        String::new()
+    };
+    let load = || keymap::keys(Context::FieldsTree, Action::Expand);
+    if total == 0 && loading.contains(&object.name) {
+        format!("{chosen} loading fields…")
+    } else if total == 0 && object.load_error.is_some() {
+        format!("{chosen} fields failed to load · {} retries", load())
+    } else if total == 0 {
+        format!("{chosen} fields not loaded · {} loads", load())
+    } else {
+        format!(" {selected}/{total} selected")
+    }
+}
+
+struct ObjectHead<'a> {
+    object: &'a ObjectSchema,
+    expanded: bool,
+    check: Check,
+}
+
+fn object_line<'a>(
+    head: ObjectHead<'a>,
+    count: String,
+    query: Option<&[char]>,
+    columns: &Columns,
+    width: usize,
+    theme: &Theme,
+) -> Line<'a> {
+    let mut spans = vec![Span::raw(format!(
+        "{} {} ",
+        if head.expanded { "▾" } else { "▸" },
+        checkbox(head.check)
+    ))];
+    let room = width.saturating_sub(OBJECT_PREFIX + count.chars().count());
+    let name_width = (columns.name + 2).min(room);
+    let object = head.object;
+    cell(
+        &object.name,
+        name_width,
+        query,
+        theme.title,
+        theme.matched,
+        &mut spans,
+    );
+    spans.push(Span::raw(" "));
+    let label_width = room.saturating_sub(name_width + 1);
+    cell(
+        &object.label,
+        label_width,
+        query,
+        theme.dim,
+        theme.matched,
+        &mut spans,
+    );
+    spans.push(Span::styled(count, theme.dim));
+    Line::from(spans)
 }
 
 fn field_line<'a>(

@@ -10,6 +10,7 @@ use crate::tui::app::App;
 use crate::tui::format;
 use crate::tui::ports::HistoryRun;
 use crate::tui::screens::wrap;
+use crate::tui::theme::Theme;
 
 pub fn render(
     app: &App,
@@ -44,6 +45,22 @@ pub fn render(
     };
     let [table_area, detail_area] =
         Layout::vertical([Constraint::Min(3), Constraint::Length(6)]).areas(area);
+    let table = runs_table(runs, theme).block(block);
+    let mut state = TableState::default().with_selected(Some(scroll.min(runs.len() - 1)));
+    frame.render_stateful_widget(table, table_area, &mut state);
+    if let Some(run) = runs.get(scroll) {
+        let width = detail_area.width.saturating_sub(2) as usize;
+        let detail = Paragraph::new(detail_lines(run, width, theme)).block(
+            Block::default()
+                .borders(Borders::TOP)
+                .border_style(theme.border),
+        );
+        frame.render_widget(detail, detail_area);
+    }
+}
+
+/// One row per run: when, how long, what kind, the outcome and its counts.
+fn runs_table<'a>(runs: &'a [HistoryRun], theme: &Theme) -> Table<'a> {
     let table_rows = runs.iter().map(|r| &r.summary).map(|r| {
         let (symbol, outcome, style) = match r.outcome {
             RunOutcome::Succeeded => ("✓", "Succeeded", theme.ok),
@@ -66,7 +83,7 @@ pub fn render(
             Cell::from(r.error.clone().unwrap_or_default()),
         ])
     });
-    let table = Table::new(
+    Table::new(
         table_rows,
         [
             Constraint::Length(11),
@@ -86,58 +103,48 @@ pub fn render(
         .style(theme.title),
     )
     .row_highlight_style(theme.selected)
-    .block(block);
-    let mut state = TableState::default().with_selected(Some(scroll.min(runs.len() - 1)));
-    frame.render_stateful_widget(table, table_area, &mut state);
+}
 
-    if let Some(HistoryRun {
+/// The selected run: its exact times, per-object counts and its error, wrapped.
+fn detail_lines(run: &HistoryRun, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let HistoryRun {
         summary: run,
         objects,
-    }) = runs.get(scroll)
-    {
-        let width = detail_area.width.saturating_sub(2) as usize;
-        let mut lines = vec![Line::from(Span::styled(
-            format!(
-                "{} → {}",
-                format::timestamp(run.started),
-                format::timestamp(run.finished)
-            ),
-            theme.dim,
-        ))];
-        if !objects.is_empty() {
-            let per_object: Vec<String> = objects
-                .iter()
-                .map(|o| {
-                    format!(
-                        "{} +{} −{}",
-                        o.object,
-                        format::grouped(o.upserted),
-                        format::grouped(o.deleted)
-                    )
-                })
-                .collect();
-            lines.extend(
-                wrap(&per_object.join(" · "), width)
-                    .into_iter()
-                    .take(2)
-                    .map(|l| Line::from(Span::styled(l, theme.label))),
-            );
-        }
-        if let Some(e) = &run.error {
-            lines.extend(
-                wrap(e, width)
-                    .into_iter()
-                    .take(2)
-                    .map(|l| Line::from(Span::styled(l, theme.err))),
-            );
-        }
-        frame.render_widget(
-            Paragraph::new(lines).block(
-                Block::default()
-                    .borders(Borders::TOP)
-                    .border_style(theme.border),
-            ),
-            detail_area,
+    } = run;
+    let mut lines = vec![Line::from(Span::styled(
+        format!(
+            "{} → {}",
+            format::timestamp(run.started),
+            format::timestamp(run.finished)
+        ),
+        theme.dim,
+    ))];
+    if !objects.is_empty() {
+        let per_object: Vec<String> = objects
+            .iter()
+            .map(|o| {
+                format!(
+                    "{} +{} −{}",
+                    o.object,
+                    format::grouped(o.upserted),
+                    format::grouped(o.deleted)
+                )
+            })
+            .collect();
+        lines.extend(
+            wrap(&per_object.join(" · "), width)
+                .into_iter()
+                .take(2)
+                .map(|l| Line::from(Span::styled(l, theme.label))),
         );
     }
+    if let Some(e) = &run.error {
+        lines.extend(
+            wrap(e, width)
+                .into_iter()
+                .take(2)
+                .map(|l| Line::from(Span::styled(l, theme.err))),
+        );
+    }
+    lines
 }

@@ -44,51 +44,66 @@ pub fn render(
     let block = bordered(title, theme);
     let inner = block.inner(log_area);
     frame.render_widget(block, log_area);
+    let body = log_lines(lines, scroll, inner, theme);
+    frame.render_widget(Paragraph::new(body), inner);
+    render_events(app, frame, events_area, source);
+}
+
+/// Whole log lines wrap (a log line is read in full); the newest screen lines up to the
+/// scroll position fill `inner`.
+fn log_lines(
+    lines: &Result<Vec<String>, String>,
+    scroll: usize,
+    inner: Rect,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
     let width = inner.width as usize;
     let rows = inner.height as usize;
-    let body: Vec<Line> = match lines {
-        Err(e) => vec![Line::from(Span::styled(e.clone(), theme.err))],
-        Ok(l) if l.is_empty() => vec![Line::from(Span::styled(
-            "The log is empty (or not written yet).",
-            theme.dim,
-        ))],
-        Ok(l) => {
-            // Whole lines wrap (a log line is read in full); the newest `rows` screen
-            // lines up to the scroll position are shown.
-            let end = l
-                .len()
-                .saturating_sub(scroll.min(l.len().saturating_sub(1)));
-            let mut shown: Vec<Line> = Vec::new();
-            for line in l[..end].iter().rev() {
-                let style = if line.contains(" ERROR ") {
-                    theme.err
-                } else if line.contains(" WARN ") {
-                    theme.warn
-                } else {
-                    theme.label
-                };
-                let mut wrapped: Vec<Line> = wrap(line, width)
-                    .into_iter()
-                    .map(|part| Line::from(Span::styled(part, style)))
-                    .collect();
-                wrapped.reverse();
-                shown.extend(wrapped);
-                if shown.len() >= rows {
-                    break;
-                }
-            }
-            shown.truncate(rows);
-            shown.reverse();
-            shown
+    let l = match lines {
+        Err(e) => return vec![Line::from(Span::styled(e.clone(), theme.err))],
+        Ok(l) if l.is_empty() => {
+            return vec![Line::from(Span::styled(
+                "The log is empty (or not written yet).",
+                theme.dim,
+            ))];
         }
+        Ok(l) => l,
     };
-    frame.render_widget(Paragraph::new(body), inner);
+    let end = l
+        .len()
+        .saturating_sub(scroll.min(l.len().saturating_sub(1)));
+    let mut shown: Vec<Line> = Vec::new();
+    for line in l[..end].iter().rev() {
+        let style = if line.contains(" ERROR ") {
+            theme.err
+        } else if line.contains(" WARN ") {
+            theme.warn
+        } else {
+            theme.label
+        };
+        let mut wrapped: Vec<Line> = wrap(line, width)
+            .into_iter()
+            .map(|part| Line::from(Span::styled(part, style)))
+            .collect();
+        wrapped.reverse();
+        shown.extend(wrapped);
+        if shown.len() >= rows {
+            break;
+        }
+    }
+    shown.truncate(rows);
+    shown.reverse();
+    shown
+}
 
+/// The selected source's events, newest first, one line each.
+fn render_events(app: &App, frame: &mut Frame, area: Rect, source: &str) {
+    let theme = &app.theme;
     let snapshot = app.source(source);
     let name = snapshot.map(|s| s.name.as_str()).unwrap_or(source);
     let block = bordered(format!(" Events · {} ", format::truncate(name, 40)), theme);
-    let inner = block.inner(events_area);
-    frame.render_widget(block, events_area);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
     let width = inner.width as usize;
     let events: Vec<Line> = snapshot
         .map(|s| s.events.as_slice())

@@ -20,8 +20,9 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use crate::model::{ErrorInfo, ErrorKind, SourceSnapshot, Status};
 use crate::tui::app::{App, Screen};
 use crate::tui::format;
-use crate::tui::keymap::{self, Context};
+use crate::tui::keymap::{self, Action, Context, Hint};
 use crate::tui::theme::{Theme, status_symbol};
+use crate::tui::widgets::key_list::{self, KeyStyles};
 
 /// Below this the app shows only a "too small" notice instead of squeezed screens.
 pub const MIN_WIDTH: u16 = 30;
@@ -31,8 +32,10 @@ pub fn render(app: &App, frame: &mut Frame) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let text = format!(
-            "syncdeck needs at least {MIN_WIDTH}×{MIN_HEIGHT}; this terminal is {}×{}. Enlarge it, or press q to quit.",
-            area.width, area.height
+            "syncdeck needs at least {MIN_WIDTH}×{MIN_HEIGHT}; this terminal is {}×{}. Enlarge it, or press {} to quit.",
+            area.width,
+            area.height,
+            keymap::keys(app.context(), Action::Quit)
         );
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
         return;
@@ -51,7 +54,23 @@ pub fn render(app: &App, frame: &mut Frame) {
             Screen::Status { .. } | Screen::History { .. } | Screen::Log { .. }
         )
     });
-    let title = match base.map(|i| &app.stack[i]) {
+    let title = render_backdrop(app, frame, body, base.map(|i| &app.stack[i]));
+    render_header(app, frame, header, title);
+    let modals = base.map(|i| i + 1).unwrap_or(0);
+    for screen in &app.stack[modals..] {
+        render_modal(app, frame, body, screen);
+    }
+    render_footer(app, frame, footer);
+}
+
+/// The full screen under the modals; returns its title for the header.
+fn render_backdrop(
+    app: &App,
+    frame: &mut Frame,
+    body: Rect,
+    base: Option<&Screen>,
+) -> &'static str {
+    match base {
         Some(Screen::Status { source, event }) => {
             status::render(app, frame, body, source, *event);
             "Live status"
@@ -76,37 +95,34 @@ pub fn render(app: &App, frame: &mut Frame) {
             sources::render(app, frame, body);
             "Data Sources"
         }
-    };
-    render_header(app, frame, header, title);
-    let modals = base.map(|i| i + 1).unwrap_or(0);
-    for screen in &app.stack[modals..] {
-        match screen {
-            Screen::Actions { source, cursor } => {
-                actions::render(app, frame, body, source, *cursor)
-            }
-            Screen::Settings(form) => settings::render(app, frame, body, form),
-            Screen::Selection {
-                source,
-                objects,
-                scroll,
-            } => selection::render(app, frame, body, source, objects, *scroll),
-            Screen::Fields(edit) => {
-                if let Ok(mut screen) = edit.screen.try_borrow_mut() {
-                    frame.render_widget(Clear, body);
-                    screen.render(frame, body);
-                }
-            }
-            Screen::Auth { source, flow } => auth::render(app, frame, body, source, *flow),
-            Screen::Help { under } => help::render(app, frame, body, *under),
-            Screen::EventText {
-                title,
-                text,
-                scroll,
-            } => event_text::render(app, frame, body, title, text, *scroll),
-            Screen::Status { .. } | Screen::History { .. } | Screen::Log { .. } => {}
-        }
     }
-    render_footer(app, frame, footer);
+}
+
+fn render_modal(app: &App, frame: &mut Frame, body: Rect, screen: &Screen) {
+    match screen {
+        Screen::Actions { source, cursor } => actions::render(app, frame, body, source, *cursor),
+        Screen::Settings(form) => settings::render(app, frame, body, form),
+        Screen::Selection {
+            source,
+            objects,
+            scroll,
+        } => selection::render(app, frame, body, source, objects, *scroll),
+        Screen::Fields(edit) => {
+            if let Ok(mut screen) = edit.screen.try_borrow_mut() {
+                frame.render_widget(Clear, body);
+                screen.render(frame, body);
+            }
+        }
+        Screen::Auth { source, flow } => auth::render(app, frame, body, source, *flow),
+        Screen::Help { under } => help::render(app, frame, body, *under),
+        Screen::EventText {
+            title,
+            text,
+            scroll,
+        } => event_text::render(app, frame, body, title, text, *scroll),
+        // Full screens: drawn as the backdrop.
+        Screen::Status { .. } | Screen::History { .. } | Screen::Log { .. } => {}
+    }
 }
 
 fn render_header(app: &App, frame: &mut Frame, area: Rect, title: &str) {
@@ -194,11 +210,12 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
         return;
     }
     if let Some(gone) = &app.engine_gone {
+        let quit = keymap::keys(app.context(), Action::Quit);
         let next = match app.mode {
             Some(crate::tui::app::EngineMode::Attached { .. }) => {
-                "Press q; syncdeck then offers to start a local engine."
+                format!("Press {quit}; syncdeck then offers to start a local engine.")
             }
-            _ => "Press q to quit, then run syncdeck again.",
+            _ => format!("Press {quit} to quit, then run syncdeck again."),
         };
         let text = format::truncate(&format!(" {next} {gone}"), width);
         frame.render_widget(Paragraph::new(Span::styled(text, theme.err)), area);
@@ -209,7 +226,7 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
     }
     let ctx = app.context();
     let line = if ctx == Context::Sources {
-        hints_from(source_hints(app), width, theme)
+        key_list::hints_line(source_hints(app), width, 1, key_styles(theme))
     } else {
         hints_line(ctx, width, theme)
     };
@@ -218,57 +235,41 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
 
 /// The table's footer: what applies to the selected source first (`a` when it has no
 /// credentials, `p` to resume when paused, instead of `n`), then the keymap's hints.
-fn source_hints(app: &App) -> Vec<(&'static str, &'static str)> {
-    let selected = app.selected_source();
-    let first: Option<(&'static str, &'static str)> = match selected.map(|s| &s.status) {
-        Some(Status::NotConnected) => Some(("a", "authorize")),
-        Some(Status::Error(e)) if e.kind == ErrorKind::AuthRequired => Some(("a", "reauthorize")),
-        Some(Status::NotSyncing) => Some(("p", "resume")),
+fn source_hints(app: &App) -> Vec<Hint> {
+    let ctx = Context::Sources;
+    let first = match app.selected_source().map(|s| &s.status) {
+        Some(Status::NotConnected) => Some(keymap::hint(ctx, Action::Reauthorize, "authorize")),
+        Some(Status::Error(e)) if e.kind == ErrorKind::AuthRequired => {
+            Some(keymap::hint(ctx, Action::Reauthorize, "reauthorize"))
+        }
+        Some(Status::NotSyncing) => Some(keymap::hint(ctx, Action::PauseResume, "resume")),
         _ => None,
     };
-    let mut hints: Vec<(&'static str, &'static str)> = first.into_iter().collect();
-    for binding in keymap::footer(Context::Sources) {
-        // Sync now does not apply where the first hint is what to do instead.
-        if binding.action == keymap::Action::SyncNow && first.is_some() {
-            continue;
-        }
-        hints.push((binding.shown, binding.desc));
-    }
+    let lead = usize::from(first.is_some());
+    let mut hints: Vec<Hint> = first.into_iter().collect();
+    // Sync now does not apply where the first hint is what to do instead.
+    hints.extend(
+        keymap::footer(ctx)
+            .into_iter()
+            .filter(|hint| !(hint.action == Action::SyncNow && lead > 0)),
+    );
     if app.filter.is_some() {
-        hints.insert(
-            hints.len().min(first.iter().count() + 1),
-            ("esc", "clear filter"),
-        );
+        let clear = keymap::hint(ctx, Action::Back, "clear filter");
+        hints.insert(hints.len().min(lead + 1), clear);
     }
     hints
 }
 
 /// Footer hints from the keymap, cut at a whole hint so nothing is half shown.
 pub fn hints_line(ctx: Context, width: usize, theme: &Theme) -> Line<'static> {
-    hints_from(
-        keymap::footer(ctx).map(|b| (b.shown, b.desc)).collect(),
-        width,
-        theme,
-    )
+    key_list::hints_line(keymap::footer(ctx), width, 1, key_styles(theme))
 }
 
-fn hints_from(
-    hints: Vec<(&'static str, &'static str)>,
-    width: usize,
-    theme: &Theme,
-) -> Line<'static> {
-    let mut spans = vec![Span::raw(" ")];
-    let mut used = 1;
-    for (shown, desc) in hints {
-        let w = format::display_width(shown) + format::display_width(desc) + 3;
-        if used + w > width {
-            break;
-        }
-        spans.push(Span::styled(shown, theme.key));
-        spans.push(Span::styled(format!(" {desc}  "), theme.dim));
-        used += w;
+fn key_styles(theme: &Theme) -> KeyStyles {
+    KeyStyles {
+        key: theme.key,
+        desc: theme.dim,
     }
-    Line::from(spans)
 }
 
 /// A bordered modal centred in `area`, cleared underneath; returns the inner area.
@@ -315,10 +316,12 @@ pub fn status_line(source: &SourceSnapshot, now: DateTime<Utc>, theme: &Theme) -
 }
 
 /// What went wrong, what happens next, wrapped to `width`.
+/// `ctx` is where the lines are shown: it decides how they say to reauthorize.
 pub fn error_lines(
     e: &ErrorInfo,
     now: DateTime<Utc>,
     width: usize,
+    ctx: Context,
     theme: &Theme,
 ) -> Vec<Line<'static>> {
     let mut lines: Vec<Line> = wrap(&e.message, width)
@@ -343,9 +346,7 @@ pub fn error_lines(
             format::until(now, at),
             format::timestamp(at)
         )),
-        None if e.kind == ErrorKind::AuthRequired => {
-            next.push("press a to reauthorize".into());
-        }
+        None if e.kind == ErrorKind::AuthRequired => next.push(reauthorize_hint(ctx)),
         None => {}
     }
     if !next.is_empty() {
@@ -354,6 +355,25 @@ pub fn error_lines(
         }
     }
     lines
+}
+
+/// How to reauthorize from `ctx`: its own key, the actions menu's, or the panel's button.
+fn reauthorize_hint(ctx: Context) -> String {
+    let binds = |ctx: Context, action| keymap::all(ctx).any(|b| b.action == action);
+    if binds(ctx, Action::Reauthorize) {
+        format!(
+            "press {} to reauthorize",
+            keymap::keys(ctx, Action::Reauthorize)
+        )
+    } else if binds(ctx, Action::OpenActions) {
+        format!(
+            "press {} then {} to reauthorize",
+            keymap::keys(ctx, Action::OpenActions),
+            keymap::keys(Context::Actions, Action::Reauthorize)
+        )
+    } else {
+        "reauthorize with the button above".into()
+    }
 }
 
 /// Greedy word wrap by display width; words longer than a line are cut.

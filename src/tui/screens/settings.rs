@@ -6,11 +6,12 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::model::Status;
+use crate::model::{FrequencyProjection, SourceSnapshot, Status};
 use crate::tui::app::{App, frequency_choices};
 use crate::tui::format;
+use crate::tui::keymap::{self, Action, Context};
 use crate::tui::screens::{error_lines, modal, status_span};
-use crate::tui::settings_form::{Field, NotifySetup, SettingsForm};
+use crate::tui::settings_form::{Control, NotifySetup, SettingsForm};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::dropdown::{Dropdown, projection_text};
 use crate::tui::widgets::toggle::toggle;
@@ -19,224 +20,101 @@ const LABEL_WIDTH: usize = 20;
 const THRESHOLD_BOX: usize = 4;
 const MODAL_WIDTH: u16 = 80;
 
+/// The panel's lines as they are built, and the line each focusable control is on.
+struct Panel<'a> {
+    form: &'a SettingsForm,
+    theme: &'a Theme,
+    /// Text width inside the modal.
+    width: usize,
+    lines: Vec<Line<'static>>,
+    rows: Vec<(Control, usize)>,
+}
+
+impl<'a> Panel<'a> {
+    fn label(&self, text: &str) -> Span<'static> {
+        Span::styled(
+            format!("  {text:<w$}", w = LABEL_WIDTH - 2),
+            self.theme.label,
+        )
+    }
+
+    /// The focused row is marked with `›` as well as by style, so focus reads without
+    /// colour.
+    fn marked(&self, text: &str, control: Control) -> Span<'static> {
+        let marker = if self.form.focus == control {
+            "› "
+        } else {
+            "  "
+        };
+        Span::styled(
+            format!("{marker}{text:<w$}", w = LABEL_WIDTH - 2),
+            self.theme.label,
+        )
+    }
+
+    fn focused(&self, control: Control) -> bool {
+        self.form.focus == control
+    }
+
+    fn push(&mut self, spans: Vec<Span<'static>>) {
+        self.lines.push(Line::from(spans));
+    }
+
+    fn push_control(&mut self, control: Control, spans: Vec<Span<'static>>) {
+        self.rows.push((control, self.lines.len()));
+        self.push(spans);
+    }
+
+    /// Lines indented under the value column.
+    fn push_indented(&mut self, line: Line<'static>) {
+        let mut spans = vec![Span::raw(" ".repeat(LABEL_WIDTH))];
+        spans.extend(line.spans);
+        self.push(spans);
+    }
+}
+
 pub fn render(app: &App, frame: &mut Frame, area: Rect, form: &SettingsForm) {
     let theme = &app.theme;
     let source = app.source(&form.source);
-    let name = source.map(|s| s.name.as_str()).unwrap_or(&form.source);
-    let mut title = vec![Span::styled(
-        format!(" Settings · {} ", format::truncate(name, 40)),
-        theme.title,
-    )];
-    if form.is_dirty() {
-        title.push(Span::styled("● unsaved ", theme.unsaved));
-    }
-    let width = area.width.min(MODAL_WIDTH).saturating_sub(2) as usize;
-    let mut lines: Vec<Line> = Vec::new();
-    let mut rows: Vec<(Field, usize)> = Vec::new();
-    // The focused row is marked with `›` as well as by style, so focus reads without colour.
-    let marked = |text: &str, field: Field| {
-        let marker = if form.focus == field { "› " } else { "  " };
-        Span::styled(
-            format!("{marker}{text:<w$}", w = LABEL_WIDTH - 2),
-            theme.label,
-        )
-    };
-    let label =
-        |text: &str| Span::styled(format!("  {text:<w$}", w = LABEL_WIDTH - 2), theme.label);
-
-    // Connection facts.
-    match source.and_then(|s| s.connection.as_ref()) {
-        Some(c) => {
-            lines.push(Line::from(vec![label("Org"), Span::raw(c.org_id.clone())]));
-            lines.push(Line::from(vec![
-                label("Instance"),
-                Span::raw(c.instance_url.clone()),
-            ]));
-            lines.push(Line::from(vec![
-                label("Authorized user"),
-                Span::raw(format!(
-                    "{} · {}",
-                    c.username,
-                    format::ago(app.now, c.authorized_at)
-                )),
-            ]));
-        }
-        None => lines.push(Line::from(vec![
-            label("Connection"),
-            Span::styled("not authorized yet", theme.warn),
-        ])),
-    }
-    rows.push((Field::Reauthorize, lines.len()));
-    lines.push(Line::from(vec![
-        marked("", Field::Reauthorize),
-        button("Reauthorize", form.focus == Field::Reauthorize, theme),
-    ]));
-
-    rows.push((Field::SyncData, lines.len()));
-    lines.push(Line::from(vec![
-        marked("Sync Data", Field::SyncData),
-        toggle(form.sync_enabled, form.focus == Field::SyncData, theme)
-            .spans
-            .into_iter()
-            .next()
-            .unwrap_or_default(),
-    ]));
-
-    // Status follows the toggle before it is saved, so the consequence is visible.
-    let mut status = vec![label("Status")];
-    if form.sync_enabled != form.saved.sync_enabled {
-        let preview = if form.sync_enabled {
-            Status::Active
-        } else {
-            Status::NotSyncing
-        };
-        status.push(status_span(&preview, theme));
-        status.push(Span::styled(" once saved", theme.dim));
-    } else if let Some(s) = source {
-        status.push(status_span(&s.status, theme));
-        if let Status::Error(e) = &s.status {
-            status.push(Span::styled(format!(": {}", e.kind.label()), theme.err));
-        }
-    }
-    lines.push(Line::from(status));
-    if let Some(Status::Error(e)) = source.map(|s| &s.status) {
-        if form.sync_enabled == form.saved.sync_enabled {
-            for l in error_lines(e, app.now, width.saturating_sub(LABEL_WIDTH), theme)
-                .into_iter()
-                .take(4)
-            {
-                let mut spans = vec![Span::raw(" ".repeat(LABEL_WIDTH))];
-                spans.extend(l.spans);
-                lines.push(Line::from(spans));
-            }
-        }
-    }
-
-    let projections = source.map(|s| s.projections.as_slice()).unwrap_or(&[]);
-    rows.push((Field::Frequency, lines.len()));
-    lines.push(Line::from(vec![
-        marked("Update Frequency", Field::Frequency),
-        Span::styled(
-            format!("▾ {:<17}", form.frequency.label()),
-            focus_style(form.focus == Field::Frequency, theme),
-        ),
-        Span::styled(
-            format!(
-                " {}",
-                projection_text(form.frequency, projections, form.threshold_value().ok())
-            ),
-            theme.dim,
-        ),
-    ]));
-
-    rows.push((Field::Threshold, lines.len()));
-    let value = form.threshold.value();
-    let scroll = form.threshold.visual_scroll(THRESHOLD_BOX);
-    let shown: String = value.chars().skip(scroll).take(THRESHOLD_BOX).collect();
-    let invalid = form.threshold_value().is_err();
-    let box_style = if invalid {
-        theme.err
-    } else {
-        focus_style(form.focus == Field::Threshold, theme)
-    };
-    lines.push(Line::from(vec![
-        marked("API quota thresh.", Field::Threshold),
-        Span::raw("["),
-        Span::styled(format!("{shown:<THRESHOLD_BOX$}"), box_style),
-        Span::raw("]% "),
-        Span::styled("of the daily quota; syncing pauses there", theme.dim),
-    ]));
-
-    rows.push((Field::EditDataSync, lines.len()));
-    lines.push(Line::from(vec![
-        marked("Edit Data Sync", Field::EditDataSync),
-        Span::styled(
-            format!(
-                "▸ {} objects · {} fields",
-                form.selection.len(),
-                form.selected_field_count()
-            ),
-            focus_style(form.focus == Field::EditDataSync, theme),
-        ),
-    ]));
-
-    if let Some(setup) = &form.notify {
-        let text = notify_text(setup);
-        let style = match setup {
-            NotifySetup::Channels { .. } => theme.label,
-            NotifySetup::NotSetUp => theme.dim,
-            NotifySetup::Unreadable(_) => theme.err,
-        };
-        for (i, l) in super::wrap(&text, width.saturating_sub(LABEL_WIDTH))
-            .into_iter()
-            .take(2)
-            .enumerate()
-        {
-            let head = if i == 0 {
-                label("Notifications")
-            } else {
-                Span::raw(" ".repeat(LABEL_WIDTH))
-            };
-            lines.push(Line::from(vec![head, Span::styled(l, style)]));
-        }
-    }
-
-    lines.push(Line::default());
-    rows.push((Field::Save, lines.len()));
-    let marker = if matches!(form.focus, Field::Save | Field::Cancel) {
-        "› "
-    } else {
-        "  "
-    };
-    lines.push(Line::from(vec![
-        Span::styled(marker, theme.label),
-        button("Save Changes", form.focus == Field::Save, theme),
-        Span::raw("  "),
-        button("Cancel", form.focus == Field::Cancel, theme),
-    ]));
-    if let Some(m) = &form.message {
-        let style = if m.is_error { theme.err } else { theme.ok };
-        for l in super::wrap(&m.text, width) {
-            lines.push(Line::from(Span::styled(l, style)));
-        }
-    }
-
-    let inner = modal(
-        frame,
-        area,
-        MODAL_WIDTH,
-        lines.len() as u16 + 2,
-        Line::from(title),
+    let mut panel = Panel {
+        form,
         theme,
-    );
-    // Keep the focused control visible when the panel is short.
-    let focus_row = rows
-        .iter()
-        .find(|(f, _)| *f == form.focus || (form.focus == Field::Cancel && *f == Field::Save))
-        .map(|(_, r)| *r)
-        .unwrap_or(0);
-    let height = inner.height as usize;
-    let offset = (focus_row + 1).saturating_sub(height);
-    frame.render_widget(Paragraph::new(lines).scroll((offset as u16, 0)), inner);
-
-    let row_on_screen = |field: Field| -> Option<u16> {
-        rows.iter()
-            .find(|(f, _)| *f == field)
-            .and_then(|(_, r)| r.checked_sub(offset))
-            .filter(|r| *r < height)
-            .map(|r| inner.y + r as u16)
+        width: area.width.min(MODAL_WIDTH).saturating_sub(2) as usize,
+        lines: Vec::new(),
+        rows: Vec::new(),
     };
-    if form.focus == Field::Threshold && form.dropdown.is_none() && !form.confirm_discard {
-        if let Some(y) = row_on_screen(Field::Threshold) {
-            let cursor = form.threshold.visual_cursor().saturating_sub(scroll);
-            let x = inner.x + LABEL_WIDTH as u16 + 1 + cursor.min(THRESHOLD_BOX) as u16;
-            if x < inner.x + inner.width {
-                frame.set_cursor_position(Position::new(x, y));
-            }
-        }
+    connection_rows(&mut panel, app, source);
+    panel.push_control(
+        Control::Reauthorize,
+        vec![
+            panel.marked("", Control::Reauthorize),
+            button("Reauthorize", panel.focused(Control::Reauthorize), theme),
+        ],
+    );
+    let sync = toggle(form.sync_enabled, panel.focused(Control::SyncData), theme);
+    panel.push_control(
+        Control::SyncData,
+        vec![
+            panel.marked("Sync Data", Control::SyncData),
+            sync.spans.into_iter().next().unwrap_or_default(),
+        ],
+    );
+    status_rows(&mut panel, app, source);
+    let projections = source.map(|s| s.projections.as_slice()).unwrap_or(&[]);
+    frequency_row(&mut panel, projections);
+    threshold_row(&mut panel);
+    edit_data_sync_row(&mut panel);
+    notify_rows(&mut panel);
+    button_rows(&mut panel);
+    let title = title_line(app, form);
+    let height = panel.lines.len() as u16 + 2;
+    let inner = modal(frame, area, MODAL_WIDTH, height, title, theme);
+    let rows = place_lines(frame, inner, panel);
+    if form.focus == Control::Threshold && form.dropdown.is_none() && !form.confirm_discard {
+        place_threshold_cursor(frame, inner, form, &rows);
     }
     if let Some(highlighted) = form.dropdown {
-        let row = row_on_screen(Field::Frequency).unwrap_or(inner.y);
+        let row = rows.on_screen(Control::Frequency).unwrap_or(inner.y);
         let dropdown = Dropdown {
             choices: frequency_choices(),
             highlighted,
@@ -254,6 +132,239 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, form: &SettingsForm) {
     }
     if form.confirm_discard {
         render_discard_prompt(frame, area, form, theme);
+    }
+}
+
+fn title_line(app: &App, form: &SettingsForm) -> Line<'static> {
+    let theme = &app.theme;
+    let name = app
+        .source(&form.source)
+        .map(|s| s.name.as_str())
+        .unwrap_or(&form.source);
+    let mut title = vec![Span::styled(
+        format!(" Settings · {} ", format::truncate(name, 40)),
+        theme.title,
+    )];
+    if form.is_dirty() {
+        title.push(Span::styled("● unsaved ", theme.unsaved));
+    }
+    Line::from(title)
+}
+
+/// Org, instance and user, or that the source is not authorized yet.
+fn connection_rows(panel: &mut Panel, app: &App, source: Option<&SourceSnapshot>) {
+    match source.and_then(|s| s.connection.as_ref()) {
+        Some(c) => {
+            panel.push(vec![panel.label("Org"), Span::raw(c.org_id.clone())]);
+            panel.push(vec![
+                panel.label("Instance"),
+                Span::raw(c.instance_url.clone()),
+            ]);
+            let user = format!("{} · {}", c.username, format::ago(app.now, c.authorized_at));
+            panel.push(vec![panel.label("Authorized user"), Span::raw(user)]);
+        }
+        None => panel.push(vec![
+            panel.label("Connection"),
+            Span::styled("not authorized yet", panel.theme.warn),
+        ]),
+    }
+}
+
+/// Status follows the toggle before it is saved, so the consequence is visible; the
+/// source's error, if any, is explained under it.
+fn status_rows(panel: &mut Panel, app: &App, source: Option<&SourceSnapshot>) {
+    let (form, theme) = (panel.form, panel.theme);
+    let mut status = vec![panel.label("Status")];
+    let toggled = form.sync_enabled != form.saved.sync_enabled;
+    if toggled {
+        let preview = if form.sync_enabled {
+            Status::Active
+        } else {
+            Status::NotSyncing
+        };
+        status.push(status_span(&preview, theme));
+        status.push(Span::styled(" once saved", theme.dim));
+    } else if let Some(s) = source {
+        status.push(status_span(&s.status, theme));
+        if let Status::Error(e) = &s.status {
+            status.push(Span::styled(format!(": {}", e.kind.label()), theme.err));
+        }
+    }
+    panel.push(status);
+    if let (false, Some(Status::Error(e))) = (toggled, source.map(|s| &s.status)) {
+        let width = panel.width.saturating_sub(LABEL_WIDTH);
+        for l in error_lines(e, app.now, width, form.context(), theme)
+            .into_iter()
+            .take(4)
+        {
+            panel.push_indented(l);
+        }
+    }
+}
+
+fn frequency_row(panel: &mut Panel, projections: &[FrequencyProjection]) {
+    let form = panel.form;
+    let threshold = form.threshold_value().ok();
+    let projection = projection_text(form.frequency, projections, threshold);
+    panel.push_control(
+        Control::Frequency,
+        vec![
+            panel.marked("Update Frequency", Control::Frequency),
+            Span::styled(
+                format!("▾ {:<17}", form.frequency.label()),
+                focus_style(panel.focused(Control::Frequency), panel.theme),
+            ),
+            Span::styled(format!(" {projection}"), panel.theme.dim),
+        ],
+    );
+}
+
+fn threshold_row(panel: &mut Panel) {
+    let form = panel.form;
+    let scroll = form.threshold.visual_scroll(THRESHOLD_BOX);
+    let shown: String = form
+        .threshold
+        .value()
+        .chars()
+        .skip(scroll)
+        .take(THRESHOLD_BOX)
+        .collect();
+    let box_style = if form.threshold_value().is_err() {
+        panel.theme.err
+    } else {
+        focus_style(panel.focused(Control::Threshold), panel.theme)
+    };
+    panel.push_control(
+        Control::Threshold,
+        vec![
+            panel.marked("API quota thresh.", Control::Threshold),
+            Span::raw("["),
+            Span::styled(format!("{shown:<THRESHOLD_BOX$}"), box_style),
+            Span::raw("]% "),
+            Span::styled("of the daily quota; syncing pauses there", panel.theme.dim),
+        ],
+    );
+}
+
+fn edit_data_sync_row(panel: &mut Panel) {
+    let form = panel.form;
+    let summary = format!(
+        "▸ {} objects · {} fields",
+        form.selection.len(),
+        form.selected_field_count()
+    );
+    panel.push_control(
+        Control::EditDataSync,
+        vec![
+            panel.marked("Edit Data Sync", Control::EditDataSync),
+            Span::styled(
+                summary,
+                focus_style(panel.focused(Control::EditDataSync), panel.theme),
+            ),
+        ],
+    );
+}
+
+fn notify_rows(panel: &mut Panel) {
+    let Some(setup) = &panel.form.notify else {
+        return;
+    };
+    let theme = panel.theme;
+    let style = match setup {
+        NotifySetup::Channels { .. } => theme.label,
+        NotifySetup::NotSetUp => theme.dim,
+        NotifySetup::Unreadable(_) => theme.err,
+    };
+    let width = panel.width.saturating_sub(LABEL_WIDTH);
+    for (i, l) in super::wrap(&notify_text(setup), width)
+        .into_iter()
+        .take(2)
+        .enumerate()
+    {
+        let head = if i == 0 {
+            panel.label("Notifications")
+        } else {
+            Span::raw(" ".repeat(LABEL_WIDTH))
+        };
+        panel.push(vec![head, Span::styled(l, style)]);
+    }
+}
+
+/// Save Changes and Cancel on one row, then the form's message under them.
+fn button_rows(panel: &mut Panel) {
+    let (form, theme) = (panel.form, panel.theme);
+    panel.push(Vec::new());
+    let marker = if matches!(form.focus, Control::Save | Control::Cancel) {
+        "› "
+    } else {
+        "  "
+    };
+    panel.push_control(
+        Control::Save,
+        vec![
+            Span::styled(marker, theme.label),
+            button("Save Changes", panel.focused(Control::Save), theme),
+            Span::raw("  "),
+            button("Cancel", panel.focused(Control::Cancel), theme),
+        ],
+    );
+    if let Some(m) = &form.message {
+        let style = if m.is_error { theme.err } else { theme.ok };
+        for l in super::wrap(&m.text, panel.width) {
+            panel.push(vec![Span::styled(l, style)]);
+        }
+    }
+}
+
+/// Where the panel's rows landed in `inner` after scrolling.
+struct PlacedRows {
+    rows: Vec<(Control, usize)>,
+    offset: usize,
+    inner: Rect,
+}
+
+impl PlacedRows {
+    /// The screen row of `control`'s line, if it is visible.
+    fn on_screen(&self, control: Control) -> Option<u16> {
+        self.rows
+            .iter()
+            .find(|(c, _)| *c == control)
+            .and_then(|(_, r)| r.checked_sub(self.offset))
+            .filter(|r| *r < self.inner.height as usize)
+            .map(|r| self.inner.y + r as u16)
+    }
+}
+
+/// Draws the lines, scrolled to keep the focused control visible when the panel is short.
+fn place_lines(frame: &mut Frame, inner: Rect, panel: Panel) -> PlacedRows {
+    let focus = panel.form.focus;
+    let focus_row = panel
+        .rows
+        .iter()
+        .find(|(c, _)| *c == focus || (focus == Control::Cancel && *c == Control::Save))
+        .map(|(_, r)| *r)
+        .unwrap_or(0);
+    let offset = (focus_row + 1).saturating_sub(inner.height as usize);
+    frame.render_widget(
+        Paragraph::new(panel.lines).scroll((offset as u16, 0)),
+        inner,
+    );
+    PlacedRows {
+        rows: panel.rows,
+        offset,
+        inner,
+    }
+}
+
+fn place_threshold_cursor(frame: &mut Frame, inner: Rect, form: &SettingsForm, rows: &PlacedRows) {
+    let Some(y) = rows.on_screen(Control::Threshold) else {
+        return;
+    };
+    let scroll = form.threshold.visual_scroll(THRESHOLD_BOX);
+    let cursor = form.threshold.visual_cursor().saturating_sub(scroll);
+    let x = inner.x + LABEL_WIDTH as u16 + 1 + cursor.min(THRESHOLD_BOX) as u16;
+    if x < inner.x + inner.width {
+        frame.set_cursor_position(Position::new(x, y));
     }
 }
 
@@ -291,7 +402,8 @@ fn notify_text(setup: &NotifySetup) -> String {
             if let Some(host) = webhook_host {
                 parts.push(format!("webhook → {host}"));
             }
-            parts.push("t sends a test".into());
+            let test = keymap::keys(Context::Settings, Action::TestNotification);
+            parts.push(format!("{test} sends a test"));
             parts.join(" · ")
         }
         NotifySetup::NotSetUp => {
@@ -317,17 +429,17 @@ fn render_discard_prompt(frame: &mut Frame, area: Rect, form: &SettingsForm, the
     if form.threshold.value().trim() != form.saved.quota_threshold_percent.to_string() {
         changes.push(format!("threshold {}%", form.threshold.value().trim()));
     }
+    let mut prompt = Vec::new();
+    for (i, binding) in keymap::bindings(Context::ConfirmDiscard).iter().enumerate() {
+        let gap = if i == 0 { "" } else { "   " };
+        prompt.push(Span::raw(gap));
+        prompt.push(Span::styled(binding.label(), theme.key));
+        prompt.push(Span::raw(format!(" {}", binding.desc)));
+    }
     let lines = vec![
         Line::from(format!("Edited: {}", changes.join(", "))),
         Line::default(),
-        Line::from(vec![
-            Span::styled("y", theme.key),
-            Span::raw(" discard   "),
-            Span::styled("n", theme.key),
-            Span::raw(" keep editing   "),
-            Span::styled("w", theme.key),
-            Span::raw(" save"),
-        ]),
+        Line::from(prompt),
     ];
     frame.render_widget(Paragraph::new(lines), inner);
 }

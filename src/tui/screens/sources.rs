@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, Borders, Cell, HighlightSpacing, Paragraph, Row, T
 use crate::model::{SourceSnapshot, Status};
 use crate::tui::app::App;
 use crate::tui::format;
+use crate::tui::keymap::{self, Action, Context};
 use crate::tui::screens::{error_lines, status_line, status_span};
 use crate::tui::table_view::SortKey;
 use crate::tui::widgets::gauge::usage_gauge;
@@ -48,6 +49,59 @@ fn render_table(app: &App, frame: &mut Frame, area: Rect) {
     let theme = &app.theme;
     let wide = area.width >= 100;
     let gauge_width: u16 = if area.width >= 110 { 18 } else { 12 };
+    let (header, widths) = columns(wide, gauge_width);
+    let shown = app.visible_sources();
+    let rows = shown.iter().map(|i| &app.snapshot.sources[*i]).map(|s| {
+        let mut cells = vec![Cell::from(s.name.clone())];
+        if wide {
+            cells.push(Cell::from(s.kind.to_string()));
+        }
+        cells.extend([
+            Cell::from(Line::from(status_span(&s.status, theme))),
+            Cell::from(last_sync(app, s)),
+            Cell::from(next_sync(app, s)),
+            Cell::from(format::compact(s.records)),
+            Cell::from(usage_gauge(
+                s.api.percent(),
+                s.quota_threshold_percent,
+                gauge_width,
+                theme,
+            )),
+            Cell::from(s.frequency.as_str()),
+        ]);
+        Row::new(cells)
+    });
+    let title = table_title(app, shown.len());
+    let block = Block::default()
+        .borders(Borders::TOP | Borders::BOTTOM)
+        .border_style(theme.border)
+        .title(title);
+    if shown.is_empty() {
+        let text = Paragraph::new(Span::styled(
+            format!(
+                "  No source matches the filter; {} clears it.",
+                keymap::keys(Context::Sources, Action::Back)
+            ),
+            theme.warn,
+        ))
+        .block(block);
+        frame.render_widget(text, area);
+        return;
+    }
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(theme.title))
+        .row_highlight_style(theme.selected)
+        .highlight_symbol("› ")
+        .highlight_spacing(HighlightSpacing::Always)
+        .column_spacing(1)
+        .block(block);
+    let position = shown.iter().position(|i| *i == app.selected);
+    let mut state = TableState::default().with_selected(position);
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
+/// Headers and widths; Kind only on wide terminals.
+fn columns(wide: bool, gauge_width: u16) -> (Vec<&'static str>, Vec<Constraint>) {
     let mut header = vec!["Name"];
     let mut widths = vec![Constraint::Min(10)];
     if wide {
@@ -70,27 +124,13 @@ fn render_table(app: &App, frame: &mut Frame, area: Rect) {
         Constraint::Length(gauge_width),
         Constraint::Length(6),
     ]);
-    let shown = app.visible_sources();
-    let rows = shown.iter().map(|i| &app.snapshot.sources[*i]).map(|s| {
-        let mut cells = vec![Cell::from(s.name.clone())];
-        if wide {
-            cells.push(Cell::from(s.kind.to_string()));
-        }
-        cells.extend([
-            Cell::from(Line::from(status_span(&s.status, theme))),
-            Cell::from(last_sync(app, s)),
-            Cell::from(next_sync(app, s)),
-            Cell::from(format::compact(s.records)),
-            Cell::from(usage_gauge(
-                s.api.percent(),
-                s.quota_threshold_percent,
-                gauge_width,
-                theme,
-            )),
-            Cell::from(s.frequency.as_str()),
-        ]);
-        Row::new(cells)
-    });
+    (header, widths)
+}
+
+/// "Data Sources", then the filter with its count and the sort order when not the
+/// config's.
+fn table_title(app: &App, shown: usize) -> Line<'static> {
+    let theme = &app.theme;
     let mut title = vec![Span::styled(" Data Sources ", theme.title)];
     if let Some(filter) = &app.filter {
         let cursor = if filter.editing { "▏" } else { "" };
@@ -98,7 +138,7 @@ fn render_table(app: &App, frame: &mut Frame, area: Rect) {
             format!(
                 "/{}{cursor} ({} of {}) ",
                 format::truncate(filter.text(), 30),
-                shown.len(),
+                shown,
                 app.snapshot.sources.len()
             ),
             theme.key,
@@ -110,29 +150,7 @@ fn render_table(app: &App, frame: &mut Frame, area: Rect) {
             theme.dim,
         ));
     }
-    let block = Block::default()
-        .borders(Borders::TOP | Borders::BOTTOM)
-        .border_style(theme.border)
-        .title(Line::from(title));
-    if shown.is_empty() {
-        let text = Paragraph::new(Span::styled(
-            "  No source matches the filter; esc clears it.",
-            theme.warn,
-        ))
-        .block(block);
-        frame.render_widget(text, area);
-        return;
-    }
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(theme.title))
-        .row_highlight_style(theme.selected)
-        .highlight_symbol("› ")
-        .highlight_spacing(HighlightSpacing::Always)
-        .column_spacing(1)
-        .block(block);
-    let position = shown.iter().position(|i| *i == app.selected);
-    let mut state = TableState::default().with_selected(position);
-    frame.render_stateful_widget(table, area, &mut state);
+    Line::from(title)
 }
 
 fn last_sync(app: &App, s: &SourceSnapshot) -> String {
@@ -178,13 +196,20 @@ fn render_details(app: &App, frame: &mut Frame, area: Rect, s: &SourceSnapshot) 
     let width = inner.width as usize;
     let mut lines = vec![status_line(s, app.now, theme)];
     match &s.status {
-        Status::Error(e) => lines.extend(error_lines(e, app.now, width, theme)),
+        Status::Error(e) => lines.extend(error_lines(e, app.now, width, Context::Sources, theme)),
         Status::NotConnected => lines.push(Line::from(Span::styled(
-            "No credentials yet: press a to authorize this connection.",
+            format!(
+                "No credentials yet: press {} to authorize this connection.",
+                keymap::keys(Context::Sources, Action::Reauthorize)
+            ),
             theme.warn,
         ))),
         Status::NotSyncing => lines.push(Line::from(Span::styled(
-            "Paused: press p to resume (or Settings → Sync Data on, then w).",
+            format!(
+                "Paused: press {} to resume (or Settings → Sync Data on, then {}).",
+                keymap::keys(Context::Sources, Action::PauseResume),
+                keymap::keys(Context::Settings, Action::Save)
+            ),
             theme.warn,
         ))),
         _ => {}

@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Sparkline};
 use crate::model::{RunKind, SourceSnapshot, Status};
 use crate::tui::app::App;
 use crate::tui::format;
+use crate::tui::keymap::{self, Action, Context};
 use crate::tui::screens::{error_lines, status_line};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::gauge::usage_gauge;
@@ -18,7 +19,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, source: &str, event: usi
     let Some(s) = app.source(source) else {
         frame.render_widget(
             Paragraph::new(format!(
-                "Source \"{source}\" is no longer configured. Press esc."
+                "Source \"{source}\" is no longer configured. Press {}.",
+                keymap::keys(Context::Status, Action::Back)
             ))
             .block(bordered(" Live status ", theme)),
             area,
@@ -54,7 +56,11 @@ fn render_run(app: &App, frame: &mut Frame, area: Rect, s: &SourceSnapshot) {
     let width = inner.width as usize;
     let mut lines = vec![status_line(s, app.now, theme)];
     if let Status::Error(e) = &s.status {
-        lines.extend(error_lines(e, app.now, width, theme).into_iter().take(2));
+        lines.extend(
+            error_lines(e, app.now, width, Context::Status, theme)
+                .into_iter()
+                .take(2),
+        );
     }
     match &s.running {
         None => {
@@ -260,8 +266,10 @@ fn render_events(app: &App, frame: &mut Frame, area: Rect, s: &SourceSnapshot, s
         " Events ".to_string()
     } else {
         format!(
-            " Events · {} of {total} · enter full text · y copy ",
-            selected + 1
+            " Events · {} of {total} · {} full text · {} copy ",
+            selected + 1,
+            keymap::keys(Context::Status, Action::Confirm),
+            keymap::keys(Context::Status, Action::Copy)
         )
     };
     let block = bordered(&title, theme);

@@ -2,6 +2,7 @@
 
 pub mod dropdown;
 pub mod gauge;
+pub mod key_help;
 pub mod key_list;
 pub mod qr;
 pub mod toggle;
