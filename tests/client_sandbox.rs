@@ -10,6 +10,7 @@ use chrono::Utc;
 use futures::StreamExt;
 use syncdeck::config::Secret;
 use syncdeck::salesforce::auth::{self, AuthError, DevicePoll};
+use syncdeck::salesforce::client::{DescribeRequest, PageRequest};
 use syncdeck::salesforce::soql::{self, MAX_URL_BYTES, Select};
 use syncdeck::salesforce::types::{QueryPage, TokenBody};
 use syncdeck::salesforce::{
@@ -555,7 +556,8 @@ async fn describe_revalidates_and_batches() {
     let before = client.calls();
     let described = client.describe_many(&names).await.unwrap();
     assert_eq!(described.len(), names.len());
-    assert_eq!(client.calls() - before, names.len() as u64);
+    // 25 describes to a composite call, each call billed once.
+    assert_eq!(client.calls() - before, (names.len() as u64).div_ceil(25));
     for (name, result) in &described[..described.len() - 1] {
         assert_eq!(&result.as_ref().unwrap().name, name);
     }
@@ -662,4 +664,131 @@ async fn api_version_is_negotiated_or_pinned() {
     let err = client.negotiate_api_version(Some("7.0")).await.unwrap_err();
     assert_eq!(err.class(), ErrorClass::Fatal);
     assert!(err.to_string().contains("api_version"), "{err}");
+}
+
+#[tokio::test]
+async fn composite_pages_are_one_call_with_a_result_per_query() {
+    let records = [
+        ("Account".to_string(), 4_500u64),
+        ("Contact".to_string(), 30),
+    ]
+    .into_iter()
+    .collect();
+    let sb = org(SandboxConfig {
+        records,
+        ..SandboxConfig::default()
+    })
+    .await;
+    let (client, hooks) = admin_client(&sb).await;
+    let all = QueryOptions {
+        include_deleted: true,
+        batch_size: Some(2000),
+    };
+    let accounts = soql::Soql::from_static("SELECT Id, Name FROM Account ORDER BY Id");
+    let contacts = soql::Soql::from_static("SELECT Id FROM Contact");
+    let nothing = soql::Soql::from_static("SELECT Id FROM Nothing__c");
+    let first = |soql: &soql::Soql| PageRequest::First {
+        soql: soql.clone(),
+        options: all,
+    };
+    let (calls, used) = (client.calls(), sb.usage().used);
+    let pages = client
+        .composite_pages(&[first(&accounts), first(&contacts), first(&nothing)])
+        .await
+        .unwrap();
+    assert_eq!((client.calls() - calls, sb.usage().used - used), (1, 1));
+    let usage = hooks
+        .usage
+        .lock()
+        .unwrap()
+        .last()
+        .copied()
+        .flatten()
+        .unwrap();
+    assert_eq!(
+        usage.used,
+        sb.usage().used,
+        "Sforce-Limit-Info of the composite call"
+    );
+    let [accounts_page, contacts_page, missing] = &pages[..] else {
+        panic!("three results: {pages:?}")
+    };
+    let accounts_page = accounts_page.as_ref().unwrap();
+    assert_eq!(
+        (accounts_page.total_size, accounts_page.done),
+        (4_500, false)
+    );
+    assert_eq!(accounts_page.records.len(), 2_000);
+    assert_eq!(contacts_page.as_ref().unwrap().records.len(), 30);
+    let missing = missing.as_ref().unwrap_err();
+    assert_eq!(missing.class(), ErrorClass::Fatal);
+    assert_eq!(missing.fault().unwrap().code, "INVALID_TYPE");
+
+    // The next page, and the first again, in one call; then the rest as a stream.
+    let next = accounts_page.next_records_url.clone().unwrap();
+    let more = PageRequest::More {
+        url: next.clone(),
+        soql: accounts.clone(),
+        options: all,
+    };
+    let pages = client
+        .composite_pages(&[more, first(&accounts)])
+        .await
+        .unwrap();
+    let second = pages[0].as_ref().unwrap();
+    assert_eq!(second.records.len(), 2_000);
+    assert_ne!(
+        second.records.iter().next().unwrap().id(),
+        accounts_page.records.iter().next().unwrap().id()
+    );
+    let rest = collect(client.query_pages_from(&next, &accounts, all)).await;
+    assert_eq!(rest.iter().map(|p| p.records.len()).sum::<usize>(), 2_500);
+
+    // Six query pages never go in one call.
+    let six: Vec<PageRequest> = (0..6).map(|_| first(&contacts)).collect();
+    let refused = client.composite_pages(&six).await.unwrap_err();
+    assert_eq!(refused.fault().unwrap().code, "COMPOSITE_LIMIT");
+
+    // The quota guard reserves one call for the whole request.
+    *hooks.allow.lock().unwrap() = Some(1);
+    assert!(client.composite_pages(&six[..5]).await.is_ok());
+    let vetoed = client.composite_pages(&six[..1]).await.unwrap_err();
+    assert_eq!(vetoed.class(), ErrorClass::Vetoed);
+}
+
+#[tokio::test]
+async fn composite_describes_revalidate_with_if_modified_since() {
+    let sb = org(SandboxConfig::default()).await;
+    let (client, _) = admin_client(&sb).await;
+    let ask = |object: &str, since| DescribeRequest {
+        object: object.into(),
+        if_modified_since: since,
+    };
+    let calls = client.calls();
+    let answers = client
+        .describe_composite(&[ask("Account", None), ask("Contact", None)])
+        .await
+        .unwrap();
+    assert_eq!(client.calls() - calls, 1);
+    let Ok(Described::Fresh {
+        describe,
+        last_modified,
+    }) = &answers[0].1
+    else {
+        panic!("{answers:?}")
+    };
+    assert_eq!(describe.name, "Account");
+    let since = chrono::DateTime::parse_from_rfc2822(last_modified.as_deref().unwrap())
+        .unwrap()
+        .with_timezone(&Utc);
+    let answers = client
+        .describe_composite(&[ask("Account", Some(since)), ask("Nope__c", None)])
+        .await
+        .unwrap();
+    assert!(
+        matches!(answers[0].1, Ok(Described::NotModified)),
+        "{answers:?}"
+    );
+    let missing = answers[1].1.as_ref().unwrap_err();
+    assert_eq!(missing.fault().unwrap().code, "NOT_FOUND");
 }

@@ -464,14 +464,14 @@ async fn describe_objects_adds_fields_in_one_composite_call_and_keeps_them() {
     .await;
     let calls = org.sandbox.calls();
     // The schema load already counted every object's records (also those not described),
-    // so describing them costs the composite batch alone.
+    // so describing them costs one composite call alone.
     assert_eq!(
         org.sandbox.counters().requests - before,
         1,
-        "one composite batch for both objects: {calls:?}"
+        "one composite call for both objects: {calls:?}"
     );
     assert!(
-        calls[calls.len() - 1].path.ends_with("composite/batch"),
+        calls[calls.len() - 1].path.ends_with("/composite"),
         "{calls:?}"
     );
     let contact = src(&described, "acme").schema.clone().unwrap();

@@ -1,6 +1,7 @@
 //! Crash safety: `syncdeck sync` in a child process, SIGKILLed at random points of a
 //! 100 000-record sync, restarted, and in the end the store equals the org exactly
-//! (same Ids, same values, deletions applied), also while the org changes underneath.
+//! (same Ids, same values, deletions applied), also while the org changes underneath, and
+//! with the pages of six objects grouped into composite calls.
 
 mod common;
 
@@ -13,7 +14,7 @@ use common::*;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use syncdeck::config::SourceConfig;
-use syncdeck::sandbox::FaultSpec;
+use syncdeck::sandbox::{FaultSpec, SchemaSource};
 
 const RECORDS: u64 = 100_000;
 const KILLS: usize = 10;
@@ -169,4 +170,70 @@ async fn killed_syncs_with_the_org_changing_end_equal_to_the_org() {
         stored == truth,
         "store differs from the org after kills at {delays:?} ms, {changes} changes"
     );
+}
+
+const GROUPED_OBJECTS: usize = 6;
+const GROUPED_RECORDS: u64 = 20_000;
+const GROUPED_FIELDS: &[&str] = &["Name", "Field001__c", "Field002__c", "Field003__c"];
+
+fn grouped_object(i: usize) -> String {
+    format!("Synthetic{:04}__c", i + 1)
+}
+
+/// Six objects of ten pages each: every composite call carries five objects' pages.
+async fn setup_grouped() -> (Org, SourceConfig) {
+    let mut config = sandbox_config(&[]);
+    config.schema = SchemaSource::Synthetic {
+        objects: GROUPED_OBJECTS,
+        fields_per_object: 12,
+    };
+    config.records = (0..GROUPED_OBJECTS)
+        .map(|i| (grouped_object(i), GROUPED_RECORDS))
+        .collect();
+    let org = org(config).await;
+    let names: Vec<String> = (0..GROUPED_OBJECTS).map(grouped_object).collect();
+    let selected: Vec<(&str, &[&str])> =
+        names.iter().map(|n| (n.as_str(), GROUPED_FIELDS)).collect();
+    let source = manual(org.source("acme", &selected));
+    org.write_config(&config_of(vec![source.clone()]));
+    org.connect(&source).await;
+    org.sandbox.inject(&FaultSpec {
+        latency_ms: Some(15),
+        ..FaultSpec::default()
+    });
+    (org, source)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_syncs_with_grouped_pages_end_equal_to_the_org() {
+    let (org, source) = setup_grouped().await;
+    let org = Arc::new(org);
+    let mutating = Arc::new(AtomicBool::new(true));
+    let mutator = {
+        let (org, mutating) = (org.clone(), mutating.clone());
+        tokio::spawn(async move {
+            while mutating.load(Ordering::SeqCst) {
+                org.sandbox.mutate(20);
+                tokio::time::sleep(Duration::from_millis(30)).await;
+            }
+        })
+    };
+    let delays = kill_repeatedly(&org).await;
+    mutating.store(false, Ordering::SeqCst);
+    mutator.await.unwrap();
+    finish(&org).await;
+    org.sandbox.inject(&FaultSpec {
+        latency_ms: Some(0),
+        ..FaultSpec::default()
+    });
+    for i in 0..GROUPED_OBJECTS {
+        let name = grouped_object(i);
+        let truth = org.truth(&source, &name, GROUPED_FIELDS).await;
+        let stored = org.stored_rows("acme", &name, GROUPED_FIELDS);
+        assert_eq!(stored.len(), truth.len(), "{name}: kills at {delays:?} ms");
+        assert!(
+            stored == truth,
+            "{name} differs from the org after kills at {delays:?} ms"
+        );
+    }
 }

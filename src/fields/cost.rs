@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::{Selection, SelectionDiff, is_locked};
 use crate::fields::selection::find_object;
 use crate::model::{ObjectSchema, OrgSchema};
-use crate::salesforce::read_plan::{ReadPlan, TYPICAL_QUERY_URL_PREFIX, read_select};
+use crate::salesforce::read_plan::{ReadPlan, TYPICAL_QUERY_URL_PREFIX, grouped_calls, read_select};
 
 /// Records per second assumed until a run of the source measured its own: one page of
 /// 2 000 records a second, the pace of a typical org.
@@ -32,20 +32,23 @@ pub struct ObjectCost {
     pub query: String,
     /// Fields were added, so the object is read in full once.
     pub backfill: bool,
-    /// API calls for that backfill; None when the record count is unknown.
+    /// API calls for that backfill read alone; None when the record count is unknown.
     pub backfill_calls: Option<u64>,
-    /// Calls per incremental run when few records changed (at least one per object).
+    /// Calls per incremental run when few records changed, read alone (grouped with
+    /// other objects, five first pages share a call: see the totals).
     pub incremental_calls: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CostEstimate {
     pub objects: Vec<ObjectCost>,
-    /// Calls for the backfill over the objects whose record count is known.
+    /// Calls for the backfill over the objects whose record count is known, their pages
+    /// grouped five to a composite call as the run groups them.
     pub backfill_calls: u64,
     pub backfill_records: u64,
     /// Objects to backfill whose record count is unknown (their cost is not in the totals).
     pub unknown_counts: Vec<String>,
+    /// Calls of an incremental run with few changes, first pages grouped.
     pub incremental_calls: u64,
     /// Backfill time at `records_per_second`.
     pub backfill_time: Duration,
@@ -89,19 +92,42 @@ pub fn estimate_cost(
     let measured = throughput.filter(|t| t.is_finite() && *t > 0.0);
     let records_per_second = measured.unwrap_or(NOMINAL_RECORDS_PER_SECOND);
     let backfill_time = Duration::from_secs_f64(backfill_records as f64 / records_per_second);
+    let backfill_pages: Vec<(u64, u64)> = to_backfill()
+        .filter_map(|o| {
+            let calls = o.backfill_calls?;
+            Some((calls / o.field_groups.max(1), o.field_groups))
+        })
+        .collect();
+    let every_object: Vec<(u64, u64)> = objects.iter().map(|o| (1, o.field_groups)).collect();
     CostEstimate {
-        backfill_calls: to_backfill().filter_map(|o| o.backfill_calls).sum(),
+        backfill_calls: run_calls(&backfill_pages),
         backfill_records,
         unknown_counts: to_backfill()
             .filter(|o| o.records.is_none())
             .map(|o| o.object.clone())
             .collect(),
-        incremental_calls: objects.iter().map(|o| o.incremental_calls).sum(),
+        incremental_calls: run_calls(&every_object),
         backfill_time,
         records_per_second,
         measured: measured.is_some(),
         objects,
     }
+}
+
+/// Calls of a run reading objects of `(pages, field_groups)`: a query that fits one URL
+/// has its pages grouped with the others' (`read_plan::grouped_calls`); a split one is
+/// read alone, one call per page and field group.
+fn run_calls(reads: &[(u64, u64)]) -> u64 {
+    let grouped: Vec<u64> = reads
+        .iter()
+        .filter(|(_, groups)| *groups <= 1)
+        .map(|(pages, _)| *pages)
+        .collect();
+    reads
+        .iter()
+        .filter(|(_, groups)| *groups > 1)
+        .map(|(pages, groups)| pages.saturating_mul(*groups))
+        .fold(grouped_calls(&grouped), u64::saturating_add)
 }
 
 /// The read the run would send for `fields` of `object`: without SystemModstamp in a
@@ -150,7 +176,8 @@ mod tests {
         assert_eq!(contact.backfill_calls, None);
         assert_eq!(est.backfill_calls, 3);
         assert_eq!(est.backfill_records, 4_500);
-        assert_eq!(est.incremental_calls, 2);
+        // Both objects' first pages share one composite call.
+        assert_eq!(est.incremental_calls, 1);
         assert_eq!(est.backfill_time, Duration::from_millis(4_500));
         assert!(est.measured);
     }

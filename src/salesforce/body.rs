@@ -4,7 +4,9 @@
 //! Caps by endpoint class (after decoding):
 //! - OAuth, identity, versions, limits, record counts and every error body: 1 MiB;
 //! - one object's describe and describeGlobal: 32 MiB;
-//! - a composite batch of up to 25 describes, and one query page: 64 MiB.
+//! - up to 25 describes in one composite (or composite batch) call, and one query page:
+//!   64 MiB;
+//! - a composite call of up to five query pages: five query pages' caps, 320 MiB.
 //!
 //! A success body over its cap is [`Error::BadResponse`] (not retried: the same request
 //! gets the same answer). An error body over 1 MiB keeps its first 1 MiB, enough for the
@@ -21,8 +23,10 @@ pub enum BodyClass {
     Small,
     /// One describe, or describeGlobal.
     Describe,
-    /// A composite batch of describes.
+    /// Up to 25 describes in one composite or composite batch call.
     Batch,
+    /// Up to five query pages in one composite call.
+    CompositePages,
     /// One page of query results.
     QueryPage,
     /// A delete log or changed-Ids window (`sobjects/X/deleted/`, `updated/`): at most
@@ -36,6 +40,7 @@ impl BodyClass {
             BodyClass::Small => MIB,
             BodyClass::Describe => 32 * MIB,
             BodyClass::Batch | BodyClass::QueryPage | BodyClass::Replication => 64 * MIB,
+            BodyClass::CompositePages => 5 * 64 * MIB,
         }
     }
 }

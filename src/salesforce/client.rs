@@ -12,7 +12,7 @@ use futures::stream::{self, BoxStream, StreamExt};
 use reqwest::Method;
 use reqwest::header::{ACCEPT, HeaderMap, IF_MODIFIED_SINCE, LAST_MODIFIED, RETRY_AFTER};
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::auth::{Identity, Permissions, Secret, Session, refresh_access_token};
 use super::body::{self, Body, BodyClass};
@@ -22,7 +22,7 @@ use super::limit_info::LimitInfo;
 use super::retry::{RetryPolicy, parse_retry_after};
 use super::soql::{self, PageBounds, PageKey, QueryPlan, Select, Soql, validate_object};
 use super::types::{
-    BatchResponse, DeletedRecords, Describe, DescribeGlobal, Limits, MAX_PAGE_FIELDS, QueryPage,
+    DeletedRecords, Describe, DescribeGlobal, Limits, MAX_PAGE_FIELDS, QueryPage,
     Record, RecordCounts, UpdatedIds, Version, format_soql_datetime,
 };
 use crate::model::{FieldValue, Records, parse_datetime};
@@ -31,8 +31,7 @@ use crate::model::{FieldValue, Records, parse_datetime};
 pub const DEFAULT_API_VERSION: &str = "62.0";
 /// The newest API version this client was written and tested against.
 pub const MAX_SUPPORTED_API_VERSION: &str = "64.0";
-/// Sub-requests per composite batch call (Salesforce's limit).
-pub const BATCH_LIMIT: usize = 25;
+pub use composite::{COMPOSITE_LIMIT, COMPOSITE_QUERY_LIMIT, DescribeRequest, PageRequest};
 
 /// What the engine plugs into every call.
 pub trait CallHooks: Send + Sync {
@@ -188,6 +187,13 @@ impl Drop for CountedCall<'_> {
     }
 }
 
+/// Where a stream of query pages is.
+enum Cursor {
+    First(Soql),
+    Next(String),
+    Done,
+}
+
 struct Reply<T> {
     body: Option<T>,
     last_modified: Option<String>,
@@ -325,62 +331,6 @@ impl Client {
         })
     }
 
-    /// Describe many objects through composite batch, ≤ 25 per call. Each object gets its
-    /// own result so one missing object does not hide the others.
-    pub async fn describe_many(
-        &self,
-        objects: &[String],
-    ) -> Result<Vec<(String, Result<Describe, Error>)>, Error> {
-        for object in objects {
-            validate_object(object).map_err(soql_error)?;
-        }
-        let version = self.api_version();
-        let mut out = Vec::with_capacity(objects.len());
-        for chunk in objects.chunks(BATCH_LIMIT) {
-            let requests: Vec<Value> = chunk
-                .iter()
-                .map(|o| json!({"method": "GET", "url": format!("v{version}/sobjects/{o}/describe")}))
-                .collect();
-            let body = json!({"batchRequests": requests, "haltOnError": false});
-            let call = Call {
-                method: Method::POST,
-                body: Some(&body),
-                ..Call::get(
-                    self.data_url("composite/batch"),
-                    chunk.len() as u32,
-                    BodyClass::Batch,
-                    "a composite batch of describes",
-                )
-            };
-            let response: BatchResponse = self.fetch(call).await?;
-            if response.results.len() != chunk.len() {
-                return Err(Error::fatal(
-                    "BAD_RESPONSE",
-                    format!(
-                        "composite batch answered {} of {} sub-requests",
-                        response.results.len(),
-                        chunk.len()
-                    ),
-                ));
-            }
-            for (object, result) in chunk.iter().zip(response.results) {
-                let described = if (200..300).contains(&result.status_code) {
-                    serde_json::from_value(result.result).map_err(|e| {
-                        Error::fatal(
-                            "BAD_RESPONSE",
-                            format!("describe of {object} not understood: {e}"),
-                        )
-                    })
-                } else {
-                    let bytes = serde_json::to_vec(&result.result).unwrap_or_default();
-                    Err(Error::from_response(result.status_code, &bytes))
-                };
-                out.push((object.clone(), described));
-            }
-        }
-        Ok(out)
-    }
-
     /// Pages of `query` (live rows only).
     pub fn query_pages(&self, soql: &Soql) -> BoxStream<'static, Result<QueryPage, Error>> {
         self.query_pages_with(soql, QueryOptions::default())
@@ -404,12 +354,16 @@ impl Client {
         soql: &Soql,
         options: QueryOptions,
     ) -> BoxStream<'static, Result<QueryPage, Error>> {
-        enum Cursor {
-            First(Soql),
-            Next(String),
-            Done,
-        }
-        let start = (self.clone(), Cursor::First(soql.clone()));
+        self.pages(Cursor::First(soql.clone()), soql, options)
+    }
+
+    fn pages(
+        &self,
+        start: Cursor,
+        soql: &Soql,
+        options: QueryOptions,
+    ) -> BoxStream<'static, Result<QueryPage, Error>> {
+        let start = (self.clone(), start);
         let max_fields = page_field_limit(soql);
         stream::unfold(start, move |(client, cursor)| async move {
             let page = match cursor {
@@ -433,6 +387,33 @@ impl Client {
             Some((page, (client, next)))
         })
         .boxed()
+    }
+
+    /// The pages of `soql` from a `nextRecordsUrl` on (a query begun elsewhere, such as in
+    /// a composite call), like [`Client::query_pages_with`].
+    pub fn query_pages_from(
+        &self,
+        next_records_url: &str,
+        soql: &Soql,
+        options: QueryOptions,
+    ) -> BoxStream<'static, Result<QueryPage, Error>> {
+        self.pages(Cursor::Next(next_records_url.to_string()), soql, options)
+    }
+
+    /// The one query that reads `select` when it fits one URL; `None` when it must be
+    /// split into field groups (read it with [`Client::select_pages`]).
+    pub fn single_query(
+        &self,
+        select: &Select,
+        options: QueryOptions,
+    ) -> Result<Option<Soql>, Error> {
+        let prefix = self.query_url(options).len() + "?q=".len();
+        let max_url = self.inner.max_url_bytes.load(Ordering::Relaxed);
+        let plan = select.plan(prefix, max_url).map_err(soql_error)?;
+        if !plan.lookups.is_empty() {
+            return Ok(None);
+        }
+        plan.driver.build().map(Some).map_err(soql_error)
     }
 
     /// Fetch the page at a `nextRecordsUrl`, verbatim.
@@ -960,5 +941,6 @@ fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+mod composite;
 #[cfg(test)]
 mod tests;

@@ -6,8 +6,11 @@
 //! two functions. There is no second model of the query, so the cost shown before a sync is
 //! the cost of the queries the sync sends.
 
+use std::collections::VecDeque;
+
 use chrono::{DateTime, Utc};
 
+use super::client::{COMPOSITE_LIMIT, COMPOSITE_QUERY_LIMIT};
 use super::soql::{MAX_URL_BYTES, Select, SoqlError};
 
 /// Records per query page asked for (Salesforce's maximum).
@@ -31,6 +34,73 @@ pub fn read_select<S: AsRef<str>>(
     } else {
         Select::full_refresh(object, fields)
     }
+}
+
+/// Query pages per composite call: Salesforce allows five query operations in one.
+pub const PAGES_PER_CALL: usize = COMPOSITE_QUERY_LIMIT;
+/// Describes (and their revalidations) per composite call.
+pub const DESCRIBES_PER_CALL: usize = COMPOSITE_LIMIT;
+
+/// The order in which reads share composite calls: each call carries the next page of the
+/// first `PAGES_PER_CALL` reads in line, and a read with more pages goes to the back. The
+/// run takes its calls from here and the estimates count them here, so a priced run and a
+/// sent run group pages the same way.
+#[derive(Debug)]
+pub struct Line<T> {
+    waiting: VecDeque<T>,
+}
+
+impl<T> Line<T> {
+    pub fn new(reads: impl IntoIterator<Item = T>) -> Line<T> {
+        Line {
+            waiting: reads.into_iter().collect(),
+        }
+    }
+
+    /// The reads whose next pages go into the next call.
+    pub fn next_call(&mut self) -> Vec<T> {
+        let n = self.waiting.len().min(PAGES_PER_CALL);
+        self.waiting.drain(..n).collect()
+    }
+
+    /// A read with more pages to fetch.
+    pub fn requeue(&mut self, read: T) {
+        self.waiting.push_back(read);
+    }
+
+    pub fn len(&self) -> usize {
+        self.waiting.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.waiting.is_empty()
+    }
+
+    /// Everything still waiting (a stopped run).
+    pub fn drain(&mut self) -> impl Iterator<Item = T> + '_ {
+        self.waiting.drain(..)
+    }
+}
+
+/// API calls to read objects of `pages` pages each (an empty result is one page) when
+/// their pages are grouped into composite calls as the run groups them.
+pub fn grouped_calls(pages: &[u64]) -> u64 {
+    let mut line = Line::new(pages.iter().map(|p| (*p).max(1)));
+    let mut calls = 0u64;
+    while !line.is_empty() {
+        calls += 1;
+        for left in line.next_call() {
+            if left > 1 {
+                line.requeue(left - 1);
+            }
+        }
+    }
+    calls
+}
+
+/// API calls to describe (or revalidate) `objects` objects.
+pub fn describe_calls(objects: u64) -> u64 {
+    objects.div_ceil(DESCRIBES_PER_CALL as u64)
 }
 
 /// A read as it will be sent.
@@ -78,6 +148,28 @@ mod tests {
         assert_eq!(plan.field_groups, 1);
         assert_eq!(plan.calls(0), 1);
         assert_eq!(plan.calls(4_500), 3);
+    }
+
+    #[test]
+    fn pages_share_calls_five_at_a_time() {
+        assert_eq!(grouped_calls(&[]), 0);
+        assert_eq!(grouped_calls(&[1; 20]), 4);
+        assert_eq!(grouped_calls(&[0; 6]), 2, "an empty result is still a page");
+        // Six objects with three pages each: 18 pages, five per call.
+        assert_eq!(grouped_calls(&[3; 6]), 4);
+        // One long object is read a page per call once the others are done.
+        assert_eq!(grouped_calls(&[10, 1, 1, 1, 1]), 10);
+        assert_eq!(describe_calls(20), 1);
+        assert_eq!(describe_calls(26), 2);
+    }
+
+    #[test]
+    fn the_line_takes_five_and_requeues_at_the_back() {
+        let mut line = Line::new(1..=7);
+        assert_eq!(line.next_call(), vec![1, 2, 3, 4, 5]);
+        line.requeue(1);
+        assert_eq!(line.next_call(), vec![6, 7, 1]);
+        assert!(line.is_empty());
     }
 
     #[test]

@@ -20,6 +20,11 @@ pub struct FaultSpec {
     pub drop_connection: u32,
     /// Forget every open query locator (next page → 400 INVALID_QUERY_LOCATOR).
     pub expire_locators: bool,
+    /// Fail the next `object_count` queries (first pages) of this object, alone or inside
+    /// a composite request, with `object_status` (400: INVALID_FIELD; 500, 503: as above).
+    pub object: Option<String>,
+    pub object_status: Option<u16>,
+    pub object_count: u32,
 }
 
 /// What to do to one response.
@@ -37,6 +42,8 @@ pub struct Faults {
     drop: u32,
     pub latency: Duration,
     pub injected: u64,
+    /// Object name (lowercase), status, queries left.
+    object: Option<(String, u16, u32)>,
 }
 
 impl Faults {
@@ -49,6 +56,27 @@ impl Faults {
         }
         self.malformed += spec.malformed;
         self.drop += spec.drop_connection;
+        if let Some(object) = &spec.object {
+            self.object = (spec.object_count > 0).then(|| {
+                let status = spec.object_status.unwrap_or(500);
+                (object.to_ascii_lowercase(), status, spec.object_count)
+            });
+        }
+    }
+
+    /// The status a query of `object` must fail with, if a fault is armed for it.
+    pub fn take_object(&mut self, object: &str) -> Option<u16> {
+        let (name, status, left) = self.object.as_mut()?;
+        if !name.eq_ignore_ascii_case(object) {
+            return None;
+        }
+        let status = *status;
+        *left -= 1;
+        if *left == 0 {
+            self.object = None;
+        }
+        self.injected += 1;
+        Some(status)
     }
 
     pub fn clear(&mut self) {

@@ -7,6 +7,7 @@
 
 mod approval;
 mod composite;
+mod composite_request;
 mod config;
 mod controls;
 mod counters;

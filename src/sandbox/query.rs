@@ -91,6 +91,27 @@ fn invalid_field(pos: usize, message: String) -> SoqlError {
     }
 }
 
+/// An injected failure of one object's query (see `FaultSpec::object`).
+fn object_fault(status: u16, object: &str) -> ApiError {
+    match status {
+        400 => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_FIELD",
+            format!("No such column on entity '{object}' (sandbox fault injection)"),
+        ),
+        503 => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVER_UNAVAILABLE",
+            "Server temporarily unavailable (sandbox fault injection)",
+        ),
+        _ => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "UNKNOWN_EXCEPTION",
+            "An unexpected error occurred (sandbox fault injection)",
+        ),
+    }
+}
+
 /// Runs `GET query/?q=` (or `queryAll/` when `all`) and renders the first page.
 pub fn run(
     state: &State,
@@ -105,6 +126,10 @@ pub fn run(
         return permissions::answer(state, &q, version).map_err(|e| soql_error(e, soql_text));
     }
     let obj = resolve(state, &mut q).map_err(|e| soql_error(e, soql_text))?;
+    let fault = lock(&state.faults).take_object(&state.data.object(obj).name);
+    if let Some(status) = fault {
+        return Err(object_fault(status, &state.data.object(obj).name));
+    }
     let rows = select_rows(state, obj, &q, all);
     let fields = match &q.select {
         Select::Count => {

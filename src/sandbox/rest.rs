@@ -129,8 +129,12 @@ fn handle_data(
     if authenticate(&st, &headers).is_none() {
         return unauthorized();
     }
-    if rest.trim_end_matches('/') == "composite/batch" {
-        return super::composite::composite_batch(&st, &version, &method, &body);
+    match rest.trim_end_matches('/') {
+        "composite/batch" => {
+            return super::composite::composite_batch(&st, &version, &method, &body);
+        }
+        "composite" => return super::composite_request::composite(&st, &version, &method, &body),
+        _ => {}
     }
     let usage = match admit(&st) {
         Ok(u) => u,

@@ -10,8 +10,9 @@ use chrono::{DateTime, Duration, Utc};
 use crate::config::ObjectSelection;
 use crate::model::SkippedFields;
 use crate::model::{FieldSchema, ObjectSchema, OrgSchema};
-use crate::salesforce::Client;
+use crate::salesforce::client::DescribeRequest;
 use crate::salesforce::types::{Describe, DescribeGlobal};
+use crate::salesforce::{Client, Described};
 use crate::store::{GLOBAL_SCHEMA, StoreField};
 use crate::sync::SyncError;
 use crate::sync::object_sync::ObjectPlan;
@@ -96,9 +97,11 @@ pub async fn global(
 }
 
 /// Describes of `objects`, in the order asked: fresh cache entries as they are, the rest
-/// fetched together (composite batch, one call per object). A per-object failure stays
-/// with that object. Callers may zip the answer with `objects`: a mixed cached/fetched
-/// answer once came back cached-first and handed objects each other's describes.
+/// fetched together through composite (25 per call, each call counted once); a stale
+/// cached copy is revalidated with `If-Modified-Since` and kept when unchanged. A
+/// per-object failure stays with that object. Callers may zip the answer with `objects`:
+/// a mixed cached/fetched answer once came back cached-first and handed objects each
+/// other's describes.
 pub async fn describes(
     client: &Client,
     store: &SharedStore,
@@ -108,6 +111,7 @@ pub async fn describes(
 ) -> Result<Vec<(String, Result<Describe, SyncError>)>, SyncError> {
     let mut found: Vec<Option<Result<Describe, SyncError>>> = Vec::with_capacity(objects.len());
     let mut stale = Vec::new();
+    let mut kept: Vec<(Describe, Option<String>)> = Vec::new();
     for object in objects {
         let key = object.clone();
         let cached = if force {
@@ -115,32 +119,70 @@ pub async fn describes(
         } else {
             store.with(move |s| s.get_schema(&key)).await?
         };
-        let fresh = cached
-            .filter(|c| now - c.fetched_at < MAX_AGE)
-            .and_then(|c| serde_json::from_str::<Describe>(&c.json).ok())
-            .filter(|d| d.name.eq_ignore_ascii_case(object));
-        if fresh.is_none() {
-            stale.push(object.clone());
+        let copy = cached.and_then(|c| {
+            serde_json::from_str::<Describe>(&c.json)
+                .ok()
+                .filter(|d| d.name.eq_ignore_ascii_case(object))
+                .map(|d| (d, c.fetched_at, c.last_modified))
+        });
+        match copy {
+            Some((d, at, _)) if now - at < MAX_AGE => found.push(Some(Ok(d))),
+            Some((d, at, last_modified)) => {
+                let since = last_modified
+                    .as_deref()
+                    .and_then(|t| DateTime::parse_from_rfc2822(t).ok())
+                    .map_or(at, |t| t.with_timezone(&Utc));
+                stale.push(DescribeRequest {
+                    object: object.clone(),
+                    if_modified_since: Some(since),
+                });
+                kept.push((d, last_modified));
+                found.push(None);
+            }
+            None => {
+                stale.push(DescribeRequest {
+                    object: object.clone(),
+                    if_modified_since: None,
+                });
+                found.push(None);
+            }
         }
-        found.push(fresh.map(Ok));
     }
     if !stale.is_empty() {
-        for (object, result) in client.describe_many(&stale).await? {
-            if let Ok(d) = &result {
-                let json =
-                    serde_json::to_string(d).map_err(|e| SyncError::Internal(e.to_string()))?;
-                let key = object.clone();
-                store
-                    .with(move |s| s.put_schema(&key, &json, now, None, None))
-                    .await?;
-            }
+        let answers = client.describe_composite(&stale).await?;
+        for (object, result) in answers {
+            let result = match result {
+                Ok(Described::Fresh {
+                    describe,
+                    last_modified,
+                }) => {
+                    save_describe(store, &object, &describe, now, last_modified).await?;
+                    Ok(*describe)
+                }
+                Ok(Described::NotModified) => {
+                    let copy = kept
+                        .iter()
+                        .find(|(d, _)| d.name.eq_ignore_ascii_case(&object))
+                        .cloned();
+                    match copy {
+                        Some((describe, last_modified)) => {
+                            save_describe(store, &object, &describe, now, last_modified).await?;
+                            Ok(describe)
+                        }
+                        None => Err(SyncError::Internal(format!(
+                            "the describe of {object} was not modified but no copy is cached"
+                        ))),
+                    }
+                }
+                Err(e) => Err(SyncError::from(e)),
+            };
             if let Some(slot) = objects
                 .iter()
                 .zip(found.iter_mut())
                 .find(|(name, slot)| **name == object && slot.is_none())
                 .map(|(_, slot)| slot)
             {
-                *slot = Some(result.map_err(SyncError::from));
+                *slot = Some(result);
             }
         }
     }
@@ -156,6 +198,21 @@ pub async fn describes(
             (object.clone(), result)
         })
         .collect())
+}
+
+/// Cache a describe (fetched or revalidated at `now`) with its `Last-Modified`.
+async fn save_describe(
+    store: &SharedStore,
+    object: &str,
+    describe: &Describe,
+    now: DateTime<Utc>,
+    last_modified: Option<String>,
+) -> Result<(), SyncError> {
+    let json = serde_json::to_string(describe).map_err(|e| SyncError::Internal(e.to_string()))?;
+    let key = object.to_string();
+    store
+        .with(move |s| s.put_schema(&key, &json, now, None, last_modified.as_deref()))
+        .await
 }
 
 /// Resolve a selection against the describe. Returns the plan and the selected fields the

@@ -27,7 +27,8 @@ use crate::salesforce::types::QueryPage;
 use crate::salesforce::{Client, ErrorClass, QueryOptions};
 use crate::store::{Cursor, PageWrite, StoreField};
 use crate::sync::SyncError;
-use crate::sync::page_feed::{Fed, PageFeed};
+use crate::salesforce::read_plan::read_select;
+use crate::sync::page_feed::{Fed, PageFeed, Pages};
 use crate::sync::shared_store::SharedStore;
 use crate::sync::stop::StopSignal;
 use chrono::{DateTime, Duration, Utc};
@@ -117,6 +118,38 @@ pub struct ObjectSync<'a> {
     pub observer: &'a dyn ObjectObserver,
 }
 
+/// One object's incremental read between pages: where its query starts, what it has
+/// committed so far.
+#[derive(Debug)]
+pub struct Incremental {
+    pub object: String,
+    fields: Vec<String>,
+    field_set: String,
+    since: Option<DateTime<Utc>>,
+    was_done: bool,
+    query_started: DateTime<Utc>,
+    done: u64,
+    expected: Option<u64>,
+    last_cursor: Option<Cursor>,
+    restarts: u32,
+    pub outcome: ObjectOutcome,
+}
+
+impl Incremental {
+    /// `queryAll` (deleted rows too), pages of `BATCH_SIZE`.
+    pub const OPTIONS: QueryOptions = QueryOptions {
+        include_deleted: true,
+        batch_size: Some(BATCH_SIZE),
+    };
+
+    /// The query to send now (first, or again after an expired locator); the cursor
+    /// never moves past the time it was sent.
+    pub fn query(&mut self) -> Select {
+        self.query_started = Utc::now();
+        read_select(&self.object, &self.fields, true, self.since)
+    }
+}
+
 enum Start {
     FromBeginning { backfill: bool },
     After(DateTime<Utc>),
@@ -132,25 +165,25 @@ impl ObjectSync<'_> {
         plan: &ObjectPlan,
         options: ObjectOptions,
     ) -> Result<ObjectOutcome, SyncError> {
-        let object = plan.object.clone();
-        let fields = plan.store_fields.clone();
-        self.store
-            .with(move |s| s.ensure_object_table(&object, &fields))
-            .await?;
+        self.ensure_table(plan).await?;
         let mut outcome = if plan.has_modstamp {
             self.incremental(plan, options).await?
         } else {
             self.full_refresh(plan).await?
         };
-        if outcome.finished
-            && plan.has_modstamp
-            && options.reread_formulas
-            && !outcome.from_start
-            && !plan.formula_fields.is_empty()
-        {
+        if formulas_due(plan, options, &outcome) {
             outcome.formulas_reread = self.reread_formulas(plan).await?;
         }
         Ok(outcome)
+    }
+
+    /// The object's table has a column for every planned field.
+    pub async fn ensure_table(&self, plan: &ObjectPlan) -> Result<(), SyncError> {
+        let object = plan.object.clone();
+        let fields = plan.store_fields.clone();
+        self.store
+            .with(move |s| s.ensure_object_table(&object, &fields))
+            .await
     }
 
     async fn start_point(&self, plan: &ObjectPlan, full: bool) -> Result<(Start, bool), SyncError> {
@@ -188,9 +221,22 @@ impl ObjectSync<'_> {
         plan: &ObjectPlan,
         options: ObjectOptions,
     ) -> Result<ObjectOutcome, SyncError> {
+        let mut read = self.begin_incremental(plan, options).await?;
+        let pages = self
+            .client
+            .select_pages(&read.query(), Incremental::OPTIONS);
+        self.stream(&mut read, pages).await
+    }
+
+    /// Where `plan`'s incremental read starts (a backfill resets the cursor first).
+    pub async fn begin_incremental(
+        &self,
+        plan: &ObjectPlan,
+        options: ObjectOptions,
+    ) -> Result<Incremental, SyncError> {
         let (start, was_done) = self.start_point(plan, options.full).await?;
         let mut outcome = ObjectOutcome::default();
-        let mut since = match start {
+        let since = match start {
             Start::FromBeginning { backfill } => {
                 outcome.from_start = true;
                 outcome.backfill = backfill;
@@ -198,102 +244,145 @@ impl ObjectSync<'_> {
             }
             Start::After(at) => Some(at),
         };
-        let field_set = plan.field_set();
-        let mut done = 0u64;
-        let mut restarts = 0;
-        'query: loop {
-            if self.stop.is_stopped() {
-                return Ok(outcome);
-            }
-            let query_started = Utc::now();
-            let select = read_select(&plan.object, &plan.fields, true, since);
-            let pages = self.client.select_pages(
-                &select,
-                QueryOptions {
-                    include_deleted: true,
-                    batch_size: Some(BATCH_SIZE),
-                },
-            );
-            let mut expected: Option<u64> = None;
-            let mut last_cursor: Option<Cursor> = None;
+        Ok(Incremental {
+            object: plan.object.clone(),
+            fields: plan.fields.clone(),
+            field_set: plan.field_set(),
+            since,
+            was_done,
+            query_started: Utc::now(),
+            done: 0,
+            expected: None,
+            last_cursor: None,
+            restarts: 0,
+            outcome,
+        })
+    }
+
+    /// Read `pages` (the rest of `read`'s query) to the end, committing each page with its
+    /// cursor; an expired locator restarts the query from the committed cursor.
+    pub async fn stream(
+        &self,
+        read: &mut Incremental,
+        mut pages: Pages,
+    ) -> Result<ObjectOutcome, SyncError> {
+        loop {
             let mut feed = PageFeed::start(pages, self.stop.clone());
             loop {
-                let page = match feed.next().await? {
-                    Fed::End => break,
-                    Fed::Stopped => return Ok(outcome),
-                    Fed::Page(Ok(p)) => p,
-                    Fed::Page(Err(e))
-                        if e.class() == ErrorClass::InvalidQueryLocator
-                            && restarts < MAX_RESTARTS =>
-                    {
-                        restarts += 1;
-                        tracing::warn!(object = %plan.object, "query locator expired; restarting from the cursor");
-                        let object = plan.object.clone();
-                        let cursor = self.store.with(move |s| s.cursor(&object)).await?;
-                        since = cursor
-                            .and_then(|c| parse_stamp(&c.system_modstamp))
-                            .map(|at| at - OVERLAP)
-                            .or(since);
-                        continue 'query;
+                match feed.next().await? {
+                    Fed::End => return self.finish_incremental(read).await,
+                    Fed::Stopped => return Ok(read.outcome),
+                    Fed::Page(Ok(page)) => {
+                        self.apply_page(read, page).await?;
+                        if self.stop.is_stopped() {
+                            // Page boundary: committed work stays, pages fetched ahead are dropped.
+                            return Ok(read.outcome);
+                        }
                     }
-                    Fed::Page(Err(e)) => return Err(e.into()),
-                };
-                let base = done;
-                expected.get_or_insert(base.saturating_add(page.total_size));
-                let cursor = page_cursor(
-                    &page,
-                    query_started,
-                    &field_set,
-                    was_done && !outcome.from_start,
-                )
-                .or_else(|| last_cursor.clone());
-                let is_last = page.done;
-                let cursor = cursor.map(|mut c| {
-                    c.full_sync_done = c.full_sync_done || is_last;
-                    c
-                });
-                let (upserted, deleted) = self
-                    .commit(&plan.object, page.records, cursor.clone())
-                    .await?;
-                outcome.upserted += upserted;
-                outcome.deleted += deleted;
-                done += upserted + deleted;
-                last_cursor = cursor;
-                self.observer.progress(&plan.object, done, expected);
-                if self.stop.is_stopped() {
-                    // Page boundary: committed work stays, pages fetched ahead are dropped.
-                    return Ok(outcome);
+                    Fed::Page(Err(e)) => {
+                        if !self.may_restart(read, &e).await? {
+                            return Err(e.into());
+                        }
+                        pages = self
+                            .client
+                            .select_pages(&read.query(), Incremental::OPTIONS);
+                        break;
+                    }
                 }
             }
-            // An empty result still records the field set and that the first sync is done.
-            if last_cursor.is_none() {
-                let object = plan.object.clone();
-                let stored = self.store.with(move |s| s.cursor(&object)).await?;
-                let cursor = match stored {
-                    Some(mut c) => {
-                        c.field_set_hash = field_set.clone();
-                        c.full_sync_done = true;
-                        c
-                    }
-                    None => Cursor {
-                        system_modstamp: String::new(),
-                        last_id: String::new(),
-                        field_set_hash: field_set.clone(),
-                        full_sync_done: true,
-                    },
-                };
-                let object = plan.object.clone();
-                self.store
-                    .with(move |s| s.set_cursor(&object, &cursor))
-                    .await?;
-            }
-            outcome.finished = true;
-            return Ok(outcome);
         }
     }
 
+    /// After `error`: true when it is an expired locator and the query may restart from the
+    /// committed cursor (a bounded number of times); `read.query()` is then the restart.
+    pub async fn may_restart(
+        &self,
+        read: &mut Incremental,
+        error: &crate::salesforce::Error,
+    ) -> Result<bool, SyncError> {
+        if error.class() != ErrorClass::InvalidQueryLocator || read.restarts >= MAX_RESTARTS {
+            return Ok(false);
+        }
+        read.restarts += 1;
+        tracing::warn!(object = %read.object, "query locator expired; restarting from the cursor");
+        let object = read.object.clone();
+        let cursor = self.store.with(move |s| s.cursor(&object)).await?;
+        read.since = cursor
+            .and_then(|c| parse_stamp(&c.system_modstamp))
+            .map(|at| at - OVERLAP)
+            .or(read.since);
+        read.expected = None;
+        read.last_cursor = None;
+        Ok(true)
+    }
+
+    /// Commit one page of `read` with the cursor after it.
+    pub async fn apply_page(
+        &self,
+        read: &mut Incremental,
+        page: QueryPage,
+    ) -> Result<(), SyncError> {
+        let base = read.done;
+        read.expected
+            .get_or_insert(base.saturating_add(page.total_size));
+        let cursor = page_cursor(
+            &page,
+            read.query_started,
+            &read.field_set,
+            read.was_done && !read.outcome.from_start,
+        )
+        .or_else(|| read.last_cursor.clone());
+        let is_last = page.done;
+        let cursor = cursor.map(|mut c| {
+            c.full_sync_done = c.full_sync_done || is_last;
+            c
+        });
+        let (upserted, deleted) = self
+            .commit(&read.object, page.records, cursor.clone())
+            .await?;
+        read.outcome.upserted += upserted;
+        read.outcome.deleted += deleted;
+        read.done += upserted + deleted;
+        read.last_cursor = cursor;
+        self.observer
+            .progress(&read.object, read.done, read.expected);
+        Ok(())
+    }
+
+    /// The query of `read` ended: an empty result still records the field set and that
+    /// the first sync is done.
+    pub async fn finish_incremental(
+        &self,
+        read: &mut Incremental,
+    ) -> Result<ObjectOutcome, SyncError> {
+        if read.last_cursor.is_none() {
+            let object = read.object.clone();
+            let field_set = read.field_set.clone();
+            self.store
+                .with(move |s| {
+                    let cursor = match s.cursor(&object)? {
+                        Some(mut c) => {
+                            c.field_set_hash = field_set;
+                            c.full_sync_done = true;
+                            c
+                        }
+                        None => Cursor {
+                            system_modstamp: String::new(),
+                            last_id: String::new(),
+                            field_set_hash: field_set,
+                            full_sync_done: true,
+                        },
+                    };
+                    s.set_cursor(&object, &cursor)
+                })
+                .await?;
+        }
+        read.outcome.finished = true;
+        Ok(read.outcome)
+    }
+
     /// Upsert live rows and delete deleted ones, with the cursor, in one transaction.
-    async fn commit(
+    pub(super) async fn commit(
         &self,
         object: &str,
         records: Records,
@@ -386,17 +475,19 @@ impl ObjectSync<'_> {
     }
 
     /// Re-read just the formula columns of every live row.
-    async fn reread_formulas(&self, plan: &ObjectPlan) -> Result<bool, SyncError> {
-        let select = Select::new(&plan.object)
-            .fields(&plan.formula_fields)
-            .order_by_id();
-        let mut pages = self.client.select_pages(
-            &select,
-            QueryOptions {
-                include_deleted: false,
-                batch_size: Some(BATCH_SIZE),
-            },
-        );
+    pub(super) async fn reread_formulas(&self, plan: &ObjectPlan) -> Result<bool, SyncError> {
+        let pages = self
+            .client
+            .select_pages(&formula_select(plan), FORMULA_OPTIONS);
+        self.commit_formula_pages(plan, pages).await
+    }
+
+    /// Commit pages of formula columns; false when stopped before the end.
+    pub(super) async fn commit_formula_pages(
+        &self,
+        plan: &ObjectPlan,
+        mut pages: Pages,
+    ) -> Result<bool, SyncError> {
         while let Some(page) = pages.next().await {
             if self.stop.is_stopped() {
                 return Ok(false);
@@ -406,6 +497,29 @@ impl ObjectSync<'_> {
         }
         Ok(true)
     }
+}
+
+/// Formula columns are re-read after a finished incremental read when the policy says so
+/// (a read from the start has just read them).
+pub fn formulas_due(plan: &ObjectPlan, options: ObjectOptions, outcome: &ObjectOutcome) -> bool {
+    outcome.finished
+        && plan.has_modstamp
+        && options.reread_formulas
+        && !outcome.from_start
+        && !plan.formula_fields.is_empty()
+}
+
+/// Formula re-reads see live rows only, in pages of `BATCH_SIZE`.
+pub const FORMULA_OPTIONS: QueryOptions = QueryOptions {
+    include_deleted: false,
+    batch_size: Some(BATCH_SIZE),
+};
+
+/// The query that re-reads `plan`'s formula columns of every live row.
+pub fn formula_select(plan: &ObjectPlan) -> Select {
+    Select::new(&plan.object)
+        .fields(&plan.formula_fields)
+        .order_by_id()
 }
 
 /// The checkpoint after `page`: its last record's position, capped at the query's start

@@ -3,15 +3,17 @@
 //! cost before the operator picks it.
 //!
 //! calls/day = runs/day × cost of one incremental run + once-a-day calls when anything
-//! runs at all. A run costs at least one query per selected object (more when history
-//! says so), plus the formula re-read when the policy re-reads on every run. The daily
-//! calls are describeGlobal, one describe per selected object, the permission check and,
-//! under the daily policy, the formula re-read. Manual frequency projects 0: nothing runs
-//! unless the operator asks.
+//! runs at all. A run costs at least the first query page of every selected object, five
+//! pages to a composite call (`read_plan::grouped_calls`; more when history says so),
+//! plus the formula re-read when the policy re-reads on every run. The daily calls are
+//! describeGlobal, the describes of the selected objects (25 to a composite call), the
+//! permission check, each object's delete log and, under the daily policy, the formula
+//! re-read. Manual frequency projects 0: nothing runs unless the operator asks.
 
 use crate::config::{FormulaPolicy, Frequency, SourceConfig};
 use crate::model::OrgSchema;
 use crate::model::{FrequencyProjection, RunKind, RunOutcome};
+use crate::salesforce::read_plan::{describe_calls, grouped_calls};
 
 /// What a stored run cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,8 +28,10 @@ pub struct RunCost {
 pub struct SelectionCost {
     /// Objects selected now (each is queried at least once per run).
     pub objects: u64,
-    /// Calls to re-read the formula columns of every selected object once (pages of
-    /// `BATCH_SIZE` rows per object that has a selected formula field).
+    /// Calls of a run in which nothing changed: one page per object, grouped.
+    pub run_calls: u64,
+    /// Calls the formula re-read adds to a run (pages of `BATCH_SIZE` rows per object that
+    /// has a selected formula field, grouped with the run's other pages).
     pub formula_reread_calls: u64,
     pub formula_policy: FormulaPolicy,
 }
@@ -44,34 +48,46 @@ impl SelectionCost {
         rows: impl Fn(&str) -> u64,
     ) -> Self {
         let batch = u64::from(crate::sync::object_sync::BATCH_SIZE);
-        let formula_reread_calls = source
+        let has_formulas = |object: &str, selection: &crate::config::ObjectSelection| {
+            schema
+                .and_then(|s| s.objects.iter().find(|o| o.name == object))
+                .is_some_and(|o| {
+                    o.fields
+                        .iter()
+                        .any(|f| f.formula && selection.fields.contains(&f.name))
+                })
+        };
+        // A formula re-read follows its object's read in the same line of grouped pages.
+        let with_rereads: Vec<u64> = source
             .objects
             .iter()
-            .filter(|(object, selection)| {
-                schema
-                    .and_then(|s| s.objects.iter().find(|o| &o.name == *object))
-                    .is_some_and(|o| {
-                        o.fields
-                            .iter()
-                            .any(|f| f.formula && selection.fields.contains(&f.name))
-                    })
+            .map(|(object, selection)| {
+                let reread = if has_formulas(object, selection) {
+                    rows(object).div_ceil(batch).max(1)
+                } else {
+                    0
+                };
+                1u64.saturating_add(reread)
             })
-            .map(|(object, _)| rows(object).div_ceil(batch).max(1))
-            .fold(0u64, u64::saturating_add);
+            .collect();
+        let run_calls = grouped_calls(&vec![1; with_rereads.len()]);
         SelectionCost {
             objects: source.objects.len() as u64,
-            formula_reread_calls,
+            run_calls,
+            formula_reread_calls: grouped_calls(&with_rereads).saturating_sub(run_calls),
             formula_policy: source.formula_policy,
         }
     }
 
-    /// Calls made once a day when anything runs.
+    /// Calls made once a day when anything runs: describeGlobal, the permission check,
+    /// the describes, one delete log per object and the daily formula re-read.
     pub fn daily_calls(&self) -> u64 {
         let rereads = match self.formula_policy {
             FormulaPolicy::DailyReread => self.formula_reread_calls,
             _ => 0,
         };
         DAILY_FIXED_CALLS
+            .saturating_add(describe_calls(self.objects))
             .saturating_add(self.objects)
             .saturating_add(rereads)
     }
@@ -82,7 +98,7 @@ impl SelectionCost {
             FormulaPolicy::EveryRun => self.formula_reread_calls,
             _ => 0,
         };
-        self.objects.saturating_add(rereads)
+        self.run_calls.saturating_add(rereads)
     }
 }
 
@@ -153,6 +169,7 @@ mod tests {
     fn selection(objects: u64) -> SelectionCost {
         SelectionCost {
             objects,
+            run_calls: grouped_calls(&vec![1; objects as usize]),
             formula_reread_calls: 0,
             formula_policy: FormulaPolicy::DailyReread,
         }
@@ -190,12 +207,13 @@ mod tests {
         let runs = [run(RunKind::Incremental, RunOutcome::Succeeded, 10)];
         let p = project(&runs, selection(3), Some(15_000));
         assert_eq!(p.len(), Frequency::ALL.len());
-        // Daily: describeGlobal + permission check + one describe per object.
+        // Daily: describeGlobal + permission check + one composite call of describes + one
+        // delete log per object.
         let m15 = p.iter().find(|p| p.frequency == Frequency::M15).unwrap();
-        assert_eq!(m15.calls_per_day, 96 * 10 + 5);
-        assert!((m15.percent_of_quota.unwrap() - 965.0 * 100.0 / 15_000.0).abs() < 1e-9);
+        assert_eq!(m15.calls_per_day, 96 * 10 + 6);
+        assert!((m15.percent_of_quota.unwrap() - 966.0 * 100.0 / 15_000.0).abs() < 1e-9);
         let h24 = p.iter().find(|p| p.frequency == Frequency::H24).unwrap();
-        assert_eq!(h24.calls_per_day, 15);
+        assert_eq!(h24.calls_per_day, 16);
         let manual = p.iter().find(|p| p.frequency == Frequency::Manual).unwrap();
         assert_eq!(manual.calls_per_day, 0);
         assert!(
@@ -274,24 +292,27 @@ mod tests {
         );
         let cost = SelectionCost::of(&daily, Some(&schema), rows);
         assert_eq!(cost.objects, 2);
+        // Both first pages share one call; Account's three re-read pages follow alone.
+        assert_eq!(cost.run_calls, 1);
         assert_eq!(cost.formula_reread_calls, 3);
-        assert_eq!(cost.daily_calls(), 2 + 2 + 3);
-        assert_eq!(cost.per_run_floor(), 2);
+        assert_eq!(cost.daily_calls(), 2 + 1 + 2 + 3);
+        assert_eq!(cost.per_run_floor(), 1);
         let h24 = project(&[], cost, None)
             .into_iter()
             .find(|p| p.frequency == Frequency::H24)
             .unwrap();
-        assert_eq!(h24.calls_per_day, 2 + 7);
+        assert_eq!(h24.calls_per_day, 1 + 8);
 
         let every_run = source_with(
             &[("Account", &["Name", "Score__c"]), ("Contact", &["Email"])],
             FormulaPolicy::EveryRun,
         );
         let cost = SelectionCost::of(&every_run, Some(&schema), rows);
-        assert_eq!(cost.per_run_floor(), 2 + 3);
-        assert_eq!(cost.daily_calls(), 2 + 2);
+        assert_eq!(cost.per_run_floor(), 1 + 3);
+        assert_eq!(cost.daily_calls(), 2 + 1 + 2);
 
-        // Adding an object raises every projection by at least one call per run.
+        // A third object's first page shares the others' composite call: only its daily
+        // delete log adds a call.
         let bigger = source_with(
             &[
                 ("Account", &["Name", "Score__c"]),
@@ -305,14 +326,23 @@ mod tests {
         for (b, a) in before.iter().zip(&after) {
             let runs = u64::from(b.frequency.runs_per_day());
             if runs > 0 {
-                assert_eq!(
-                    a.calls_per_day,
-                    b.calls_per_day + runs + 1,
-                    "{:?}",
-                    b.frequency
-                );
+                assert_eq!(a.calls_per_day, b.calls_per_day + 1, "{:?}", b.frequency);
             }
         }
+        // A sixth object needs a second call in every run.
+        let six: Vec<(String, Vec<&str>)> =
+            (0..6).map(|i| (format!("O{i}__c"), vec!["Name"])).collect();
+        let six: Vec<(&str, &[&str])> = six
+            .iter()
+            .map(|(o, f)| (o.as_str(), f.as_slice()))
+            .collect();
+        let five = SelectionCost::of(
+            &source_with(&six[..5], FormulaPolicy::DailyReread),
+            None,
+            rows,
+        );
+        let six = SelectionCost::of(&source_with(&six, FormulaPolicy::DailyReread), None, rows);
+        assert_eq!((five.per_run_floor(), six.per_run_floor()), (1, 2));
         // Without a schema no formula field is known yet.
         assert_eq!(
             SelectionCost::of(&daily, None, rows).formula_reread_calls,

@@ -15,8 +15,9 @@ use crate::sync::clock::SharedClock;
 use crate::sync::describe_cache::{self, PERMISSIONS_CHECKED, formulas_reread_key};
 use crate::sync::hooks::EngineHooks;
 use crate::sync::object_sync::{
-    ObjectObserver, ObjectOptions, ObjectOutcome, ObjectPlan, ObjectSync,
+    Incremental, ObjectObserver, ObjectOptions, ObjectOutcome, ObjectPlan, ObjectSync,
 };
+use crate::salesforce::read_plan::read_select;
 use crate::sync::shared_store::SharedStore;
 use crate::sync::stop::{StopReason, StopSignal};
 
@@ -449,23 +450,37 @@ impl RunContext<'_> {
             jobs.push((plan, reread_formulas));
         }
         let forward = Forward(observer);
-        let forward = &forward;
-        let mut results =
-            futures::stream::iter(jobs.into_iter().map(|(plan, reread_formulas)| async move {
-                let sync = ObjectSync {
-                    client: self.client,
-                    store: self.store,
-                    stop: self.stop,
-                    observer: forward,
-                };
+        let sync = ObjectSync {
+            client: self.client,
+            store: self.store,
+            stop: self.stop,
+            observer: &forward,
+        };
+        let sync = &sync;
+        let (grouped, alone): (Vec<_>, Vec<_>) = jobs
+            .into_iter()
+            .map(|(plan, reread_formulas)| {
                 let options = ObjectOptions {
                     full: spec.full,
                     reread_formulas,
                 };
+                (plan, options)
+            })
+            .partition(|(plan, _)| self.groupable(plan));
+        let (finished, grouped_results) = futures::channel::mpsc::unbounded();
+        // Drives the grouped reads; its results arrive through the channel.
+        let grouped_reads = futures::stream::once(sync.read_grouped(grouped, finished))
+            .filter_map(|()| futures::future::ready(None));
+        let read_alone =
+            futures::stream::iter(alone.into_iter().map(|(plan, options)| async move {
                 let result = sync.run(&plan, options).await;
                 (plan, result)
             }))
             .buffer_unordered(OBJECT_CONCURRENCY);
+        let mut results = std::pin::pin!(futures::stream::select(
+            grouped_results,
+            futures::stream::select(read_alone, grouped_reads),
+        ));
         let mut first_error = None;
         let mut finished_all = true;
         let mut read_through = Vec::new();
@@ -512,6 +527,22 @@ impl RunContext<'_> {
         counts.1 += self.apply_delete_logs(&read_through, since).await?;
         *all_synced = finished_all;
         Ok(())
+    }
+
+    /// Objects read with grouped pages: incremental reads whose query fits one URL (the
+    /// longest form of it, with a start time, is checked).
+    fn groupable(&self, plan: &ObjectPlan) -> bool {
+        let select = read_select(
+            &plan.object,
+            &plan.fields,
+            true,
+            Some(DateTime::<Utc>::UNIX_EPOCH),
+        );
+        plan.has_modstamp
+            && matches!(
+                self.client.single_query(&select, Incremental::OPTIONS),
+                Ok(Some(_))
+            )
     }
 
     /// Deletes queryAll cannot see, from each object's delete log when due (see

@@ -14,6 +14,7 @@ use axum::routing::{get, post};
 
 use super::*;
 use crate::salesforce::errors::ErrorClass;
+use serde_json::json;
 
 #[derive(Default)]
 struct Org {

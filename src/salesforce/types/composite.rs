@@ -1,20 +1,33 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-/// `POST /composite/batch` response: the top level is 200 even when sub-requests fail.
+/// `POST /composite` response: the top level is 200 even when subrequests fail, and the
+/// whole request counted as one API call.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct BatchResponse {
-    #[serde(default)]
-    pub has_errors: bool,
-    pub results: Vec<BatchResult>,
+pub struct CompositeResponse {
+    pub composite_response: Vec<CompositeResult>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct BatchResult {
-    pub status_code: u16,
-    /// The sub-response body: the resource, a REST error array, or null (304).
+pub struct CompositeResult {
+    /// The subrequest's body: the resource, a REST error array, or null (304).
     #[serde(default)]
-    pub result: Value,
+    pub body: Value,
+    /// Validators such as `Last-Modified` and `ETag`.
+    #[serde(default)]
+    pub http_headers: serde_json::Map<String, Value>,
+    pub http_status_code: u16,
+    pub reference_id: String,
+}
+
+impl CompositeResult {
+    /// A header of the subresponse, matched without regard to case.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.http_headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| v.as_str())
+    }
 }

@@ -12,7 +12,7 @@ mod records;
 mod replication;
 mod rest_error;
 
-pub use composite::{BatchResponse, BatchResult};
+pub use composite::{CompositeResponse, CompositeResult};
 pub use datetime::format_soql_datetime;
 pub use describe::{
     ChildRelationship, Describe, DescribeGlobal, Field, GlobalSObject, PicklistValue,
