@@ -27,7 +27,6 @@ use crate::salesforce::types::QueryPage;
 use crate::salesforce::{Client, ErrorClass, QueryOptions};
 use crate::store::{Cursor, PageWrite, StoreField};
 use crate::sync::SyncError;
-use crate::salesforce::read_plan::read_select;
 use crate::sync::page_feed::{Fed, PageFeed, Pages};
 use crate::sync::shared_store::SharedStore;
 use crate::sync::stop::StopSignal;
