@@ -322,6 +322,8 @@ enum Expect {
     Moved,
 }
 
+/// One table from (context, action) to the promised effect, kept whole (no wildcard) so a
+/// new action cannot be added without saying what it should do.
 fn expect(ctx: Context, action: Action) -> Expect {
     use Action as A;
     use Context as C;
