@@ -322,6 +322,8 @@ enum Expect {
     Moved,
 }
 
+/// One table from (context, action) to the promised effect, kept whole (no wildcard) so a
+/// new action cannot be added without saying what it should do.
 fn expect(ctx: Context, action: Action) -> Expect {
     use Action as A;
     use Context as C;
@@ -699,4 +701,50 @@ fn help_lists_exactly_the_table() {
         expected.push("the note".into());
         assert_eq!(rows, expected, "{ctx:?}");
     }
+}
+
+/// Every `keys(Context::…, Action::…)` in the TUI's source names a key its context binds
+/// (an unbound one would read as the action's name on screen).
+#[test]
+fn every_key_named_in_a_text_is_bound_there() {
+    let mut dirs = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tui")];
+    let mut named = 0;
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (_, rest) in text
+                .match_indices("keys(Context::")
+                .map(|(i, _)| text.split_at(i))
+            {
+                let rest = &rest["keys(Context::".len()..];
+                let Some((ctx, rest)) = rest.split_once(", Action::") else {
+                    continue;
+                };
+                let action = rest.split(')').next().unwrap_or_default();
+                let ident = |s: &str| !s.is_empty() && s.chars().all(char::is_alphanumeric);
+                if !ident(ctx) || !ident(action) {
+                    continue; // prose about the call, like this test's own comment
+                }
+                let ctx = Context::ALL
+                    .into_iter()
+                    .find(|c| format!("{c:?}") == ctx)
+                    .unwrap_or_else(|| panic!("{}: unknown context {ctx}", path.display()));
+                assert!(
+                    all(ctx).any(|b| format!("{:?}", b.action) == action),
+                    "{}: {ctx:?} does not bind {action}",
+                    path.display()
+                );
+                named += 1;
+            }
+        }
+    }
+    assert!(
+        named > 20,
+        "only {named} keys named: the scan missed the calls"
+    );
 }
