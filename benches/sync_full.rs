@@ -163,6 +163,7 @@ fn main() {
             formula_policy: syncdeck::config::FormulaPolicy::DailyReread,
             verify: syncdeck::config::VerifySchedule::Weekly,
             objects: Default::default(),
+            store: None,
         };
         syncdeck::sync::authorize::authorize(&http, &paths, &source, AuthFlow::Device, |_| {})
             .await

@@ -97,6 +97,7 @@ async fn measure(records: u64) {
         formula_policy: syncdeck::config::FormulaPolicy::Incremental,
         verify: syncdeck::config::VerifySchedule::Off,
         objects: Default::default(),
+        store: None,
     };
     source.objects.insert(
         "Account".into(),

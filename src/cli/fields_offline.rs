@@ -40,7 +40,7 @@ pub async fn describe_org(
     // This process talks to the org: it is the data dir's only engine meanwhile, so no
     // local engine spends the same budget unseen.
     let _lock = EngineLock::acquire(&paths.lock_file())?;
-    let store = SharedStore::new(Store::open(&paths.store_file(source_id))?);
+    let store = SharedStore::new(Store::open_for(paths, &source)?);
     let clock: SharedClock = SystemClock::shared();
     let http = HttpClient::new(Timeouts::default())?;
     let (client, hooks) = guarded_client(&http, paths, &source, &creds, &store, &clock);

@@ -37,6 +37,6 @@ pub(crate) fn open(
             source.id
         );
     };
-    let store = Store::open(&paths.store_file(&source.id))?;
+    let store = Store::open_for(paths, source)?;
     Ok((lock, creds, store))
 }

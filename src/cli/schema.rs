@@ -44,7 +44,7 @@ pub fn run(paths: &Paths, source_id: &str, object: Option<&str>, json: bool) -> 
     let credentials = Credentials::load(paths, source_id)?.with_context(|| {
         format!("source \"{source_id}\" is not authorized yet; run `syncdeck auth {source_id}`")
     })?;
-    let store = SharedStore::new(Store::open(&paths.store_file(source_id))?);
+    let store = SharedStore::new(Store::open_for(paths, &source)?);
     let clock: SharedClock = SystemClock::shared();
     runtime.block_on(async {
         let http = HttpClient::new(Timeouts::default())?;

@@ -62,10 +62,8 @@ fn live_snapshot(paths: &Paths) -> anyhow::Result<Option<Snapshot>> {
 fn offline(paths: &Paths, source: &SourceConfig) -> SourceSnapshot {
     let now = Utc::now();
     let creds = Credentials::load(paths, &source.id);
-    let store_path = paths.store_file(&source.id);
-    let store = store_path
-        .exists()
-        .then(|| Store::open(&store_path).ok())
+    let store = Store::exists_for(paths, source)
+        .then(|| Store::open_for(paths, source).ok())
         .flatten();
     let (records, last, samples, setting_up) = match &store {
         Some(s) => (

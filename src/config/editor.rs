@@ -109,14 +109,16 @@ impl Editor {
     pub fn config(&self) -> Result<Config, EditError> {
         let text = self.doc.to_string();
         self.new_problems(&text)?;
-        toml::from_str(&text).map_err(|e| EditError::Invalid {
-            path: self.path.clone(),
-            diagnostics: vec![Diagnostic {
-                line: 1,
-                col: 1,
-                message: e.message().to_string(),
-            }],
-        })
+        toml::from_str(&text)
+            .map(Config::with_store_defaults)
+            .map_err(|e| EditError::Invalid {
+                path: self.path.clone(),
+                diagnostics: vec![Diagnostic {
+                    line: 1,
+                    col: 1,
+                    message: e.message().to_string(),
+                }],
+            })
     }
 
     fn new_problems(&self, text: &str) -> Result<(), EditError> {

@@ -19,6 +19,6 @@ pub use model::*;
 pub use paths::{NoHomeDir, Paths};
 pub use sfname::{is_valid_field_name, is_valid_object_name};
 pub use validate::{
-    ConfigError, Diagnostic, check_login_url, is_loopback_host, is_slug, load, parse_str,
-    render_diagnostics,
+    ConfigError, Diagnostic, check_login_url, check_store_url, is_loopback_host, is_slug, load,
+    parse_str, render_diagnostics,
 };

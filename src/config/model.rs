@@ -27,12 +27,56 @@ pub struct Config {
     pub sources: Vec<SourceConfig>,
     #[serde(default)]
     pub notify: NotifyConfig,
+    /// `[store]`: the PostgreSQL destination of every source without its own
+    /// `[source.store]`; absent, each source syncs into its SQLite file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<StoreConfig>,
 }
 
 impl Config {
     pub fn source(&self, id: &str) -> Option<&SourceConfig> {
         self.sources.iter().find(|s| s.id == id)
     }
+
+    /// Give every source without its own `[source.store]` the top-level `[store]`, so a
+    /// `SourceConfig` alone says where its rows go. Applied whenever a file is parsed.
+    pub fn with_store_defaults(mut self) -> Config {
+        if let Some(global) = &self.store {
+            for s in &mut self.sources {
+                if s.store.is_none() {
+                    s.store = Some(global.clone());
+                }
+            }
+        }
+        self
+    }
+}
+
+/// A PostgreSQL destination: `[store]` (all sources) or `[source.store]` (one source).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreConfig {
+    /// `postgres://user@host:port/database?sslmode=require`; never a password.
+    pub url: String,
+    /// The environment variable holding the password (the file never holds it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_env: Option<String>,
+    /// The source's schema; by default `syncdeck_<source id>` (dashes as underscores).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+}
+
+impl StoreConfig {
+    /// The schema `source_id`'s tables live in.
+    pub fn schema_for(&self, source_id: &str) -> String {
+        self.schema
+            .clone()
+            .unwrap_or_else(|| default_store_schema(source_id))
+    }
+}
+
+/// `acme-prod` → `syncdeck_acme_prod`: a lowercase identifier needing no quotes in psql.
+pub fn default_store_schema(source_id: &str) -> String {
+    format!("syncdeck_{}", source_id.replace('-', "_"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -85,6 +129,10 @@ pub struct SourceConfig {
     /// Selected fields per object, keyed by object API name.
     #[serde(default)]
     pub objects: BTreeMap<String, ObjectSelection>,
+    /// `[source.store]`: this source's PostgreSQL destination (else the top-level
+    /// `[store]`, else its SQLite file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<StoreConfig>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

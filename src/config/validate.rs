@@ -101,17 +101,20 @@ pub fn parse_str(text: &str) -> Result<Config, Vec<Diagnostic>> {
     }
     // The walk above checked every key and value, so this only fails on a gap in the
     // walk; still reported as a positioned diagnostic rather than a panic.
-    toml::from_str::<Config>(text).map_err(|e| {
-        let mut v = Validator {
-            text,
-            diagnostics: Vec::new(),
-        };
-        v.push(e.span(), e.message().to_string());
-        v.diagnostics
-    })
+    toml::from_str::<Config>(text)
+        .map(Config::with_store_defaults)
+        .map_err(|e| {
+            let mut v = Validator {
+                text,
+                diagnostics: Vec::new(),
+            };
+            v.push(e.span(), e.message().to_string());
+            v.diagnostics
+        })
 }
 
-const ROOT_KEYS: &[&str] = &["source", "notify"];
+const ROOT_KEYS: &[&str] = &["source", "notify", "store"];
+const STORE_KEYS: &[&str] = &["url", "password_env", "schema"];
 const SOURCE_KEYS: &[&str] = &[
     "id",
     "name",
@@ -126,6 +129,7 @@ const SOURCE_KEYS: &[&str] = &[
     "formula_policy",
     "verify",
     "objects",
+    "store",
 ];
 const REQUIRED_SOURCE_KEYS: &[&str] = &["id", "name", "login_url", "client_id"];
 const OBJECT_KEYS: &[&str] = &["fields"];
@@ -167,6 +171,15 @@ impl Validator<'_> {
                 None => self.push(
                     key.span().or(item.span()),
                     "`source` must be written as one [[source]] table per data source".into(),
+                ),
+            }
+        }
+        if let Some((key, item)) = root.get_key_value("store") {
+            match item.as_table_like() {
+                Some(store) => self.store(store, "[store]", false, key_span(Some(key), item)),
+                None => self.push(
+                    key.span().or(item.span()),
+                    "`store` must be a table: [store]".into(),
                 ),
             }
         }
@@ -256,6 +269,15 @@ impl Validator<'_> {
         self.percent(t, "run_quota_percent");
         self.one_of(t, "formula_policy", FORMULA_POLICIES);
         self.one_of(t, "verify", &crate::config::VerifySchedule::ALLOWED);
+        if let Some((key, item)) = t.get_key_value("store") {
+            match item.as_table_like() {
+                Some(store) => self.store(store, "[source.store]", true, key_span(Some(key), item)),
+                None => self.push(
+                    key.span().or(item.span()),
+                    "`store` must be a table: [source.store]".into(),
+                ),
+            }
+        }
         if let Some((key, item)) = t.get_key_value("objects") {
             match item.as_table_like() {
                 Some(objects) => self.objects(objects),
@@ -263,6 +285,52 @@ impl Validator<'_> {
                     key.span().or(item.span()),
                     "`objects` must be a table of objects: [source.objects.Account]".into(),
                 ),
+            }
+        }
+    }
+
+    /// `[store]` or `[source.store]`: a PostgreSQL url without a password, the password's
+    /// variable name, and (per source only) a schema name.
+    fn store(
+        &mut self,
+        t: &dyn TableLike,
+        place: &str,
+        per_source: bool,
+        at: Option<Range<usize>>,
+    ) {
+        self.unknown_keys(t, STORE_KEYS, &format!("in {place}"));
+        if !t.contains_key("url") {
+            self.push(
+                at,
+                format!(
+                    "{place} is missing `url`, e.g. url = \"postgres://syncdeck@db.internal/crm\""
+                ),
+            );
+        }
+        if let Some((item, s)) = self.string(t, "url")
+            && let Err(why) = check_store_url(s)
+        {
+            self.push(item.span(), why);
+        }
+        if let Some((item, s)) = self.string(t, "password_env")
+            && !is_env_var_name(s)
+        {
+            self.push(
+                item.span(),
+                format!("password_env \"{s}\" is not an environment variable name; name the variable that holds the password, e.g. \"SYNCDECK_PG_PASSWORD\""),
+            );
+        }
+        if let Some((item, s)) = self.string(t, "schema") {
+            if !per_source {
+                self.push(
+                    item.span(),
+                    "`schema` belongs in [source.store]: every source needs its own schema (the default is syncdeck_<source id>)".into(),
+                );
+            } else if !is_schema_name(s) {
+                self.push(
+                    item.span(),
+                    format!("schema \"{s}\" is not a plain PostgreSQL name; use lowercase letters, digits and underscores, starting with a letter, at most 63 characters"),
+                );
             }
         }
     }
@@ -554,6 +622,54 @@ fn is_api_version(s: &str) -> bool {
 fn is_env_var_name(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A PostgreSQL url the store can use: `postgres://` or `postgresql://`, a host and a
+/// database, no password (it belongs in the variable `password_env` names), a known sslmode.
+pub fn check_store_url(s: &str) -> Result<(), String> {
+    let url = url::Url::parse(s).map_err(|e| {
+        format!("store url \"{s}\" is not a URL ({e}); write it like \"postgres://syncdeck@db.internal:5432/crm\"")
+    })?;
+    if !matches!(url.scheme(), "postgres" | "postgresql") {
+        return Err(format!(
+            "store url must start with postgres:// (got {}://)",
+            url.scheme()
+        ));
+    }
+    if url.password().is_some() {
+        return Err(
+            "store url must not contain a password; put it in an environment variable and name that variable in `password_env`".into(),
+        );
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(
+            "store url has no host; write it like \"postgres://syncdeck@db.internal/crm\"".into(),
+        );
+    }
+    if url.path().trim_start_matches('/').is_empty() {
+        return Err("store url names no database; end it with /DATABASE".into());
+    }
+    for (k, v) in url.query_pairs() {
+        if k == "sslmode"
+            && !matches!(
+                v.as_ref(),
+                "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full"
+            )
+        {
+            return Err(format!(
+                "sslmode \"{v}\" is not one of disable, allow, prefer, require, verify-ca, verify-full"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A schema name psql users can type unquoted.
+fn is_schema_name(s: &str) -> bool {
+    s.len() <= 63
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// 127.0.0.0/8, ::1 or localhost.

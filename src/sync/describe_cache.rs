@@ -239,7 +239,10 @@ pub fn plan(
                     continue;
                 }
                 fields.push(f.name.clone());
-                store_fields.push(StoreField::new(f.name.clone(), f.field_type.clone()));
+                store_fields.push(
+                    StoreField::new(f.name.clone(), f.field_type.clone())
+                        .with_digits(f.precision, f.scale),
+                );
                 if f.calculated {
                     formula_fields.push(f.name.clone());
                 }

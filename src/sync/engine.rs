@@ -246,6 +246,7 @@ mod tests {
             run_quota_percent: 100,
             formula_policy: defaults::FORMULA_POLICY,
             objects: Default::default(),
+            store: None,
             verify: crate::config::VerifySchedule::Weekly,
         }
     }

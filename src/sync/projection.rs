@@ -246,6 +246,7 @@ mod tests {
             run_quota_percent: crate::config::defaults::RUN_QUOTA_PERCENT,
             formula_policy: policy,
             objects: Default::default(),
+            store: None,
             verify: crate::config::VerifySchedule::Weekly,
         };
         for (object, fields) in objects {

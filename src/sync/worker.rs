@@ -261,7 +261,7 @@ impl Worker {
             Some((shared.paths.clone(), source.id.clone())),
         ));
         let mut events = VecDeque::new();
-        let (store, store_error) = match Store::open(&shared.paths.store_file(&source.id)) {
+        let (store, store_error) = match Store::open_for(&shared.paths, &source) {
             Ok(s) => (Some(SharedStore::new(s)), None),
             Err(e) => (None, Some(e.to_string())),
         };

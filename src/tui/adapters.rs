@@ -146,12 +146,24 @@ impl StoreHistory {
 
 impl RunHistory for StoreHistory {
     fn runs(&mut self, source: &str, limit: usize) -> Result<Vec<HistoryRun>, HistoryError> {
-        let path = self.paths.store_file(source);
-        if !path.exists() {
-            return Ok(Vec::new());
-        }
+        // The source's store as configured (SQLite file or PostgreSQL schema).
+        let configured = crate::config::load(&self.paths.config_file)
+            .ok()
+            .and_then(|c| c.source(source).cloned());
         let failed = |e: crate::store::StoreError| HistoryError(e.to_string());
-        let store = Store::open(&path).map_err(failed)?;
+        let store = match configured {
+            Some(s) if Store::exists_for(&self.paths, &s) => {
+                Store::open_for(&self.paths, &s).map_err(failed)?
+            }
+            Some(_) => return Ok(Vec::new()),
+            None => {
+                let path = self.paths.store_file(source);
+                if !path.exists() {
+                    return Ok(Vec::new());
+                }
+                Store::open(&path).map_err(failed)?
+            }
+        };
         let rows = store.recent_runs(limit).map_err(failed)?;
         let mut runs = Vec::with_capacity(rows.len());
         // A run still in progress has no finish yet; live status shows it.

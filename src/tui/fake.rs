@@ -272,12 +272,14 @@ pub fn config() -> Config {
                 formula_policy: crate::config::FormulaPolicy::DailyReread,
                 verify: crate::config::VerifySchedule::Weekly,
                 objects,
+                store: None,
             }
         })
         .collect();
     Config {
         sources,
         notify: Default::default(),
+        store: None,
     }
 }
 

@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod crash;
+pub mod postgres;
+
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -102,6 +105,7 @@ impl Org {
                     )
                 })
                 .collect::<BTreeMap<_, _>>(),
+            store: None,
         }
     }
 

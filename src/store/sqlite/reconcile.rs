@@ -5,45 +5,16 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, StoreError, parse_ts, quote_ident, table_name, ts};
-use crate::model::VerifySummary;
+use super::{SqliteStore, StoreError, VerifyRecord, parse_ts, quote_ident, table_name, ts};
 
-/// A verification as stored (migration 2); what status screens show.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifyRecord {
-    pub started: DateTime<Utc>,
-    pub finished: DateTime<Utc>,
-    /// "exact", "differs", "stopped" or "error".
-    pub outcome: String,
-    /// Rows the store has that the org does not, summed over objects.
-    pub extra: u64,
-    /// Rows the org has that the store lacks.
-    pub missing: u64,
-    /// Selected fields with no column or never backfilled.
-    pub unfilled_fields: u64,
-    /// Rows deleted / fetched by `--repair`.
-    pub repaired_deleted: u64,
-    pub repaired_fetched: u64,
-    pub api_calls: u64,
-    pub error: Option<String>,
-}
+impl SqliteStore {
+    // Backend methods, called from `impl Backend for SqliteStore` in mod.rs.
 
-impl VerifyRecord {
-    /// What a snapshot shows of this verification.
-    pub fn summary(&self) -> VerifySummary {
-        VerifySummary {
-            finished: self.finished,
-            outcome: self.outcome.clone(),
-            rows_differing: self.extra.saturating_add(self.missing),
-            unfilled_fields: self.unfilled_fields,
-            api_calls: self.api_calls,
-        }
-    }
-}
-
-impl Store {
     /// Up to the instant the object's delete log was applied (`latestDateCovered`).
-    pub fn delete_log_checked(&self, object: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+    pub(super) fn delete_log_checked(
+        &mut self,
+        object: &str,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
         let at: Option<String> = self
             .conn
             .query_row(
@@ -58,7 +29,7 @@ impl Store {
     /// Deletes `ids` and records how far the delete log is applied, in one transaction:
     /// a crash never loses deletions nor applies them twice with a wrong checkpoint.
     /// Returns how many rows were deleted.
-    pub fn apply_deletions(
+    pub(super) fn apply_deletions(
         &mut self,
         object: &str,
         ids: &[String],
@@ -88,7 +59,7 @@ impl Store {
 
     /// At most `limit` Ids greater than `after`, in order: a keyset cursor over the
     /// primary key whose memory does not grow with the table.
-    pub fn ids_after(
+    pub(super) fn ids_after(
         &self,
         object: &str,
         after: Option<&str>,
@@ -114,7 +85,7 @@ impl Store {
     }
 
     /// Fields that have at least one column in the object's table.
-    pub fn stored_fields(&self, object: &str) -> Result<Vec<String>, StoreError> {
+    pub(super) fn stored_fields(&mut self, object: &str) -> Result<Vec<String>, StoreError> {
         let mut fields: Vec<String> = self.columns(object)?.into_iter().map(|c| c.field).collect();
         fields.dedup();
         Ok(fields)
@@ -122,14 +93,14 @@ impl Store {
 
     /// When the first run started: scheduled verifications count from there until the
     /// first one is recorded.
-    pub fn first_run_started(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+    pub(super) fn first_run_started(&mut self) -> Result<Option<DateTime<Utc>>, StoreError> {
         let at: Option<String> = self
             .conn
             .query_row("SELECT MIN(started) FROM runs", [], |r| r.get(0))?;
         Ok(at.as_deref().map(parse_ts))
     }
 
-    pub fn record_verify(&mut self, v: &VerifyRecord) -> Result<(), StoreError> {
+    pub(super) fn record_verify(&mut self, v: &VerifyRecord) -> Result<(), StoreError> {
         self.conn.execute(
             "INSERT INTO verify_results (started, finished, outcome, extra, missing,
                unfilled_fields, repaired_deleted, repaired_fetched, api_calls, error)
@@ -150,7 +121,7 @@ impl Store {
         Ok(())
     }
 
-    pub fn last_verify(&self) -> Result<Option<VerifyRecord>, StoreError> {
+    pub(super) fn last_verify(&mut self) -> Result<Option<VerifyRecord>, StoreError> {
         Ok(self
             .conn
             .query_row(
@@ -181,10 +152,11 @@ impl Store {
 mod tests {
     use super::*;
     use crate::store::StoreField;
+    use crate::store::backend::Backend;
     use chrono::TimeZone;
 
-    fn store_with(ids: &[&str]) -> Store {
-        let mut s = Store::open_in_memory().unwrap();
+    fn store_with(ids: &[&str]) -> SqliteStore {
+        let mut s = SqliteStore::open_in_memory().unwrap();
         s.ensure_object_table("Account", &[StoreField::new("Name", "string")])
             .unwrap();
         let tx = s.conn.transaction().unwrap();
@@ -223,7 +195,7 @@ mod tests {
 
     #[test]
     fn the_last_verification_is_read_back() {
-        let mut s = Store::open_in_memory().unwrap();
+        let mut s = SqliteStore::open_in_memory().unwrap();
         assert_eq!(s.last_verify().unwrap(), None);
         let at = Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap();
         let mut v = VerifyRecord {

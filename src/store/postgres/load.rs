@@ -1,0 +1,505 @@
+//! Object tables: creation and evolution, page loading (binary COPY into a staging table,
+//! then upsert, deletions and cursor in one transaction), deletions, and reading back.
+
+use std::pin::pin;
+
+use serde_json::{Map, Value};
+use tokio_postgres::Transaction;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::ToSql;
+
+use super::types::{PgColumn, PgType, PgValue, from_row, select_expr, to_pg};
+use super::{PgStore, StoreError};
+use crate::store::columns::{PageLayout, bad_record, plan_columns};
+use crate::store::types::quote_ident;
+use crate::store::{Cursor, PageApplied, PageWrite, StoreField};
+
+/// `"schema"."sf_Object"`.
+pub(super) fn table(schema: &str, object: &str) -> String {
+    format!(
+        "{}.{}",
+        quote_ident(schema),
+        quote_ident(&format!("sf_{object}"))
+    )
+}
+
+impl PgStore {
+    /// Create the object's table or add columns for newly selected fields (deselected
+    /// fields keep theirs), recording each column in `object_columns`, in one transaction.
+    pub(super) fn ensure_table(
+        &mut self,
+        object: &str,
+        fields: &[StoreField],
+    ) -> Result<(), StoreError> {
+        let wanted: Vec<PgColumn> = plan_columns(object, fields)?
+            .into_iter()
+            .map(|c| PgColumn {
+                ty: PgType::for_field(&c.sf_type, c.component.as_deref(), c.precision, c.scale),
+                name: c.name,
+                field: c.field,
+                component: c.component,
+            })
+            .collect();
+        let sf_types: Vec<String> = wanted
+            .iter()
+            .map(|c| {
+                fields
+                    .iter()
+                    .find(|f| f.name == c.field)
+                    .map_or_else(|| "string".to_string(), |f| f.sf_type.clone())
+            })
+            .collect();
+        let schema = self.schema().to_string();
+        let err = self.err();
+        self.columns.remove(object);
+        self.run(|client| async move {
+            let tx = client.transaction().await.map_err(&err)?;
+            let t = table(&schema, object);
+            tx.batch_execute(&format!(
+                "CREATE TABLE IF NOT EXISTS {t} (\"Id\" text COLLATE \"C\" PRIMARY KEY)"
+            ))
+            .await
+            .map_err(&err)?;
+            let existing: Vec<String> = tx
+                .query(
+                    "SELECT column_name::text FROM information_schema.columns
+                     WHERE table_schema = $1 AND table_name = $2",
+                    &[&schema, &format!("sf_{object}")],
+                )
+                .await
+                .map_err(&err)?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            let record = format!(
+                "INSERT INTO {}.object_columns (object, column_name, field, component, sf_type, column_type)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (object, column_name) DO UPDATE SET
+                   field = excluded.field, component = excluded.component,
+                   sf_type = excluded.sf_type, column_type = excluded.column_type",
+                quote_ident(&schema)
+            );
+            for (col, sf_type) in wanted.iter().zip(&sf_types) {
+                if !existing.contains(&col.name) {
+                    tx.batch_execute(&format!(
+                        "ALTER TABLE {t} ADD COLUMN {} {}",
+                        quote_ident(&col.name),
+                        col.ty.sql()
+                    ))
+                    .await
+                    .map_err(&err)?;
+                }
+                tx.execute(
+                    &record,
+                    &[&object, &col.name, &col.field, &col.component, sf_type, &col.ty.sql()],
+                )
+                .await
+                .map_err(&err)?;
+            }
+            tx.commit().await.map_err(&err)
+        })
+    }
+
+    /// The object's columns, cached until the next `ensure_table` or reconnect.
+    pub(super) fn object_columns(&mut self, object: &str) -> Result<Vec<PgColumn>, StoreError> {
+        if let Some(c) = self.columns.get(object) {
+            return Ok(c.clone());
+        }
+        let schema = self.schema().to_string();
+        let err = self.err();
+        let cols = self.run(|client| async move {
+            let rows = client
+                .query(
+                    &format!(
+                        "SELECT column_name, field, component, column_type FROM {}.object_columns
+                         WHERE object = $1 ORDER BY ord",
+                        quote_ident(&schema)
+                    ),
+                    &[&object],
+                )
+                .await
+                .map_err(&err)?;
+            Ok(rows
+                .iter()
+                .map(|r| PgColumn {
+                    name: r.get(0),
+                    field: r.get(1),
+                    component: r.get(2),
+                    ty: PgType::parse(r.get(3)),
+                })
+                .collect::<Vec<_>>())
+        })?;
+        if !cols.is_empty() {
+            self.columns.insert(object.to_string(), cols.clone());
+        }
+        Ok(cols)
+    }
+
+    pub(super) fn has_table(&mut self, object: &str) -> Result<bool, StoreError> {
+        let schema = self.schema().to_string();
+        let err = self.err();
+        self.run(|client| async move {
+            let row = client
+                .query_one(
+                    "SELECT EXISTS(SELECT 1 FROM information_schema.tables
+                     WHERE table_schema = $1 AND table_name = $2)",
+                    &[&schema, &format!("sf_{object}")],
+                )
+                .await
+                .map_err(&err)?;
+            Ok(row.get(0))
+        })
+    }
+
+    /// See [`crate::store::Store::apply_page`].
+    pub(super) fn load_page(
+        &mut self,
+        object: &str,
+        page: &PageWrite<'_>,
+    ) -> Result<PageApplied, StoreError> {
+        let columns = self.object_columns(object)?;
+        if columns.is_empty() && !self.has_table(object)? {
+            return Err(StoreError::UnknownObject(object.to_string()));
+        }
+        let rows = page_rows(object, page, &columns)?;
+        let schema = self.schema().to_string();
+        let err = self.err();
+        let fail_after = self.fail_after;
+        // Rows of one page carry the same columns nearly always; one COPY per shape.
+        let mut shapes: Vec<&[usize]> = rows.iter().map(|r| r.shape.as_slice()).collect();
+        shapes.sort();
+        shapes.dedup();
+        let mut staging = Vec::with_capacity(shapes.len());
+        for shape in &shapes {
+            staging.push(self.staging_table(object, &columns, shape)?);
+        }
+        let staged = &staging;
+        let columns = &columns;
+        let rows = &rows;
+        self.run(|client| async move {
+            let tx = client.transaction().await.map_err(&err)?;
+            let mut written = 0usize;
+            for (shape, stage) in shapes.iter().zip(staged) {
+                let group = rows.iter().filter(|r| r.shape.as_slice() == *shape);
+                written += copy_group(
+                    &tx, object, &schema, columns, shape, stage, group, fail_after, written,
+                )
+                .await
+                .map_err(|e| match e {
+                    CopyError::Pg(e) => err(e),
+                    CopyError::Store(e) => e,
+                })?;
+            }
+            if fail_after.is_some_and(|n| n <= rows.len()) {
+                return Err(StoreError::Injected);
+            }
+            let mut applied = PageApplied {
+                upserted: written as u64,
+                deleted: 0,
+            };
+            if !page.deletes.is_empty() {
+                applied.deleted = tx
+                    .execute(
+                        &format!(
+                            "DELETE FROM {} WHERE \"Id\" = ANY($1)",
+                            table(&schema, object)
+                        ),
+                        &[&page.deletes],
+                    )
+                    .await
+                    .map_err(&err)?;
+            }
+            if let Some(cursor) = page.cursor {
+                write_cursor(&tx, &schema, object, cursor)
+                    .await
+                    .map_err(&err)?;
+            }
+            tx.commit().await.map_err(&err)?;
+            Ok(applied)
+        })
+    }
+
+    /// A temporary table holding one shape of rows of `object` for the transaction
+    /// (`ON COMMIT DELETE ROWS`), created once per connection.
+    fn staging_table(
+        &mut self,
+        object: &str,
+        columns: &[PgColumn],
+        shape: &[usize],
+    ) -> Result<String, StoreError> {
+        let mut defs = vec![
+            "\"Id\" text COLLATE \"C\"".to_string(),
+            "ord integer".to_string(),
+        ];
+        defs.extend(shape.iter().map(|&c| {
+            format!(
+                "{} {}",
+                quote_ident(&columns[c].name),
+                columns[c].ty.staging_sql()
+            )
+        }));
+        let defs = defs.join(", ");
+        let key = format!("{object}\u{0}{defs}");
+        let name = format!("syncdeck_stage_{:016x}", fnv1a(&key));
+        if self.staged.contains(&key) {
+            return Ok(name);
+        }
+        let err = self.err();
+        let create = format!(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS {} ({defs}) ON COMMIT DELETE ROWS",
+            quote_ident(&name)
+        );
+        self.run(|client| async move { client.batch_execute(&create).await.map_err(&err) })?;
+        self.staged.insert(key);
+        Ok(name)
+    }
+
+    /// See [`crate::store::Store::apply_deletions`].
+    pub(super) fn delete_rows(
+        &mut self,
+        object: &str,
+        ids: &[String],
+        covered_until: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<u64, StoreError> {
+        let has_table = self.has_table(object)?;
+        let schema = self.schema().to_string();
+        let err = self.err();
+        self.run(|client| async move {
+            let tx = client.transaction().await.map_err(&err)?;
+            let mut deleted = 0;
+            if has_table && !ids.is_empty() {
+                deleted = tx
+                    .execute(
+                        &format!(
+                            "DELETE FROM {} WHERE \"Id\" = ANY($1)",
+                            table(&schema, object)
+                        ),
+                        &[&ids],
+                    )
+                    .await
+                    .map_err(&err)?;
+            }
+            if let Some(at) = covered_until {
+                tx.execute(
+                    &format!(
+                        "INSERT INTO {}.delete_log_checks (object, covered_until) VALUES ($1, $2)
+                         ON CONFLICT (object) DO UPDATE SET covered_until = excluded.covered_until",
+                        quote_ident(&schema)
+                    ),
+                    &[&object, &at],
+                )
+                .await
+                .map_err(&err)?;
+            }
+            tx.commit().await.map_err(&err)?;
+            Ok(deleted)
+        })
+    }
+
+    /// See [`crate::store::Store::read_rows`]: every column of the table, deselected
+    /// fields' included, as the SQLite store reads them.
+    pub(super) fn rows(
+        &mut self,
+        object: &str,
+        limit: usize,
+    ) -> Result<Vec<Map<String, Value>>, StoreError> {
+        if !self.has_table(object)? {
+            return Ok(Vec::new());
+        }
+        let columns = self.object_columns(object)?;
+        let schema = self.schema().to_string();
+        let err = self.err();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.run(|client| async move {
+            let mut select = vec![quote_ident("Id")];
+            select.extend(
+                columns
+                    .iter()
+                    .map(|c| select_expr(&quote_ident(&c.name), c.ty)),
+            );
+            let rows = client
+                .query(
+                    &format!(
+                        "SELECT {} FROM {} ORDER BY \"Id\" LIMIT $1",
+                        select.join(", "),
+                        table(&schema, object)
+                    ),
+                    &[&limit],
+                )
+                .await
+                .map_err(&err)?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let mut map = Map::new();
+                map.insert("Id".into(), from_row(row, 0, PgType::Text).map_err(&err)?);
+                for (i, c) in columns.iter().enumerate() {
+                    map.insert(c.name.clone(), from_row(row, i + 1, c.ty).map_err(&err)?);
+                }
+                out.push(map);
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// One record converted for COPY: its values in shape order.
+struct Row<'r> {
+    id: &'r str,
+    shape: Vec<usize>,
+    values: Vec<PgValue<'r>>,
+}
+
+fn page_rows<'r>(
+    object: &str,
+    page: &PageWrite<'r>,
+    columns: &[PgColumn],
+) -> Result<Vec<Row<'r>>, StoreError> {
+    let layout = PageLayout::new(page.upserts, columns);
+    let mut rows = Vec::with_capacity(page.upserts.len());
+    for record in page.upserts.iter() {
+        let id = layout.id(object, record)?;
+        let mut row = Row {
+            id,
+            shape: Vec::with_capacity(columns.len()),
+            values: Vec::with_capacity(columns.len()),
+        };
+        layout.values(object, id, record, columns, |index, v| {
+            let col = &columns[index];
+            let value = to_pg(v, col.ty).map_err(|expected| {
+                bad_record(
+                    object,
+                    format!("{id}: {} should be {expected}, got {v}", col.name),
+                )
+            })?;
+            row.shape.push(index);
+            row.values.push(value);
+            Ok(())
+        })?;
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+enum CopyError {
+    Pg(tokio_postgres::Error),
+    Store(StoreError),
+}
+
+impl From<tokio_postgres::Error> for CopyError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        CopyError::Pg(e)
+    }
+}
+
+/// COPY one shape's rows into its staging table, then upsert them into the object table
+/// (the last of duplicate Ids wins, as row-by-row upserts would). Returns the rows written.
+#[allow(clippy::too_many_arguments)]
+async fn copy_group<'r>(
+    tx: &Transaction<'_>,
+    object: &str,
+    schema: &str,
+    columns: &[PgColumn],
+    shape: &[usize],
+    stage: &str,
+    rows: impl Iterator<Item = &'r Row<'r>>,
+    fail_after: Option<usize>,
+    written_before: usize,
+) -> Result<usize, CopyError> {
+    let mut names = vec![quote_ident("Id"), "ord".to_string()];
+    names.extend(shape.iter().map(|&c| quote_ident(&columns[c].name)));
+    let mut wire = vec![
+        tokio_postgres::types::Type::TEXT,
+        tokio_postgres::types::Type::INT4,
+    ];
+    wire.extend(shape.iter().map(|&c| columns[c].ty.wire()));
+    let sink = tx
+        .copy_in(&format!(
+            "COPY {} ({}) FROM STDIN (FORMAT binary)",
+            quote_ident(stage),
+            names.join(", ")
+        ))
+        .await?;
+    let mut writer = pin!(BinaryCopyInWriter::new(sink, &wire));
+    let mut written = 0usize;
+    for (ord, row) in rows.enumerate() {
+        if fail_after == Some(written_before + written) {
+            return Err(CopyError::Store(StoreError::Injected));
+        }
+        let ord = i32::try_from(ord).unwrap_or(i32::MAX);
+        let mut refs: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(names.len());
+        refs.push(&row.id);
+        refs.push(&ord);
+        refs.extend(row.values.iter().map(|v| v as &(dyn ToSql + Sync)));
+        writer.as_mut().write(&refs).await?;
+        written += 1;
+    }
+    writer.as_mut().finish().await?;
+    let target_cols: Vec<String> = names
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 1)
+        .map(|(_, n)| n.clone())
+        .collect();
+    let select: Vec<String> = std::iter::once(quote_ident("Id"))
+        .chain(shape.iter().map(|&c| {
+            let col = &columns[c];
+            let q = quote_ident(&col.name);
+            match col.ty {
+                PgType::Numeric { .. } => format!("{q}::{}", col.ty.sql()),
+                _ => q,
+            }
+        }))
+        .collect();
+    let updates: Vec<String> = target_cols
+        .iter()
+        .skip(1)
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    let on_conflict = if updates.is_empty() {
+        "DO NOTHING".to_string()
+    } else {
+        format!("DO UPDATE SET {}", updates.join(", "))
+    };
+    tx.execute(
+        &format!(
+            "INSERT INTO {} ({}) SELECT DISTINCT ON (\"Id\") {} FROM {} ORDER BY \"Id\", ord DESC
+             ON CONFLICT (\"Id\") {on_conflict}",
+            table(schema, object),
+            target_cols.join(", "),
+            select.join(", "),
+            quote_ident(stage),
+        ),
+        &[],
+    )
+    .await?;
+    Ok(written)
+}
+
+pub(super) async fn write_cursor(
+    client: &impl tokio_postgres::GenericClient,
+    schema: &str,
+    object: &str,
+    c: &Cursor,
+) -> Result<(), tokio_postgres::Error> {
+    client
+        .execute(
+            &format!(
+                "INSERT INTO {}.cursors (object, system_modstamp, last_id, field_set_hash, full_sync_done)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (object) DO UPDATE SET system_modstamp = excluded.system_modstamp,
+                   last_id = excluded.last_id, field_set_hash = excluded.field_set_hash,
+                   full_sync_done = excluded.full_sync_done",
+                quote_ident(schema)
+            ),
+            &[&object, &c.system_modstamp, &c.last_id, &c.field_set_hash, &c.full_sync_done],
+        )
+        .await?;
+    Ok(())
+}
+
+/// A stable short name for a staging table's definition (FNV-1a, 64 bits).
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}

@@ -1,0 +1,228 @@
+//! The PostgreSQL store: one schema per source in a shared database (`[store] url`), one
+//! table per object with PostgreSQL types ([`types`]), the bookkeeping tables beside them,
+//! versioned migrations ([`migrations`]). Pages go in by binary COPY into a staging table,
+//! then upsert, deletions and cursor advance commit in one transaction ([`load`]).
+//!
+//! The store interface is synchronous (the engine calls it on tokio's blocking pool), so
+//! this backend owns a small current-thread runtime that drives one tokio-postgres
+//! connection. A call made from a thread inside another runtime (the CLI's startup, a
+//! worker's `with_blocking`) runs the query on a scoped helper thread instead, since a
+//! runtime cannot be blocked on from inside another one.
+//!
+//! A connection that dies (server restart, `pg_terminate_backend`, network loss) fails the
+//! call in progress with [`PgError::ConnectionLost`]; its transaction never committed, so
+//! the next call reconnects and the run resumes from the last committed page.
+
+mod bookkeeping;
+pub mod check;
+mod load;
+pub mod migrations;
+mod target;
+pub mod testing;
+mod tls;
+pub mod types;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+
+use tokio_postgres::Client;
+
+use super::StoreError;
+pub use target::{PgTarget, TlsMode, application_name};
+use types::PgColumn;
+
+/// What went wrong talking to PostgreSQL, each with what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum PgError {
+    #[error("store url is not a valid PostgreSQL URL: {0}")]
+    BadUrl(String),
+    #[error(
+        "the store password is read from the environment variable {var}, which is not set; export it before starting syncdeck"
+    )]
+    PasswordMissing { var: String },
+    #[error(
+        "cannot reach PostgreSQL at {target}: {detail}; check that the server runs and the host, port and firewall allow the connection"
+    )]
+    Unreachable { target: String, detail: String },
+    #[error(
+        "PostgreSQL at {target} refused the login: {detail}; check the user in the store url and the password variable"
+    )]
+    AuthFailed { target: String, detail: String },
+    #[error(
+        "PostgreSQL at {target} denied a privilege: {detail}; the store user needs CREATE on the database (for its schema) or ownership of the schema"
+    )]
+    NoPrivilege { target: String, detail: String },
+    #[error(
+        "lost the connection to PostgreSQL at {target}: {detail}; nothing of the page in progress was committed, the next run resumes from the last committed page"
+    )]
+    ConnectionLost { target: String, detail: String },
+    #[error(
+        "TLS to PostgreSQL at {target} failed: {detail}; check sslmode and the server's certificate"
+    )]
+    Tls { target: String, detail: String },
+    #[error("PostgreSQL at {target}: {detail}")]
+    Db { target: String, detail: String },
+}
+
+/// One connection and the runtime that drives it.
+struct Conn {
+    /// Always `Some` until dropped (see `Drop`).
+    rt: Option<tokio::runtime::Runtime>,
+    client: Client,
+}
+
+impl Conn {
+    /// Wait for `fut` on this connection's runtime.
+    fn block_on<F, T>(&self, fut: F) -> Result<T, StoreError>
+    where
+        F: Future<Output = Result<T, StoreError>> + Send,
+        T: Send,
+    {
+        match &self.rt {
+            Some(rt) => block_on(rt, fut),
+            None => Err(StoreError::Postgres(PgError::ConnectionLost {
+                target: "PostgreSQL".into(),
+                detail: "the connection was closed".into(),
+            })),
+        }
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        // Dropping a runtime blocks, which panics inside another runtime (a store can be
+        // dropped from an async task); the connection task needs no orderly end.
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+pub struct PgStore {
+    target: PgTarget,
+    conn: Option<Conn>,
+    /// Each object's columns, as `object_columns` records them; filled on first use.
+    columns: HashMap<String, Vec<PgColumn>>,
+    /// Staging tables created on the current connection (temporary, so per connection).
+    staged: HashSet<String>,
+    fail_after: Option<usize>,
+}
+
+impl PgStore {
+    /// Connect, create the schema if needed and migrate it.
+    pub fn connect(target: &PgTarget) -> Result<PgStore, StoreError> {
+        let mut store = PgStore {
+            target: target.clone(),
+            conn: None,
+            columns: HashMap::new(),
+            staged: HashSet::new(),
+            fail_after: None,
+        };
+        let schema = store.target.schema().to_string();
+        let display = store.target.display();
+        store.run(|client| migrations::migrate(client, &schema, &display))?;
+        Ok(store)
+    }
+
+    /// The live connection, reconnecting first when the last one died.
+    fn connection(&mut self) -> Result<&mut Conn, StoreError> {
+        if self.conn.as_ref().is_some_and(|c| c.client.is_closed()) {
+            self.conn = None;
+        }
+        if self.conn.is_none() {
+            // Temporary staging tables died with the old connection.
+            self.staged.clear();
+        }
+        match &mut self.conn {
+            Some(c) => Ok(c),
+            slot => Ok(slot.insert(target::open(&self.target)?)),
+        }
+    }
+
+    /// Run `f` against the connection and wait for it.
+    fn run<'c, T, F, Fut>(&'c mut self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&'c mut Client) -> Fut,
+        Fut: Future<Output = Result<T, StoreError>> + Send + 'c,
+        T: Send,
+    {
+        let Conn { rt, client } = self.connection()?;
+        match rt {
+            Some(rt) => block_on(rt, f(client)),
+            None => Err(StoreError::Postgres(PgError::ConnectionLost {
+                target: "PostgreSQL".into(),
+                detail: "the connection was closed".into(),
+            })),
+        }
+    }
+
+    fn schema(&self) -> &str {
+        self.target.schema()
+    }
+
+    /// Turn a driver error into the store's error, naming the server.
+    fn err(&self) -> impl Fn(tokio_postgres::Error) -> StoreError + Send + Sync + 'static {
+        let target = self.target.display();
+        move |e| StoreError::Postgres(classify(&target, e))
+    }
+}
+
+/// Wait for `fut` on `rt`. Inside another runtime's thread, `Runtime::block_on` panics, so
+/// the wait moves to a scoped thread that borrows everything it needs.
+fn block_on<F>(rt: &tokio::runtime::Runtime, fut: F) -> F::Output
+where
+    F: Future + Send,
+    F::Output: Send,
+{
+    if tokio::runtime::Handle::try_current().is_err() {
+        return rt.block_on(fut);
+    }
+    std::thread::scope(|s| match s.spawn(|| rt.block_on(fut)).join() {
+        Ok(v) => v,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
+/// Sort a driver error into the operator-facing kinds.
+pub(crate) fn classify(target: &str, e: tokio_postgres::Error) -> PgError {
+    use tokio_postgres::error::SqlState;
+    let target = target.to_string();
+    if let Some(db) = e.as_db_error() {
+        let detail = crate::sanitize::clean(&format!("{} ({})", db.message(), db.code().code()));
+        let code = db.code();
+        return if *code == SqlState::INVALID_PASSWORD
+            || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
+            || *code == SqlState::INVALID_CATALOG_NAME
+        {
+            PgError::AuthFailed { target, detail }
+        } else if *code == SqlState::INSUFFICIENT_PRIVILEGE {
+            PgError::NoPrivilege { target, detail }
+        } else if code.code().starts_with("57P") || code.code().starts_with("08") {
+            // 57P01 admin shutdown (pg_terminate_backend), 08xxx connection exceptions.
+            PgError::ConnectionLost { target, detail }
+        } else {
+            PgError::Db { target, detail }
+        };
+    }
+    let detail = crate::sanitize::clean(&error_chain(&e));
+    if e.is_closed() || detail.contains("connection closed") {
+        PgError::ConnectionLost { target, detail }
+    } else {
+        PgError::Db { target, detail }
+    }
+}
+
+/// The error and its sources on one line (the driver's own text is terse: "db error").
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
