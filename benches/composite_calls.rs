@@ -5,11 +5,15 @@
 //!
 //! Run: `cargo bench --bench composite_calls` (release profile).
 
+mod support;
+
+use support::{api_calls, bench_source};
+
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use syncdeck::config::{Config, Credentials, Frequency, ObjectSelection, Paths, SourceConfig};
+use syncdeck::config::{Config, Credentials, ObjectSelection, Paths};
 use syncdeck::salesforce::{HttpClient, NoHooks, Timeouts};
 use syncdeck::sandbox::{FaultSpec, Sandbox, SandboxConfig, SandboxHandle, SchemaSource};
 use syncdeck::store::Store;
@@ -45,14 +49,6 @@ fn run_sync(paths: &Paths) -> (f64, String) {
     (started.elapsed().as_secs_f64(), summary)
 }
 
-fn api_calls(summary: &str) -> u64 {
-    summary
-        .split(", ")
-        .find_map(|p| p.strip_suffix(" API calls"))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or(0)
-}
-
 /// Counted calls the sandbox saw while `f` ran.
 async fn counted<T>(sandbox: &SandboxHandle, f: impl Future<Output = T>) -> (u64, T) {
     let before = sandbox.usage().used;
@@ -85,21 +81,7 @@ fn main() {
         .await
         .unwrap();
         let http = HttpClient::new(Timeouts::default()).unwrap();
-        let mut source = SourceConfig {
-            id: "bench".into(),
-            name: "bench".into(),
-            kind: Default::default(),
-            login_url: sandbox.base_url(),
-            client_id: sandbox.client_id(),
-            api_version: None,
-            sync_enabled: true,
-            frequency: Frequency::Manual,
-            quota_threshold_percent: 80,
-            run_quota_percent: 100,
-            formula_policy: syncdeck::config::FormulaPolicy::DailyReread,
-            verify: syncdeck::config::VerifySchedule::Weekly,
-            objects: Default::default(),
-        };
+        let mut source = bench_source(&sandbox);
         let names: Vec<String> = (0..OBJECTS).map(object).collect();
         for name in &names {
             let fields = FIELDS.iter().map(|f| f.to_string()).collect();
