@@ -559,12 +559,22 @@ async fn describe_revalidates_and_batches() {
     names.truncate(30);
     names.push("NoSuchThing__c".into());
     let before = client.calls();
-    let described = client.describe_many(&names).await.unwrap();
+    let requests: Vec<DescribeRequest> = names
+        .iter()
+        .map(|object| DescribeRequest {
+            object: object.clone(),
+            if_modified_since: None,
+        })
+        .collect();
+    let described = client.describe_composite(&requests).await.unwrap();
     assert_eq!(described.len(), names.len());
     // 25 describes to a composite call, each call billed once.
     assert_eq!(client.calls() - before, (names.len() as u64).div_ceil(25));
     for (name, result) in &described[..described.len() - 1] {
-        assert_eq!(&result.as_ref().unwrap().name, name);
+        let Ok(Described::Fresh { describe, .. }) = result else {
+            panic!("{name}: {result:?}")
+        };
+        assert_eq!(&describe.name, name);
     }
     let missing = described.last().unwrap().1.as_ref().unwrap_err();
     assert_eq!(missing.fault().unwrap().code, "NOT_FOUND");
