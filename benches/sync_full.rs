@@ -8,13 +8,16 @@
 //!
 //! Run: `cargo bench --bench sync_full` (release profile).
 
+mod support;
+
+use support::{api_calls, bench_source};
+
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use syncdeck::config::{Config, Credentials, Frequency, ObjectSelection, Paths, SourceConfig};
-use syncdeck::model::AuthFlow;
+use syncdeck::config::{Config, Credentials, ObjectSelection, Paths};
 use syncdeck::salesforce::soql::Select;
 use syncdeck::salesforce::{Described, HttpClient, NoHooks, QueryOptions, Timeouts};
 use syncdeck::sandbox::{Sandbox, SandboxConfig};
@@ -113,14 +116,6 @@ fn run_sync(paths: &Paths, full: bool) -> ChildRun {
     }
 }
 
-fn api_calls(summary: &str) -> u64 {
-    summary
-        .split(", ")
-        .find_map(|p| p.strip_suffix(" API calls"))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or(0)
-}
-
 fn main() {
     let records: u64 = std::env::var("BENCH_RECORDS")
         .ok()
@@ -149,22 +144,7 @@ fn main() {
         .await
         .unwrap();
         let http = HttpClient::new(Timeouts::default()).unwrap();
-        let mut source = SourceConfig {
-            id: "bench".into(),
-            name: "bench".into(),
-            kind: Default::default(),
-            login_url: sandbox.base_url(),
-            client_id: sandbox.client_id(),
-            api_version: None,
-            sync_enabled: true,
-            frequency: Frequency::Manual,
-            quota_threshold_percent: 80,
-            run_quota_percent: 100,
-            formula_policy: syncdeck::config::FormulaPolicy::DailyReread,
-            verify: syncdeck::config::VerifySchedule::Weekly,
-            objects: Default::default(),
-            store: None,
-        };
+        let mut source = bench_source(&sandbox);
         syncdeck::sync::authorize::authorize(&http, &paths, &source, AuthFlow::Device, |_| {})
             .await
             .unwrap();

@@ -10,12 +10,15 @@
 //! Run: `cargo bench --bench verify_full` (release). `BENCH_RECORDS=100000,1000000`
 //! (the default) picks the sizes.
 
+mod support;
+
+use support::bench_source;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use syncdeck::config::{Config, Frequency, ObjectSelection, Paths, SourceConfig};
-use syncdeck::model::AuthFlow;
+use syncdeck::config::{Config, ObjectSelection, Paths};
 use syncdeck::salesforce::{HttpClient, Timeouts};
 use syncdeck::sandbox::{Sandbox, SandboxConfig};
 
@@ -83,22 +86,9 @@ async fn measure(records: u64) {
     .await
     .unwrap();
     let http = HttpClient::new(Timeouts::default()).unwrap();
-    let mut source = SourceConfig {
-        id: "bench".into(),
-        name: "bench".into(),
-        kind: Default::default(),
-        login_url: sandbox.base_url(),
-        client_id: sandbox.client_id(),
-        api_version: None,
-        sync_enabled: true,
-        frequency: Frequency::Manual,
-        quota_threshold_percent: 80,
-        run_quota_percent: 100,
-        formula_policy: syncdeck::config::FormulaPolicy::Incremental,
-        verify: syncdeck::config::VerifySchedule::Off,
-        objects: Default::default(),
-        store: None,
-    };
+    let mut source = bench_source(&sandbox);
+    source.formula_policy = syncdeck::config::FormulaPolicy::Incremental;
+    source.verify = syncdeck::config::VerifySchedule::Off;
     source.objects.insert(
         "Account".into(),
         ObjectSelection {

@@ -89,6 +89,18 @@ async fn admin_client(sb: &SandboxHandle) -> (Client, Arc<Recorder>) {
     (client, hooks)
 }
 
+/// The `Sforce-Limit-Info` of the last counted call.
+fn last_usage(hooks: &Recorder) -> LimitInfo {
+    hooks
+        .usage
+        .lock()
+        .unwrap()
+        .last()
+        .copied()
+        .flatten()
+        .unwrap()
+}
+
 fn fast_retries(max_attempts: u32) -> RetryPolicy {
     RetryPolicy {
         max_attempts,
@@ -484,14 +496,7 @@ async fn quota_exhaustion_is_not_retried_and_veto_stops_calls() {
     .await;
     let (client, hooks) = admin_client(&sb).await;
     client.limits().await.unwrap();
-    let seen = hooks
-        .usage
-        .lock()
-        .unwrap()
-        .last()
-        .copied()
-        .flatten()
-        .unwrap();
+    let seen = last_usage(&hooks);
     assert_eq!(seen.max, 1_000);
     assert!(seen.used >= 1);
     sb.set_quota(Some(1_000), None);
@@ -554,12 +559,22 @@ async fn describe_revalidates_and_batches() {
     names.truncate(30);
     names.push("NoSuchThing__c".into());
     let before = client.calls();
-    let described = client.describe_many(&names).await.unwrap();
+    let requests: Vec<DescribeRequest> = names
+        .iter()
+        .map(|object| DescribeRequest {
+            object: object.clone(),
+            if_modified_since: None,
+        })
+        .collect();
+    let described = client.describe_composite(&requests).await.unwrap();
     assert_eq!(described.len(), names.len());
     // 25 describes to a composite call, each call billed once.
     assert_eq!(client.calls() - before, (names.len() as u64).div_ceil(25));
     for (name, result) in &described[..described.len() - 1] {
-        assert_eq!(&result.as_ref().unwrap().name, name);
+        let Ok(Described::Fresh { describe, .. }) = result else {
+            panic!("{name}: {result:?}")
+        };
+        assert_eq!(&describe.name, name);
     }
     let missing = described.last().unwrap().1.as_ref().unwrap_err();
     assert_eq!(missing.fault().unwrap().code, "NOT_FOUND");
@@ -697,14 +712,7 @@ async fn composite_pages_are_one_call_with_a_result_per_query() {
         .await
         .unwrap();
     assert_eq!((client.calls() - calls, sb.usage().used - used), (1, 1));
-    let usage = hooks
-        .usage
-        .lock()
-        .unwrap()
-        .last()
-        .copied()
-        .flatten()
-        .unwrap();
+    let usage = last_usage(&hooks);
     assert_eq!(
         usage.used,
         sb.usage().used,

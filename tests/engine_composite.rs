@@ -52,6 +52,16 @@ async fn assert_store_matches_org(org: &Org, source: &SourceConfig, objects: &[u
     }
 }
 
+/// The next query of object `i` (alone or inside a composite call) fails with `status`.
+fn fail_next_query(org: &Org, i: usize, status: u16) {
+    org.sandbox.inject(&FaultSpec {
+        object: Some(object(i)),
+        object_status: Some(status),
+        object_count: 1,
+        ..FaultSpec::default()
+    });
+}
+
 /// Calls of the sandbox's log since `from` that went to `/composite`.
 fn composite_calls(org: &Org, from: usize) -> Vec<String> {
     org.sandbox.calls()[from..]
@@ -107,12 +117,7 @@ async fn a_failed_subrequest_fails_only_its_object() {
     let mut engine = start(&org, vec![source.clone()], clock.clone());
 
     // A transient failure of one object's subrequest is asked again in a later call.
-    org.sandbox.inject(&FaultSpec {
-        object: Some(object(4)),
-        object_status: Some(503),
-        object_count: 1,
-        ..FaultSpec::default()
-    });
+    fail_next_query(&org, 4, 503);
     let first = sync_now(&mut engine, &clock, "acme").await;
     let run = first.last_run.clone().unwrap();
     assert_eq!(run.outcome, RunOutcome::Succeeded, "{run:?}");
@@ -126,12 +131,7 @@ async fn a_failed_subrequest_fails_only_its_object() {
     let (before_0, before_3) = (before(0), before(3));
     let changed = org.sandbox.mutate(600);
     assert!(changed.updated > 0, "{changed:?}");
-    org.sandbox.inject(&FaultSpec {
-        object: Some(object(3)),
-        object_status: Some(400),
-        object_count: 1,
-        ..FaultSpec::default()
-    });
+    fail_next_query(&org, 3, 400);
     let failed = sync_now(&mut engine, &clock, "acme").await;
     let run = failed.last_run.clone().unwrap();
     assert_eq!(run.outcome, RunOutcome::Failed, "{run:?}");

@@ -29,14 +29,19 @@ const FIELDS: &[&str] = &[
 async fn setup() -> (Org, SourceConfig) {
     let org = org(sandbox_config(&[("Account", RECORDS)])).await;
     let source = manual(org.source("acme", &[("Account", FIELDS)]));
+    prepare(&org, &source).await;
+    (org, source)
+}
+
+/// The config file for the children, tokens, and slow pages.
+async fn prepare(org: &Org, source: &SourceConfig) {
     org.write_config(&config_of(vec![source.clone()]));
-    org.connect(&source).await;
+    org.connect(source).await;
     // Slow pages a little so kills land inside runs on a fast machine too.
     org.sandbox.inject(&FaultSpec {
         latency_ms: Some(15),
         ..FaultSpec::default()
     });
-    (org, source)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -119,12 +124,7 @@ async fn setup_grouped() -> (Org, SourceConfig) {
     let selected: Vec<(&str, &[&str])> =
         names.iter().map(|n| (n.as_str(), GROUPED_FIELDS)).collect();
     let source = manual(org.source("acme", &selected));
-    org.write_config(&config_of(vec![source.clone()]));
-    org.connect(&source).await;
-    org.sandbox.inject(&FaultSpec {
-        latency_ms: Some(15),
-        ..FaultSpec::default()
-    });
+    prepare(&org, &source).await;
     (org, source)
 }
 

@@ -4,7 +4,7 @@
 //! Caps by endpoint class (after decoding):
 //! - OAuth, identity, versions, limits, record counts and every error body: 1 MiB;
 //! - one object's describe and describeGlobal: 32 MiB;
-//! - up to 25 describes in one composite (or composite batch) call, and one query page:
+//! - up to 25 describes in one composite call, and one query page:
 //!   64 MiB;
 //! - a composite call of up to five query pages: five query pages' caps, 320 MiB.
 //!
@@ -23,7 +23,7 @@ pub enum BodyClass {
     Small,
     /// One describe, or describeGlobal.
     Describe,
-    /// Up to 25 describes in one composite or composite batch call.
+    /// Up to 25 describes in one composite call.
     Batch,
     /// Up to five query pages in one composite call.
     CompositePages,

@@ -10,14 +10,21 @@ use super::state::{State, lock};
 
 const MAX_BATCH_REQUESTS: usize = 25;
 
-pub(super) fn composite_batch(st: &State, version: &str, method: &Method, body: &[u8]) -> Response {
-    if method != Method::POST {
-        return Reply::from(ApiError::new(
+/// The refusal of anything but POST on a composite resource.
+pub(super) fn post_only(method: &Method) -> Option<Response> {
+    (method != Method::POST).then(|| {
+        Reply::from(ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "METHOD_NOT_ALLOWED",
             format!("HTTP Method '{method}' not allowed. Allowed are POST"),
         ))
-        .into_response(None);
+        .into_response(None)
+    })
+}
+
+pub(super) fn composite_batch(st: &State, version: &str, method: &Method, body: &[u8]) -> Response {
+    if let Some(refused) = post_only(method) {
+        return refused;
     }
     let bad = |m: &str| {
         Reply::from(ApiError::new(

@@ -46,13 +46,8 @@ struct Sub<'a> {
 }
 
 pub(super) fn composite(st: &State, version: &str, method: &Method, body: &[u8]) -> Response {
-    if method != Method::POST {
-        return Reply::from(ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "METHOD_NOT_ALLOWED",
-            format!("HTTP Method '{method}' not allowed. Allowed are POST"),
-        ))
-        .into_response(None);
+    if let Some(refused) = super::composite::post_only(method) {
+        return refused;
     }
     let Ok(req) = serde_json::from_slice::<Value>(body) else {
         return refuse("JSON_PARSER_ERROR", "The request body is not valid JSON");

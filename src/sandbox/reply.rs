@@ -9,7 +9,7 @@ use super::limits::Usage;
 
 pub const JSON_UTF8: &str = "application/json;charset=UTF-8";
 
-/// A REST reply before it becomes an HTTP response (composite batch reuses it).
+/// A REST reply before it becomes an HTTP response (the composite resources reuse it).
 pub struct Reply {
     pub status: StatusCode,
     pub body: Vec<u8>,

@@ -490,22 +490,7 @@ impl RunContext<'_> {
                     counts.0 += outcome.upserted;
                     counts.1 += outcome.deleted;
                     finished_all &= outcome.finished;
-                    if outcome.formulas_reread || (outcome.finished && outcome.from_start) {
-                        let key = formulas_reread_key(&plan.object);
-                        describe_cache::mark_done(self.store, &key, self.now()).await?;
-                    }
-                    if let Some(id) = run_id {
-                        let (object, up, del) =
-                            (plan.object.clone(), outcome.upserted, outcome.deleted);
-                        let recorded = self
-                            .store
-                            .with(move |s| s.record_run_object(id, &object, up, del))
-                            .await;
-                        if let Err(e) = recorded {
-                            tracing::warn!(source = %self.source.id, object = %plan.object, "per-object counts not recorded: {e}");
-                        }
-                    }
-                    observer.object_finished(&plan.object, &outcome);
+                    self.object_done(run_id, &plan, &outcome, observer).await?;
                     if outcome.finished && plan.has_modstamp {
                         read_through.push(plan);
                     }
@@ -526,6 +511,33 @@ impl RunContext<'_> {
         }
         counts.1 += self.apply_delete_logs(&read_through, since).await?;
         *all_synced = finished_all;
+        Ok(())
+    }
+
+    /// Bookkeeping of an object that finished (or stopped) without error: its formula
+    /// re-read date, its counts in the run history, the observer.
+    async fn object_done(
+        &self,
+        run_id: Option<RunId>,
+        plan: &ObjectPlan,
+        outcome: &ObjectOutcome,
+        observer: &dyn RunObserver,
+    ) -> Result<(), SyncError> {
+        if outcome.formulas_reread || (outcome.finished && outcome.from_start) {
+            let key = formulas_reread_key(&plan.object);
+            describe_cache::mark_done(self.store, &key, self.now()).await?;
+        }
+        if let Some(id) = run_id {
+            let (object, up, del) = (plan.object.clone(), outcome.upserted, outcome.deleted);
+            let recorded = self
+                .store
+                .with(move |s| s.record_run_object(id, &object, up, del))
+                .await;
+            if let Err(e) = recorded {
+                tracing::warn!(source = %self.source.id, object = %plan.object, "per-object counts not recorded: {e}");
+            }
+        }
+        observer.object_finished(&plan.object, outcome);
         Ok(())
     }
 

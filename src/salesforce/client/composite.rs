@@ -144,34 +144,6 @@ impl Client {
         Ok(out)
     }
 
-    /// Describe many objects (no revalidation): 25 per call, each call counted once.
-    pub async fn describe_many(
-        &self,
-        objects: &[String],
-    ) -> Result<Vec<(String, Result<Describe, Error>)>, Error> {
-        let requests: Vec<DescribeRequest> = objects
-            .iter()
-            .map(|object| DescribeRequest {
-                object: object.clone(),
-                if_modified_since: None,
-            })
-            .collect();
-        let answers = self.describe_composite(&requests).await?;
-        Ok(answers
-            .into_iter()
-            .map(|(object, result)| {
-                let describe = result.and_then(|d| match d {
-                    Described::Fresh { describe, .. } => Ok(*describe),
-                    Described::NotModified => Err(Error::bad_response(
-                        "BAD_RESPONSE",
-                        format!("the describe of {object} answered 304 without If-Modified-Since"),
-                    )),
-                });
-                (object, describe)
-            })
-            .collect())
-    }
-
     /// One composite call (counted once); results in the order of `subrequests`, matched
     /// by the reference ids this assigns.
     async fn composite(

@@ -127,7 +127,7 @@ fn totals_lines<'a>(cx: &Context<'a>, cost: &CostEstimate) -> Vec<Line<'a>> {
         )));
     }
     lines.push(Line::from(format!(
-        "  Each incremental run: at least {} API calls (one per object and field group)",
+        "  Each incremental run: at least {} API calls (five objects share a call)",
         thousands(cost.incremental_calls)
     )));
     lines.push(Line::default());
