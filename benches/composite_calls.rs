@@ -14,13 +14,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use syncdeck::config::{Config, Credentials, ObjectSelection, Paths};
+use syncdeck::model::AuthFlow;
+use syncdeck::salesforce::read_plan::{describe_calls, grouped_calls};
 use syncdeck::salesforce::{HttpClient, NoHooks, Timeouts};
 use syncdeck::sandbox::{FaultSpec, Sandbox, SandboxConfig, SandboxHandle, SchemaSource};
 use syncdeck::store::Store;
 use syncdeck::sync::connect::client_for;
 use syncdeck::sync::describe_cache;
-use syncdeck::model::AuthFlow;
-use syncdeck::salesforce::read_plan::{describe_calls, grouped_calls};
 use syncdeck::sync::shared_store::SharedStore;
 
 const OBJECTS: usize = 20;

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use syncdeck::config::{Config, ObjectSelection, Paths};
+use syncdeck::model::AuthFlow;
 use syncdeck::salesforce::{HttpClient, Timeouts};
 use syncdeck::sandbox::{Sandbox, SandboxConfig};
 

@@ -12,7 +12,9 @@ use serde::Serialize;
 use super::{Selection, SelectionDiff, is_locked};
 use crate::fields::selection::find_object;
 use crate::model::{ObjectSchema, OrgSchema};
-use crate::salesforce::read_plan::{ReadPlan, TYPICAL_QUERY_URL_PREFIX, grouped_calls, read_select};
+use crate::salesforce::read_plan::{
+    ReadPlan, TYPICAL_QUERY_URL_PREFIX, grouped_calls, read_select,
+};
 
 /// Records per second assumed until a run of the source measured its own: one page of
 /// 2 000 records a second, the pace of a typical org.

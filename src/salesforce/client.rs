@@ -22,8 +22,8 @@ use super::limit_info::LimitInfo;
 use super::retry::{RetryPolicy, parse_retry_after};
 use super::soql::{self, PageBounds, PageKey, QueryPlan, Select, Soql, validate_object};
 use super::types::{
-    DeletedRecords, Describe, DescribeGlobal, Limits, MAX_PAGE_FIELDS, QueryPage,
-    Record, RecordCounts, UpdatedIds, Version, format_soql_datetime,
+    DeletedRecords, Describe, DescribeGlobal, Limits, MAX_PAGE_FIELDS, QueryPage, Record,
+    RecordCounts, UpdatedIds, Version, format_soql_datetime,
 };
 use crate::model::{FieldValue, Records, parse_datetime};
 

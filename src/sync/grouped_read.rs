@@ -14,6 +14,7 @@
 use futures::channel::mpsc::UnboundedSender;
 
 use crate::salesforce::client::PageRequest;
+use crate::salesforce::read_plan::Line;
 use crate::salesforce::soql::Soql;
 use crate::salesforce::types::QueryPage;
 use crate::salesforce::{ErrorClass, QueryOptions};
@@ -22,7 +23,6 @@ use crate::sync::object_sync::{
     FORMULA_OPTIONS, Incremental, ObjectOptions, ObjectOutcome, ObjectPlan, ObjectSync,
     formula_select, formulas_due,
 };
-use crate::salesforce::read_plan::Line;
 
 /// Times a subrequest that failed transiently is sent again before its object fails.
 const SUBREQUEST_RETRIES: u32 = 3;

@@ -8,6 +8,7 @@ use futures::StreamExt;
 
 use crate::config::{FormulaPolicy, SourceConfig};
 use crate::model::{RunKind, RunOutcome, RunSummary, SkippedFields};
+use crate::salesforce::read_plan::read_select;
 use crate::salesforce::{Client, ErrorClass};
 use crate::store::{RunId, RunRecord, RunRow};
 use crate::sync::SyncError;
@@ -17,7 +18,6 @@ use crate::sync::hooks::EngineHooks;
 use crate::sync::object_sync::{
     Incremental, ObjectObserver, ObjectOptions, ObjectOutcome, ObjectPlan, ObjectSync,
 };
-use crate::salesforce::read_plan::read_select;
 use crate::sync::shared_store::SharedStore;
 use crate::sync::stop::{StopReason, StopSignal};
 

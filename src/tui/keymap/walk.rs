@@ -15,8 +15,8 @@ use tokio::sync::mpsc::{self, UnboundedReceiver};
 
 use super::{Action, Context, Key, all, bindings};
 use crate::config::ObjectSelection;
-use crate::model::{FieldSchema, ObjectSchema, OrgSchema};
 use crate::model::{AuthFlow, AuthPrompt, Command, Event, EventLevel, Snapshot};
+use crate::model::{FieldSchema, ObjectSchema, OrgSchema};
 use crate::tui::app::{App, Screen, ScreenKind};
 use crate::tui::fake::{self, FakeHistory, FakeSettings};
 use crate::tui::ports::{LogError, LogTail};
