@@ -85,8 +85,12 @@ fn the_model_and_the_configuration_are_the_bottom() {
 }
 
 #[test]
-fn the_ui_never_reaches_the_client() {
-    assert_never("tui", &["salesforce"], "tui imports salesforce");
+fn the_ui_never_reaches_the_client_or_the_store() {
+    assert_never(
+        "tui",
+        &["salesforce", "store"],
+        "tui imports the client or the store",
+    );
 }
 
 #[test]

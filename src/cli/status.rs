@@ -139,6 +139,7 @@ fn offline(paths: &Paths, source: &SourceConfig) -> SourceSnapshot {
             .and_then(|s| s.last_verify().ok().flatten())
             .map(|v| v.summary()),
         skipped_fields: skipped,
+        history: Default::default(),
     }
 }
 

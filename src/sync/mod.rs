@@ -7,6 +7,7 @@ pub mod delete_log;
 pub mod describe_cache;
 pub mod engine;
 pub mod error;
+pub mod history;
 pub mod hooks;
 pub mod lock;
 pub mod object_sync;

@@ -11,7 +11,8 @@ use tokio::task::JoinHandle;
 use crate::config::{Credentials, Paths, SourceConfig};
 use crate::model::{
     ApiUsage, AuthFlow, AuthPrompt, ConnectionInfo, ErrorInfo, ErrorKind, Event, EventLevel,
-    RunKind, RunOutcome, RunProgress, RunSummary, SkippedFields, Snapshot, SourceSnapshot, Status,
+    HISTORY_RUNS, HistoryRun, RunKind, RunOutcome, RunProgress, RunSummary, SkippedFields,
+    Snapshot, SourceSnapshot, Status,
 };
 use crate::notify::{Incident, Notifier};
 use crate::salesforce::{Client, HttpClient};
@@ -21,6 +22,7 @@ use crate::sync::authorize;
 use crate::sync::clock::SharedClock;
 use crate::sync::connect::{client_for, settings};
 use crate::sync::describe_cache;
+use crate::sync::history;
 use crate::sync::hooks::EngineHooks;
 use crate::sync::object_sync::ObjectOutcome;
 use crate::sync::projection::{self, RunCost, SelectionCost};
@@ -249,6 +251,8 @@ pub struct Worker {
     skipped: Vec<SkippedFields>,
     /// A Sync Now that arrived during a run (`true`: a full one), started after it.
     after_run: Option<bool>,
+    /// Finished runs, newest first, as the snapshot carries them.
+    history: Arc<Vec<HistoryRun>>,
 }
 
 impl Worker {
@@ -359,8 +363,10 @@ impl Worker {
             verify_baseline,
             skipped,
             after_run: None,
+            history: Arc::default(),
         };
         worker.refresh_stats();
+        worker.refresh_history();
         if let Some(&(_, used)) = worker.samples.last()
             && let Some(max) = worker.latest_max()
         {
@@ -534,6 +540,16 @@ impl Worker {
             schema: self.schema.clone(),
             verify: self.last_verify.clone(),
             skipped_fields: self.skipped.clone(),
+            history: self.history.clone(),
+        }
+    }
+
+    /// Re-read the run history from the store (at start and after each run).
+    fn refresh_history(&mut self) {
+        let Some(store) = &self.store else { return };
+        match store.with_blocking(|s| history::recent(s, HISTORY_RUNS)) {
+            Ok(runs) => self.history = Arc::new(runs),
+            Err(e) => tracing::warn!(source = %self.source.id, "run history not read: {e}"),
         }
     }
 
@@ -1160,6 +1176,7 @@ impl Worker {
             self.verified(v);
         }
         self.refresh_stats();
+        self.refresh_history();
         // The run's warning already named them in the events.
         if let Some(skipped) = report.skipped {
             self.skipped = skipped;
