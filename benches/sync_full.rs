@@ -18,7 +18,7 @@ use syncdeck::model::AuthFlow;
 use syncdeck::salesforce::soql::Select;
 use syncdeck::salesforce::{Described, HttpClient, NoHooks, QueryOptions, Timeouts};
 use syncdeck::sandbox::{Sandbox, SandboxConfig};
-use syncdeck::sync::connect::client_for;
+use syncdeck::sync::client_for;
 
 /// Records of the synced object; `BENCH_RECORDS=400000` shows whether memory stays flat.
 const DEFAULT_RECORDS: u64 = 200_000;
@@ -164,7 +164,7 @@ fn main() {
             verify: syncdeck::config::VerifySchedule::Weekly,
             objects: Default::default(),
         };
-        syncdeck::sync::authorize::authorize(&http, &paths, &source, AuthFlow::Device, |_| {})
+        syncdeck::sync::authorize(&http, &paths, &source, AuthFlow::Device, |_| {})
             .await
             .unwrap();
         let creds = Credentials::load(&paths, "bench").unwrap().unwrap();

@@ -133,6 +133,41 @@ fn fields_reach_the_client_only_for_query_planning() {
     );
 }
 
+/// `crate::sync::engine::Engine` names an internal module of the engine; exported items
+/// (`crate::sync::Engine`, `crate::sync::{…}`) are followed by no further `::`.
+fn reaches_into_the_engine(line: &str) -> bool {
+    line.match_indices("crate::sync::").any(|(at, _)| {
+        let rest = &line[at + "crate::sync::".len()..];
+        let name_len = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        name_len > 0 && rest[name_len..].starts_with("::")
+    })
+}
+
+#[test]
+fn commands_and_the_socket_reach_the_engine_only_through_its_exports() {
+    assert!(reaches_into_the_engine("use crate::sync::run::RunSpec;"));
+    assert!(!reaches_into_the_engine(
+        "use crate::sync::{Engine, RunSpec};"
+    ));
+    assert!(!reaches_into_the_engine(
+        "crate::sync::resume_text(at, now)"
+    ));
+    for module in ["cli", "remote"] {
+        let offending: Vec<String> = code_lines(module)
+            .into_iter()
+            .filter(|(_, line)| reaches_into_the_engine(line))
+            .map(|(file, line)| format!("{file}: {}", line.trim()))
+            .collect();
+        assert!(
+            offending.is_empty(),
+            "{module} reaches into the engine's modules instead of `sync`'s exports:\n{}",
+            offending.join("\n")
+        );
+    }
+}
+
 #[test]
 fn the_sandbox_and_the_client_never_meet() {
     assert_never("sandbox", &["salesforce"], "sandbox imports salesforce");

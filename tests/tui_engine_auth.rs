@@ -6,7 +6,7 @@ mod common;
 use chrono::Utc;
 use common::*;
 use syncdeck::model::{AuthFlow, AuthPrompt, Command};
-use syncdeck::sync::clock::ManualClock;
+use syncdeck::sync::ManualClock;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelling_a_pending_authorization_leaves_an_event() {

@@ -14,7 +14,7 @@ use crate::model::Command;
 use crate::notify::{DeliveryRetry, Notifier};
 use crate::remote;
 use crate::sync::Engine;
-use crate::sync::clock::SystemClock;
+use crate::sync::SystemClock;
 use crate::tui::adapters::{EditorSettings, SnapshotHistory};
 use crate::tui::{self, EngineLink, EngineMode, RunOptions};
 

@@ -10,8 +10,8 @@ use chrono::{DateTime, Duration, Utc};
 use crate::config::ObjectSelection;
 use crate::model::SkippedFields;
 use crate::model::{FieldSchema, ObjectSchema, OrgSchema};
-use crate::salesforce::Client;
 use crate::salesforce::types::{Describe, DescribeGlobal};
+use crate::salesforce::{Client, Described};
 use crate::store::{GLOBAL_SCHEMA, StoreField};
 use crate::sync::SyncError;
 use crate::sync::object_sync::ObjectPlan;
@@ -156,6 +156,60 @@ pub async fn describes(
             (object.clone(), result)
         })
         .collect())
+}
+
+/// One object's describe for `syncdeck schema --object`: the cache when fresh, else one
+/// call that revalidates a stale entry with If-Modified-Since (a 304 keeps the entry).
+pub async fn revalidated(
+    client: &Client,
+    store: &SharedStore,
+    object: &str,
+    now: DateTime<Utc>,
+) -> Result<Describe, SyncError> {
+    let key = object.to_string();
+    let cached = store.with(move |s| s.get_schema(&key)).await?;
+    if let Some(c) = &cached
+        && now - c.fetched_at < MAX_AGE
+        && let Ok(describe) = serde_json::from_str(&c.json)
+    {
+        return Ok(describe);
+    }
+    let since = cached.as_ref().map(|c| c.fetched_at);
+    let key = object.to_string();
+    match client.describe(object, since).await? {
+        Described::Fresh {
+            describe,
+            last_modified,
+        } => {
+            let json =
+                serde_json::to_string(&describe).map_err(|e| SyncError::Internal(e.to_string()))?;
+            store
+                .with(move |s| s.put_schema(&key, &json, now, None, last_modified.as_deref()))
+                .await?;
+            Ok(*describe)
+        }
+        Described::NotModified => {
+            let Some(c) = cached else {
+                return Err(SyncError::Internal(
+                    "Salesforce answered 304 Not Modified without a cached describe".into(),
+                ));
+            };
+            let describe =
+                serde_json::from_str(&c.json).map_err(|e| SyncError::Internal(e.to_string()))?;
+            store
+                .with(move |s| {
+                    s.put_schema(
+                        &key,
+                        &c.json,
+                        now,
+                        c.etag.as_deref(),
+                        c.last_modified.as_deref(),
+                    )
+                })
+                .await?;
+            Ok(describe)
+        }
+    }
 }
 
 /// Resolve a selection against the describe. Returns the plan and the selected fields the

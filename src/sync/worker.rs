@@ -20,13 +20,14 @@ use crate::store::Store;
 use crate::sync::SyncError;
 use crate::sync::authorize;
 use crate::sync::clock::SharedClock;
-use crate::sync::connect::{client_for, settings};
+use crate::sync::connect::{client_for, seed_guard, settings};
 use crate::sync::describe_cache;
 use crate::sync::history;
 use crate::sync::hooks::EngineHooks;
 use crate::sync::object_sync::ObjectOutcome;
 use crate::sync::projection::{self, RunCost, SelectionCost};
-use crate::sync::quota::{self, QuotaGuard, QuotaStop, ResumeProbes, UsageReading};
+use crate::sync::quota::{self, QuotaGuard, QuotaStop, ResumeProbes};
+use crate::sync::record_counts;
 use crate::sync::run::{RunContext, RunObserver, RunReport, RunSpec, parse_kind, parse_outcome};
 use crate::sync::scheduler::{DueRun, Scheduler};
 use crate::sync::shared_store::SharedStore;
@@ -211,9 +212,6 @@ impl RunObserver for WorkerObserver {
     }
 }
 
-/// Longest object list sent to `limits/recordCount`; longer lists ask for every object.
-const RECORD_COUNT_LIST_BYTES: usize = 4_000;
-
 pub struct Worker {
     source: SourceConfig,
     shared: EngineContext,
@@ -367,10 +365,8 @@ impl Worker {
         };
         worker.refresh_stats();
         worker.refresh_history();
-        if let Some(&(_, used)) = worker.samples.last()
-            && let Some(max) = worker.latest_max()
-        {
-            worker.guard.seed(UsageReading { used, max });
+        if let Some(store) = &worker.store {
+            seed_guard(&worker.guard, store, &worker.shared.clock);
         }
         worker
     }
@@ -390,12 +386,6 @@ impl Worker {
             now,
         );
         self.transition(t);
-    }
-
-    fn latest_max(&self) -> Option<u64> {
-        let store = self.store.as_ref()?;
-        let since = self.shared.clock.now() - SAMPLE_WINDOW;
-        store.with_blocking(|s| s.usage_since(since).ok()?.last().map(|u| u.max))
     }
 
     fn now(&self) -> DateTime<Utc> {
@@ -998,31 +988,17 @@ impl Worker {
     /// never opened; a forced schema load refreshes them). A failure only leaves the counts
     /// unknown (the review says so), it never blocks the schema.
     async fn fill_record_counts(&mut self, client: &Client, schema: &mut crate::model::OrgSchema) {
-        let mut objects: Vec<String> = schema
+        let objects: Vec<String> = schema
             .objects
             .iter()
             .filter(|o| o.record_count.is_none())
             .map(|o| o.name.clone())
             .collect();
-        if objects.is_empty() {
-            return;
-        }
-        // A long list would not fit the request URL: an empty one asks for every object.
-        if objects.iter().map(|o| o.len() + 1).sum::<usize>() > RECORD_COUNT_LIST_BYTES {
-            objects.clear();
-        }
-        match client.record_count(&objects).await {
-            Ok(counts) => {
-                for count in counts.sobjects {
-                    if let Some(o) = schema.objects.iter_mut().find(|o| o.name == count.name) {
-                        o.record_count = Some(count.count);
-                    }
-                }
-            }
-            Err(e) => self.event(
+        if let Err(e) = record_counts::fill(client, schema, objects).await {
+            self.event(
                 EventLevel::Warn,
                 format!("record counts could not be read ({e}); review shows them as unknown"),
-            ),
+            );
         }
     }
 
