@@ -19,9 +19,9 @@ use syncdeck::salesforce::read_plan::{describe_calls, grouped_calls};
 use syncdeck::salesforce::{HttpClient, NoHooks, Timeouts};
 use syncdeck::sandbox::{FaultSpec, Sandbox, SandboxConfig, SandboxHandle, SchemaSource};
 use syncdeck::store::Store;
-use syncdeck::sync::connect::client_for;
-use syncdeck::sync::describe_cache;
-use syncdeck::sync::shared_store::SharedStore;
+use syncdeck::sync::client_for;
+
+use syncdeck::sync::{SharedStore, describes};
 
 const OBJECTS: usize = 20;
 const RECORDS: u64 = 300;
@@ -87,7 +87,7 @@ fn main() {
             let fields = FIELDS.iter().map(|f| f.to_string()).collect();
             source.objects.insert(name.clone(), ObjectSelection { fields });
         }
-        syncdeck::sync::authorize::authorize(&http, &paths, &source, AuthFlow::Device, |_| {})
+        syncdeck::sync::authorize(&http, &paths, &source, AuthFlow::Device, |_| {})
             .await
             .unwrap();
         std::fs::write(
@@ -105,7 +105,7 @@ fn main() {
         let now = chrono::Utc::now();
         let (describe_cost, described) = counted(
             &sandbox,
-            describe_cache::describes(&client, &scratch, &names, now, false),
+            describes(&client, &scratch, &names, now, false),
         )
         .await;
         assert!(described.unwrap().iter().all(|(_, d)| d.is_ok()));
@@ -113,7 +113,7 @@ fn main() {
         let later = now + chrono::Duration::days(2);
         let (revalidate_cost, revalidated) = counted(
             &sandbox,
-            describe_cache::describes(&client, &scratch, &names, later, false),
+            describes(&client, &scratch, &names, later, false),
         )
         .await;
         assert!(revalidated.unwrap().iter().all(|(_, d)| d.is_ok()));

@@ -22,7 +22,7 @@ use syncdeck::model::AuthFlow;
 use syncdeck::salesforce::soql::Select;
 use syncdeck::salesforce::{Described, HttpClient, NoHooks, QueryOptions, Timeouts};
 use syncdeck::sandbox::{Sandbox, SandboxConfig};
-use syncdeck::sync::connect::client_for;
+use syncdeck::sync::client_for;
 
 /// Records of the synced object; `BENCH_RECORDS=400000` shows whether memory stays flat.
 const DEFAULT_RECORDS: u64 = 200_000;
@@ -146,7 +146,7 @@ fn main() {
         .unwrap();
         let http = HttpClient::new(Timeouts::default()).unwrap();
         let mut source = bench_source(&sandbox);
-        syncdeck::sync::authorize::authorize(&http, &paths, &source, AuthFlow::Device, |_| {})
+        syncdeck::sync::authorize(&http, &paths, &source, AuthFlow::Device, |_| {})
             .await
             .unwrap();
         let creds = Credentials::load(&paths, "bench").unwrap().unwrap();

@@ -96,7 +96,7 @@ async fn measure(records: u64) {
             fields: vec!["Name".into()],
         },
     );
-    syncdeck::sync::authorize::authorize(&http, &paths, &source, AuthFlow::Device, |_| {})
+    syncdeck::sync::authorize(&http, &paths, &source, AuthFlow::Device, |_| {})
         .await
         .unwrap();
     std::fs::write(

@@ -85,8 +85,12 @@ fn the_model_and_the_configuration_are_the_bottom() {
 }
 
 #[test]
-fn the_ui_never_reaches_the_client() {
-    assert_never("tui", &["salesforce"], "tui imports salesforce");
+fn the_ui_never_reaches_the_client_or_the_store() {
+    assert_never(
+        "tui",
+        &["salesforce", "store"],
+        "tui imports the client or the store",
+    );
 }
 
 #[test]
@@ -127,6 +131,41 @@ fn fields_reach_the_client_only_for_query_planning() {
         "fields reach the client beyond its pure query planning:\n{}",
         offending.join("\n")
     );
+}
+
+/// `crate::sync::engine::Engine` names an internal module of the engine; exported items
+/// (`crate::sync::Engine`, `crate::sync::{…}`) are followed by no further `::`.
+fn reaches_into_the_engine(line: &str) -> bool {
+    line.match_indices("crate::sync::").any(|(at, _)| {
+        let rest = &line[at + "crate::sync::".len()..];
+        let name_len = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        name_len > 0 && rest[name_len..].starts_with("::")
+    })
+}
+
+#[test]
+fn commands_and_the_socket_reach_the_engine_only_through_its_exports() {
+    assert!(reaches_into_the_engine("use crate::sync::run::RunSpec;"));
+    assert!(!reaches_into_the_engine(
+        "use crate::sync::{Engine, RunSpec};"
+    ));
+    assert!(!reaches_into_the_engine(
+        "crate::sync::resume_text(at, now)"
+    ));
+    for module in ["cli", "remote"] {
+        let offending: Vec<String> = code_lines(module)
+            .into_iter()
+            .filter(|(_, line)| reaches_into_the_engine(line))
+            .map(|(file, line)| format!("{file}: {}", line.trim()))
+            .collect();
+        assert!(
+            offending.is_empty(),
+            "{module} reaches into the engine's modules instead of `sync`'s exports:\n{}",
+            offending.join("\n")
+        );
+    }
 }
 
 #[test]

@@ -9,8 +9,8 @@ use std::time::Duration;
 use chrono::Utc;
 use common::*;
 use syncdeck::sync::EngineError;
-use syncdeck::sync::clock::ManualClock;
-use syncdeck::sync::lock::LockError;
+use syncdeck::sync::LockError;
+use syncdeck::sync::ManualClock;
 
 /// `syncdeck daemon` for the org's data dir, once its control socket is up.
 async fn start_daemon(org: &Org) -> std::process::Child {

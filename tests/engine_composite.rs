@@ -10,7 +10,7 @@ use syncdeck::config::SourceConfig;
 use syncdeck::model::{RunKind, RunOutcome};
 use syncdeck::salesforce::read_plan::grouped_calls;
 use syncdeck::sandbox::{FaultSpec, SandboxConfig, SchemaSource};
-use syncdeck::sync::clock::ManualClock;
+use syncdeck::sync::ManualClock;
 
 const FIELDS: &[&str] = &["Name", "Field001__c", "Field002__c"];
 const OBJECTS: usize = 7;

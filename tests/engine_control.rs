@@ -11,7 +11,7 @@ use syncdeck::config::{Config, Frequency, SourceConfig};
 use syncdeck::model::{AuthFlow, AuthPrompt, Command, ErrorKind, RunOutcome, Status};
 use syncdeck::sandbox::FaultSpec;
 use syncdeck::sync::EngineHandle;
-use syncdeck::sync::clock::ManualClock;
+use syncdeck::sync::ManualClock;
 
 const FIELDS: &[&str] = &["Name", "Industry", "AnnualRevenue"];
 

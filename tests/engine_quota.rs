@@ -13,7 +13,7 @@ use syncdeck::config::SourceConfig;
 use syncdeck::model::{ErrorInfo, ErrorKind, RunOutcome, Status};
 use syncdeck::notify::Notifier;
 use syncdeck::sync::EngineHandle;
-use syncdeck::sync::clock::{Clock, ManualClock};
+use syncdeck::sync::{Clock, ManualClock};
 
 const FIELDS: &[&str] = &["Name", "CreatedDate"];
 

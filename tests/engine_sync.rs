@@ -10,7 +10,7 @@ use common::*;
 use syncdeck::config::{Config, FormulaPolicy, Frequency, ObjectSelection, SourceConfig};
 use syncdeck::model::{Command, RunKind, RunOutcome, SourceSnapshot, Status};
 use syncdeck::sync::EngineHandle;
-use syncdeck::sync::clock::ManualClock;
+use syncdeck::sync::ManualClock;
 
 /// A manual "acme" source selecting Accounts and Contacts, connected, with its engine.
 async fn accounts_and_contacts(

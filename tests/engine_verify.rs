@@ -13,7 +13,7 @@ use serde_json::Value;
 use syncdeck::config::{SourceConfig, VerifySchedule};
 use syncdeck::model::RunOutcome;
 use syncdeck::store::Store;
-use syncdeck::sync::clock::ManualClock;
+use syncdeck::sync::ManualClock;
 
 const FIELDS: &[&str] = &["Name", "Industry", "BillingAddress"];
 
@@ -140,12 +140,8 @@ async fn the_client_reads_the_delete_log_typed_and_classifies_its_errors() {
     let org = org(sandbox_config(&[("Account", 200)])).await;
     let source = acme(&org).await;
     let creds = Credentials::load(&org.paths, "acme").unwrap().unwrap();
-    let client = syncdeck::sync::connect::client_for(
-        &org.http,
-        &source,
-        &creds,
-        std::sync::Arc::new(NoHooks),
-    );
+    let client =
+        syncdeck::sync::client_for(&org.http, &source, &creds, std::sync::Arc::new(NoHooks));
     let from = Utc::now() - chrono::Duration::minutes(3);
     org.sandbox.hard_delete("Account", 3);
     org.sandbox.advance_clock(Duration::from_secs(120));

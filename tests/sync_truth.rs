@@ -11,7 +11,7 @@ use common::*;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use syncdeck::model::Command;
 use syncdeck::model::{ErrorKind, Status};
-use syncdeck::sync::clock::{Clock, ManualClock};
+use syncdeck::sync::{Clock, ManualClock};
 use syncdeck::tui::adapters::EditorSettings;
 use syncdeck::tui::fake::FakeHistory;
 use syncdeck::tui::{App, ScreenKind, Theme};

@@ -6,7 +6,7 @@ mod common;
 use chrono::Utc;
 use common::*;
 use syncdeck::model::{AuthFlow, AuthPrompt, Command};
-use syncdeck::sync::clock::ManualClock;
+use syncdeck::sync::ManualClock;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelling_a_pending_authorization_leaves_an_event() {
@@ -51,11 +51,11 @@ async fn cancelling_a_pending_authorization_leaves_an_event() {
 }
 
 /// Run history's per-object breakdown, read back through the TUI's history port from the
-/// store a real run wrote.
+/// snapshot the engine published after a real run (the TUI never opens the store).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_history_breaks_a_run_down_per_object() {
     use syncdeck::tui::RunHistory;
-    use syncdeck::tui::adapters::StoreHistory;
+    use syncdeck::tui::adapters::SnapshotHistory;
     let org = org(sandbox_config(&[("Account", 30), ("Contact", 12)])).await;
     let source = manual(org.source(
         "acme",
@@ -66,7 +66,7 @@ async fn run_history_breaks_a_run_down_per_object() {
     let mut engine = start(&org, vec![source], clock.clone());
     let done = sync_now(&mut engine, &clock, "acme").await;
     let run = done.last_run.unwrap();
-    let history = StoreHistory::new(org.paths.clone())
+    let history = SnapshotHistory::new(engine.snapshots.clone())
         .runs("acme", 5)
         .unwrap();
     let newest = &history[0];

@@ -14,7 +14,7 @@ use crate::model::Command;
 use crate::notify::{DeliveryRetry, Notifier};
 use crate::remote;
 use crate::sync::Engine;
-use crate::sync::clock::SystemClock;
+use crate::sync::SystemClock;
 
 /// How long a stopping daemon waits for notifications still in flight.
 const NOTIFY_GRACE: std::time::Duration = std::time::Duration::from_secs(10);

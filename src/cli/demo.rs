@@ -15,7 +15,7 @@ use crate::config::{self, Credentials, Paths};
 use crate::model::AuthFlow;
 use crate::salesforce::{HttpClient, Timeouts};
 use crate::sandbox::{FaultSpec, Sandbox, SandboxConfig, SandboxHandle};
-use crate::sync::authorize::authorize;
+use crate::sync::authorize;
 
 /// First line of every config the demo writes; the demo never overwrites a file without it.
 const MARKER: &str = "# syncdeck demo configuration";

@@ -1,9 +1,6 @@
-//! What `sync` and `verify` need before they talk to an org without a daemon: the source
-//! named on the command line, the data dir's engine lock, its credentials and its store.
+//! The source named on the command line, for commands that work on one source.
 
-use crate::config::{Config, Credentials, Paths, SourceConfig};
-use crate::store::Store;
-use crate::sync::lock::EngineLock;
+use crate::config::{Config, Paths, SourceConfig};
 
 /// The configured source `id`, or an error naming the ones that exist.
 pub(crate) fn configured(config: &Config, paths: &Paths, id: &str) -> anyhow::Result<SourceConfig> {
@@ -22,21 +19,4 @@ pub(crate) fn configured(config: &Config, paths: &Paths, id: &str) -> anyhow::Re
             )
         }
     }
-}
-
-/// The engine lock (held while the returned value lives), the source's credentials and store.
-pub(crate) fn open(
-    paths: &Paths,
-    source: &SourceConfig,
-) -> anyhow::Result<(EngineLock, Credentials, Store)> {
-    let lock = EngineLock::acquire(&paths.lock_file())?;
-    let Some(creds) = Credentials::load(paths, &source.id)? else {
-        anyhow::bail!(
-            "source \"{}\" is not connected yet; run `syncdeck auth {}` first",
-            source.id,
-            source.id
-        );
-    };
-    let store = Store::open_for(paths, source)?;
-    Ok((lock, creds, store))
 }

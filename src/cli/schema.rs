@@ -1,28 +1,19 @@
 //! `syncdeck schema SOURCE [--object NAME] [--json]`: the org's objects, or one object's
-//! fields with type, label and flags. Describes come from the store's schema cache when
-//! fresh (under a day), are revalidated with If-Modified-Since when older, else fetched.
+//! fields with type, label and flags, through the engine's describe cache in the store:
+//! fresh for a day, then revalidated with If-Modified-Since.
 //! While a daemon runs, the daemon describes the org (its quota guard counts the calls);
 //! otherwise this command holds the engine lock and reserves its calls from the source's
 //! quota guard, so two processes never spend one org's budget unseen.
 
 use crate::sanitize::{eprintln, println};
 use anyhow::Context;
-use chrono::{Duration, Utc};
 
 use super::auth::find_source;
 use super::fields::{describe_objects, detach, schema_from_daemon};
-use crate::config::{self, Credentials, Paths, SourceConfig};
+use crate::config::{self, Paths};
 use crate::model::ObjectSchema;
 use crate::remote;
-use crate::salesforce::types::Describe;
-use crate::salesforce::{Client, Described, HttpClient, Timeouts};
-use crate::store::Store;
-use crate::sync::clock::{SharedClock, SystemClock};
-use crate::sync::connect::{guarded_client, save_usage};
-use crate::sync::lock::EngineLock;
-use crate::sync::shared_store::SharedStore;
-
-const CACHE_FRESH_FOR: Duration = Duration::days(1);
+use crate::sync::{LocalSource, SystemClock};
 
 pub fn run(paths: &Paths, source_id: &str, object: Option<&str>, json: bool) -> anyhow::Result<u8> {
     let config = config::load(&paths.config_file)?;
@@ -40,17 +31,10 @@ pub fn run(paths: &Paths, source_id: &str, object: Option<&str>, json: bool) -> 
     }
     // Otherwise this process is the data dir's only engine while it runs, and reserves
     // every call from the source's quota guard like a sync does.
-    let _lock = EngineLock::acquire(&paths.lock_file())?;
-    let credentials = Credentials::load(paths, source_id)?.with_context(|| {
-        format!("source \"{source_id}\" is not authorized yet; run `syncdeck auth {source_id}`")
-    })?;
-    let store = SharedStore::new(Store::open_for(paths, &source)?);
-    let clock: SharedClock = SystemClock::shared();
     runtime.block_on(async {
-        let http = HttpClient::new(Timeouts::default())?;
-        let (client, hooks) = guarded_client(&http, paths, &source, &credentials, &store, &clock);
-        let shown = show(&client, &store, &source, object, json).await;
-        if let Err(e) = save_usage(&hooks, &store).await {
+        let local = LocalSource::open(paths, &source, SystemClock::shared()).await?;
+        let shown = show(&local, object, json).await;
+        if let Err(e) = local.save_usage().await {
             tracing::warn!(source = %source_id, "API usage readings not saved: {e}");
         }
         shown
@@ -58,33 +42,10 @@ pub fn run(paths: &Paths, source_id: &str, object: Option<&str>, json: bool) -> 
     Ok(0)
 }
 
-async fn show(
-    client: &Client,
-    store: &SharedStore,
-    source: &SourceConfig,
-    object: Option<&str>,
-    json: bool,
-) -> anyhow::Result<()> {
-    client
-        .negotiate_api_version(source.api_version.as_deref())
-        .await?;
+async fn show(local: &LocalSource, object: Option<&str>, json: bool) -> anyhow::Result<()> {
     match object {
-        None => list_objects(client, json).await,
-        Some(object) => {
-            let describe = cached_describe(client, store, object).await?;
-            let fields = crate::sync::describe_cache::object_fields(&describe);
-            print_object(
-                &ObjectSchema {
-                    name: describe.name.clone(),
-                    label: describe.label.clone(),
-                    custom: describe.custom,
-                    record_count: None,
-                    fields,
-                    load_error: None,
-                },
-                json,
-            )
-        }
+        None => print_objects(&local.objects().await?, json),
+        Some(object) => print_object(&local.object(object).await?, json),
     }
 }
 
@@ -141,12 +102,6 @@ async fn via_daemon(
     result
 }
 
-async fn list_objects(client: &Client, json: bool) -> anyhow::Result<()> {
-    let global = client.describe_global().await?;
-    let objects = crate::sync::describe_cache::org_schema(&global, &[]).objects;
-    print_objects(&objects, json)
-}
-
 fn print_objects(objects: &[ObjectSchema], json: bool) -> anyhow::Result<()> {
     if json {
         println!(
@@ -165,48 +120,6 @@ fn print_objects(objects: &[ObjectSchema], json: bool) -> anyhow::Result<()> {
         println!("{} objects can be synced", objects.len());
     }
     Ok(())
-}
-
-async fn cached_describe(
-    client: &Client,
-    store: &SharedStore,
-    object: &str,
-) -> anyhow::Result<Describe> {
-    let cached = store.with_blocking(|s| s.get_schema(object))?;
-    let now = Utc::now();
-    if let Some(c) = &cached
-        && now - c.fetched_at < CACHE_FRESH_FOR
-        && let Ok(describe) = serde_json::from_str(&c.json)
-    {
-        return Ok(describe);
-    }
-    let since = cached.as_ref().map(|c| c.fetched_at);
-    match client.describe(object, since).await? {
-        Described::Fresh {
-            describe,
-            last_modified,
-        } => {
-            let json = serde_json::to_string(&describe)?;
-            store.with_blocking(|s| {
-                s.put_schema(object, &json, now, None, last_modified.as_deref())
-            })?;
-            Ok(*describe)
-        }
-        Described::NotModified => {
-            let c =
-                cached.context("Salesforce answered 304 Not Modified without a cached describe")?;
-            store.with_blocking(|s| {
-                s.put_schema(
-                    object,
-                    &c.json,
-                    now,
-                    c.etag.as_deref(),
-                    c.last_modified.as_deref(),
-                )
-            })?;
-            Ok(serde_json::from_str(&c.json)?)
-        }
-    }
 }
 
 fn print_object(object: &ObjectSchema, json: bool) -> anyhow::Result<()> {

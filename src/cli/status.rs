@@ -6,17 +6,10 @@
 use crate::sanitize::println;
 use chrono::{DateTime, Utc};
 
-use crate::config::{self, Credentials, Paths, SourceConfig};
-use crate::model::{
-    ApiUsage, Command, ErrorInfo, ErrorKind, RunOutcome, Snapshot, SourceSnapshot, Status,
-};
+use crate::config::{self, Paths};
+use crate::model::{Command, RunOutcome, Snapshot, SourceSnapshot, Status};
 use crate::remote;
-use crate::store::Store;
-use crate::sync::describe_cache;
-use crate::sync::run::summary_of;
-use crate::sync::scheduler::Scheduler;
-use crate::sync::status::StatusMachine;
-use crate::sync::status::fields_skipped_error;
+use crate::sync::{resume_text, stored_snapshot};
 
 pub fn status(paths: &Paths, json: bool) -> anyhow::Result<u8> {
     let config = config::load(&paths.config_file)?;
@@ -27,7 +20,7 @@ pub fn status(paths: &Paths, json: bool) -> anyhow::Result<u8> {
         .map(|s| {
             live.as_ref()
                 .and_then(|l| l.source(&s.id).cloned())
-                .unwrap_or_else(|| offline(paths, s))
+                .unwrap_or_else(|| stored_snapshot(paths, s))
         })
         .collect();
     if json {
@@ -59,97 +52,6 @@ fn live_snapshot(paths: &Paths) -> anyhow::Result<Option<Snapshot>> {
     })
 }
 
-fn offline(paths: &Paths, source: &SourceConfig) -> SourceSnapshot {
-    let now = Utc::now();
-    let creds = Credentials::load(paths, &source.id);
-    let store = Store::exists_for(paths, source)
-        .then(|| Store::open_for(paths, source).ok())
-        .flatten();
-    let (records, last, samples, setting_up) = match &store {
-        Some(s) => (
-            s.total_rows().unwrap_or(0),
-            s.last_run().ok().flatten(),
-            s.usage_since(now - chrono::Duration::hours(24))
-                .unwrap_or_default(),
-            source
-                .objects
-                .keys()
-                .any(|o| s.cursor(o).ok().flatten().is_none_or(|c| !c.full_sync_done)),
-        ),
-        None => (0, None, Vec::new(), true),
-    };
-    let skipped = store
-        .as_ref()
-        .map(describe_cache::load_skipped)
-        .unwrap_or_default();
-    let connected = matches!(creds, Ok(Some(_)));
-    let mut machine = StatusMachine::new(connected, source.sync_enabled, setting_up, now);
-    if let Err(e) = &creds {
-        machine.set_credentials(true, now);
-        machine.fail(error(ErrorKind::AuthRequired, e.to_string()), now);
-    }
-    if let Some(error) = fields_skipped_error(&skipped) {
-        machine.fail(error, now);
-    }
-    let last_run = last.as_ref().and_then(summary_of);
-    if let Some(run) = &last_run
-        && run.outcome != RunOutcome::Succeeded
-        && let Some(message) = &run.error
-    {
-        let kind = if last.as_ref().and_then(|r| r.outcome.as_deref()) == Some("quota") {
-            ErrorKind::QuotaThreshold
-        } else {
-            ErrorKind::Api
-        };
-        machine.fail(error(kind, message.clone()), now);
-    }
-    let next_run = (connected && source.sync_enabled)
-        .then(|| {
-            Scheduler::new(source.frequency, last.as_ref().map(|r| r.started)).next_scheduled(now)
-        })
-        .flatten();
-    let latest = samples.last();
-    SourceSnapshot {
-        id: source.id.clone(),
-        name: source.name.clone(),
-        kind: source.kind,
-        status: machine.status().clone(),
-        since: None,
-        sync_enabled: source.sync_enabled,
-        frequency: source.frequency,
-        quota_threshold_percent: source.quota_threshold_percent,
-        connection: None,
-        running: None,
-        last_run,
-        next_run,
-        records,
-        api: ApiUsage {
-            used: latest.map(|u| u.used),
-            max: latest.map(|u| u.max),
-            samples: samples.iter().map(|u| (u.at, u.used)).collect(),
-        },
-        projections: Vec::new(),
-        events: Vec::new(),
-        auth: None,
-        schema: None,
-        verify: store
-            .as_ref()
-            .and_then(|s| s.last_verify().ok().flatten())
-            .map(|v| v.summary()),
-        skipped_fields: skipped,
-    }
-}
-
-fn error(kind: ErrorKind, message: String) -> ErrorInfo {
-    ErrorInfo {
-        kind,
-        message,
-        retry_at: None,
-        used: None,
-        max: None,
-    }
-}
-
 fn when(t: Option<DateTime<Utc>>) -> String {
     t.map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M").to_string())
 }
@@ -164,7 +66,7 @@ pub fn reason(s: &SourceSnapshot) -> String {
                 "{}: {} (resumes {})",
                 e.kind.label(),
                 e.message,
-                crate::sync::quota::resume_text(t, Utc::now())
+                resume_text(t, Utc::now())
             ),
             None => format!("{}: {}", e.kind.label(), e.message),
         },

@@ -10,13 +10,10 @@ use anyhow::Context;
 use crate::config::{self, Paths};
 use crate::model::{Command, ObjectProgress, RunKind, RunOutcome, RunSummary};
 use crate::remote;
-use crate::salesforce::{HttpClient, Timeouts};
-use crate::sync::clock::{SharedClock, SystemClock};
-use crate::sync::connect::guarded_client;
-use crate::sync::object_sync::ObjectOutcome;
-use crate::sync::run::{RunContext, RunObserver, RunSpec, kind_label};
-use crate::sync::shared_store::SharedStore;
-use crate::sync::stop::{StopReason, StopSignal};
+use crate::sync::{
+    LocalSource, ObjectOutcome, RunObserver, RunSpec, StopReason, StopSignal, SystemClock,
+    kind_label,
+};
 
 pub struct SyncArgs {
     pub source: String,
@@ -37,16 +34,8 @@ pub fn sync(paths: &Paths, args: SyncArgs) -> anyhow::Result<u8> {
         Err(remote::AttachError::NotRunning { .. }) => {}
         Err(e) => return Err(e.into()),
     }
-    let (_lock, creds, store) = super::local_source::open(paths, &source)?;
     runtime.block_on(async move {
-        let clock: SharedClock = SystemClock::shared();
-        let store = SharedStore::new(store);
-        let http = HttpClient::new(Timeouts::default())?;
-        let (client, hooks) = guarded_client(&http, paths, &source, &creds, &store, &clock);
-        client
-            .negotiate_api_version(source.api_version.as_deref())
-            .await
-            .context("cannot reach the org")?;
+        let local = LocalSource::open(paths, &source, SystemClock::shared()).await?;
         let stop = StopSignal::new();
         let on_signal = stop.clone();
         tokio::spawn(async move {
@@ -56,23 +45,13 @@ pub fn sync(paths: &Paths, args: SyncArgs) -> anyhow::Result<u8> {
             }
         });
         let observer = CliProgress::new(std::io::stderr().is_terminal());
-        let ctx = RunContext {
-            source: &source,
-            client: &client,
-            hooks: &hooks,
-            store: &store,
-            stop: &stop,
-            clock: &clock,
-            user_id: Some(creds.user_id.as_str()),
-            authorized_at: Some(creds.authorized_at),
-        };
         let spec = RunSpec {
             full: args.full,
             only_object: args.object.clone(),
             refresh_schema: false,
         };
         let started = Instant::now();
-        let report = ctx.execute(&spec, &observer).await;
+        let report = local.run(&spec, &stop, &observer).await;
         print_summary(&source.id, &report.summary, started.elapsed().as_secs_f64());
         let s = &report.summary;
         Ok(match (&report.error, s.outcome) {

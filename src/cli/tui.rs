@@ -14,8 +14,8 @@ use crate::model::Command;
 use crate::notify::{DeliveryRetry, Notifier};
 use crate::remote;
 use crate::sync::Engine;
-use crate::sync::clock::SystemClock;
-use crate::tui::adapters::{EditorSettings, StoreHistory};
+use crate::sync::SystemClock;
+use crate::tui::adapters::{EditorSettings, SnapshotHistory};
 use crate::tui::{self, EngineLink, EngineMode, RunOptions};
 
 /// Exit code for "cannot start": no config, invalid config, no terminal.
@@ -104,6 +104,7 @@ async fn run_async(paths: &Paths, config: Arc<Config>) -> anyhow::Result<u8> {
 async fn run_attached(paths: &Paths, attached: remote::Attached) -> anyhow::Result<u8> {
     let pid = attached.daemon_pid;
     tracing::info!(pid, "TUI attached to the daemon");
+    let history = SnapshotHistory::new(attached.snapshots.clone());
     let engine = EngineLink {
         snapshots: attached.snapshots,
         commands: attached.commands.clone(),
@@ -117,7 +118,7 @@ async fn run_attached(paths: &Paths, attached: remote::Attached) -> anyhow::Resu
     let result = tui::run(
         engine,
         EditorSettings::new(&paths.config_file),
-        StoreHistory::new(paths.clone()),
+        history,
         options,
     )
     .await;
@@ -171,7 +172,7 @@ pub(crate) async fn run_local(paths: &Paths, config: Arc<Config>) -> anyhow::Res
     let result = tui::run(
         handle,
         EditorSettings::new(&paths.config_file),
-        StoreHistory::new(paths.clone()),
+        SnapshotHistory::new(engine.snapshots.clone()),
         options,
     )
     .await;

@@ -15,13 +15,10 @@ use serde_json::json;
 use crate::config::{self, Paths};
 use crate::model::Command;
 use crate::remote;
-use crate::salesforce::{HttpClient, Timeouts};
-use crate::sync::SyncError;
-use crate::sync::clock::{SharedClock, SystemClock};
-use crate::sync::connect::guarded_client;
-use crate::sync::shared_store::SharedStore;
-use crate::sync::stop::{StopReason, StopSignal};
-use crate::sync::verify::{ObjectReport, VerifyContext, VerifyObserver, VerifyReport, VerifySpec};
+use crate::sync::{
+    LocalSource, ObjectReport, StopReason, StopSignal, SyncError, SystemClock, VerifyObserver,
+    VerifyReport, VerifySpec,
+};
 use crate::tui::sanitize::clean;
 
 /// Exit code when the store and the org differ (0: exact, 1: error, 3: interrupted).
@@ -61,16 +58,8 @@ pub fn verify(paths: &Paths, args: VerifyArgs) -> anyhow::Result<u8> {
         Err(remote::AttachError::NotRunning { .. }) => {}
         Err(e) => return Err(e.into()),
     }
-    let (_lock, creds, store) = super::local_source::open(paths, &source)?;
     runtime.block_on(async move {
-        let clock: SharedClock = SystemClock::shared();
-        let store = SharedStore::new(store);
-        let http = HttpClient::new(Timeouts::default())?;
-        let (client, hooks) = guarded_client(&http, paths, &source, &creds, &store, &clock);
-        client
-            .negotiate_api_version(source.api_version.as_deref())
-            .await
-            .context("cannot reach the org")?;
+        let local = LocalSource::open(paths, &source, SystemClock::shared()).await?;
         let stop = StopSignal::new();
         let on_signal = stop.clone();
         tokio::spawn(async move {
@@ -79,21 +68,13 @@ pub fn verify(paths: &Paths, args: VerifyArgs) -> anyhow::Result<u8> {
                 on_signal.stop(StopReason::Shutdown);
             }
         });
-        let ctx = VerifyContext {
-            source: &source,
-            client: &client,
-            hooks: &hooks,
-            store: &store,
-            stop: &stop,
-            clock: &clock,
-        };
         let spec = VerifySpec {
             only_object: args.object.clone(),
             repair: args.repair,
         };
         let progress = Progress::new(std::io::stderr().is_terminal() && !args.json);
         let started = Instant::now();
-        let report = ctx.execute(&spec, &progress).await;
+        let report = local.verify(&spec, &stop, &progress).await;
         let secs = started.elapsed().as_secs_f64();
         if args.json {
             println!(

@@ -21,6 +21,7 @@ pub use records::{FieldValue, RecordRef, Records};
 pub use schema::{FieldSchema, ObjectSchema, OrgSchema};
 pub use snapshot::{
     ApiUsage, AuthPrompt, ConnectionInfo, ErrorInfo, ErrorKind, Event, EventLevel,
-    FrequencyProjection, ObjectProgress, RunKind, RunOutcome, RunProgress, RunSummary,
-    SkippedFields, Snapshot, SourceSnapshot, Status, VerifySummary,
+    FrequencyProjection, HISTORY_RUNS, HistoryRun, ObjectCount, ObjectProgress, RunKind,
+    RunOutcome, RunProgress, RunSummary, SkippedFields, Snapshot, SourceSnapshot, Status,
+    VerifySummary,
 };

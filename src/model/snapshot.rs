@@ -61,6 +61,33 @@ pub struct SourceSnapshot {
     /// Selected fields the last run could not copy (see `ErrorKind::FieldsSkipped`).
     #[serde(default)]
     pub skipped_fields: Vec<SkippedFields>,
+    /// Finished runs, newest first, at most [`HISTORY_RUNS`]; shared, never cloned deeply.
+    /// Left out of JSON when empty (`status --json` does not read the history).
+    #[serde(default, skip_serializing_if = "no_history")]
+    pub history: Arc<Vec<HistoryRun>>,
+}
+
+/// Runs a snapshot's history keeps: as many as the Run history screen lists.
+pub const HISTORY_RUNS: usize = 200;
+
+fn no_history(history: &Arc<Vec<HistoryRun>>) -> bool {
+    history.is_empty()
+}
+
+/// One object's share of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectCount {
+    pub object: String,
+    pub upserted: u64,
+    pub deleted: u64,
+}
+
+/// A finished run and what it did per object (empty for runs recorded before the store
+/// kept per-object counts).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryRun {
+    pub summary: RunSummary,
+    pub objects: Vec<ObjectCount>,
 }
 
 /// The last comparison of the store with the org.
@@ -142,6 +169,7 @@ impl SourceSnapshot {
             schema: None,
             verify: None,
             skipped_fields: Vec::new(),
+            history: Arc::default(),
         }
     }
 }
@@ -381,6 +409,34 @@ mod tests {
             records_per_second: 0.0,
             objects,
         }
+    }
+
+    #[test]
+    fn history_travels_in_json_and_is_left_out_when_empty() {
+        let mut source = SourceSnapshot::new("acme", "Acme", Status::Active);
+        let plain = serde_json::to_value(&source).unwrap();
+        assert!(plain.get("history").is_none(), "{plain}");
+        let at = DateTime::UNIX_EPOCH;
+        source.history = Arc::new(vec![HistoryRun {
+            summary: RunSummary {
+                started: at,
+                finished: at,
+                kind: RunKind::Full,
+                outcome: RunOutcome::Failed,
+                upserted: 7,
+                deleted: 1,
+                api_calls: 3,
+                error: Some("boom".into()),
+            },
+            objects: vec![ObjectCount {
+                object: "Account".into(),
+                upserted: 7,
+                deleted: 1,
+            }],
+        }]);
+        let text = serde_json::to_string(&source).unwrap();
+        let back: SourceSnapshot = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.history, source.history);
     }
 
     #[test]

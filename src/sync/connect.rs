@@ -38,9 +38,8 @@ pub fn client_for(
     Client::new(http.clone(), session, hooks)
 }
 
-/// A client for work outside the engine (`syncdeck sync`, `syncdeck fields` without a
-/// daemon) under the same quota guard as the engine's: seeded with the store's newest usage
-/// reading of the past day, refreshed tokens written back. Save its readings with
+/// A client for work outside a worker (`LocalSource`) under the same quota guard as a
+/// worker's: seeded by [`seed_guard`], refreshed tokens written back. Save its readings with
 /// `save_usage` when done.
 pub fn guarded_client(
     http: &HttpClient,
@@ -51,6 +50,20 @@ pub fn guarded_client(
     clock: &SharedClock,
 ) -> (Client, Arc<EngineHooks>) {
     let guard = Arc::new(QuotaGuard::new(settings(source)));
+    seed_guard(&guard, store, clock);
+    let hooks = Arc::new(EngineHooks::new(
+        guard,
+        clock.clone(),
+        Some((paths.clone(), source.id.clone())),
+    ));
+    let client = client_for(http, source, creds, hooks.clone());
+    (client, hooks)
+}
+
+/// Start `guard` from the store's newest usage reading of the past day, so a new process
+/// (a worker, or a command run without a daemon) does not begin blind to what the org has
+/// spent. One function, so the engine and the commands cannot seed differently.
+pub fn seed_guard(guard: &QuotaGuard, store: &SharedStore, clock: &SharedClock) {
     let latest = store.with_blocking(|s| {
         s.usage_since(clock.now() - chrono::Duration::hours(24))
             .ok()
@@ -62,13 +75,6 @@ pub fn guarded_client(
             max: u.max,
         });
     }
-    let hooks = Arc::new(EngineHooks::new(
-        guard,
-        clock.clone(),
-        Some((paths.clone(), source.id.clone())),
-    ));
-    let client = client_for(http, source, creds, hooks.clone());
-    (client, hooks)
 }
 
 /// Write the usage readings `hooks` saw to the store, as the engine does after its calls.

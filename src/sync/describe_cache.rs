@@ -215,6 +215,60 @@ async fn save_describe(
         .await
 }
 
+/// One object's describe for `syncdeck schema --object`: the cache when fresh, else one
+/// call that revalidates a stale entry with If-Modified-Since (a 304 keeps the entry).
+pub async fn revalidated(
+    client: &Client,
+    store: &SharedStore,
+    object: &str,
+    now: DateTime<Utc>,
+) -> Result<Describe, SyncError> {
+    let key = object.to_string();
+    let cached = store.with(move |s| s.get_schema(&key)).await?;
+    if let Some(c) = &cached
+        && now - c.fetched_at < MAX_AGE
+        && let Ok(describe) = serde_json::from_str(&c.json)
+    {
+        return Ok(describe);
+    }
+    let since = cached.as_ref().map(|c| c.fetched_at);
+    let key = object.to_string();
+    match client.describe(object, since).await? {
+        Described::Fresh {
+            describe,
+            last_modified,
+        } => {
+            let json =
+                serde_json::to_string(&describe).map_err(|e| SyncError::Internal(e.to_string()))?;
+            store
+                .with(move |s| s.put_schema(&key, &json, now, None, last_modified.as_deref()))
+                .await?;
+            Ok(*describe)
+        }
+        Described::NotModified => {
+            let Some(c) = cached else {
+                return Err(SyncError::Internal(
+                    "Salesforce answered 304 Not Modified without a cached describe".into(),
+                ));
+            };
+            let describe =
+                serde_json::from_str(&c.json).map_err(|e| SyncError::Internal(e.to_string()))?;
+            store
+                .with(move |s| {
+                    s.put_schema(
+                        &key,
+                        &c.json,
+                        now,
+                        c.etag.as_deref(),
+                        c.last_modified.as_deref(),
+                    )
+                })
+                .await?;
+            Ok(describe)
+        }
+    }
+}
+
 /// Resolve a selection against the describe. Returns the plan and the selected fields the
 /// describe does not have (deleted, renamed, or not readable by the authorizing user).
 pub fn plan(

@@ -263,17 +263,9 @@ impl QuotaGuard {
         s.max.map(|m| s.threshold_calls(m))
     }
 
-    pub fn run_calls(&self) -> u64 {
-        self.lock().run_calls
-    }
-
     /// Calls reserved whose response has not arrived yet.
     pub fn in_flight(&self) -> u64 {
         self.lock().in_flight
-    }
-
-    pub fn stopped(&self) -> Option<QuotaStop> {
-        self.lock().stop.clone()
     }
 }
 
@@ -535,7 +527,7 @@ mod tests {
             g.try_reserve(1).unwrap();
             g.complete(1, reading(used, 200));
         }
-        assert_eq!(g.run_calls(), 4);
+        assert_eq!(g.lock().run_calls, 4);
         let stop = g.try_reserve(1).unwrap_err();
         assert_eq!(
             stop,

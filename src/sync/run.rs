@@ -1,8 +1,6 @@
 //! One run of one source: schema, the daily permission check, then every selected object
 //! with a small concurrency bound, recorded in the store's run history.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Duration, Utc};
 use futures::StreamExt;
 
@@ -579,6 +577,3 @@ impl RunContext<'_> {
         Ok(deleted)
     }
 }
-
-/// Shared handle so observers can be passed around by the worker.
-pub type SharedObserver = Arc<dyn RunObserver>;

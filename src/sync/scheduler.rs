@@ -51,10 +51,6 @@ impl Scheduler {
         }
     }
 
-    pub fn frequency(&self) -> Frequency {
-        self.frequency
-    }
-
     pub fn set_frequency(&mut self, frequency: Frequency) {
         self.frequency = frequency;
     }
@@ -62,14 +58,6 @@ impl Scheduler {
     /// An operator request is waiting to start.
     pub fn has_request(&self) -> bool {
         self.requested.is_some()
-    }
-
-    pub fn is_running(&self) -> bool {
-        self.running
-    }
-
-    pub fn consecutive_failures(&self) -> u32 {
-        self.consecutive_failures
     }
 
     /// When the schedule alone would start the next run; `None` for manual frequency.
@@ -150,10 +138,6 @@ impl Scheduler {
 
     pub fn release_hold(&mut self) {
         self.hold_until = None;
-    }
-
-    pub fn hold_until(&self) -> Option<DateTime<Utc>> {
-        self.hold_until
     }
 }
 
@@ -265,11 +249,11 @@ mod tests {
                 t(11, 16)
             ]
         );
-        assert_eq!(s.consecutive_failures(), 6);
+        assert_eq!(s.consecutive_failures, 6);
         assert_eq!(s.next_wake(now), Some(t(11, 48)));
         s.take_due(t(11, 48)).unwrap();
         s.finished(t(11, 49), true);
-        assert_eq!(s.consecutive_failures(), 0);
+        assert_eq!(s.consecutive_failures, 0);
         assert_eq!(s.next_wake(t(11, 49)), Some(t(12, 3)));
     }
 

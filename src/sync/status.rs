@@ -99,10 +99,6 @@ impl StatusMachine {
         self.sync_enabled
     }
 
-    pub fn has_credentials(&self) -> bool {
-        self.has_credentials
-    }
-
     fn derive(&self) -> Status {
         if !self.has_credentials {
             return Status::NotConnected;

@@ -1,18 +1,18 @@
 //! The real ports: settings through the comment-preserving `config::Editor`, run history
-//! from each source's store (read only), the log's tail. The UI reaches files only
-//! through these.
+//! from the engine's snapshots, the log's tail. The UI reaches files only through these.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::config::{Config, EditError, Editor, NotifyConfig, Paths, SourceConfig};
+use tokio::sync::watch;
+
+use crate::config::{Config, EditError, Editor, NotifyConfig, SourceConfig};
 use crate::fields::{FieldRef, Selection, stage_selection};
-use crate::store::Store;
-use crate::sync::run::summary_of;
+use crate::model::Snapshot;
 use crate::tui::ports::{
-    HistoryError, HistoryRun, LogError, LogTail, ObjectCount, RunHistory, SettingsChange,
-    SettingsError, SettingsStore,
+    HistoryError, HistoryRun, LogError, LogTail, RunHistory, SettingsChange, SettingsError,
+    SettingsStore,
 };
 use crate::tui::sanitize;
 
@@ -133,57 +133,25 @@ impl SettingsStore for EditorSettings {
     }
 }
 
-/// [`RunHistory`] from `paths.store_file(source)`; a source that never ran has no runs.
-pub struct StoreHistory {
-    paths: Paths,
+/// [`RunHistory`] from the engine's snapshots (in process or mirrored from a daemon): the
+/// history each source's worker publishes. A source that never ran has no runs.
+pub struct SnapshotHistory {
+    snapshots: watch::Receiver<Snapshot>,
 }
 
-impl StoreHistory {
-    pub fn new(paths: Paths) -> Self {
-        StoreHistory { paths }
+impl SnapshotHistory {
+    pub fn new(snapshots: watch::Receiver<Snapshot>) -> Self {
+        SnapshotHistory { snapshots }
     }
 }
 
-impl RunHistory for StoreHistory {
+impl RunHistory for SnapshotHistory {
     fn runs(&mut self, source: &str, limit: usize) -> Result<Vec<HistoryRun>, HistoryError> {
-        // The source's store as configured (SQLite file or PostgreSQL schema).
-        let configured = crate::config::load(&self.paths.config_file)
-            .ok()
-            .and_then(|c| c.source(source).cloned());
-        let failed = |e: crate::store::StoreError| HistoryError(e.to_string());
-        let store = match configured {
-            Some(s) if Store::exists_for(&self.paths, &s) => {
-                Store::open_for(&self.paths, &s).map_err(failed)?
-            }
-            Some(_) => return Ok(Vec::new()),
-            None => {
-                let path = self.paths.store_file(source);
-                if !path.exists() {
-                    return Ok(Vec::new());
-                }
-                Store::open(&path).map_err(failed)?
-            }
-        };
-        let rows = store.recent_runs(limit).map_err(failed)?;
-        let mut runs = Vec::with_capacity(rows.len());
-        // A run still in progress has no finish yet; live status shows it.
-        for row in rows {
-            let Some(summary) = summary_of(&row) else {
-                continue;
-            };
-            let objects = store
-                .run_objects(row.id)
-                .map_err(failed)?
-                .into_iter()
-                .map(|o| ObjectCount {
-                    object: o.object,
-                    upserted: o.upserted,
-                    deleted: o.deleted,
-                })
-                .collect();
-            runs.push(HistoryRun { summary, objects });
-        }
-        Ok(runs)
+        let snapshot = self.snapshots.borrow();
+        Ok(snapshot
+            .source(source)
+            .map(|s| s.history.iter().take(limit).cloned().collect())
+            .unwrap_or_default())
     }
 }
 
@@ -245,6 +213,7 @@ fn tail_lines(bytes: &[u8], cut: bool, max_lines: usize) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::config::Frequency;
+    use crate::model::Status;
 
     const FILE: &str = r#"# team config
 [[source]]
@@ -349,11 +318,41 @@ fields = ["Name"] # keep it small
         assert!(text.contains("# keep it small"), "{text}");
     }
 
+    fn run(upserted: u64) -> HistoryRun {
+        let at = chrono::DateTime::UNIX_EPOCH;
+        HistoryRun {
+            summary: crate::model::RunSummary {
+                started: at,
+                finished: at,
+                kind: crate::model::RunKind::Incremental,
+                outcome: crate::model::RunOutcome::Succeeded,
+                upserted,
+                deleted: 0,
+                api_calls: 1,
+                error: None,
+            },
+            objects: Vec::new(),
+        }
+    }
+
     #[test]
-    fn history_of_a_source_that_never_ran_is_empty() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut h = StoreHistory::new(Paths::under(dir.path()));
-        assert_eq!(h.runs("acme", 10), Ok(Vec::new()));
+    fn history_is_what_the_engine_published_newest_first_up_to_the_limit() {
+        let mut acme = crate::model::SourceSnapshot::new("acme", "Acme", Status::Active);
+        acme.history = Arc::new(vec![run(3), run(2), run(1)]);
+        let idle = crate::model::SourceSnapshot::new("idle", "Idle", Status::Active);
+        let (tx, rx) = watch::channel(Snapshot {
+            sources: vec![acme, idle],
+            ..Snapshot::default()
+        });
+        let mut h = SnapshotHistory::new(rx);
+        assert_eq!(h.runs("acme", 2), Ok(vec![run(3), run(2)]));
+        assert_eq!(h.runs("idle", 10), Ok(Vec::new()), "never ran");
+        assert_eq!(h.runs("gone", 10), Ok(Vec::new()), "not configured");
+        // A later publish is what the next read sees.
+        let mut next = crate::model::SourceSnapshot::new("acme", "Acme", Status::Active);
+        next.history = Arc::new(vec![run(4)]);
+        tx.send_modify(|s| s.sources = vec![next]);
+        assert_eq!(h.runs("acme", 10), Ok(vec![run(4)]));
     }
 
     #[test]

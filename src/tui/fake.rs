@@ -108,6 +108,7 @@ fn base(id: &str, name: &str, status: Status) -> SourceSnapshot {
         schema: None,
         verify: None,
         skipped_fields: Vec::new(),
+        history: Default::default(),
     }
 }
 

@@ -11,13 +11,14 @@
 //! ```text
 //! let engine = EngineLink { snapshots: engine.snapshots.clone(), commands: engine.commands.clone() };
 //! let options = RunOptions { mode: Some(EngineMode::Local), ..RunOptions::default() };
-//! tui::run(engine, EditorSettings::new(config_file), StoreHistory::new(paths), options).await?;
+//! tui::run(engine, EditorSettings::new(config_file), SnapshotHistory::new(snapshots), options).await?;
 //! ```
 //!
 //! `SettingsStore` maps onto `config::Editor` (load = read the file as the base;
 //! apply = set_sync_enabled/set_frequency/set_quota_threshold, `Conflict` when the file
-//! changed meanwhile) and `RunHistory` onto the store's run table. After a successful save
-//! the UI sends `Reload(config)`, plus `Pause`/`Resume` when Sync Data flipped.
+//! changed meanwhile) and `RunHistory` onto the history in the engine's snapshots. After a
+//! successful save the UI sends `Reload(config)`, plus `Pause`/`Resume` when Sync Data
+//! flipped.
 //!
 //! Settings → Edit Data Sync opens the field customization screen (`fields`) at
 //! `App::open_edit_data_sync`; until the engine has the org schema it shows the saved

@@ -3,7 +3,8 @@
 //! The UI never reaches the engine, the config file or the store directly: it reads
 //! snapshots and sends commands through [`EngineLink`], edits settings through a
 //! [`SettingsStore`] and reads past runs through a [`RunHistory`]. The in-process engine
-//! and a daemon attachment can both provide these.
+//! and a daemon attachment both provide these, the history included (it comes in the
+//! engine's snapshots).
 
 use std::sync::Arc;
 
@@ -11,7 +12,9 @@ use tokio::sync::{mpsc, watch};
 
 use crate::config::{Config, Frequency, NotifyConfig, SourceConfig};
 use crate::fields::{FieldRef, Selection};
-use crate::model::{Command, RunSummary, Snapshot};
+use crate::model::{Command, Snapshot};
+/// The history types are the engine's (`model`): the TUI reads them from snapshots.
+pub use crate::model::{HistoryRun, ObjectCount};
 
 /// Where the TUI gets engine state from and sends commands to.
 pub struct EngineLink {
@@ -50,7 +53,7 @@ pub enum SettingsError {
     Io(String),
 }
 
-/// Reads and writes source settings (the lead wires this to `config::Editor`).
+/// Reads and writes source settings (`adapters::EditorSettings` over `config::Editor`).
 ///
 /// Contract: `load` reads the file as it is now and remembers it as the base; `apply`
 /// writes only changed keys (comments survive) and fails with `Conflict` when the file
@@ -79,23 +82,8 @@ pub trait SettingsStore {
 #[error("could not read the run history: {0}")]
 pub struct HistoryError(pub String);
 
-/// One object's share of a run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectCount {
-    pub object: String,
-    pub upserted: u64,
-    pub deleted: u64,
-}
-
-/// A finished run and what it did per object (empty for runs recorded before the store
-/// kept per-object counts).
-#[derive(Debug, Clone, PartialEq)]
-pub struct HistoryRun {
-    pub summary: RunSummary,
-    pub objects: Vec<ObjectCount>,
-}
-
-/// Past runs of a source, newest first (the lead wires this to the store).
+/// Past runs of a source, newest first: in the running program, the history the engine
+/// publishes in its snapshots (`adapters::SnapshotHistory`), never the store itself.
 pub trait RunHistory {
     fn runs(&mut self, source: &str, limit: usize) -> Result<Vec<HistoryRun>, HistoryError>;
 }
@@ -104,7 +92,7 @@ pub trait RunHistory {
 #[error("could not read the log: {0}")]
 pub struct LogError(pub String);
 
-/// The last lines of syncdeck's log file, for the log pane (the lead wires this to
+/// The last lines of syncdeck's log file, for the log pane (`adapters::FileLog` over
 /// `Paths::log_file`). Implementations read a bounded tail, never the whole file.
 pub trait LogTail {
     /// Up to `max_lines` of the newest lines, oldest first, without control characters.

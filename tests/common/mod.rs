@@ -22,9 +22,9 @@ use syncdeck::salesforce::soql::Select;
 use syncdeck::salesforce::{HttpClient, NoHooks, QueryOptions, Timeouts};
 use syncdeck::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use syncdeck::store::{PageWrite, Store, StoreField};
-use syncdeck::sync::clock::{ManualClock, SharedClock};
-use syncdeck::sync::connect::client_for;
+use syncdeck::sync::client_for;
 use syncdeck::sync::{Engine, EngineHandle};
+use syncdeck::sync::{ManualClock, SharedClock};
 use tokio::sync::watch;
 
 /// Hang guard for waits in tests; never an assertion about speed.
@@ -111,15 +111,9 @@ impl Org {
 
     /// Device flow against the sandbox (auto-approved as its admin); credentials saved.
     pub async fn connect(&self, source: &SourceConfig) -> Credentials {
-        syncdeck::sync::authorize::authorize(
-            &self.http,
-            &self.paths,
-            source,
-            AuthFlow::Device,
-            |_| {},
-        )
-        .await
-        .unwrap()
+        syncdeck::sync::authorize(&self.http, &self.paths, source, AuthFlow::Device, |_| {})
+            .await
+            .unwrap()
     }
 
     /// Write the config file (for child processes).
