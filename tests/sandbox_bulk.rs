@@ -25,6 +25,14 @@ fn instant() -> BulkModel {
     }
 }
 
+/// `queue_secs` in the queue, then `rows_per_sec`.
+fn paced(queue_secs: u64, rows_per_sec: u64) -> BulkModel {
+    BulkModel {
+        queue_delay: Duration::from_secs(queue_secs),
+        rows_per_sec,
+    }
+}
+
 fn bulk_config(records: &[(&str, u64)], model: BulkModel) -> SandboxConfig {
     SandboxConfig {
         bulk: model,
@@ -202,11 +210,7 @@ fn by_id(rows: Vec<Vec<String>>) -> BTreeMap<String, Vec<String>> {
 async fn a_job_moves_through_its_states_on_the_processing_model() {
     // One row a second and an hour in the queue: the org's clock decides every state, and
     // the seconds this test really takes cannot move a job past a boundary.
-    let model = BulkModel {
-        queue_delay: Duration::from_secs(3600),
-        rows_per_sec: 1,
-    };
-    let org = Org::start(bulk_config(&[("Account", 1000)], model)).await;
+    let org = Org::start(bulk_config(&[("Account", 1000)], paced(3600, 1))).await;
     let created = create_ok(&org, "query", "SELECT Id, Name FROM Account").await;
     let id = created["id"].as_str().unwrap();
     assert!(id.starts_with("750") && id.len() == 18, "{id}");
@@ -265,6 +269,10 @@ async fn a_job_moves_through_its_states_on_the_processing_model() {
         ..BulkSpec::default()
     });
     let quick = create_ok(&org, "query", "SELECT Id FROM Account").await;
+    assert_eq!(
+        quick["state"], "UploadComplete",
+        "a new job always answers UploadComplete"
+    );
     assert_eq!(
         finished(&org, quick["id"].as_str().unwrap()).await["state"],
         "JobComplete"
@@ -387,11 +395,7 @@ async fn query_all_includes_deleted_rows() {
 
 #[tokio::test]
 async fn every_error_has_salesforce_shape() {
-    let model = BulkModel {
-        queue_delay: Duration::from_secs(3600),
-        rows_per_sec: 1000,
-    };
-    let org = Org::start(bulk_config(&[("Account", 100)], model)).await;
+    let org = Org::start(bulk_config(&[("Account", 100)], paced(3600, 1000))).await;
     let unknown = format!("{JOBS}/7500x0000000000AAA");
     for m in [reqwest::Method::GET, reqwest::Method::DELETE] {
         assert_error(send(&org, m, &unknown, None).await, 404, "NOT_FOUND").await;
@@ -501,11 +505,7 @@ async fn every_error_has_salesforce_shape() {
 
 #[tokio::test]
 async fn jobs_are_listed_aborted_and_deleted() {
-    let model = BulkModel {
-        queue_delay: Duration::from_secs(60),
-        rows_per_sec: 1000,
-    };
-    let org = Org::start(bulk_config(&[("Account", 100)], model)).await;
+    let org = Org::start(bulk_config(&[("Account", 100)], paced(60, 1000))).await;
     let a = create_ok(&org, "query", "SELECT Id FROM Account").await;
     let b = create_ok(&org, "queryAll", "SELECT Id FROM Account").await;
     let (a, b) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());

@@ -182,7 +182,7 @@ pub fn create(
         rows: Arc::new(rows),
         stored_sets: HashSet::new(),
     };
-    let json = job.created_json(now);
+    let json = job.created_json();
     jobs.jobs.insert(job.id.clone(), job);
     drop(jobs);
     lock(&st.log).counters.bulk_jobs += 1;

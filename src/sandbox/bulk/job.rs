@@ -209,9 +209,17 @@ impl Job {
         ]
     }
 
-    /// The answer to `POST jobs/query`: no jobType and no counters yet.
-    pub fn created_json(&self, now_ms: i64) -> String {
-        let mut keys = self.head(now_ms);
+    /// The answer to `POST jobs/query`: a new job is always `UploadComplete` (even when the
+    /// model starts it at once), with no jobType and no counters yet.
+    pub fn created_json(&self) -> String {
+        let mut keys = self.head(self.created_ms);
+        for (k, v) in keys.iter_mut() {
+            match *k {
+                "state" => *v = JobState::UploadComplete.as_str().into(),
+                "systemModstamp" => *v = datetime(self.created_ms).into(),
+                _ => {}
+            }
+        }
         keys.extend(self.dialect_keys());
         ordered(&keys)
     }
