@@ -563,6 +563,15 @@ async fn jobs_are_listed_aborted_and_deleted() {
             .unwrap()
             .is_empty()
     );
+
+    // Finished jobs are kept for 7 days, like Salesforce's; the next job retires them.
+    let kept = create_ok(&org, "query", "SELECT Id FROM Account").await;
+    let kept = kept["id"].as_str().unwrap();
+    org.handle.advance_clock(Duration::from_secs(8 * 86_400));
+    assert_eq!(info(&org, kept).await["state"], "JobComplete");
+    create_ok(&org, "query", "SELECT Id FROM Account").await;
+    let r = send(&org, reqwest::Method::GET, &format!("{JOBS}/{kept}"), None).await;
+    assert_error(r, 404, "NOT_FOUND").await;
     org.handle.shutdown().await;
 }
 

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use super::job::{BulkModel, Job};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
+/// Salesforce deletes finished jobs (and their results) after 7 days.
+const RETENTION_MS: i64 = 7 * DAY_MS;
 /// Salesforce's daily maxima (Bulk API 2.0 limits page).
 pub const JOBS_MAX: u64 = 10_000;
 pub const STORAGE_MAX_MB: u64 = 976_562;
@@ -118,6 +120,14 @@ impl Jobs {
         }
         self.created.push_back(now_ms);
         Ok(())
+    }
+
+    /// Drops jobs that finished more than the retention period ago.
+    pub fn retire(&mut self, now_ms: i64) {
+        self.jobs.retain(|_, j| {
+            let finished = j.aborted_ms.unwrap_or(j.done_ms);
+            !(j.state(now_ms).terminal() && now_ms - finished > RETENTION_MS)
+        });
     }
 
     /// The failure the next job must end with, if one is armed.
