@@ -45,6 +45,8 @@ pub struct SandboxConfig {
     pub device_poll_interval: Duration,
     /// Permit binding to a non-loopback address.
     pub allow_remote: bool,
+    /// How fast Bulk API 2.0 query jobs are processed.
+    pub bulk: super::bulk::BulkModel,
 }
 
 impl Default for SandboxConfig {
@@ -60,6 +62,7 @@ impl Default for SandboxConfig {
             token_idle_timeout: Duration::from_secs(2 * 3600),
             device_poll_interval: Duration::from_secs(5),
             allow_remote: false,
+            bulk: super::bulk::BulkModel::default(),
         }
     }
 }

@@ -106,6 +106,7 @@ pub fn router() -> Router<Shared> {
         .route("/revoke-all", post(revoke_all))
         .route("/faults", post(faults))
         .route("/faults/clear", post(clear_faults))
+        .route("/bulk", post(bulk))
 }
 
 /// Every control: (method, path under `/__sandbox/`, JSON body, what it does).
@@ -189,6 +190,12 @@ const CONTROLS: &[(&str, &str, &str, &str)] = &[
         "fail, delay, truncate or cut off the next API responses (any subset of the keys)",
     ),
     ("POST", "faults/clear", "", "remove every injected fault"),
+    (
+        "POST",
+        "bulk",
+        "{\"queue_delay_ms\":1000,\"rows_per_sec\":35000,\"fail_jobs\":1,\"fail_message\":\"...\",\"cut_results\":1,\"forget_jobs\":true,\"jobs_max\":N}",
+        "Bulk 2.0 query jobs: processing model, failed jobs, results cut mid-body, jobs that vanish, daily job maximum",
+    ),
 ];
 
 /// `GET /__sandbox/`: what can be controlled, and how.
@@ -325,6 +332,18 @@ async fn faults(AxState(st): AxState<Shared>, Json(spec): Json<FaultSpec>) -> Re
     }
     st.inject(&spec);
     Json(json!({"ok": true})).into_response()
+}
+
+async fn bulk(
+    AxState(st): AxState<Shared>,
+    Json(spec): Json<super::bulk::BulkSpec>,
+) -> Json<serde_json::Value> {
+    st.bulk_control(&spec);
+    let model = lock(&st.bulk).model;
+    Json(json!({
+        "queue_delay_ms": model.queue_delay.as_millis() as u64,
+        "rows_per_sec": model.rows_per_sec,
+    }))
 }
 
 async fn clear_faults(AxState(st): AxState<Shared>) -> Json<serde_json::Value> {

@@ -30,6 +30,9 @@ pub struct Counters {
     pub faults_injected: u64,
     pub mutations: u64,
     pub limit_refusals: u64,
+    /// Bulk API 2.0 query jobs created and result sets served.
+    pub bulk_jobs: u64,
+    pub bulk_result_sets: u64,
 }
 
 #[derive(Debug, Default)]

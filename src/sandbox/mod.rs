@@ -6,6 +6,7 @@
 //! format on its own so a mistake on one side cannot hide in the other.
 
 mod approval;
+mod bulk;
 mod composite;
 mod composite_request;
 mod config;
@@ -37,6 +38,7 @@ use std::time::SystemTime;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use bulk::{BulkModel, BulkSpec, BulkUsage};
 pub use config::{DEFAULT_RECORDS_PER_OBJECT, SandboxConfig, SchemaSource};
 pub use controls::MutationSummary;
 pub use counters::{CallRecord, Counters};
@@ -124,6 +126,7 @@ impl Sandbox {
             mutation_seq: AtomicU64::new(0),
             delete_log: Mutex::new(replication::DeleteLog::default()),
             clock_offset_ms: std::sync::atomic::AtomicI64::new(0),
+            bulk: Mutex::new(bulk::Jobs::new(config.bulk)),
         });
         let app = routes::router(state.clone());
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
@@ -251,6 +254,14 @@ impl SandboxHandle {
     }
     pub fn inject(&self, spec: &FaultSpec) {
         self.state.inject(spec);
+    }
+    /// Sets the Bulk processing model, arms Bulk faults or forgets jobs.
+    pub fn bulk(&self, spec: &BulkSpec) {
+        self.state.bulk_control(spec);
+    }
+    /// Bulk jobs created and result storage used in the last 24 hours.
+    pub fn bulk_usage(&self) -> BulkUsage {
+        self.state.bulk_usage()
     }
     pub fn clear_faults(&self) {
         state::lock(&self.state.faults).clear();

@@ -79,7 +79,7 @@ pub fn batch_size(header: Option<&str>) -> usize {
         .unwrap_or(MAX_BATCH)
 }
 
-fn soql_error(e: SoqlError, soql: &str) -> ApiError {
+pub(super) fn soql_error(e: SoqlError, soql: &str) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, e.code, e.render(soql))
 }
 
@@ -279,7 +279,7 @@ fn render_page(
 }
 
 /// Checks the object and every field against the schema; fills in field slots.
-fn resolve(state: &State, q: &mut Query) -> Result<usize, SoqlError> {
+pub(super) fn resolve(state: &State, q: &mut Query) -> Result<usize, SoqlError> {
     let schema = &state.data.schema;
     let obj = schema.index_of(&q.object).ok_or_else(|| SoqlError {
         code: "INVALID_TYPE",
@@ -428,24 +428,41 @@ fn check_filter(def: &super::schema::ObjectDef, leaf: &Expr) -> Result<(), SoqlE
 }
 
 fn select_rows(state: &State, obj: usize, q: &Query, all: bool) -> Vec<u64> {
-    let data = &state.data;
-    let overlay = data.overlay(obj);
-    let count = data.count(obj);
-    let id_slot = data.object(obj).field_index("Id");
-    let mut rows: Vec<u64> = Vec::new();
-    for row in 0..count {
-        let st = overlay.get(&row);
-        if RowState::is_purged(st) || (!all && st.is_some_and(|s| s.deleted.is_some())) {
-            continue;
-        }
-        if let Some(f) = &q.filter {
-            let mut get = |fr: &FieldRef| data.value(obj, fr.slot, row, st);
-            if !soql::matches(f, &mut get) {
-                continue;
-            }
-        }
-        rows.push(row);
+    select_rows_in(state, obj, q, all, &state.data.overlay(obj))
+}
+
+/// Whether `row` (with overlay entry `st`) is a result row of `q`: queryAll (`all`) keeps
+/// the recycle bin, neither keeps purged rows.
+pub(super) fn row_selected(
+    state: &State,
+    obj: usize,
+    q: &Query,
+    all: bool,
+    row: u64,
+    st: Option<&RowState>,
+) -> bool {
+    if RowState::is_purged(st) || (!all && st.is_some_and(|s| s.deleted.is_some())) {
+        return false;
     }
+    q.filter.as_ref().is_none_or(|f| {
+        let mut get = |fr: &FieldRef| state.data.value(obj, fr.slot, row, st);
+        soql::matches(f, &mut get)
+    })
+}
+
+/// The result rows of `q` in order, against one overlay snapshot.
+pub(super) fn select_rows_in(
+    state: &State,
+    obj: usize,
+    q: &Query,
+    all: bool,
+    overlay: &HashMap<u64, RowState>,
+) -> Vec<u64> {
+    let data = &state.data;
+    let id_slot = data.object(obj).field_index("Id");
+    let mut rows: Vec<u64> = (0..data.count(obj))
+        .filter(|&row| row_selected(state, obj, q, all, row, overlay.get(&row)))
+        .collect();
     if !q.order_by.is_empty() {
         // One flat key table (stride = number of sort fields) keeps a million-row sort to a
         // few allocations.

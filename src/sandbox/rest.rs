@@ -331,6 +331,8 @@ pub fn dispatch(
 
 fn limits_json(st: &State) -> Value {
     let u = lock(&st.quota).usage();
+    let b = st.bulk_usage();
+    let storage = super::bulk::STORAGE_MAX_MB;
     let mr = |max: u64, rem: u64| json!({"Max": max, "Remaining": rem});
     json!({
         "ConcurrentAsyncGetReportInstances": mr(200, 200),
@@ -338,8 +340,8 @@ fn limits_json(st: &State) -> Value {
         "DailyApiRequests": mr(u.max, u.max.saturating_sub(u.used)),
         "DailyAsyncApexExecutions": mr(250_000, 250_000),
         "DailyBulkApiBatches": mr(15_000, 15_000),
-        "DailyBulkV2QueryFileStorageMB": mr(976_562, 976_562),
-        "DailyBulkV2QueryJobs": mr(10_000, 10_000),
+        "DailyBulkV2QueryFileStorageMB": mr(storage, storage.saturating_sub(b.storage_used_mb)),
+        "DailyBulkV2QueryJobs": mr(b.jobs_max, b.jobs_max.saturating_sub(b.jobs_used)),
         "DataStorageMB": mr(5, 5),
         "FileStorageMB": mr(20, 20),
         "HourlyODataCallout": mr(10_000, 10_000),

@@ -45,6 +45,7 @@ pub fn router(st: Shared) -> Router {
         // `nest` serves its "/" at "/__sandbox" only; the README's address has the slash.
         .route("/__sandbox/", get(controls::index))
         .nest("/__sandbox", controls::router())
+        .merge(super::bulk::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(st.clone(), wire_layer))
         .with_state(st)
@@ -89,12 +90,13 @@ async fn wire_layer(AxState(st): AxState<Shared>, req: Request, next: Next) -> R
         Some(Fault::Status(s)) => fault_response(s),
         _ => next.run(req).await,
     };
-    let is_html = resp
+    // HTML pages and Bulk CSV results keep their own type; everything else is JSON.
+    let keeps_type = resp
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
-    if !is_html {
+        .is_some_and(|v| v.starts_with("text/html") || v.starts_with("text/csv"));
+    if !keeps_type {
         resp.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
     }

@@ -54,6 +54,8 @@ pub struct State {
     pub delete_log: Mutex<super::replication::DeleteLog>,
     /// Added to real time for the org's clock (tests move the org forward).
     pub clock_offset_ms: std::sync::atomic::AtomicI64,
+    /// Bulk API 2.0 query jobs and their processing model.
+    pub bulk: Mutex<super::bulk::Jobs>,
 }
 
 /// Locks ignoring poisoning: every critical section leaves its data consistent.

@@ -37,7 +37,7 @@ fn push_digits(out: &mut Vec<u8>, mut n: u64, width: usize) {
 }
 
 /// Writes `YYYY-MM-DD` (unquoted) for a day count since 1970-01-01.
-fn push_date(out: &mut Vec<u8>, days: i64) {
+pub fn push_date(out: &mut Vec<u8>, days: i64) {
     let (y, m, d) = civil_from_days(days);
     push_digits(out, y.rem_euclid(10_000) as u64, 4);
     out.push(b'-');
@@ -48,8 +48,14 @@ fn push_date(out: &mut Vec<u8>, days: i64) {
 
 /// Writes `"YYYY-MM-DDThh:mm:ss.mmm+0000"` without allocating (the hot path of paging).
 pub fn write_datetime(out: &mut Vec<u8>, ms: i64) {
-    let rem = ms.rem_euclid(86_400_000) as u64;
     out.push(b'"');
+    push_datetime(out, ms);
+    out.extend_from_slice(b"+0000\"");
+}
+
+/// Writes `YYYY-MM-DDThh:mm:ss.mmm` (unquoted, no zone: REST and Bulk differ there).
+pub fn push_datetime(out: &mut Vec<u8>, ms: i64) {
+    let rem = ms.rem_euclid(86_400_000) as u64;
     push_date(out, ms.div_euclid(86_400_000));
     out.push(b'T');
     push_digits(out, rem / 3_600_000, 2);
@@ -59,7 +65,6 @@ pub fn write_datetime(out: &mut Vec<u8>, ms: i64) {
     push_digits(out, rem / 1000 % 60, 2);
     out.push(b'.');
     push_digits(out, rem % 1000, 3);
-    out.extend_from_slice(b"+0000\"");
 }
 
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
@@ -93,23 +98,29 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// A double as Salesforce prints it (`300.0`, never `300`); None for NaN and infinities,
+/// which Salesforce cannot store.
+pub fn number_text(f: f64) -> Option<String> {
+    if !f.is_finite() {
+        return None;
+    }
+    let mut s = f.to_string();
+    if !s.contains('.') && !s.contains('e') {
+        s.push_str(".0");
+    }
+    Some(s)
+}
+
 pub fn write_val(out: &mut Vec<u8>, v: &Val) {
     match v {
         Val::Null => out.extend_from_slice(b"null"),
         Val::Bool(true) => out.extend_from_slice(b"true"),
         Val::Bool(false) => out.extend_from_slice(b"false"),
         Val::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
-        Val::Num(f) => {
-            if f.is_finite() {
-                let mut s = f.to_string();
-                if !s.contains('.') && !s.contains('e') {
-                    s.push_str(".0");
-                }
-                out.extend_from_slice(s.as_bytes());
-            } else {
-                out.extend_from_slice(b"null");
-            }
-        }
+        Val::Num(f) => match number_text(*f) {
+            Some(s) => out.extend_from_slice(s.as_bytes()),
+            None => out.extend_from_slice(b"null"),
+        },
         Val::Str(s) => write_str(out, s),
         Val::Date(d) => {
             out.push(b'"');
