@@ -176,15 +176,7 @@ fn columns_have_the_documented_postgres_types() {
 
 /// `(column, formatted type)` of a table in the test schema, straight from the catalog.
 fn column_types(ts: &TestSchema, table: &str) -> Vec<(String, String)> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let (client, conn) = tokio_postgres::connect(&ts.url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(conn);
+    admin_session(ts, |client| async move {
         client
             .query(
                 "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod)
@@ -198,6 +190,25 @@ fn column_types(ts: &TestSchema, table: &str) -> Vec<(String, String)> {
             .iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect()
+    })
+}
+
+/// Run `f` with a session of its own on the test server (an administrator's).
+fn admin_session<T, F, Fut>(ts: &TestSchema, f: F) -> T
+where
+    F: FnOnce(tokio_postgres::Client) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (client, conn) = tokio_postgres::connect(&ts.url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        f(client).await
     })
 }
 
@@ -517,16 +528,8 @@ fn the_check_reports_the_server_and_a_missing_privilege() {
 }
 
 fn admin(ts: &TestSchema, sql: &str) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let (client, conn) = tokio_postgres::connect(&ts.url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(conn);
-        client.batch_execute(sql).await.unwrap();
+    admin_session(ts, |client| async move {
+        client.batch_execute(sql).await.unwrap()
     });
 }
 
