@@ -133,7 +133,7 @@ impl SettingsStore for EditorSettings {
     }
 }
 
-/// [`RunHistory`] from `paths.store_file(source)`; a source that never ran has no runs.
+/// [`RunHistory`] from the source's configured store (its SQLite file or PostgreSQL schema); a source that never ran has no runs.
 pub struct StoreHistory {
     paths: Paths,
 }
