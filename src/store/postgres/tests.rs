@@ -90,6 +90,19 @@ fn null_record(id: &str) -> Value {
     v
 }
 
+/// One page of upserts into Account, committed.
+fn upsert(s: &mut Store, rows: Vec<Value>) {
+    let page = records(rows);
+    s.apply_page(
+        "Account",
+        &PageWrite {
+            upserts: &page,
+            ..PageWrite::default()
+        },
+    )
+    .unwrap();
+}
+
 fn pg_store(ts: &TestSchema) -> Store {
     Store::connect_postgres(&ts.target).unwrap()
 }
@@ -326,43 +339,23 @@ fn added_fields_become_columns_and_deselected_fields_keep_theirs() {
     let mut s = pg_store(&ts);
     let name_only = [StoreField::new("Name", "string")];
     s.ensure_object_table("Account", &name_only).unwrap();
-    let page = records(vec![json!({"Id": "001A", "Name": "A"})]);
-    s.apply_page(
-        "Account",
-        &PageWrite {
-            upserts: &page,
-            ..PageWrite::default()
-        },
-    )
-    .unwrap();
+    upsert(&mut s, vec![json!({"Id": "001A", "Name": "A"})]);
     let more = [
         StoreField::new("Name", "string"),
         StoreField::new("Founded__c", "date"),
     ];
     s.ensure_object_table("Account", &more).unwrap();
-    let page = records(vec![
-        json!({"Id": "001B", "Name": "B", "Founded__c": "2001-02-03"}),
-    ]);
-    s.apply_page(
-        "Account",
-        &PageWrite {
-            upserts: &page,
-            ..PageWrite::default()
-        },
-    )
-    .unwrap();
+    upsert(
+        &mut s,
+        vec![json!({"Id": "001B", "Name": "B", "Founded__c": "2001-02-03"})],
+    );
     // Name deselected: its column and values stay, new pages simply do not fill it.
     s.ensure_object_table("Account", &[StoreField::new("Founded__c", "date")])
         .unwrap();
-    let page = records(vec![json!({"Id": "001C", "Founded__c": "2002-02-03"})]);
-    s.apply_page(
-        "Account",
-        &PageWrite {
-            upserts: &page,
-            ..PageWrite::default()
-        },
-    )
-    .unwrap();
+    upsert(
+        &mut s,
+        vec![json!({"Id": "001C", "Founded__c": "2002-02-03"})],
+    );
     let rows = s.read_rows("Account", 10).unwrap();
     assert_eq!(rows[0]["Name"], json!("A"));
     assert_eq!(rows[0]["Founded__c"], Value::Null);
@@ -452,15 +445,7 @@ fn a_terminated_session_fails_clearly_and_the_next_call_reconnects() {
     let mut s = pg_store(&ts);
     s.ensure_object_table("Account", &[StoreField::new("Name", "string")])
         .unwrap();
-    let page = records(vec![json!({"Id": "001A", "Name": "A"})]);
-    s.apply_page(
-        "Account",
-        &PageWrite {
-            upserts: &page,
-            ..PageWrite::default()
-        },
-    )
-    .unwrap();
+    upsert(&mut s, vec![json!({"Id": "001A", "Name": "A"})]);
     terminate_sessions(&ts);
     let err = s.row_count("Account").unwrap_err();
     let message = err.to_string();
