@@ -7,7 +7,8 @@
 
 mod support;
 
-use support::{api_calls, bench_source};
+use support::bench_source;
+use support::child::api_calls;
 
 use std::process::{Command, Stdio};
 use std::sync::Arc;

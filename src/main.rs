@@ -77,6 +77,9 @@ enum Command {
     /// Try syncdeck: the TUI on four sandbox orgs on 127.0.0.1, with a temporary config
     /// and data dir (kept in --data-dir DIR when given)
     Demo,
+    /// Check each source's store: for PostgreSQL, connection, login and privileges
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Print a shell completion script: `syncdeck completions bash > ~/.local/share/bash-completion/completions/syncdeck`
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -84,6 +87,16 @@ enum Command {
     },
     /// Print the man page (roff): `syncdeck man | man -l -`
     Man,
+}
+
+#[derive(Subcommand)]
+enum StoreCommand {
+    /// Connect to each source's PostgreSQL store (or SOURCE's) and check the privileges
+    /// syncing needs, changing nothing. Exit 0 usable, 1 a problem (printed)
+    Check {
+        /// Source id from the config; all sources when omitted
+        source: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -134,6 +147,9 @@ fn main() -> ExitCode {
         Some(Command::Verify(args)) => cli::verify::verify(&paths, args),
         Some(Command::Daemon) => cli::daemon::daemon(&paths),
         Some(Command::Status { json }) => cli::status::status(&paths, json),
+        Some(Command::Store(StoreCommand::Check { source })) => {
+            cli::store::check(&paths, source.as_deref())
+        }
         Some(Command::Sandbox(args)) => cli::sandbox::run(args),
         Some(Command::Demo) => cli::demo::run(demo_dir),
         Some(Command::Completions { shell }) => {

@@ -9,22 +9,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use common::crash::{finish, kill_repeatedly};
+use common::crash::{FIELDS, finish, kill_repeatedly};
 use common::*;
 use syncdeck::config::SourceConfig;
 use syncdeck::sandbox::{FaultSpec, SchemaSource};
 
 const RECORDS: u64 = 100_000;
-const FIELDS: &[&str] = &[
-    "Name",
-    "Industry",
-    "AnnualRevenue",
-    "NumberOfEmployees",
-    "Phone",
-    "BillingAddress",
-    "IsPartner",
-    "LastModifiedDate",
-];
 
 async fn setup() -> (Org, SourceConfig) {
     let org = org(sandbox_config(&[("Account", RECORDS)])).await;

@@ -59,6 +59,7 @@ pub fn check(paths: &Paths) -> anyhow::Result<u8> {
             os = if s.objects.len() == 1 { "" } else { "s" },
             fs = if fields == 1 { "" } else { "s" },
         );
+        println!("      store {}", store_summary(paths, s));
     }
     if let Some(email) = &config.notify.email {
         println!(
@@ -72,6 +73,34 @@ pub fn check(paths: &Paths) -> anyhow::Result<u8> {
         println!("  notify webhook {}", webhook.url);
     }
     Ok(0)
+}
+
+/// Where a source's rows go; a PostgreSQL password variable that is not set is named.
+fn store_summary(paths: &Paths, s: &config::SourceConfig) -> String {
+    let Some(store) = &s.store else {
+        return format!("SQLite {}", paths.store_file(&s.id).display());
+    };
+    let target = url::Url::parse(&store.url)
+        .map(|u| {
+            format!(
+                "{}@{}{}{}",
+                u.username(),
+                u.host_str().unwrap_or(""),
+                u.port().map(|p| format!(":{p}")).unwrap_or_default(),
+                u.path()
+            )
+        })
+        .unwrap_or_else(|_| store.url.clone());
+    let password = match &store.password_env {
+        None => String::new(),
+        Some(var) if std::env::var_os(var).is_some() => format!(", password from ${var}"),
+        Some(var) => format!(", password from ${var} (NOT SET in this environment)"),
+    };
+    format!(
+        "PostgreSQL {target} schema {}{password}; `syncdeck store check {}` tests the connection",
+        store.schema_for(&s.id),
+        s.id
+    )
 }
 
 /// Write the commented example configuration to the config path; exit 1 if a file is there.

@@ -11,6 +11,7 @@ mod local_source;
 pub mod sandbox;
 pub mod schema;
 pub mod status;
+pub mod store;
 pub mod sync;
 pub mod tui;
 pub mod verify;

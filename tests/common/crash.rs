@@ -12,6 +12,18 @@ use super::{Org, patiently, syncdeck};
 /// Runs killed mid-run per test.
 pub const KILLS: usize = 10;
 
+/// Account fields the crash tests sync (a compound, a currency, a boolean, a datetime).
+pub const FIELDS: &[&str] = &[
+    "Name",
+    "Industry",
+    "AnnualRevenue",
+    "NumberOfEmployees",
+    "Phone",
+    "BillingAddress",
+    "IsPartner",
+    "LastModifiedDate",
+];
+
 fn spawn(org: &Org, full: bool) -> Child {
     let mut cmd = syncdeck(org);
     cmd.args(["sync", "acme"]);

@@ -278,7 +278,9 @@ fn example_config_is_valid_and_complete() {
     // Every key the validator knows is documented (set) in the example.
     let text = std::fs::read_to_string(path).unwrap();
     for key in SOURCE_KEYS.iter().chain(EMAIL_KEYS).chain(WEBHOOK_KEYS) {
-        let documented = text.contains(&format!("\n{key} = ")) || *key == "objects";
+        let documented = text.contains(&format!("\n{key} = "))
+            || *key == "objects"
+            || (*key == "store" && text.contains("\n# [source.store]\n"));
         assert!(documented, "example does not set `{key}`");
     }
 }
@@ -299,5 +301,53 @@ fn verify_schedule_defaults_to_weekly_and_rejects_unknown_values() {
     assert_diags(
         &format!("{VALID}verify = \"hourly\"\n"),
         &[(7, 10, "allowed: \"weekly\", \"daily\", \"off\"")],
+    );
+}
+
+#[test]
+fn a_global_store_reaches_every_source_without_its_own() {
+    let text = format!(
+        "[store]\nurl = \"postgres://sync@db.internal/crm?sslmode=verify-full\"\npassword_env = \"PG_PASS\"\n{VALID}\
+         [[source]]\nid = \"dev\"\nname = \"Dev\"\nlogin_url = \"https://test.salesforce.com\"\nclient_id = \"c\"\n\
+         [source.store]\nurl = \"postgres://sync@other/crm\"\nschema = \"crm_dev\"\n"
+    );
+    let c = parse_str(&text).unwrap();
+    let acme = c.sources[0].store.as_ref().unwrap();
+    assert_eq!(
+        acme.url,
+        "postgres://sync@db.internal/crm?sslmode=verify-full"
+    );
+    assert_eq!(acme.password_env.as_deref(), Some("PG_PASS"));
+    assert_eq!(acme.schema_for("acme"), "syncdeck_acme");
+    let dev = c.sources[1].store.as_ref().unwrap();
+    assert_eq!(dev.schema_for("dev"), "crm_dev");
+    assert!(parse_str(VALID).unwrap().sources[0].store.is_none());
+}
+
+#[test]
+fn store_problems_are_reported_with_what_to_do() {
+    let text = "[store]\n\
+                url = \"postgres://sync:hunter2@db/crm\"\n\
+                password_env = \"not a var\"\n\
+                schema = \"crm\"\n\
+                [[source]]\nid = \"acme\"\nname = \"A\"\nlogin_url = \"https://login.salesforce.com\"\nclient_id = \"c\"\n\
+                [source.store]\nurl = \"mysql://db/crm?sslmode=sometimes\"\nschema = \"Bad-Name\"\n";
+    assert_diags(
+        text,
+        &[
+            (2, 7, "must not contain a password"),
+            (3, 16, "not an environment variable name"),
+            (4, 10, "belongs in [source.store]"),
+            (11, 7, "must start with postgres://"),
+            (12, 10, "not a plain PostgreSQL name"),
+        ],
+    );
+    assert_diags(
+        "[store]\nurl = \"postgres://db/crm?sslmode=sometimes\"\n",
+        &[(2, 7, "sslmode \"sometimes\"")],
+    );
+    assert_diags(
+        "[store]\npassword_env = \"X\"\n",
+        &[(1, 2, "missing `url`")],
     );
 }

@@ -121,9 +121,12 @@ impl Backend for PgStore {
             "INSERT INTO {s}.runs (kind, started) VALUES ($1, $2) RETURNING id",
             &[&kind, &started],
         )?;
-        let row = rows
-            .first()
-            .ok_or(StoreError::UnknownObject("runs".into()))?;
+        let row = rows.first().ok_or_else(|| {
+            StoreError::Postgres(super::PgError::Db {
+                target: self.target.display(),
+                detail: "INSERT ... RETURNING id returned no row".into(),
+            })
+        })?;
         Ok(RunId(self.get(row, 0)?))
     }
 

@@ -90,6 +90,19 @@ fn null_record(id: &str) -> Value {
     v
 }
 
+/// One page of upserts into Account, committed.
+fn upsert(s: &mut Store, rows: Vec<Value>) {
+    let page = records(rows);
+    s.apply_page(
+        "Account",
+        &PageWrite {
+            upserts: &page,
+            ..PageWrite::default()
+        },
+    )
+    .unwrap();
+}
+
 fn pg_store(ts: &TestSchema) -> Store {
     Store::connect_postgres(&ts.target).unwrap()
 }
@@ -176,15 +189,7 @@ fn columns_have_the_documented_postgres_types() {
 
 /// `(column, formatted type)` of a table in the test schema, straight from the catalog.
 fn column_types(ts: &TestSchema, table: &str) -> Vec<(String, String)> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let (client, conn) = tokio_postgres::connect(&ts.url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(conn);
+    admin_session(ts, |client| async move {
         client
             .query(
                 "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod)
@@ -198,6 +203,25 @@ fn column_types(ts: &TestSchema, table: &str) -> Vec<(String, String)> {
             .iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect()
+    })
+}
+
+/// Run `f` with a session of its own on the test server (an administrator's).
+fn admin_session<T, F, Fut>(ts: &TestSchema, f: F) -> T
+where
+    F: FnOnce(tokio_postgres::Client) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (client, conn) = tokio_postgres::connect(&ts.url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        f(client).await
     })
 }
 
@@ -315,43 +339,23 @@ fn added_fields_become_columns_and_deselected_fields_keep_theirs() {
     let mut s = pg_store(&ts);
     let name_only = [StoreField::new("Name", "string")];
     s.ensure_object_table("Account", &name_only).unwrap();
-    let page = records(vec![json!({"Id": "001A", "Name": "A"})]);
-    s.apply_page(
-        "Account",
-        &PageWrite {
-            upserts: &page,
-            ..PageWrite::default()
-        },
-    )
-    .unwrap();
+    upsert(&mut s, vec![json!({"Id": "001A", "Name": "A"})]);
     let more = [
         StoreField::new("Name", "string"),
         StoreField::new("Founded__c", "date"),
     ];
     s.ensure_object_table("Account", &more).unwrap();
-    let page = records(vec![
-        json!({"Id": "001B", "Name": "B", "Founded__c": "2001-02-03"}),
-    ]);
-    s.apply_page(
-        "Account",
-        &PageWrite {
-            upserts: &page,
-            ..PageWrite::default()
-        },
-    )
-    .unwrap();
+    upsert(
+        &mut s,
+        vec![json!({"Id": "001B", "Name": "B", "Founded__c": "2001-02-03"})],
+    );
     // Name deselected: its column and values stay, new pages simply do not fill it.
     s.ensure_object_table("Account", &[StoreField::new("Founded__c", "date")])
         .unwrap();
-    let page = records(vec![json!({"Id": "001C", "Founded__c": "2002-02-03"})]);
-    s.apply_page(
-        "Account",
-        &PageWrite {
-            upserts: &page,
-            ..PageWrite::default()
-        },
-    )
-    .unwrap();
+    upsert(
+        &mut s,
+        vec![json!({"Id": "001C", "Founded__c": "2002-02-03"})],
+    );
     let rows = s.read_rows("Account", 10).unwrap();
     assert_eq!(rows[0]["Name"], json!("A"));
     assert_eq!(rows[0]["Founded__c"], Value::Null);
@@ -441,15 +445,7 @@ fn a_terminated_session_fails_clearly_and_the_next_call_reconnects() {
     let mut s = pg_store(&ts);
     s.ensure_object_table("Account", &[StoreField::new("Name", "string")])
         .unwrap();
-    let page = records(vec![json!({"Id": "001A", "Name": "A"})]);
-    s.apply_page(
-        "Account",
-        &PageWrite {
-            upserts: &page,
-            ..PageWrite::default()
-        },
-    )
-    .unwrap();
+    upsert(&mut s, vec![json!({"Id": "001A", "Name": "A"})]);
     terminate_sessions(&ts);
     let err = s.row_count("Account").unwrap_err();
     let message = err.to_string();
@@ -517,16 +513,8 @@ fn the_check_reports_the_server_and_a_missing_privilege() {
 }
 
 fn admin(ts: &TestSchema, sql: &str) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let (client, conn) = tokio_postgres::connect(&ts.url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(conn);
-        client.batch_execute(sql).await.unwrap();
+    admin_session(ts, |client| async move {
+        client.batch_execute(sql).await.unwrap()
     });
 }
 
