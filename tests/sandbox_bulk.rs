@@ -798,13 +798,18 @@ print(json.dumps({"ids": ids, "sets": sets}))
 "#;
 
 /// simple-salesforce 1.12's `bulk2` query, unchanged, against the sandbox (skipped with a
-/// note when Python or the package is missing).
+/// note when Python or the package is missing, unless `SYNCDECK_REQUIRE_PYTHON_CLIENTS` is set).
 #[tokio::test]
 async fn simple_salesforce_bulk2_query_works_unchanged() {
     let probe = std::process::Command::new("python3")
         .args(["-c", "import simple_salesforce"])
         .output();
     if !probe.is_ok_and(|o| o.status.success()) {
+        // CI installs the package and sets this, so there a missing client fails, not skips.
+        assert!(
+            std::env::var_os("SYNCDECK_REQUIRE_PYTHON_CLIENTS").is_none(),
+            "SYNCDECK_REQUIRE_PYTHON_CLIENTS is set but python3 cannot import simple_salesforce"
+        );
         eprintln!(
             "note: skipped: needs python3 with simple-salesforce (pip install simple-salesforce)"
         );
