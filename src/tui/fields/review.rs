@@ -126,9 +126,11 @@ fn totals_lines<'a>(cx: &Context<'a>, cost: &CostEstimate) -> Vec<Line<'a>> {
             theme.warn,
         )));
     }
+    let calls = cost.incremental_calls;
     lines.push(Line::from(format!(
-        "  Each incremental run: at least {} API calls (five objects share a call)",
-        thousands(cost.incremental_calls)
+        "  Each incremental run: at least {} API call{} (five objects share a call)",
+        thousands(calls),
+        if calls == 1 { "" } else { "s" }
     )));
     lines.push(Line::default());
     lines
