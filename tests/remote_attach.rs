@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use remote_support::*;
 use syncdeck::config::{Frequency, parse_str};
-use syncdeck::model::{Command, Status};
+use syncdeck::model::{Command, HistoryRun, ObjectCount, RunKind, RunOutcome, RunSummary, Status};
 use syncdeck::remote::{AttachError, Disconnect, attach, probe};
 
 #[tokio::test]
@@ -85,6 +85,55 @@ async fn schemas_reach_attached_clients_inside_snapshots_and_on_request() {
         first.source("acme").unwrap().schema.as_deref(),
         Some(&account_schema())
     );
+}
+
+/// Run history travels beside the snapshots (by generation, like schemas): attached clients
+/// see what the engine published, later progress snapshots keep it without carrying it.
+#[tokio::test]
+async fn run_history_reaches_attached_clients_beside_the_snapshots() {
+    let daemon = start_daemon(&["acme"]).await;
+    let mut a = attach(&daemon.socket).await.unwrap();
+    let at = chrono::DateTime::UNIX_EPOCH;
+    let runs = Arc::new(vec![HistoryRun {
+        summary: RunSummary {
+            started: at,
+            finished: at,
+            kind: RunKind::Initial,
+            outcome: RunOutcome::Succeeded,
+            upserted: 42,
+            deleted: 1,
+            api_calls: 3,
+            error: None,
+        },
+        objects: vec![ObjectCount {
+            object: "Account".into(),
+            upserted: 42,
+            deleted: 1,
+        }],
+    }]);
+    daemon.publisher.send_modify(|s| {
+        s.version += 1;
+        s.sources[0].history = runs.clone();
+    });
+    let seen = wait_for(&mut a.snapshots, "the history in a's snapshot", |s| {
+        !s.source("acme").unwrap().history.is_empty()
+    })
+    .await;
+    assert_eq!(seen.source("acme").unwrap().history, runs);
+
+    daemon.publisher.send_modify(|s| {
+        s.version += 1;
+        s.sources[0].records = 5;
+    });
+    let later = wait_for(&mut a.snapshots, "the next progress snapshot", |s| {
+        s.source("acme").unwrap().records == 5
+    })
+    .await;
+    assert_eq!(later.source("acme").unwrap().history, runs);
+
+    let late = attach(&daemon.socket).await.unwrap();
+    let first = late.snapshots.borrow().clone();
+    assert_eq!(first.source("acme").unwrap().history, runs);
 }
 
 #[tokio::test]

@@ -188,7 +188,8 @@ async fn handshake(
                 source,
                 generation,
                 schema,
-            })) => mirror.on_schema(request, source, generation, schema),
+                history,
+            })) => mirror.on_schema(request, source, generation, schema, history),
             Ok(Some(DaemonMessage::Error { message })) => return Err(refused(message)),
             Ok(Some(DaemonMessage::Hello(_))) => return Err(protocol("Hello sent twice".into())),
             Ok(None) => return Err(refused("it closed the connection".into())),
@@ -282,7 +283,10 @@ impl Session {
                 source,
                 generation,
                 schema,
-            } => self.mirror.on_schema(request, source, generation, schema),
+                history,
+            } => self
+                .mirror
+                .on_schema(request, source, generation, schema, history),
             DaemonMessage::Error { message } => {
                 warn!(%message, "the daemon reported an error");
                 *last_error = Some(message);

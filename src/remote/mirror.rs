@@ -1,9 +1,10 @@
-//! The client's copy of the daemon's state: snapshots completed with their schemas.
+//! The client's copy of the daemon's state: snapshots completed with their schemas and run
+//! histories.
 //!
-//! Schemas travel separately from snapshots (see `protocol`), so the mirror holds a snapshot
-//! back until the schemas it lists are fetched, then publishes it with
-//! `SourceSnapshot::schema` filled in — exactly what the in-process engine publishes, so
-//! code reading snapshots cannot tell local from attached.
+//! Schemas and histories travel separately from snapshots (see `protocol`), so the mirror
+//! holds a snapshot back until what it lists is fetched, then publishes it with
+//! `SourceSnapshot::schema` and `history` filled in — exactly what the in-process engine
+//! publishes, so code reading snapshots cannot tell local from attached.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -11,18 +12,20 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 
 use super::protocol::ClientMessage;
-use crate::model::OrgSchema;
-use crate::model::Snapshot;
+use crate::model::{HistoryRun, OrgSchema, Snapshot};
 
 pub(crate) type SchemaReply = oneshot::Sender<Option<Arc<OrgSchema>>>;
+
+/// A source's generation with what came for it: its schema and its run history.
+type Beside = (u64, Option<Arc<OrgSchema>>, Arc<Vec<HistoryRun>>);
 
 #[derive(Default)]
 pub(crate) struct Mirror {
     /// The newest snapshot received and not yet published, with its schema generations.
     pending: Option<(Snapshot, BTreeMap<String, u64>)>,
-    /// Source → newest schema generation received (the schema may be `None` if the daemon
-    /// could not send it).
-    schemas: HashMap<String, (u64, Option<Arc<OrgSchema>>)>,
+    /// Source → newest generation received, with its schema (`None` if the source has
+    /// none or the daemon could not send it) and its run history.
+    schemas: HashMap<String, Beside>,
     /// Source → (generation, request id) of the schema fetch in flight for completion.
     in_flight: HashMap<String, (u64, u64)>,
     /// Explicit `SchemaFetcher::fetch` calls awaiting their reply.
@@ -44,7 +47,7 @@ impl Mirror {
             let have = self
                 .schemas
                 .get(source)
-                .is_some_and(|(g, _)| *g >= generation);
+                .is_some_and(|(g, _, _)| *g >= generation);
             let asked = self
                 .in_flight
                 .get(source)
@@ -69,6 +72,7 @@ impl Mirror {
         source: String,
         generation: Option<u64>,
         schema: Option<Arc<OrgSchema>>,
+        history: Arc<Vec<HistoryRun>>,
     ) {
         if let Some(waiter) = self.waiters.remove(&request) {
             // The caller may have given up waiting; nothing to do then.
@@ -87,9 +91,9 @@ impl Mirror {
         let newer = self
             .schemas
             .get(&source)
-            .is_none_or(|(known, _)| generation > *known);
+            .is_none_or(|(known, _, _)| generation > *known);
         if newer {
-            self.schemas.insert(source, (generation, schema));
+            self.schemas.insert(source, (generation, schema, history));
         }
     }
 
@@ -106,17 +110,19 @@ impl Mirror {
         let complete = generations.iter().all(|(source, generation)| {
             self.schemas
                 .get(source)
-                .is_some_and(|(g, _)| g >= generation)
+                .is_some_and(|(g, _, _)| g >= generation)
         });
         if !complete {
             return None;
         }
         let (mut snapshot, generations) = self.pending.take()?;
         for source in &mut snapshot.sources {
-            source.schema = generations
+            let beside = generations
                 .contains_key(&source.id)
-                .then(|| self.schemas.get(&source.id).and_then(|(_, s)| s.clone()))
+                .then(|| self.schemas.get(&source.id))
                 .flatten();
+            source.schema = beside.and_then(|(_, schema, _)| schema.clone());
+            source.history = beside.map(|(_, _, h)| h.clone()).unwrap_or_default();
         }
         Some(snapshot)
     }
@@ -130,7 +136,7 @@ impl Mirror {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::remote::test_support::{schema, snapshot};
+    use crate::remote::test_support::{history, schema, snapshot};
 
     fn requested(messages: &[ClientMessage]) -> Vec<(u64, String)> {
         messages
@@ -167,7 +173,7 @@ mod tests {
                 .on_snapshot(snapshot(2, &["a", "b"]), gens)
                 .is_empty()
         );
-        mirror.on_schema(1, "a".into(), Some(5), schema("Account"));
+        mirror.on_schema(1, "a".into(), Some(5), schema("Account"), Arc::default());
         let published = mirror.take_complete().unwrap();
         assert_eq!(published.version, 2);
         assert_eq!(published.sources[0].schema, schema("Account"));
@@ -178,11 +184,11 @@ mod tests {
     fn a_new_generation_is_fetched_and_a_dropped_schema_forgotten() {
         let mut mirror = Mirror::default();
         mirror.on_snapshot(snapshot(1, &["a"]), BTreeMap::from([("a".to_owned(), 1)]));
-        mirror.on_schema(1, "a".into(), Some(1), schema("Account"));
+        mirror.on_schema(1, "a".into(), Some(1), schema("Account"), Arc::default());
         assert!(mirror.take_complete().is_some());
         let asks = mirror.on_snapshot(snapshot(2, &["a"]), BTreeMap::from([("a".to_owned(), 2)]));
         assert_eq!(requested(&asks), vec![(2, "a".to_owned())]);
-        mirror.on_schema(2, "a".into(), Some(2), schema("Contact"));
+        mirror.on_schema(2, "a".into(), Some(2), schema("Contact"), Arc::default());
         assert_eq!(
             mirror.take_complete().unwrap().sources[0].schema,
             schema("Contact")
@@ -196,6 +202,26 @@ mod tests {
     }
 
     #[test]
+    fn a_history_arrives_beside_the_snapshot_and_is_filled_in() {
+        let mut mirror = Mirror::default();
+        let gens = BTreeMap::from([("a".to_owned(), 1)]);
+        let asks = requested(&mirror.on_snapshot(snapshot(1, &["a", "b"]), gens));
+        assert_eq!(asks, vec![(1, "a".to_owned())]);
+        mirror.on_schema(1, "a".into(), Some(1), None, history(7));
+        let published = mirror.take_complete().unwrap();
+        assert_eq!(published.sources[0].history, history(7));
+        assert_eq!(published.sources[0].schema, None);
+        assert!(published.sources[1].history.is_empty());
+        // Later snapshots of the same generation carry the history without asking again.
+        let gens = BTreeMap::from([("a".to_owned(), 1)]);
+        assert!(mirror.on_snapshot(snapshot(2, &["a"]), gens).is_empty());
+        assert_eq!(
+            mirror.take_complete().unwrap().sources[0].history,
+            history(7)
+        );
+    }
+
+    #[test]
     fn explicit_fetches_get_their_own_reply() {
         let mut mirror = Mirror::default();
         let (tx, mut rx) = oneshot::channel();
@@ -203,7 +229,7 @@ mod tests {
             panic!("not a schema request");
         };
         assert_eq!(source, "a");
-        mirror.on_schema(request, source, Some(4), schema("Lead"));
+        mirror.on_schema(request, source, Some(4), schema("Lead"), Arc::default());
         assert_eq!(rx.try_recv().unwrap(), schema("Lead"));
     }
 }

@@ -14,10 +14,12 @@
 //!    The daemon encodes each version once and shares the bytes among all clients.
 //! 3. `Command` carries the engine's `Command` unchanged, except `Shutdown`, which the
 //!    daemon refuses: clients come and go, the daemon is stopped by its service manager.
-//! 4. `SourceSnapshot::schema` is not serialized (it can be megabytes), so each
-//!    `Snapshot` message lists a generation per source whose schema is loaded; a client
-//!    fetches a schema it has not seen with `GetSchema` and gets `Schema` back with the
-//!    generation it answers for. Generations increase whenever a source's schema changes.
+//! 4. `SourceSnapshot::schema` and `SourceSnapshot::history` are not serialized (a schema
+//!    can be megabytes, a history of 200 runs with per-object counts a hundred KB, and a
+//!    snapshot is sent after every page of a run), so each `Snapshot` message lists a
+//!    generation per source that has either; a client fetches what it has not seen with
+//!    `GetSchema` and gets `Schema` back, with both, for the generation it answers for.
+//!    Generations increase whenever a source's schema or history changes.
 //!
 //! Limits: client → daemon lines are at most [`MAX_CLIENT_MESSAGE`] bytes, daemon → client
 //! lines at most [`MAX_DAEMON_MESSAGE`] (schemas of large orgs). A malformed or oversized
@@ -29,6 +31,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::model::Command;
+use crate::model::HistoryRun;
 use crate::model::OrgSchema;
 use crate::model::Snapshot;
 
@@ -113,15 +116,19 @@ pub enum DaemonMessage {
     Hello(Hello),
     Snapshot {
         snapshot: Snapshot,
-        /// Source id → generation of its loaded schema; sources without one are absent.
+        /// Source id → generation of its loaded schema and run history; sources with
+        /// neither are absent.
         schemas: BTreeMap<String, u64>,
     },
     Schema {
         request: u64,
         source: String,
-        /// The generation of `schema`; `None` when the source has no schema loaded.
+        /// The generation of `schema` and `history`; `None` when the source has neither.
         generation: Option<u64>,
         schema: Option<Arc<OrgSchema>>,
+        /// The source's finished runs, newest first (`SourceSnapshot::history`).
+        #[serde(default)]
+        history: Arc<Vec<HistoryRun>>,
     },
     /// Something the peer should know, e.g. why the daemon is closing the connection.
     Error {
@@ -161,6 +168,7 @@ mod tests {
             source: "acme".into(),
             generation: Some(3),
             schema: Some(Arc::new(schema.clone())),
+            history: crate::remote::test_support::history(9),
         };
         let back: DaemonMessage =
             serde_json::from_str(&serde_json::to_string(&msg).unwrap()).unwrap();
@@ -169,8 +177,12 @@ mod tests {
                 request: 7,
                 generation: Some(3),
                 schema: Some(s),
+                history,
                 ..
-            } => assert_eq!(*s, schema),
+            } => {
+                assert_eq!(*s, schema);
+                assert_eq!(history, crate::remote::test_support::history(9));
+            }
             other => panic!("unexpected {other:?}"),
         }
     }

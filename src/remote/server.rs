@@ -22,8 +22,7 @@ use super::protocol::{
     ClientMessage, DaemonMessage, Hello, MAX_CLIENT_MESSAGE, MAX_DAEMON_MESSAGE, PeerRole,
 };
 use crate::config::Config;
-use crate::model::OrgSchema;
-use crate::model::{Command, Snapshot};
+use crate::model::{Command, HistoryRun, OrgSchema, Snapshot};
 
 /// `sun_path` holds 108 bytes including the terminating NUL.
 const MAX_SOCKET_PATH: usize = 107;
@@ -303,7 +302,7 @@ struct Encoded {
     version: u64,
     /// The whole `DaemonMessage::Snapshot` line, newline included.
     line: Vec<u8>,
-    schemas: HashMap<String, (u64, Arc<OrgSchema>)>,
+    schemas: HashMap<String, Beside>,
 }
 
 impl Encoded {
@@ -315,7 +314,7 @@ impl Encoded {
             snapshot,
             schemas: schemas
                 .iter()
-                .map(|(id, (g, _))| (id.clone(), *g))
+                .map(|(id, beside)| (id.clone(), beside.generation))
                 .collect(),
         };
         let line = encode(&message).unwrap_or_else(|e| {
@@ -342,28 +341,54 @@ fn make_json_safe(snapshot: &mut Snapshot) {
     }
 }
 
-/// Numbers each distinct schema `Arc` per source, so clients refetch only when it changes.
+/// What a source sends beside its snapshots, fetched by generation: its org schema and its
+/// run history.
+#[derive(Clone)]
+struct Beside {
+    generation: u64,
+    schema: Option<Arc<OrgSchema>>,
+    history: Arc<Vec<HistoryRun>>,
+}
+
+impl Beside {
+    fn same(&self, schema: &Option<Arc<OrgSchema>>, history: &Arc<Vec<HistoryRun>>) -> bool {
+        let same_schema = match (&self.schema, schema) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        same_schema && Arc::ptr_eq(&self.history, history)
+    }
+}
+
+/// Numbers each distinct (schema, history) pair of `Arc`s per source, so clients refetch
+/// only when one of them changes.
 #[derive(Default)]
 struct SchemaGenerations {
     last: u64,
-    current: HashMap<String, (u64, Arc<OrgSchema>)>,
+    current: HashMap<String, Beside>,
 }
 
 impl SchemaGenerations {
-    fn observe(&mut self, snapshot: &Snapshot) -> HashMap<String, (u64, Arc<OrgSchema>)> {
+    fn observe(&mut self, snapshot: &Snapshot) -> HashMap<String, Beside> {
         let mut next = HashMap::new();
         for source in &snapshot.sources {
-            let Some(schema) = &source.schema else {
+            if source.schema.is_none() && source.history.is_empty() {
                 continue;
-            };
+            }
             let generation = match self.current.get(&source.id) {
-                Some((g, known)) if Arc::ptr_eq(known, schema) => *g,
+                Some(known) if known.same(&source.schema, &source.history) => known.generation,
                 _ => {
                     self.last += 1;
                     self.last
                 }
             };
-            next.insert(source.id.clone(), (generation, schema.clone()));
+            let beside = Beside {
+                generation,
+                schema: source.schema.clone(),
+                history: source.history.clone(),
+            };
+            next.insert(source.id.clone(), beside);
         }
         self.current = next.clone();
         next
@@ -500,8 +525,9 @@ async fn read_requests(
                 Outgoing::Reply(DaemonMessage::Schema {
                     request,
                     source,
-                    generation: found.as_ref().map(|(g, _)| *g),
-                    schema: found.map(|(_, s)| s),
+                    generation: found.as_ref().map(|b| b.generation),
+                    schema: found.as_ref().and_then(|b| b.schema.clone()),
+                    history: found.map(|b| b.history).unwrap_or_default(),
                 })
             }
         };
@@ -579,6 +605,7 @@ async fn send_reply(write: &mut OwnedWriteHalf, reply: DaemonMessage) -> Result<
                 source,
                 generation,
                 schema: None,
+                history: Arc::default(),
             };
             send(write, &empty).await
         }
@@ -635,7 +662,7 @@ fn command_name(command: &Command) -> &'static str {
 mod tests {
     use super::*;
     use crate::model::RunProgress;
-    use crate::remote::test_support::{snapshot, source};
+    use crate::remote::test_support::{history, snapshot, source};
 
     #[test]
     fn a_reload_is_validated_like_the_file() {
@@ -662,10 +689,33 @@ mod tests {
         let first = generations.observe(&snapshot);
         assert_eq!(first.keys().collect::<Vec<_>>(), vec!["a"]);
         let again = generations.observe(&snapshot);
-        assert_eq!(first["a"].0, again["a"].0);
+        assert_eq!(first["a"].generation, again["a"].generation);
         snapshot.sources[0].schema = Some(Arc::new(OrgSchema::default()));
         let replaced = generations.observe(&snapshot);
-        assert!(replaced["a"].0 > first["a"].0);
+        assert!(replaced["a"].generation > first["a"].generation);
+    }
+
+    #[test]
+    fn a_new_history_is_a_new_generation_and_never_inside_the_snapshot_line() {
+        let mut generations = SchemaGenerations::default();
+        let mut snapshot = snapshot(1, &["a", "b"]);
+        snapshot.sources[1].history = history(3);
+        let first = generations.observe(&snapshot);
+        assert_eq!(first.keys().collect::<Vec<_>>(), vec!["b"]);
+        assert_eq!(first["b"].history, history(3));
+        // The same Arc: same generation; a run finished (a new Arc): a new one.
+        assert_eq!(
+            generations.observe(&snapshot)["b"].generation,
+            first["b"].generation
+        );
+        snapshot.sources[1].history = history(4);
+        let after_run = generations.observe(&snapshot);
+        assert!(after_run["b"].generation > first["b"].generation);
+
+        let encoded = Encoded::new(snapshot, &mut SchemaGenerations::default());
+        let line = String::from_utf8(encoded.line.clone()).unwrap();
+        assert!(!line.contains("\"history\""), "{line}");
+        assert_eq!(encoded.schemas["b"].history, history(4));
     }
 
     #[test]

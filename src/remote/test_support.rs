@@ -2,8 +2,10 @@
 
 use std::sync::Arc;
 
-use crate::model::{ObjectSchema, OrgSchema};
-use crate::model::{Snapshot, SourceSnapshot, Status};
+use chrono::DateTime;
+
+use crate::model::{HistoryRun, ObjectCount, ObjectSchema, OrgSchema};
+use crate::model::{RunKind, RunOutcome, RunSummary, Snapshot, SourceSnapshot, Status};
 
 pub(crate) fn source(id: &str) -> SourceSnapshot {
     SourceSnapshot::new(id, id, Status::Active)
@@ -24,4 +26,26 @@ pub(crate) fn schema(object: &str) -> Option<Arc<OrgSchema>> {
             ..Default::default()
         }],
     }))
+}
+
+/// A history of one finished run that upserted `upserted` Accounts.
+pub(crate) fn history(upserted: u64) -> Arc<Vec<HistoryRun>> {
+    let at = DateTime::UNIX_EPOCH;
+    Arc::new(vec![HistoryRun {
+        summary: RunSummary {
+            started: at,
+            finished: at,
+            kind: RunKind::Incremental,
+            outcome: RunOutcome::Succeeded,
+            upserted,
+            deleted: 0,
+            api_calls: 1,
+            error: None,
+        },
+        objects: vec![ObjectCount {
+            object: "Account".into(),
+            upserted,
+            deleted: 0,
+        }],
+    }])
 }
