@@ -23,6 +23,10 @@ pub const DELETE_LOG_EVERY: Duration = Duration::days(1);
 pub const DELETE_LOG_REACH: Duration = Duration::days(15);
 /// Salesforce wants `start` at least a minute before `end`.
 const MIN_WINDOW: Duration = Duration::minutes(1);
+/// The org's clock stamps deletions, ours stamps runs: a first check starts this much before
+/// the run, so a row deleted just after the run read it is listed even when our clock runs
+/// ahead of the org's. Deleting a row the org deleted a little earlier is always right.
+const CLOCK_SKEW: Duration = Duration::minutes(2);
 /// Deletions per transaction.
 const DELETE_CHUNK: usize = 2000;
 
@@ -33,7 +37,7 @@ fn floor_minute(at: DateTime<Utc>) -> DateTime<Utc> {
 /// What one object's check did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogCheck {
-    /// First check: the log is applied from `since` on, nothing read.
+    /// First check: the log is applied from `since` (less the clock-skew margin) on, nothing read.
     Started,
     /// Checked less than a day ago.
     NotDue,
@@ -73,7 +77,8 @@ impl DeleteLog<'_> {
             .with(move |s| s.delete_log_checked(&object))
             .await?;
         let Some(checked) = checked else {
-            self.checkpoint(&plan.object, &[], since).await?;
+            self.checkpoint(&plan.object, &[], since - CLOCK_SKEW)
+                .await?;
             return Ok(LogCheck::Started);
         };
         let gap = now - checked;
