@@ -58,18 +58,8 @@ async fn counted<T>(sandbox: &SandboxHandle, f: impl Future<Output = T>) -> (u64
 }
 
 fn main() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let root = tempfile::tempdir().unwrap();
-    let paths = Paths::resolve(
-        Some(root.path().join("config.toml")),
-        Some(root.path().join("data")),
-    )
-    .unwrap();
+    let runtime = support::runtime();
+    let (_root, paths) = support::scratch_paths();
     runtime.block_on(async {
         let sandbox = Sandbox::start(SandboxConfig {
             schema: SchemaSource::Synthetic { objects: OBJECTS, fields_per_object: 12 },

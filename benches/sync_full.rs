@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use futures::StreamExt;
-use syncdeck::config::{Config, Credentials, ObjectSelection, Paths};
+use syncdeck::config::{Config, Credentials, ObjectSelection};
 use syncdeck::model::AuthFlow;
 use syncdeck::salesforce::soql::Select;
 use syncdeck::salesforce::{Described, HttpClient, NoHooks, QueryOptions, Timeouts};
@@ -32,18 +32,8 @@ use child::{api_calls, run_sync};
 
 fn main() {
     let records = org::records(DEFAULT_RECORDS);
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let root = tempfile::tempdir().unwrap();
-    let paths = Paths::resolve(
-        Some(root.path().join("config.toml")),
-        Some(root.path().join("data")),
-    )
-    .unwrap();
+    let runtime = support::runtime();
+    let (_root, paths) = support::scratch_paths();
     runtime.block_on(async {
         let sandbox = org::account_sandbox(records).await;
         let http = HttpClient::new(Timeouts::default()).unwrap();

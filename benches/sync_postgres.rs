@@ -8,7 +8,7 @@
 //!
 //! Run: `SYNCDECK_TEST_POSTGRES_URL=... cargo bench --bench sync_postgres` (release profile).
 
-use syncdeck::config::{Config, ObjectSelection, Paths, StoreConfig};
+use syncdeck::config::{Config, ObjectSelection, StoreConfig};
 use syncdeck::model::AuthFlow;
 use syncdeck::salesforce::{Described, HttpClient, NoHooks, Timeouts};
 use syncdeck::store::postgres::testing::TestSchema;
@@ -42,18 +42,8 @@ fn main() {
         return;
     };
     let records = org::records(DEFAULT_RECORDS);
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let root = tempfile::tempdir().unwrap();
-    let paths = Paths::resolve(
-        Some(root.path().join("config.toml")),
-        Some(root.path().join("data")),
-    )
-    .unwrap();
+    let runtime = support::runtime();
+    let (_root, paths) = support::scratch_paths();
     runtime.block_on(async {
         let sandbox = org::account_sandbox(records).await;
         let http = HttpClient::new(Timeouts::default()).unwrap();

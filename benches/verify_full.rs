@@ -21,7 +21,6 @@ use serde_json::Value;
 use syncdeck::config::{Config, ObjectSelection, Paths};
 use syncdeck::model::AuthFlow;
 use syncdeck::salesforce::{HttpClient, Timeouts};
-use syncdeck::sandbox::{Sandbox, SandboxConfig};
 
 fn peak_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -71,21 +70,8 @@ fn run(paths: &Paths, args: &[&str]) -> Child {
 }
 
 async fn measure(records: u64) {
-    let root = tempfile::tempdir().unwrap();
-    let paths = Paths::resolve(
-        Some(root.path().join("config.toml")),
-        Some(root.path().join("data")),
-    )
-    .unwrap();
-    let sandbox = Sandbox::start(SandboxConfig {
-        records: [("Account".to_string(), records)].into_iter().collect(),
-        auto_approve: Some(Duration::ZERO),
-        device_poll_interval: Duration::ZERO,
-        api_max: 10_000_000,
-        ..SandboxConfig::default()
-    })
-    .await
-    .unwrap();
+    let (_root, paths) = support::scratch_paths();
+    let sandbox = support::org::account_sandbox(records).await;
     let http = HttpClient::new(Timeouts::default()).unwrap();
     let mut source = bench_source(&sandbox);
     source.formula_policy = syncdeck::config::FormulaPolicy::Incremental;
@@ -150,12 +136,7 @@ fn main() {
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = support::runtime();
     for records in sizes {
         runtime.block_on(measure(records));
     }
