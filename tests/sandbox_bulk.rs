@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use reqwest::{Response, StatusCode};
+use sandbox_support::bulk_form::{bulk_text, rest_rows};
 use sandbox_support::*;
 use serde_json::{Value, json};
 use syncdeck::sandbox::{BulkModel, BulkSpec, SandboxConfig};
@@ -167,36 +168,6 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
         "the body ends with a line end"
     );
     rows
-}
-
-/// A REST record's value as Bulk CSV text: null empty, datetimes in `Z` form.
-fn bulk_text(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::String(s) => match s.strip_suffix("+0000") {
-            Some(dt) if s.len() == 28 && s.as_bytes()[10] == b'T' => format!("{dt}Z"),
-            _ => s.clone(),
-        },
-        other => other.to_string(),
-    }
-}
-
-/// REST records keyed by Id, each as the Bulk CSV row it must equal.
-async fn rest_rows(
-    org: &Org,
-    endpoint: &str,
-    soql: &str,
-    header: &[String],
-) -> BTreeMap<String, Vec<String>> {
-    let pages = org.query_all_pages(endpoint, soql, None).await;
-    pages
-        .iter()
-        .flat_map(|p| p["records"].as_array().unwrap().clone())
-        .map(|r| {
-            let row: Vec<String> = header.iter().map(|f| bulk_text(&r[f.as_str()])).collect();
-            (r["Id"].as_str().unwrap().to_string(), row)
-        })
-        .collect()
 }
 
 fn by_id(rows: Vec<Vec<String>>) -> BTreeMap<String, Vec<String>> {

@@ -9,7 +9,7 @@ use syncdeck::model::{AuthPrompt, Command};
 use syncdeck::tui::ScreenKind;
 use syncdeck::tui::fake::{self, FakeEngine, FakeLog};
 use syncdeck::tui::table_view::SortKey;
-use tui_common::{Harness, harness};
+use tui_common::{Harness, harness, harness_with};
 
 fn footer(h: &Harness, width: u16, height: u16) -> String {
     h.screen_text(width, height)
@@ -451,4 +451,38 @@ fn run_history_shows_the_selected_runs_per_object_counts() {
     let text = h.screen_text(80, 24);
     // The newest fake run: 412 upserted (137 Accounts, 275 Contacts), 3 deleted.
     assert!(text.contains("Account +137 −0 · Contact +275 −3"), "{text}");
+}
+
+#[test]
+fn event_text_scrolls_no_further_than_its_last_line() {
+    let mut snap = fake::snapshot();
+    let words: Vec<String> = (1..=300).map(|i| format!("w{i:03}")).collect();
+    let umbrella = snap
+        .sources
+        .iter_mut()
+        .find(|s| s.name == "Umbrella Dev Org")
+        .unwrap();
+    let newest = umbrella.events.last().map_or(fake::now(), |e| e.at);
+    umbrella.events.push(syncdeck::model::Event {
+        at: newest,
+        level: syncdeck::model::EventLevel::Error,
+        message: words.join(" "),
+    });
+    let mut h = harness_with(snap, syncdeck::tui::Theme::color());
+    h.keys("Gkl");
+    h.key(KeyCode::Enter);
+    assert_eq!(h.app.screen(), ScreenKind::EventText);
+    let top = h.screen_text(80, 24);
+    assert!(top.contains("w001") && !top.contains("w300"), "{top}");
+    for _ in 0..200 {
+        h.keys("j");
+    }
+    let end = h.screen_text(80, 24);
+    assert!(end.contains("w300") && !end.contains("w001"), "{end}");
+    // One `k` must move the view at once: `j` did not pile up scroll past the end.
+    h.keys("k");
+    let up = h.screen_text(80, 24);
+    assert!(!up.contains("w300"), "the last line left the view: {up}");
+    h.keys("j");
+    assert_eq!(h.screen_text(80, 24), end, "and one `j` brings it back");
 }

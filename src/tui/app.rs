@@ -1,7 +1,7 @@
 //! The TUI's state and its reaction to keys, snapshots and time. Rendering lives in
 //! `screens`; this file never draws and never does I/O except through the ports.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -85,6 +85,9 @@ pub enum Screen {
         title: String,
         text: String,
         scroll: usize,
+        /// The last scroll that still fills the view, as the renderer last wrapped the text
+        /// (it depends on the terminal's size); `usize::MAX` until the first draw.
+        scroll_max: Cell<usize>,
     },
     /// syncdeck.log's last lines above the source's events; `scroll` counts lines up
     /// from the newest.
@@ -1196,6 +1199,7 @@ impl App {
                         title,
                         text: e.message,
                         scroll: 0,
+                        scroll_max: Cell::new(usize::MAX),
                     });
                 }
             }
@@ -1221,12 +1225,20 @@ impl App {
     }
 
     fn on_event_text(&mut self, action: Action) {
-        let Some(Screen::EventText { text, scroll, .. }) = self.stack.last_mut() else {
+        let Some(Screen::EventText {
+            text,
+            scroll,
+            scroll_max,
+            ..
+        }) = self.stack.last_mut()
+        else {
             return;
         };
+        // From where the view stands, so `k` moves at once after a resize or many `j`s.
+        let from = (*scroll).min(scroll_max.get());
         match action {
-            Action::Up => *scroll = scroll.saturating_sub(1),
-            Action::Down => *scroll = scroll.saturating_add(1),
+            Action::Up => *scroll = from.saturating_sub(1),
+            Action::Down => *scroll = from.saturating_add(1).min(scroll_max.get()),
             Action::Copy => {
                 let text = text.clone();
                 self.copy(text, "the text");

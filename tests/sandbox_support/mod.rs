@@ -8,6 +8,7 @@ use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::Value;
 use syncdeck::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 
+pub mod bulk_form;
 #[path = "../recorded/mod.rs"]
 pub mod recorded;
 pub const JSON_UTF8: &str = "application/json;charset=UTF-8";

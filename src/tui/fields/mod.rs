@@ -783,3 +783,64 @@ pub(crate) fn change_counts(
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
+
+#[cfg(test)]
+mod tests {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use super::*;
+    use crate::fields::test_schema::{schema, selection};
+
+    fn lines(screen: &mut FieldsScreen, width: u16, height: u16) -> Vec<String> {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        terminal.draw(|f| screen.render(f, f.area())).unwrap();
+        let buf = terminal.backend().buffer();
+        (0..height)
+            .map(|y| (0..width).map(|x| buf[(x, y)].symbol()).collect())
+            .collect()
+    }
+
+    /// The header's "N fields in M objects" and every object row's "chosen/choosable".
+    fn counts(lines: &[String]) -> (String, Vec<(u32, u32)>) {
+        let header = lines
+            .iter()
+            .find_map(|l| {
+                let (head, _) = l.split_once(" selected · ")?;
+                Some(head.trim_start_matches(['│', ' ']).to_string())
+            })
+            .unwrap();
+        let rows = lines
+            .iter()
+            .filter_map(|l| {
+                let (head, _) = l.split_once(" selected")?;
+                let (a, b) = head.rsplit(' ').next()?.split_once('/')?;
+                Some((a.parse().ok()?, b.parse().ok()?))
+            })
+            .collect();
+        (header, rows)
+    }
+
+    #[test]
+    fn the_header_total_is_the_sum_of_the_tree_rows() {
+        let saved = selection(&[
+            ("Account", "Name"),
+            ("Account", "Industry"),
+            ("Contact", "Email"),
+        ]);
+        // Normalized on the way in: Id, IsDeleted and SystemModstamp come along, selected,
+        // and are counted in neither place.
+        let mut screen = FieldsScreen::new(Arc::new(schema()), saved, false, None);
+        let (header, rows) = counts(&lines(&mut screen, 80, 24));
+        assert_eq!(header, "3 fields in 2 objects");
+        assert_eq!(rows, [(2, 6), (1, 3), (0, 4), (0, 1)]);
+
+        screen.tree.move_by(2); // Opportunity: every field at once
+        screen.tree.toggle_at_cursor();
+        let (header, rows) = counts(&lines(&mut screen, 120, 40));
+        assert_eq!(header, "7 fields in 3 objects");
+        assert_eq!(rows, [(2, 6), (1, 3), (4, 4), (0, 1)]);
+        let sum: u32 = rows.iter().map(|r| r.0).sum();
+        assert_eq!(sum as usize, screen.tree.selected_fields());
+    }
+}

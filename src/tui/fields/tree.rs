@@ -65,8 +65,9 @@ pub(crate) enum Row<'a> {
         object: &'a ObjectSchema,
         expanded: bool,
         check: Check,
-        selected: u32,
-        total: u32,
+        /// `FieldTree::object_counts`: the same numbers the header adds up.
+        chosen: u32,
+        choosable: u32,
     },
     Field {
         field: &'a FieldSchema,
@@ -114,7 +115,8 @@ pub(crate) struct FieldTree {
     /// Per object: selected fields, and selected fields that are not bookkeeping fields.
     selected_in: Vec<u32>,
     unlocked_selected_in: Vec<u32>,
-    selected_total: usize,
+    /// Per object: its bookkeeping fields, which are never counted as chosen or choosable.
+    locked_in: Vec<u32>,
     selected_objects: usize,
     added: usize,
     removed: usize,
@@ -157,6 +159,11 @@ impl FieldTree {
             }
         }
         let objects = schema.objects.len();
+        let locked_in = schema
+            .objects
+            .iter()
+            .map(|o| o.fields.iter().filter(|f| is_locked(&f.name)).count() as u32)
+            .collect();
         let mut tree = FieldTree {
             schema,
             folded,
@@ -167,7 +174,7 @@ impl FieldTree {
             object_rows,
             selected_in: vec![0; objects],
             unlocked_selected_in: vec![0; objects],
-            selected_total: 0,
+            locked_in,
             selected_objects: 0,
             added: 0,
             removed: 0,
@@ -258,13 +265,11 @@ impl FieldTree {
             self.selected_in[o] += 1;
             if !locked {
                 self.unlocked_selected_in[o] += 1;
-                self.selected_total += 1;
             }
         } else {
             self.selected_in[o] -= 1;
             if !locked {
                 self.unlocked_selected_in[o] -= 1;
-                self.selected_total -= 1;
             }
         }
         match (was_selected_object, self.selected_in[o] > 0) {
@@ -371,14 +376,25 @@ impl FieldTree {
         selection
     }
 
-    /// Chosen fields, not counting the bookkeeping fields that come with each object.
+    /// Chosen fields, not counting the bookkeeping fields that come with each object: the
+    /// sum of the tree's per-object counts, so the header and the rows always agree.
     pub(crate) fn selected_fields(&self) -> usize {
-        let unloaded = self
-            .unloaded
-            .iter()
-            .flat_map(|(_, f)| f)
-            .filter(|f| !is_locked(f));
-        self.selected_total + unloaded.count()
+        (0..self.schema.objects.len())
+            .map(|o| self.object_counts(o).0 as usize)
+            .sum()
+    }
+
+    /// Object `o`'s chosen fields and the fields it offers to choose, both without the
+    /// bookkeeping fields. Fields not loaded yet: the saved choice, out of an unknown 0.
+    pub(crate) fn object_counts(&self, o: usize) -> (u32, u32) {
+        let object = &self.schema.objects[o];
+        match self.unloaded.fields(&object.name) {
+            Some(fields) => (fields.iter().filter(|f| !is_locked(f)).count() as u32, 0),
+            None => (
+                self.unlocked_selected_in[o],
+                object.fields.len() as u32 - self.locked_in[o],
+            ),
+        }
     }
 
     pub(crate) fn selected_objects(&self) -> usize {
@@ -734,23 +750,20 @@ impl FieldTree {
         let o = node.object as usize;
         let object = &self.schema.objects[o];
         if node.field == OBJECT_ROW {
-            let total = object.fields.len() as u32;
-            let selected = match self.unloaded.fields(&object.name) {
-                Some(fields) => fields.len() as u32,
-                None => self.selected_in[o],
-            };
-            // Fields not loaded: whether all are selected is unknown, so never "all".
-            let check = match selected {
-                0 => Check::Off,
-                s if s == total && total > 0 => Check::On,
+            let (chosen, choosable) = self.object_counts(o);
+            let any = chosen > 0 || self.selected_in[o] > 0;
+            // Fields not loaded: whether all are chosen is unknown, so never "all".
+            let check = match chosen {
+                _ if !any => Check::Off,
+                c if c == choosable && choosable > 0 => Check::On,
                 _ => Check::Partial,
             };
             Row::Object {
                 object,
                 expanded: self.is_expanded(o),
                 check,
-                selected,
-                total,
+                chosen,
+                choosable,
             }
         } else {
             Row::Field {

@@ -70,10 +70,10 @@ pub(super) fn render(
                     object,
                     expanded,
                     check,
-                    selected,
-                    total,
+                    chosen,
+                    choosable,
                 } => {
-                    let count = object_count(object, selected, total, loading);
+                    let count = object_count(object, chosen, choosable, loading);
                     let head = ObjectHead {
                         object,
                         expanded,
@@ -95,30 +95,31 @@ pub(super) fn render(
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-/// What an object row says after its name: the selected count out of its fields, or, for
-/// an object whose fields are not here, whether they are loading and which key loads them.
-/// Without fields the total is unknown: the saved selection's count is shown, never a
-/// meaningless `5/0`.
+/// What an object row says after its name: its chosen count out of the fields it offers
+/// (bookkeeping fields in neither, as in the header's total), or, for an object whose fields
+/// are not here, whether they are loading and which key loads them. Without fields the
+/// total is unknown: the saved selection's count is shown, never a meaningless `5/0`.
 fn object_count(
     object: &ObjectSchema,
-    selected: u32,
-    total: u32,
+    chosen: u32,
+    choosable: u32,
     loading: &BTreeSet<String>,
 ) -> String {
-    let chosen = if selected > 0 {
-        format!(" {selected} selected ·")
+    let saved = if chosen > 0 {
+        format!(" {chosen} selected ·")
     } else {
         String::new()
     };
     let load = || keymap::keys(Context::FieldsTree, Action::Expand);
-    if total == 0 && loading.contains(&object.name) {
-        format!("{chosen} loading fields…")
-    } else if total == 0 && object.load_error.is_some() {
-        format!("{chosen} fields failed to load · {} retries", load())
-    } else if total == 0 {
-        format!("{chosen} fields not loaded · {} loads", load())
+    let loaded = !object.fields.is_empty();
+    if !loaded && loading.contains(&object.name) {
+        format!("{saved} loading fields…")
+    } else if !loaded && object.load_error.is_some() {
+        format!("{saved} fields failed to load · {} retries", load())
+    } else if !loaded {
+        format!("{saved} fields not loaded · {} loads", load())
     } else {
-        format!(" {selected}/{total} selected")
+        format!(" {chosen}/{choosable} selected")
     }
 }
 

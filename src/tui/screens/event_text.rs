@@ -9,7 +9,16 @@ use crate::tui::app::App;
 use crate::tui::format;
 use crate::tui::screens::{modal, wrap};
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect, title: &str, text: &str, scroll: usize) {
+/// Draws the text from line `scroll` (held to the last full view); returns that last
+/// scroll, which the key handler clamps to.
+pub fn render(
+    app: &App,
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    text: &str,
+    scroll: usize,
+) -> usize {
     let theme = &app.theme;
     let width = area.width.saturating_sub(4).max(10);
     let lines: Vec<Line> = wrap(text, width as usize)
@@ -23,6 +32,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, title: &str, text: &str,
     ));
     let inner = modal(frame, area, width + 2, height, title, theme);
     let max_scroll = lines.len().saturating_sub(inner.height as usize);
-    let scroll = scroll.min(max_scroll) as u16;
-    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
+    let shown = u16::try_from(scroll.min(max_scroll)).unwrap_or(u16::MAX);
+    frame.render_widget(Paragraph::new(lines).scroll((shown, 0)), inner);
+    max_scroll
 }

@@ -119,7 +119,8 @@ fn render_modal(app: &App, frame: &mut Frame, body: Rect, screen: &Screen) {
             title,
             text,
             scroll,
-        } => event_text::render(app, frame, body, title, text, *scroll),
+            scroll_max,
+        } => scroll_max.set(event_text::render(app, frame, body, title, text, *scroll)),
         // Full screens: drawn as the backdrop.
         Screen::Status { .. } | Screen::History { .. } | Screen::Log { .. } => {}
     }
