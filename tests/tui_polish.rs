@@ -456,7 +456,7 @@ fn run_history_shows_the_selected_runs_per_object_counts() {
 #[test]
 fn event_text_scrolls_no_further_than_its_last_line() {
     let mut snap = fake::snapshot();
-    let words: Vec<String> = (1..=300).map(|i| format!("w{i:03}")).collect();
+    let words: Vec<String> = (1..=600).map(|i| format!("w{i:03}")).collect();
     let umbrella = snap
         .sources
         .iter_mut()
@@ -473,16 +473,16 @@ fn event_text_scrolls_no_further_than_its_last_line() {
     h.key(KeyCode::Enter);
     assert_eq!(h.app.screen(), ScreenKind::EventText);
     let top = h.screen_text(80, 24);
-    assert!(top.contains("w001") && !top.contains("w300"), "{top}");
+    assert!(top.contains("w001") && !top.contains("w600"), "{top}");
     for _ in 0..200 {
         h.keys("j");
     }
     let end = h.screen_text(80, 24);
-    assert!(end.contains("w300") && !end.contains("w001"), "{end}");
+    assert!(end.contains("w600") && !end.contains("w001"), "{end}");
     // One `k` must move the view at once: `j` did not pile up scroll past the end.
     h.keys("k");
     let up = h.screen_text(80, 24);
-    assert!(!up.contains("w300"), "the last line left the view: {up}");
+    assert!(!up.contains("w600"), "the last line left the view: {up}");
     h.keys("j");
     assert_eq!(h.screen_text(80, 24), end, "and one `j` brings it back");
 }
