@@ -17,7 +17,7 @@ use std::time::Duration;
 use sandbox_support::Org;
 use sandbox_support::bulk_form::rest_rows;
 use serde_json::{Value, json};
-use syncdeck::sandbox::{BulkModel, SandboxConfig};
+use syncdeck::sandbox::{BulkModel, BulkSpec, SandboxConfig};
 
 /// The version `.ci/run` installs, the one §6a of the Salesforce notes describes; later
 /// 3.10 releases need Node 22.
@@ -86,11 +86,16 @@ fn columns(soql: &str) -> Vec<String> {
     select.split(',').map(|c| c.trim().to_string()).collect()
 }
 
-#[tokio::test]
-async fn jsforce_bulk2_query_reads_what_rest_returns() {
+/// Where jsforce is, or `None` after a note when it is missing and not required.
+fn jsforce_or_skip() -> Option<PathBuf> {
     let modules = node_modules();
-    let version = match installed_jsforce(&modules) {
-        Ok(v) => v,
+    match installed_jsforce(&modules) {
+        Ok(version) => {
+            if version != JSFORCE_VERSION {
+                eprintln!("note: jsforce {version} installed; CI pins {JSFORCE_VERSION}");
+            }
+            Some(modules)
+        }
         Err(why) => {
             // CI installs jsforce and sets this, so there a missing client fails, not skips.
             assert!(
@@ -102,18 +107,32 @@ async fn jsforce_bulk2_query_reads_what_rest_returns() {
                  `npm install --prefix target/node-clients jsforce@{JSFORCE_VERSION}` \
                  or set SYNCDECK_NODE_MODULES"
             );
-            return;
+            None
         }
-    };
-    if version != JSFORCE_VERSION {
-        eprintln!("note: jsforce {version} installed; CI pins {JSFORCE_VERSION}");
     }
+}
 
+fn jobs_spec(jobs: &[(&str, bool)]) -> Value {
+    jobs.iter()
+        .map(|(soql, all)| json!({"soql": soql, "scanAll": all}))
+        .collect()
+}
+
+/// A model under which a job is complete as soon as it exists.
+fn instant() -> BulkModel {
+    BulkModel {
+        queue_delay: Duration::ZERO,
+        rows_per_sec: u64::MAX,
+    }
+}
+
+#[tokio::test]
+async fn jsforce_bulk2_query_reads_what_rest_returns() {
+    let Some(modules) = jsforce_or_skip() else {
+        return;
+    };
     let org = Org::start(SandboxConfig {
-        bulk: BulkModel {
-            queue_delay: Duration::ZERO,
-            rows_per_sec: u64::MAX,
-        },
+        bulk: instant(),
         ..sandbox_support::config(&[("Account", LARGE), ("Contact", 900)])
     })
     .await;
@@ -139,12 +158,8 @@ async fn jsforce_bulk2_query_reads_what_rest_returns() {
             false,
         ),
     ];
-    let spec: Vec<Value> = jobs
-        .iter()
-        .map(|(soql, all)| json!({"soql": soql, "scanAll": all}))
-        .collect();
     let before = org.handle.counters();
-    let got = run_jsforce(&org, modules, Value::Array(spec)).await;
+    let got = run_jsforce(&org, modules, jobs_spec(&jobs)).await;
     assert_eq!(got.len(), jobs.len());
 
     let after = org.handle.counters();
@@ -159,6 +174,7 @@ async fn jsforce_bulk2_query_reads_what_rest_returns() {
 
     let mut sizes = Vec::new();
     for ((soql, all), read) in jobs.iter().zip(&got) {
+        assert!(read.get("error").is_none(), "{soql}: {read}");
         let header = columns(soql);
         let records = read["records"].as_array().unwrap();
         if !records.is_empty() {
@@ -188,5 +204,97 @@ async fn jsforce_bulk2_query_reads_what_rest_returns() {
     assert!(sizes[1] > 0 && sizes[2] > 0, "{sizes:?}");
     assert_eq!(sizes[3], 0, "a job without rows reads as no records");
     assert_eq!(got[0]["version"], "50.0", "jsforce's default API version");
+    org.handle.shutdown().await;
+}
+
+/// jsforce's poll loop and error handling against the sandbox's states and error bodies:
+/// a create error arrives as Salesforce's `errorCode` and message, a `Failed` job is
+/// reported and deleted by jsforce, and a job that waits in the queue and then runs is
+/// polled until `JobComplete` and read whole.
+#[tokio::test]
+async fn jsforce_waits_through_job_states_and_reports_salesforce_errors() {
+    let Some(modules) = jsforce_or_skip() else {
+        return;
+    };
+    // Two seconds queued, two running: jsforce polls at once and then every second.
+    let org = Org::start(SandboxConfig {
+        bulk: BulkModel {
+            queue_delay: Duration::from_secs(2),
+            rows_per_sec: 1_500,
+        },
+        ..sandbox_support::config(&[("Account", 3_000)])
+    })
+    .await;
+    org.handle.bulk(&BulkSpec {
+        fail_jobs: 1,
+        ..BulkSpec::default()
+    });
+    let good = "SELECT Id, Name, SystemModstamp FROM Account";
+    let jobs = [
+        ("SELECT Id, Nme FROM Account", false),
+        ("SELECT Id, Name FROM Account", false),
+        (good, false),
+    ];
+    let got = run_jsforce(&org, modules, jobs_spec(&jobs)).await;
+
+    let bad = &got[0]["error"];
+    assert_eq!(bad["errorCode"], "INVALID_FIELD", "{bad}");
+    assert!(bad["message"].as_str().unwrap().contains("Nme"), "{bad}");
+    assert_eq!(
+        got[1]["error"]["message"], "Query job failed to complete",
+        "{}",
+        got[1]
+    );
+
+    let header = columns(good);
+    let rows: std::collections::BTreeMap<String, Vec<String>> = got[2]["records"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", got[2]))
+        .iter()
+        .map(|r| {
+            let row: Vec<String> = header
+                .iter()
+                .map(|c| r[c.as_str()].as_str().unwrap().to_string())
+                .collect();
+            (row[0].clone(), row)
+        })
+        .collect();
+    assert_eq!(rows.len(), 3_000);
+    assert_eq!(rows, rest_rows(&org, "query", good, &header).await);
+
+    // Per job id: its polls, whether its results were read, whether jsforce deleted it.
+    let mut seen: std::collections::BTreeMap<String, (usize, bool, Option<u16>)> =
+        Default::default();
+    for call in org.handle.calls() {
+        let Some(rest) = call.path.split("/jobs/query/").nth(1) else {
+            continue;
+        };
+        let (id, results) = match rest.strip_suffix("/results") {
+            Some(id) => (id, true),
+            None => (rest, false),
+        };
+        if !id.starts_with("750") {
+            continue; // jsforce's delete of a job it never got an id for
+        }
+        let entry = seen.entry(id.to_string()).or_default();
+        match (call.method.as_str(), results) {
+            ("GET", false) => entry.0 += 1,
+            ("GET", true) => entry.1 = true,
+            ("DELETE", _) => entry.2 = Some(call.status),
+            _ => {}
+        }
+    }
+    let read: Vec<_> = seen.values().filter(|s| s.1).collect();
+    let failed: Vec<_> = seen.values().filter(|s| !s.1).collect();
+    assert_eq!((read.len(), failed.len()), (1, 1), "{seen:?}");
+    assert!(
+        read[0].0 >= 2 && read[0].2.is_none(),
+        "polled until complete, then read and kept: {seen:?}"
+    );
+    assert_eq!(
+        failed[0].2,
+        Some(204),
+        "jsforce deletes the failed job, and may: {seen:?}"
+    );
     org.handle.shutdown().await;
 }

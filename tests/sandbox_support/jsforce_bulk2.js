@@ -3,8 +3,9 @@
 //
 // argv: instance URL, access token, JSON list of {"soql": "...", "scanAll": bool}.
 // stdout: JSON list, one entry per query: {"version": jsforce's API version,
-// "columns": the first record's keys in order, "records": [...]}.
-// Any failure, including jsforce's own stream errors, exits non-zero with the error on stderr.
+// "columns": the first record's keys in order, "records": [...]}, or {"error": {"name",
+// "errorCode", "message"}} when jsforce's query rejects. Anything else that fails exits
+// non-zero with the error on stderr.
 'use strict';
 
 const jsforce = require('jsforce');
@@ -24,11 +25,16 @@ async function main() {
   const conn = new jsforce.Connection({ instanceUrl, accessToken });
   const out = [];
   for (const job of JSON.parse(jobs)) {
-    const stream = await conn.bulk2.query(job.soql, { scanAll: job.scanAll });
-    const records = await readAll(stream);
-    // JSON objects keep insertion order here; the Rust side's maps do not.
-    const columns = records.length ? Object.keys(records[0]) : [];
-    out.push({ version: conn.version, columns, records });
+    try {
+      const stream = await conn.bulk2.query(job.soql, { scanAll: job.scanAll });
+      const records = await readAll(stream);
+      // JSON objects keep insertion order here; the Rust side's maps do not.
+      const columns = records.length ? Object.keys(records[0]) : [];
+      out.push({ version: conn.version, columns, records });
+    } catch (e) {
+      // What jsforce makes of an error answer: the test checks it is Salesforce's.
+      out.push({ error: { name: e.name, errorCode: e.errorCode, message: e.message } });
+    }
   }
   process.stdout.write(JSON.stringify(out));
 }
