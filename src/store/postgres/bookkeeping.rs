@@ -84,6 +84,10 @@ impl Backend for PgStore {
         self.fail_after = upserts;
     }
 
+    fn set_fence(&mut self, fence: Option<super::lease::Fence>) {
+        self.fence = fence;
+    }
+
     fn cursor(&mut self, object: &str) -> Result<Option<Cursor>, StoreError> {
         let rows = self.query(
             "SELECT system_modstamp, last_id, field_set_hash, full_sync_done FROM {s}.cursors WHERE object = $1",
