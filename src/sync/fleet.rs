@@ -125,6 +125,7 @@ pub(crate) fn start(
         unowned_ticks: HashMap::new(),
         registered: HashSet::new(),
         notes: HashMap::new(),
+        differs: HashMap::new(),
         last_renewed: Instant::now(),
         lease,
         offset: usize::try_from(rand::random::<u32>()).unwrap_or(0),
@@ -152,8 +153,10 @@ struct Member {
     unowned_ticks: HashMap<String, u32>,
     /// (source, hash) pairs already put in the leases table.
     registered: HashSet<(String, String)>,
-    /// Why a source is not synced here, by source; logged when it changes.
+    /// Why a source is not synced here (lease lost, database out of reach), by source.
     notes: HashMap<String, String>,
+    /// Sources whose fleet configuration hash differs from this daemon's, with the words.
+    differs: HashMap<String, String>,
     last_renewed: Instant,
     lease: Duration,
     /// Where in the source list this daemon starts taking, so daemons starting together
@@ -215,12 +218,36 @@ impl Member {
         }
         match self.db(Leases::all).await {
             Ok(rows) => {
+                self.compare_hashes(&config, &rows);
                 if !first {
                     self.adopt_orphans(&config, &rows).await;
                 }
                 self.publish(&config, &rows);
             }
             Err(e) => tracing::warn!("fleet leases not read: {e}"),
+        }
+    }
+
+    /// Every source whose fleet hash differs from this daemon's is named in the log (once)
+    /// and the snapshot, whether or not this daemon would take it now.
+    fn compare_hashes(&mut self, config: &Config, rows: &[LeaseRow]) {
+        for source in &config.sources {
+            let Some(row) = rows.iter().find(|r| r.source == source.id) else {
+                continue;
+            };
+            let mine = config_hash(source);
+            if row.config_hash == mine {
+                self.differs.remove(&source.id);
+                continue;
+            }
+            let why = format!(
+                "not taken: this daemon's configuration of the source (hash {mine}) differs from the fleet's (hash {}); make the [[source]] tables equal on every host",
+                crate::sanitize::clean(&row.config_hash)
+            );
+            if self.differs.get(&source.id) != Some(&why) {
+                tracing::warn!(source = %source.id, "{why}");
+            }
+            self.differs.insert(source.id.clone(), why);
         }
     }
 
@@ -405,18 +432,9 @@ impl Member {
                         fence,
                     });
                 }
-                Ok(Err(Refusal::ConfigDiffers { fleet_hash })) => {
-                    let why = format!(
-                        "not taken: this daemon's configuration of the source (hash {}) differs from the fleet's (hash {}); make the [[source]] tables equal on every host",
-                        config_hash(source),
-                        crate::sanitize::clean(&fleet_hash)
-                    );
-                    if self.notes.get(&source.id) != Some(&why) {
-                        tracing::warn!(source = %source.id, "{why}");
-                    }
-                    self.notes.insert(source.id.clone(), why);
-                }
-                Ok(Err(Refusal::Held { .. })) => {}
+                // Held elsewhere, or (named in the log and snapshot by `compare_hashes`) a
+                // configuration that differs.
+                Ok(Err(Refusal::Held { .. } | Refusal::ConfigDiffers { .. })) => {}
                 Err(e) => tracing::warn!(source = %source.id, "lease not acquired: {e}"),
             }
         }
@@ -437,7 +455,11 @@ impl Member {
                         .map(crate::sanitize::clean),
                     heartbeat: row.and_then(|r| r.heartbeat),
                     here: self.held.contains_key(&source.id),
-                    note: self.notes.get(&source.id).cloned(),
+                    note: self
+                        .differs
+                        .get(&source.id)
+                        .or_else(|| self.notes.get(&source.id))
+                        .cloned(),
                 };
                 match snapshot.sources.iter_mut().find(|s| s.id == source.id) {
                     Some(entry) => entry.fleet = Some(owner),
