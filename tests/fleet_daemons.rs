@@ -274,11 +274,12 @@ fn held_by<'a>(owners: &'a [(String, Option<String>)], host: &str) -> Vec<&'a st
         .collect()
 }
 
-/// Whether the newest run of every source finished.
-async fn all_finished(fleet: &Fleet, sources: &[SourceConfig]) -> bool {
+/// Whether the newest run of every source succeeded (a run refused by the fence, or killed,
+/// never does; the run that replaces it is newer).
+async fn all_succeeded(fleet: &Fleet, sources: &[SourceConfig]) -> bool {
     for s in sources {
         match fleet.runs(s).await.first() {
-            Some(r) if r.finished.is_some() => {}
+            Some(r) if r.outcome.as_deref() == Some("ok") => {}
             _ => return false,
         }
     }
@@ -300,13 +301,13 @@ async fn nine_sources_over_three_daemons_survive_a_killed_daemon() {
             ["host-a", "host-b", "host-c"]
                 .iter()
                 .all(|h| held_by(&owners, h).len() == 3)
-                && all_finished(f, &f.sources).await
+                && all_succeeded(f, &f.sources).await
         })
         .await;
     for s in &fleet.sources {
         let runs = fleet.runs(s).await;
         assert_eq!(runs.len(), 1, "{} was synced {} times", s.id, runs.len());
-        assert_eq!(runs[0].outcome.as_deref(), Some("succeeded"), "{runs:?}");
+        assert_eq!(runs[0].outcome.as_deref(), Some("ok"), "{runs:?}");
     }
     fleet.verify_exact().await;
 
@@ -367,7 +368,7 @@ async fn nine_sources_over_three_daemons_survive_a_killed_daemon() {
     fleet.slow(0);
     fleet
         .until("the taken-over sources finished their runs", async |f| {
-            all_finished(f, &victims).await
+            all_succeeded(f, &victims).await
         })
         .await;
     fleet.verify_exact().await;
@@ -415,7 +416,7 @@ async fn a_daemon_paused_past_its_lease_cannot_commit() {
     fleet.slow(0);
     fleet
         .until("host-b finishing s0", async |f| {
-            all_finished(f, &f.sources).await
+            all_succeeded(f, &f.sources).await
         })
         .await;
     // Whatever host-a had in flight was refused: the store is the org, exactly.
@@ -425,6 +426,13 @@ async fn a_daemon_paused_past_its_lease_cannot_commit() {
         ["s0"],
         "host-a took nothing back after it resumed"
     );
+    // host-a's run ended without success: either its next commit was refused by the fence
+    // or the lost lease stopped it first; either way none of its pages counted.
+    let runs = fleet.runs(&fleet.sources[0]).await;
+    let first = runs.last().unwrap();
+    assert_ne!(first.outcome.as_deref(), Some("ok"), "{runs:?}");
+    assert_eq!(runs.len(), 2, "one run each: {runs:?}");
+    eprintln!("host-a's run after SIGCONT: {:?} {:?}", first.outcome, first.error);
     drop(b);
 }
 
@@ -437,7 +445,7 @@ async fn a_clean_stop_hands_over_at_once_and_a_differing_config_is_refused() {
     fleet
         .until("host-a holding and syncing both", async |f| {
             held_by(&f.owners().await, "host-a").len() == 2
-                && all_finished(f, &f.sources).await
+                && all_succeeded(f, &f.sources).await
         })
         .await;
     // host-b's s1 differs (another threshold): it must never take s1.
