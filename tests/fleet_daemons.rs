@@ -144,7 +144,11 @@ impl Fleet {
     async fn verify_exact(&self) {
         let truth = self.org.truth(&self.sources[0], "Account", FIELDS).await;
         for s in &self.sources {
-            assert!(self.stored(s).await == truth, "{} differs from the org", s.id);
+            assert!(
+                self.stored(s).await == truth,
+                "{} differs from the org",
+                s.id
+            );
         }
     }
 
@@ -288,7 +292,12 @@ async fn all_succeeded(fleet: &Fleet, sources: &[SourceConfig]) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nine_sources_over_three_daemons_survive_a_killed_daemon() {
-    let Some(fleet) = Fleet::new("fleet_nine", 9, 6_000, 3).await else {
+    // SYNCDECK_FLEET_LEASE_SECONDS=30 measures takeover with the default lease.
+    let lease = std::env::var("SYNCDECK_FLEET_LEASE_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3);
+    let Some(fleet) = Fleet::new("fleet_nine", 9, 6_000, lease).await else {
         return;
     };
     let a = fleet.daemon("host-a", None);
@@ -336,7 +345,11 @@ async fn nine_sources_over_three_daemons_survive_a_killed_daemon() {
     fleet
         .until("a run of host-a in progress", async |f| {
             for s in &victims {
-                if f.runs(s).await.first().is_some_and(|r| r.finished.is_none()) {
+                if f.runs(s)
+                    .await
+                    .first()
+                    .is_some_and(|r| r.finished.is_none())
+                {
                     return true;
                 }
             }
@@ -354,9 +367,9 @@ async fn nine_sources_over_three_daemons_survive_a_killed_daemon() {
         .until("host-a's sources taken over", async |f| {
             let owners = f.owners().await;
             for s in &victims {
-                let new = owners
-                    .iter()
-                    .any(|(id, h)| id == &s.id && matches!(h.as_deref(), Some("host-b" | "host-c")));
+                let new = owners.iter().any(|(id, h)| {
+                    id == &s.id && matches!(h.as_deref(), Some("host-b" | "host-c"))
+                });
                 if new && !taken.iter().any(|(id, _)| id == &s.id) {
                     taken.push((s.id.clone(), killed.elapsed()));
                 }
@@ -364,7 +377,7 @@ async fn nine_sources_over_three_daemons_survive_a_killed_daemon() {
             taken.len() == victims.len()
         })
         .await;
-    eprintln!("takeover after SIGKILL (lease 3 s), per source: {taken:?}");
+    eprintln!("takeover after SIGKILL (lease {lease} s), per source: {taken:?}");
     fleet.slow(0);
     fleet
         .until("the taken-over sources finished their runs", async |f| {
@@ -432,7 +445,10 @@ async fn a_daemon_paused_past_its_lease_cannot_commit() {
     let first = runs.last().unwrap();
     assert_ne!(first.outcome.as_deref(), Some("ok"), "{runs:?}");
     assert_eq!(runs.len(), 2, "one run each: {runs:?}");
-    eprintln!("host-a's run after SIGCONT: {:?} {:?}", first.outcome, first.error);
+    eprintln!(
+        "host-a's run after SIGCONT: {:?} {:?}",
+        first.outcome, first.error
+    );
     drop(b);
 }
 
@@ -444,8 +460,7 @@ async fn a_clean_stop_hands_over_at_once_and_a_differing_config_is_refused() {
     let a = fleet.daemon("host-a", None);
     fleet
         .until("host-a holding and syncing both", async |f| {
-            held_by(&f.owners().await, "host-a").len() == 2
-                && all_succeeded(f, &f.sources).await
+            held_by(&f.owners().await, "host-a").len() == 2 && all_succeeded(f, &f.sources).await
         })
         .await;
     // host-b's s1 differs (another threshold): it must never take s1.
@@ -486,12 +501,12 @@ async fn a_clean_stop_hands_over_at_once_and_a_differing_config_is_refused() {
     } else {
         "host-b"
     };
-    let staying = if leaving == "host-a" { "host-b" } else { "host-a" };
-    let (mut leaving_daemon, staying_daemon) = if leaving == "host-a" {
-        (a, b)
+    let staying = if leaving == "host-a" {
+        "host-b"
     } else {
-        (b, a)
+        "host-a"
     };
+    let (mut leaving_daemon, staying_daemon) = if leaving == "host-a" { (a, b) } else { (b, a) };
     leaving_daemon.stop().await;
     let stopped = Instant::now();
     // Released, not left to expire (6 s): nothing is held by it a moment after it left.

@@ -48,7 +48,10 @@ fn acquire_when_expired(who: &mut Leases, hash: &str) -> Fence {
         match who.acquire("acme", hash).unwrap() {
             Ok(fence) => return fence,
             Err(Refusal::Held { .. }) => {
-                assert!(started.elapsed() < PATIENCE, "hang guard: lease never expired");
+                assert!(
+                    started.elapsed() < PATIENCE,
+                    "hang guard: lease never expired"
+                );
                 std::thread::sleep(Duration::from_millis(50));
             }
             Err(other) => panic!("unexpected refusal: {other:?}"),
@@ -105,8 +108,14 @@ fn one_owner_at_a_time_and_a_lost_lease_cannot_commit() {
 
     // a stops renewing (paused, cut off): after its lease expires b takes the source.
     let fb = acquire_when_expired(&mut b, "h1");
-    assert!(fb.token() > fa.token(), "every acquisition increments the token");
-    assert!(!a.renew(&fa, "h1").unwrap(), "a cannot renew a lease b took");
+    assert!(
+        fb.token() > fa.token(),
+        "every acquisition increments the token"
+    );
+    assert!(
+        !a.renew(&fa, "h1").unwrap(),
+        "a cannot renew a lease b took"
+    );
     let refused = write(&mut store, &["001B"]).unwrap_err();
     assert!(
         matches!(&refused, StoreError::LeaseLost { holder, .. } if holder == "host-b"),

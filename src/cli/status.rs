@@ -77,9 +77,7 @@ fn fleet_leases(fleet: &crate::config::FleetConfig) -> Vec<LeaseRow> {
 fn owner_of(leases: &[LeaseRow], source: &str) -> FleetOwner {
     let row = leases.iter().find(|r| r.source == source);
     FleetOwner {
-        host: row
-            .filter(|r| r.live)
-            .and_then(|r| r.owner_host.clone()),
+        host: row.filter(|r| r.live).and_then(|r| r.owner_host.clone()),
         heartbeat: row.and_then(|r| r.heartbeat),
         here: false,
         note: None,
@@ -90,9 +88,9 @@ fn owner_of(leases: &[LeaseRow], source: &str) -> FleetOwner {
 fn owner_line(f: &FleetOwner) -> String {
     let host = f.host.as_deref().unwrap_or("none");
     let here = if f.here { " (this daemon)" } else { "" };
-    let beat = f
-        .heartbeat
-        .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string());
+    let beat = f.heartbeat.map_or("-".into(), |t| {
+        t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+    });
     format!("owner {host}{here}, last heartbeat {beat}")
 }
 

@@ -109,7 +109,10 @@ async fn via_daemon(
     if let Some(fleet) = current.fleet.as_ref().filter(|f| !f.here) {
         anyhow::bail!(
             "source \"{source}\" is synced by the daemon on {} in the fleet, not this one; run the command on that host",
-            fleet.host.as_deref().unwrap_or("no host yet (no daemon holds it right now)")
+            fleet
+                .host
+                .as_deref()
+                .unwrap_or("no host yet (no daemon holds it right now)")
         );
     }
     if !current.sync_enabled {

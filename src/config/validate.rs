@@ -354,7 +354,8 @@ impl Validator<'_> {
         if !t.contains_key("url") {
             self.push(
                 at,
-                "[fleet] is missing `url`, e.g. url = \"postgres://syncdeck@db.internal/crm\"".into(),
+                "[fleet] is missing `url`, e.g. url = \"postgres://syncdeck@db.internal/crm\""
+                    .into(),
             );
         }
         if let Some((item, s)) = self.string(t, "url")

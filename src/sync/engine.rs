@@ -14,11 +14,11 @@ use tokio::task::JoinHandle;
 
 use crate::config::{Config, Paths, SourceConfig};
 use crate::model::{Command, Event, EventLevel, Snapshot, SourceSnapshot, Status};
-use crate::store::postgres::lease::Fence;
-use crate::sync::fleet::{self, FleetTask, Order};
 use crate::notify::Notifier;
 use crate::salesforce::{HttpClient, Timeouts};
+use crate::store::postgres::lease::Fence;
 use crate::sync::clock::SharedClock;
+use crate::sync::fleet::{self, FleetTask, Order};
 use crate::sync::lock::{EngineLock, LockError};
 use crate::sync::supervise::{self, Backoff};
 use crate::sync::worker::{EngineContext, Worker, WorkerCommand};
@@ -105,7 +105,12 @@ impl Engine {
             None => config
                 .sources
                 .iter()
-                .map(|source| (source.id.clone(), spawn_worker(&shared, source.clone(), None)))
+                .map(|source| {
+                    (
+                        source.id.clone(),
+                        spawn_worker(&shared, source.clone(), None),
+                    )
+                })
                 .collect(),
         };
         let task = tokio::spawn(async move {
@@ -130,7 +135,11 @@ struct WorkerHandle {
 
 /// A worker under supervision: a panic shows as the source's Error and a fresh worker
 /// takes over (see `supervise`).
-fn spawn_worker(shared: &EngineContext, source: SourceConfig, fence: Option<Fence>) -> WorkerHandle {
+fn spawn_worker(
+    shared: &EngineContext,
+    source: SourceConfig,
+    fence: Option<Fence>,
+) -> WorkerHandle {
     let (tx, rx) = mpsc::unbounded_channel();
     let mut first = Worker::new(source.clone(), shared.clone());
     first.fence(fence.clone());
@@ -246,7 +255,10 @@ async fn obey(shared: &EngineContext, workers: &mut HashMap<String, WorkerHandle
                 let _ = old.commands.send(WorkerCommand::Shutdown);
                 let _ = old.task.await;
             }
-            workers.insert(source.id.clone(), spawn_worker(shared, *source, Some(fence)));
+            workers.insert(
+                source.id.clone(),
+                spawn_worker(shared, *source, Some(fence)),
+            );
         }
         Order::Stop { source, why, done } => {
             if let Some(w) = workers.remove(&source) {
@@ -333,7 +345,10 @@ async fn reload(
             // A fleet starts workers as it takes leases.
             None if in_fleet => {}
             None => {
-                workers.insert(source.id.clone(), spawn_worker(shared, source.clone(), None));
+                workers.insert(
+                    source.id.clone(),
+                    spawn_worker(shared, source.clone(), None),
+                );
             }
         }
     }

@@ -271,7 +271,8 @@ impl Member {
             return;
         }
         let before: HashSet<String> = self.held.keys().cloned().collect();
-        self.take(config, usize::MAX, |id| orphans.contains(id)).await;
+        self.take(config, usize::MAX, |id| orphans.contains(id))
+            .await;
         for id in self.held.keys() {
             if !before.contains(id) {
                 tracing::info!(source = %id, "adopted: no other daemon took it");
@@ -478,7 +479,9 @@ impl Member {
         for (id, fence) in std::mem::take(&mut self.held) {
             match self.db(move |l| l.release(&fence)).await {
                 Ok(()) => tracing::info!(source = %id, "lease released: daemon stopping"),
-                Err(e) => tracing::warn!(source = %id, "lease not released (it expires instead): {e}"),
+                Err(e) => {
+                    tracing::warn!(source = %id, "lease not released (it expires instead): {e}")
+                }
             }
         }
         if let Err(e) = self.db(Leases::leave).await {

@@ -367,8 +367,26 @@ fn a_fleet_section_is_checked() {
         "{VALID}\n[fleet]\nurl = \"postgres://u:secret@db/crm\"\nlease_seconds = 1\nschema = \"Bad-Name\"\nhosts = \"a\"\n"
     );
     let messages: Vec<String> = positions(&text).into_iter().map(|d| d.2).collect();
-    assert!(messages.iter().any(|m| m.contains("unknown key `hosts` in [fleet]; did you mean `host`?")), "{messages:#?}");
-    assert!(messages.iter().any(|m| m.contains("fleet url must not contain a password")), "{messages:#?}");
-    assert!(messages.iter().any(|m| m.contains("lease_seconds must be a whole number from 2 to 600")), "{messages:#?}");
-    assert!(messages.iter().any(|m| m.contains("schema \"Bad-Name\"")), "{messages:#?}");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("unknown key `hosts` in [fleet]; did you mean `host`?")),
+        "{messages:#?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("fleet url must not contain a password")),
+        "{messages:#?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("lease_seconds must be a whole number from 2 to 600")),
+        "{messages:#?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("schema \"Bad-Name\"")),
+        "{messages:#?}"
+    );
 }
