@@ -10,7 +10,7 @@ use syncdeck::config::FleetConfig;
 use syncdeck::model::Records;
 use syncdeck::store::postgres::lease::{Fence, Leases, Refusal};
 use syncdeck::store::postgres::testing::TestSchema;
-use syncdeck::store::{PageWrite, Store, StoreError, StoreField};
+use syncdeck::store::{Cursor, PageWrite, Store, StoreError, StoreField};
 
 /// Hang guard for condition waits; never an assertion about speed.
 const PATIENCE: Duration = Duration::from_secs(120);
@@ -128,10 +128,32 @@ fn one_owner_at_a_time_and_a_lost_lease_cannot_commit() {
         "the fenced page was rolled back"
     );
 
+    let cursor = Cursor {
+        system_modstamp: "2026-01-01T00:00:00.000+0000".into(),
+        last_id: "001B".into(),
+        field_set_hash: "Name".into(),
+        full_sync_done: true,
+    };
+    assert!(matches!(
+        store.set_cursor("Account", &cursor),
+        Err(StoreError::LeaseLost { .. })
+    ));
+    assert!(matches!(
+        store.reset_cursor("Account"),
+        Err(StoreError::LeaseLost { .. })
+    ));
+    assert_eq!(
+        store.cursor("Account").unwrap(),
+        None,
+        "no cursor was written"
+    );
+
     // The new owner's commits go through on the same store.
     store.set_fence(Some(fb.clone()));
     write(&mut store, &["001B"]).unwrap();
     assert_eq!(store.row_count("Account").unwrap(), 2);
+    store.set_cursor("Account", &cursor).unwrap();
+    assert_eq!(store.cursor("Account").unwrap(), Some(cursor));
 
     // A release hands over at once: no expiry to wait for.
     assert!(b.renew(&fb, "h1").unwrap());
