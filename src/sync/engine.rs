@@ -89,6 +89,7 @@ impl Engine {
                     });
                     crate::sync::worker::publish_source(&shared.snapshots, &shared.clock, entry);
                 }
+                tokio::spawn(show_stored(shared.clone(), config.sources.clone()));
                 Some(fleet::start(
                     cfg,
                     config.clone(),
@@ -245,6 +246,33 @@ async fn supervise(
         f.stop().await;
     }
     tracing::info!("engine stopped");
+}
+
+/// Each fleet source as its shared store says, in place of the bare entry `start` published,
+/// unless a worker of this daemon took it over meanwhile.
+async fn show_stored(shared: EngineContext, sources: Vec<SourceConfig>) {
+    for source in sources {
+        let paths = shared.paths.clone();
+        let stored = tokio::task::spawn_blocking(move || {
+            crate::sync::stored::stored_snapshot(&paths, &source)
+        })
+        .await;
+        let Ok(stored) = stored else { continue };
+        let at = shared.clock.now();
+        shared.snapshots.send_modify(|s| {
+            // A worker's entry has its events ("worker started"); the bare one has none.
+            if let Some(entry) = s
+                .sources
+                .iter_mut()
+                .find(|x| x.id == stored.id && x.events.is_empty())
+            {
+                let fleet = entry.fleet.take();
+                *entry = SourceSnapshot { fleet, ..stored };
+                s.version += 1;
+                s.at = Some(at);
+            }
+        });
+    }
 }
 
 /// Carry out what the fleet task decided.
