@@ -34,6 +34,13 @@ pub fn sync(paths: &Paths, args: SyncArgs) -> anyhow::Result<u8> {
         Err(remote::AttachError::NotRunning { .. }) => {}
         Err(e) => return Err(e.into()),
     }
+    if config.fleet.is_some() {
+        // A run here would race the fleet daemon holding the source's lease.
+        anyhow::bail!(
+            "this configuration has [fleet]: its sources are synced by the fleet's daemons only; start `syncdeck daemon` here or ask the daemon that holds \"{}\" (see `syncdeck status`)",
+            source.id
+        );
+    }
     runtime.block_on(async move {
         let local = LocalSource::open(paths, &source, SystemClock::shared()).await?;
         let stop = StopSignal::new();
@@ -99,6 +106,15 @@ async fn via_daemon(
             "the daemon (PID {pid}) does not know source \"{source}\"; send it the new config (SIGHUP) or restart it"
         );
     };
+    if let Some(fleet) = current.fleet.as_ref().filter(|f| !f.here) {
+        anyhow::bail!(
+            "source \"{source}\" is synced by the daemon on {} in the fleet, not this one; run the command on that host",
+            fleet
+                .host
+                .as_deref()
+                .unwrap_or("no host yet (no daemon holds it right now)")
+        );
+    }
     if !current.sync_enabled {
         anyhow::bail!("source \"{source}\" is paused; resume it in the TUI first");
     }

@@ -19,6 +19,7 @@ pub mod defaults {
     pub const FORMULA_POLICY: FormulaPolicy = FormulaPolicy::DailyReread;
     pub const VERIFY: VerifySchedule = VerifySchedule::Weekly;
     pub const SMTP_PORT: u16 = 587;
+    pub const LEASE_SECONDS: u32 = 30;
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -31,6 +32,10 @@ pub struct Config {
     /// `[source.store]`; absent, each source syncs into its SQLite file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store: Option<StoreConfig>,
+    /// `[fleet]`: daemons on several hosts share the sources through leases in PostgreSQL;
+    /// absent, a daemon runs every source it is configured with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<FleetConfig>,
 }
 
 impl Config {
@@ -72,6 +77,36 @@ impl StoreConfig {
             .clone()
             .unwrap_or_else(|| default_store_schema(source_id))
     }
+}
+
+/// `[fleet]`: where the leases live and how long one lasts without a heartbeat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FleetConfig {
+    /// The PostgreSQL database holding the leases (usually the one the rows go to).
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_env: Option<String>,
+    /// The schema of the leases table; `fleet` by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// This daemon's name in the fleet (shown as the owner); the machine's host name by
+    /// default. Two daemons on one machine need different names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Seconds a lease lasts without a heartbeat: a dead daemon's sources are taken over
+    /// within this plus a third of it.
+    #[serde(default = "default_lease_seconds")]
+    pub lease_seconds: u32,
+}
+
+impl FleetConfig {
+    pub fn schema_name(&self) -> String {
+        self.schema.clone().unwrap_or_else(|| "fleet".to_string())
+    }
+}
+
+fn default_lease_seconds() -> u32 {
+    defaults::LEASE_SECONDS
 }
 
 /// `acme-prod` → `syncdeck_acme_prod`: a lowercase identifier needing no quotes in psql.

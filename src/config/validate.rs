@@ -113,7 +113,11 @@ pub fn parse_str(text: &str) -> Result<Config, Vec<Diagnostic>> {
         })
 }
 
-const ROOT_KEYS: &[&str] = &["source", "notify", "store"];
+const ROOT_KEYS: &[&str] = &["source", "notify", "store", "fleet"];
+const FLEET_KEYS: &[&str] = &["url", "password_env", "schema", "host", "lease_seconds"];
+/// Shorter leases make a paused daemon lose its sources on a hiccup; longer ones make
+/// failover slow.
+const LEASE_SECONDS: std::ops::RangeInclusive<i64> = 2..=600;
 const STORE_KEYS: &[&str] = &["url", "password_env", "schema"];
 const SOURCE_KEYS: &[&str] = &[
     "id",
@@ -180,6 +184,15 @@ impl Validator<'_> {
                 None => self.push(
                     key.span().or(item.span()),
                     "`store` must be a table: [store]".into(),
+                ),
+            }
+        }
+        if let Some((key, item)) = root.get_key_value("fleet") {
+            match item.as_table_like() {
+                Some(fleet) => self.fleet(fleet, key_span(Some(key), item)),
+                None => self.push(
+                    key.span().or(item.span()),
+                    "`fleet` must be a table: [fleet]".into(),
                 ),
             }
         }
@@ -331,6 +344,60 @@ impl Validator<'_> {
                     item.span(),
                     format!("schema \"{s}\" is not a plain PostgreSQL name; use lowercase letters, digits and underscores, starting with a letter, at most 63 characters"),
                 );
+            }
+        }
+    }
+
+    /// `[fleet]`: the leases' database (like a store url), schema, host name and lease time.
+    fn fleet(&mut self, t: &dyn TableLike, at: Option<Range<usize>>) {
+        self.unknown_keys(t, FLEET_KEYS, "in [fleet]");
+        if !t.contains_key("url") {
+            self.push(
+                at,
+                "[fleet] is missing `url`, e.g. url = \"postgres://syncdeck@db.internal/crm\""
+                    .into(),
+            );
+        }
+        if let Some((item, s)) = self.string(t, "url")
+            && let Err(why) = check_store_url(s)
+        {
+            self.push(item.span(), why.replacen("store url", "fleet url", 1));
+        }
+        if let Some((item, s)) = self.string(t, "password_env")
+            && !is_env_var_name(s)
+        {
+            self.push(
+                item.span(),
+                format!("password_env \"{s}\" is not an environment variable name; name the variable that holds the password, e.g. \"SYNCDECK_PG_PASSWORD\""),
+            );
+        }
+        if let Some((item, s)) = self.string(t, "schema")
+            && !is_schema_name(s)
+        {
+            self.push(
+                item.span(),
+                format!("schema \"{s}\" is not a plain PostgreSQL name; use lowercase letters, digits and underscores, starting with a letter, at most 63 characters"),
+            );
+        }
+        if let Some((item, s)) = self.string(t, "host")
+            && (s.is_empty() || s.len() > 200 || s.chars().any(char::is_control))
+        {
+            self.push(
+                item.span(),
+                "host must be a short printable name (at most 200 bytes), e.g. \"sync-1\"".into(),
+            );
+        }
+        if let Some(item) = t.get("lease_seconds") {
+            match item.as_integer() {
+                Some(n) if LEASE_SECONDS.contains(&n) => {}
+                _ => self.push(
+                    item.span(),
+                    format!(
+                        "lease_seconds must be a whole number from {} to {}",
+                        LEASE_SECONDS.start(),
+                        LEASE_SECONDS.end()
+                    ),
+                ),
             }
         }
     }

@@ -20,7 +20,7 @@ pub(crate) use records::Cell;
 pub use records::{FieldValue, RecordRef, Records};
 pub use schema::{FieldSchema, ObjectSchema, OrgSchema};
 pub use snapshot::{
-    ApiUsage, AuthPrompt, ConnectionInfo, ErrorInfo, ErrorKind, Event, EventLevel,
+    ApiUsage, AuthPrompt, ConnectionInfo, ErrorInfo, ErrorKind, Event, EventLevel, FleetOwner,
     FrequencyProjection, HISTORY_RUNS, HistoryRun, ObjectCount, ObjectProgress, RunKind,
     RunOutcome, RunProgress, RunSummary, SkippedFields, Snapshot, SourceSnapshot, Status,
     VerifySummary,

@@ -66,6 +66,24 @@ pub struct SourceSnapshot {
     /// history changes once per run (`remote` sends it beside the snapshot by generation).
     #[serde(skip)]
     pub history: Arc<Vec<HistoryRun>>,
+    /// Who syncs this source when daemons share it as a fleet (`None` outside a fleet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<FleetOwner>,
+}
+
+/// A fleet source's lease as the daemon publishing the snapshot last read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FleetOwner {
+    /// The host whose daemon holds the lease; `None` while nobody does.
+    pub host: Option<String>,
+    /// The owner's last renewal, by the database clock.
+    pub heartbeat: Option<DateTime<Utc>>,
+    /// The daemon publishing this snapshot is the owner.
+    pub here: bool,
+    /// Why this daemon does not sync it, when it does not take it (a configuration that
+    /// differs from the fleet's) or lost it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Runs a snapshot's history keeps: as many as the Run history screen lists.
@@ -167,6 +185,7 @@ impl SourceSnapshot {
             verify: None,
             skipped_fields: Vec::new(),
             history: Arc::default(),
+            fleet: None,
         }
     }
 }

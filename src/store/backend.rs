@@ -6,6 +6,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
+use super::postgres::lease::Fence;
 use super::postgres::{PgStore, PgTarget};
 use super::sqlite::SqliteStore;
 use super::{
@@ -25,6 +26,9 @@ pub(crate) trait Backend: Send {
     fn apply_page(&mut self, object: &str, page: &PageWrite<'_>)
     -> Result<PageApplied, StoreError>;
     fn fail_page_after(&mut self, upserts: Option<usize>);
+    /// Make every later page and deletion commit check this fleet lease (PostgreSQL only:
+    /// a fleet shares sources through the database their rows go to).
+    fn set_fence(&mut self, _fence: Option<Fence>) {}
     fn cursor(&mut self, object: &str) -> Result<Option<Cursor>, StoreError>;
     fn set_cursor(&mut self, object: &str, cursor: &Cursor) -> Result<(), StoreError>;
     fn reset_cursor(&mut self, object: &str) -> Result<(), StoreError>;
@@ -174,6 +178,10 @@ impl Store {
         /// Test hook: make the next `apply_page` calls fail after `upserts` records were
         /// written inside the transaction (`None` disables). Proves pages are atomic.
         fn fail_page_after(&self, upserts: Option<usize>) -> ()
+    );
+    forward!(
+        /// Fence this source's commits with a fleet lease (`None`: no longer fenced).
+        fn set_fence(&mut self, fence: Option<Fence>) -> ()
     );
     forward!(fn cursor(&self, object: &str) -> Result<Option<Cursor>, StoreError>);
     forward!(fn set_cursor(&mut self, object: &str, cursor: &Cursor) -> Result<(), StoreError>);

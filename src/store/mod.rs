@@ -77,6 +77,12 @@ pub enum StoreError {
     Postgres(#[from] postgres::PgError),
     #[error("injected failure (test hook)")]
     Injected,
+    /// A fleet daemon's page for a source whose lease another daemon holds now: nothing of
+    /// it was committed.
+    #[error(
+        "lease of {source_id} lost to {holder}: this daemon no longer syncs it; nothing of the page was committed"
+    )]
+    LeaseLost { source_id: String, holder: String },
 }
 
 /// One selected field of an object, as describe reports it.

@@ -13,10 +13,12 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::{Config, Paths, SourceConfig};
-use crate::model::{Command, Snapshot};
+use crate::model::{Command, Event, EventLevel, Snapshot, SourceSnapshot, Status};
 use crate::notify::Notifier;
 use crate::salesforce::{HttpClient, Timeouts};
+use crate::store::postgres::lease::Fence;
 use crate::sync::clock::SharedClock;
+use crate::sync::fleet::{self, FleetTask, Order};
 use crate::sync::lock::{EngineLock, LockError};
 use crate::sync::supervise::{self, Backoff};
 use crate::sync::worker::{EngineContext, Worker, WorkerCommand};
@@ -27,6 +29,8 @@ pub enum EngineError {
     Lock(#[from] LockError),
     #[error("cannot set up HTTP: {0}")]
     Http(String),
+    #[error("cannot join the fleet: {0}")]
+    Fleet(#[from] crate::sync::fleet::FleetError),
 }
 
 /// How the UI, the daemon and the CLI talk to a running engine.
@@ -69,15 +73,49 @@ impl Engine {
             snapshots: Arc::new(snap_tx),
         };
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+        let (order_tx, order_rx) = mpsc::unbounded_channel();
+        // In a fleet, workers start as leases are taken; until then each source shows what
+        // its store says and who owns it.
+        let fleet = match &config.fleet {
+            Some(cfg) => {
+                for source in &config.sources {
+                    let mut entry =
+                        SourceSnapshot::new(&source.id, &source.name, Status::NotSyncing);
+                    entry.fleet = Some(crate::model::FleetOwner {
+                        host: None,
+                        heartbeat: None,
+                        here: false,
+                        note: Some("waiting for the fleet's leases".into()),
+                    });
+                    crate::sync::worker::publish_source(&shared.snapshots, &shared.clock, entry);
+                }
+                tokio::spawn(show_stored(shared.clone(), config.sources.clone()));
+                Some(fleet::start(
+                    cfg,
+                    config.clone(),
+                    shared.snapshots.clone(),
+                    order_tx,
+                )?)
+            }
+            None => None,
+        };
         // Workers publish their sources before `start` returns, so a client attaching right
         // after (the daemon binds its socket next) never sees an engine without them.
-        let workers = config
-            .sources
-            .iter()
-            .map(|source| (source.id.clone(), spawn_worker(&shared, source.clone())))
-            .collect();
+        let workers = match fleet {
+            Some(_) => HashMap::new(),
+            None => config
+                .sources
+                .iter()
+                .map(|source| {
+                    (
+                        source.id.clone(),
+                        spawn_worker(&shared, source.clone(), None),
+                    )
+                })
+                .collect(),
+        };
         let task = tokio::spawn(async move {
-            supervise(shared, workers, cmd_rx).await;
+            supervise(shared, workers, cmd_rx, fleet, order_rx).await;
             drop(lock);
         });
         Ok(EngineHandle {
@@ -98,9 +136,14 @@ struct WorkerHandle {
 
 /// A worker under supervision: a panic shows as the source's Error and a fresh worker
 /// takes over (see `supervise`).
-fn spawn_worker(shared: &EngineContext, source: SourceConfig) -> WorkerHandle {
+fn spawn_worker(
+    shared: &EngineContext,
+    source: SourceConfig,
+    fence: Option<Fence>,
+) -> WorkerHandle {
     let (tx, rx) = mpsc::unbounded_channel();
-    let first = Worker::new(source.clone(), shared.clone());
+    let mut first = Worker::new(source.clone(), shared.clone());
+    first.fence(fence.clone());
     first.publish();
     let latest = Arc::new(Mutex::new(source.clone()));
     let task = tokio::spawn(supervise::supervise(
@@ -108,7 +151,7 @@ fn spawn_worker(shared: &EngineContext, source: SourceConfig) -> WorkerHandle {
         rx,
         |cmd| matches!(cmd, WorkerCommand::Shutdown),
         Backoff::default(),
-        worker_starter(shared.clone(), latest.clone(), Some(first)),
+        worker_starter(shared.clone(), latest.clone(), Some(first), fence),
     ));
     WorkerHandle {
         commands: tx,
@@ -124,6 +167,7 @@ fn worker_starter(
     shared: EngineContext,
     latest: Arc<Mutex<SourceConfig>>,
     mut first: Option<Worker>,
+    fence: Option<Fence>,
 ) -> impl FnMut(
     mpsc::UnboundedReceiver<WorkerCommand>,
     Option<String>,
@@ -131,7 +175,9 @@ fn worker_starter(
     move |commands, panicked| {
         let mut worker = first.take().unwrap_or_else(|| {
             let config = latest.lock().unwrap_or_else(|e| e.into_inner()).clone();
-            Worker::new(config, shared.clone())
+            let mut worker = Worker::new(config, shared.clone());
+            worker.fence(fence.clone());
+            worker
         });
         if panicked.is_some() {
             worker.internal_error();
@@ -144,13 +190,28 @@ async fn supervise(
     shared: EngineContext,
     mut workers: HashMap<String, WorkerHandle>,
     mut commands: mpsc::UnboundedReceiver<Command>,
+    fleet: Option<FleetTask>,
+    mut orders: mpsc::UnboundedReceiver<Order>,
 ) {
     tracing::info!(sources = workers.len(), "engine started");
-    while let Some(cmd) = commands.recv().await {
+    loop {
+        let cmd = tokio::select! {
+            cmd = commands.recv() => match cmd {
+                Some(cmd) => cmd,
+                None => break,
+            },
+            Some(order) = orders.recv() => {
+                obey(&shared, &mut workers, order).await;
+                continue;
+            }
+        };
         let (source, wcmd) = match cmd {
             Command::Shutdown => break,
             Command::Reload(config) => {
-                reload(&shared, &mut workers, &config).await;
+                if let Some(f) = &fleet {
+                    f.reconfigure(config.clone());
+                }
+                reload(&shared, &mut workers, &config, fleet.is_some()).await;
                 continue;
             }
             Command::SyncNow { source, full } => (source, WorkerCommand::SyncNow { full }),
@@ -168,22 +229,118 @@ async fn supervise(
             Some(w) => {
                 let _ = w.commands.send(wcmd);
             }
+            None if fleet.is_some() => refuse(&shared, &source, &wcmd),
             None => tracing::warn!(source = %source, "command for an unknown source ignored"),
         }
     }
+    // Orders still queued are moot: every worker stops now.
+    drop(orders);
     for (_, w) in workers.drain() {
         let _ = w.commands.send(WorkerCommand::Shutdown);
         if let Err(e) = w.task.await {
             tracing::error!("worker task failed: {e}");
         }
     }
+    // Only after the last page committed: the leases go back for others to take at once.
+    if let Some(f) = fleet {
+        f.stop().await;
+    }
     tracing::info!("engine stopped");
+}
+
+/// Each fleet source as its shared store says, in place of the bare entry `start` published,
+/// unless a worker of this daemon took it over meanwhile.
+async fn show_stored(shared: EngineContext, sources: Vec<SourceConfig>) {
+    for source in sources {
+        let paths = shared.paths.clone();
+        let stored = tokio::task::spawn_blocking(move || {
+            crate::sync::stored::stored_snapshot(&paths, &source)
+        })
+        .await;
+        let Ok(stored) = stored else { continue };
+        let at = shared.clock.now();
+        shared.snapshots.send_modify(|s| {
+            // A worker's entry has its events ("worker started"); the bare one has none.
+            if let Some(entry) = s
+                .sources
+                .iter_mut()
+                .find(|x| x.id == stored.id && x.events.is_empty())
+            {
+                let fleet = entry.fleet.take();
+                *entry = SourceSnapshot { fleet, ..stored };
+                s.version += 1;
+                s.at = Some(at);
+            }
+        });
+    }
+}
+
+/// Carry out what the fleet task decided.
+async fn obey(shared: &EngineContext, workers: &mut HashMap<String, WorkerHandle>, order: Order) {
+    match order {
+        Order::Start { source, fence } => {
+            if let Some(old) = workers.remove(&source.id) {
+                let _ = old.commands.send(WorkerCommand::Shutdown);
+                let _ = old.task.await;
+            }
+            workers.insert(
+                source.id.clone(),
+                spawn_worker(shared, *source, Some(fence)),
+            );
+        }
+        Order::Stop { source, why, done } => {
+            if let Some(w) = workers.remove(&source) {
+                let _ = w.commands.send(WorkerCommand::Shutdown);
+                if let Err(e) = w.task.await {
+                    tracing::error!("worker task failed: {e}");
+                }
+            }
+            if let Some(done) = done {
+                let _ = done.send(());
+            }
+            note_event(shared, &source, EventLevel::Warn, why);
+        }
+    }
+}
+
+/// A command for a source this daemon does not hold: refused, naming the owner.
+fn refuse(shared: &EngineContext, source: &str, cmd: &WorkerCommand) {
+    let owner = shared
+        .snapshots
+        .borrow()
+        .source(source)
+        .and_then(|s| s.fleet.as_ref())
+        .and_then(|f| f.host.clone());
+    let message = match owner {
+        Some(host) => format!(
+            "{cmd:?} refused: {host} owns this source in the fleet; send the command to the daemon on {host}"
+        ),
+        None => format!(
+            "{cmd:?} refused: no daemon of the fleet holds this source right now; try again once one took it"
+        ),
+    };
+    tracing::warn!(source = %source, "{message}");
+    note_event(shared, source, EventLevel::Warn, message);
+}
+
+/// Add an event to a source's entry of the snapshot (one no worker of this daemon owns).
+fn note_event(shared: &EngineContext, source: &str, level: EventLevel, message: String) {
+    let at = shared.clock.now();
+    shared.snapshots.send_modify(|s| {
+        s.version += 1;
+        if let Some(entry) = s.sources.iter_mut().find(|x| x.id == source) {
+            entry.events.push(Event { at, level, message });
+            let excess = entry.events.len().saturating_sub(50);
+            entry.events.drain(..excess);
+        }
+    });
 }
 
 async fn reload(
     shared: &EngineContext,
     workers: &mut HashMap<String, WorkerHandle>,
     config: &Config,
+    in_fleet: bool,
 ) {
     if let Err(e) = shared.notifier.reconfigure(&config.notify) {
         tracing::error!("notification settings not applied: {e}");
@@ -213,8 +370,13 @@ async fn reload(
                     .send(WorkerCommand::Reload(Box::new(source.clone())));
             }
             Some(_) => {}
+            // A fleet starts workers as it takes leases.
+            None if in_fleet => {}
             None => {
-                workers.insert(source.id.clone(), spawn_worker(shared, source.clone()));
+                workers.insert(
+                    source.id.clone(),
+                    spawn_worker(shared, source.clone(), None),
+                );
             }
         }
     }
@@ -295,7 +457,7 @@ mod tests {
             http: HttpClient::new(Timeouts::default()).unwrap(),
             snapshots: Arc::new(snap_tx),
         };
-        let mut start = worker_starter(shared, Arc::new(Mutex::new(source())), None);
+        let mut start = worker_starter(shared, Arc::new(Mutex::new(source())), None, None);
         let mut panics_left = 1;
         let (tx, rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(supervise::supervise(

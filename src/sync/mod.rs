@@ -14,6 +14,7 @@ pub(crate) mod delete_log;
 pub(crate) mod describe_cache;
 pub(crate) mod engine;
 pub(crate) mod error;
+pub(crate) mod fleet;
 pub(crate) mod grouped_read;
 pub(crate) mod history;
 pub(crate) mod hooks;

@@ -93,6 +93,7 @@ pub fn stored_snapshot(paths: &Paths, source: &SourceConfig) -> SourceSnapshot {
             .map(|v| v.summary()),
         skipped_fields: skipped,
         history: Default::default(),
+        fleet: None,
     }
 }
 

@@ -109,6 +109,7 @@ fn base(id: &str, name: &str, status: Status) -> SourceSnapshot {
         verify: None,
         skipped_fields: Vec::new(),
         history: Default::default(),
+        fleet: None,
     }
 }
 
@@ -281,6 +282,7 @@ pub fn config() -> Config {
         sources,
         notify: Default::default(),
         store: None,
+        fleet: None,
     }
 }
 

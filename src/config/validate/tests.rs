@@ -351,3 +351,42 @@ fn store_problems_are_reported_with_what_to_do() {
         &[(1, 2, "missing `url`")],
     );
 }
+
+#[test]
+fn a_fleet_section_is_read_with_its_defaults() {
+    let text = format!("{VALID}\n[fleet]\nurl = \"postgres://syncdeck@db.internal/crm\"\n");
+    let fleet = parse_str(&text).unwrap().fleet.unwrap();
+    assert_eq!(fleet.schema_name(), "fleet");
+    assert_eq!(fleet.lease_seconds, 30);
+    assert_eq!(fleet.host, None);
+}
+
+#[test]
+fn a_fleet_section_is_checked() {
+    let text = format!(
+        "{VALID}\n[fleet]\nurl = \"postgres://u:secret@db/crm\"\nlease_seconds = 1\nschema = \"Bad-Name\"\nhosts = \"a\"\n"
+    );
+    let messages: Vec<String> = positions(&text).into_iter().map(|d| d.2).collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("unknown key `hosts` in [fleet]; did you mean `host`?")),
+        "{messages:#?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("fleet url must not contain a password")),
+        "{messages:#?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("lease_seconds must be a whole number from 2 to 600")),
+        "{messages:#?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("schema \"Bad-Name\"")),
+        "{messages:#?}"
+    );
+}

@@ -84,6 +84,10 @@ impl Backend for PgStore {
         self.fail_after = upserts;
     }
 
+    fn set_fence(&mut self, fence: Option<super::lease::Fence>) {
+        self.fence = fence;
+    }
+
     fn cursor(&mut self, object: &str) -> Result<Option<Cursor>, StoreError> {
         let rows = self.query(
             "SELECT system_modstamp, last_id, field_set_hash, full_sync_done FROM {s}.cursors WHERE object = $1",
@@ -104,16 +108,32 @@ impl Backend for PgStore {
     fn set_cursor(&mut self, object: &str, cursor: &Cursor) -> Result<(), StoreError> {
         let schema = self.schema().to_string();
         let err = self.err();
+        let fence = self.fence.clone();
         self.run(|c| async move {
-            write_cursor(&*c, &schema, object, cursor)
+            let tx = c.transaction().await.map_err(&err)?;
+            write_cursor(&tx, &schema, object, cursor)
                 .await
-                .map_err(&err)
+                .map_err(&err)?;
+            if let Some(fence) = &fence {
+                super::lease::check_fence(&tx, fence, &err).await?;
+            }
+            tx.commit().await.map_err(&err)
         })
     }
 
     fn reset_cursor(&mut self, object: &str) -> Result<(), StoreError> {
-        self.execute("DELETE FROM {s}.cursors WHERE object = $1", &[&object])?;
-        Ok(())
+        let sql = self.in_schema("DELETE FROM {s}.cursors WHERE object = $1");
+        let err = self.err();
+        let fence = self.fence.clone();
+        self.run(|c| async move {
+            let tx = c.transaction().await.map_err(&err)?;
+            tx.execute(&sql, &[&object]).await.map_err(&err)?;
+            // A daemon that lost the lease must not send the new owner back to the start.
+            if let Some(fence) = &fence {
+                super::lease::check_fence(&tx, fence, &err).await?;
+            }
+            tx.commit().await.map_err(&err)
+        })
     }
 
     fn begin_run(&mut self, kind: &str, started: DateTime<Utc>) -> Result<RunId, StoreError> {

@@ -165,6 +165,7 @@ impl PgStore {
         let schema = self.schema().to_string();
         let err = self.err();
         let fail_after = self.fail_after;
+        let fence = &self.fence.clone();
         // Rows of one page carry the same columns nearly always; one COPY per shape.
         let mut shapes: Vec<&[usize]> = rows.iter().map(|r| r.shape.as_slice()).collect();
         shapes.sort();
@@ -214,6 +215,9 @@ impl PgStore {
                     .await
                     .map_err(&err)?;
             }
+            if let Some(fence) = fence {
+                super::lease::check_fence(&tx, fence, &err).await?;
+            }
             tx.commit().await.map_err(&err)?;
             Ok(applied)
         })
@@ -262,6 +266,7 @@ impl PgStore {
         covered_until: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<u64, StoreError> {
         let has_table = self.has_table(object)?;
+        let fence = &self.fence.clone();
         let schema = self.schema().to_string();
         let err = self.err();
         self.run(|client| async move {
@@ -290,6 +295,9 @@ impl PgStore {
                 )
                 .await
                 .map_err(&err)?;
+            }
+            if let Some(fence) = fence {
+                super::lease::check_fence(&tx, fence, &err).await?;
             }
             tx.commit().await.map_err(&err)?;
             Ok(deleted)

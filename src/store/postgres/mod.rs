@@ -15,6 +15,7 @@
 
 mod bookkeeping;
 pub mod check;
+pub mod lease;
 mod load;
 pub mod migrations;
 mod target;
@@ -109,6 +110,8 @@ pub struct PgStore {
     /// Staging tables created on the current connection (temporary, so per connection).
     staged: HashSet<String>,
     fail_after: Option<usize>,
+    /// Set while this daemon holds the source through a fleet lease: every commit checks it.
+    fence: Option<lease::Fence>,
 }
 
 impl PgStore {
@@ -120,6 +123,7 @@ impl PgStore {
             columns: HashMap::new(),
             staged: HashSet::new(),
             fail_after: None,
+            fence: None,
         };
         let schema = store.target.schema().to_string();
         let display = store.target.display();

@@ -80,17 +80,23 @@ pub struct EngineContext {
     pub snapshots: Arc<watch::Sender<Snapshot>>,
 }
 
-/// Replace (or add) one source's entry of the snapshot.
+/// Replace (or add) one source's entry of the snapshot. The fleet's view of its lease is
+/// kept: the fleet task, not the worker, keeps that current.
 pub fn publish_source(
     snapshots: &watch::Sender<Snapshot>,
     clock: &SharedClock,
-    entry: SourceSnapshot,
+    mut entry: SourceSnapshot,
 ) {
     snapshots.send_modify(|s| {
         s.version += 1;
         s.at = Some(clock.now());
         match s.sources.iter_mut().find(|x| x.id == entry.id) {
-            Some(slot) => *slot = entry,
+            Some(slot) => {
+                if entry.fleet.is_none() {
+                    entry.fleet = slot.fleet.take();
+                }
+                *slot = entry
+            }
             None => s.sources.push(entry),
         }
     });
@@ -272,6 +278,28 @@ impl Worker {
         worker
     }
 
+    /// Make every page this worker commits check the fleet lease it runs under.
+    /// A run the previous owner left unfinished (killed, or cut off) goes on at once from
+    /// the committed cursor instead of waiting for the schedule.
+    pub(crate) fn fence(&mut self, fence: Option<crate::store::postgres::lease::Fence>) {
+        let (Some(store), Some(fence)) = (&self.store, fence) else {
+            return;
+        };
+        let interrupted = store.with_blocking(|s| {
+            s.set_fence(Some(fence));
+            s.last_run()
+                .ok()
+                .flatten()
+                .is_some_and(|r| r.finished.is_none())
+        });
+        if interrupted && self.can_sync() && self.scheduler.request_now(false).is_ok() {
+            self.event(
+                EventLevel::Info,
+                "taken over from another daemon mid-run: resuming from the committed cursor".into(),
+            );
+        }
+    }
+
     /// The previous worker of this source panicked (the supervisor logged it): say so in
     /// the status. Not an error only the operator can fix, so schedules and commands go on.
     pub fn internal_error(&mut self) {
@@ -432,6 +460,7 @@ impl Worker {
             verify: self.last_verify.clone(),
             skipped_fields: self.skipped.clone(),
             history: self.history.clone(),
+            fleet: None,
         }
     }
 

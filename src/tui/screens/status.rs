@@ -55,6 +55,9 @@ fn render_run(app: &App, frame: &mut Frame, area: Rect, s: &SourceSnapshot) {
     frame.render_widget(block, area);
     let width = inner.width as usize;
     let mut lines = vec![status_line(s, app.now, theme)];
+    if let Some(f) = &s.fleet {
+        lines.push(Line::from(Span::styled(fleet_line(f, app.now), theme.dim)));
+    }
     if let Status::Error(e) = &s.status {
         lines.extend(
             error_lines(e, app.now, width, Context::Status, theme)
@@ -124,6 +127,25 @@ fn render_run(app: &App, frame: &mut Frame, area: Rect, s: &SourceSnapshot) {
         }
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Who syncs a fleet source: this daemon or another host, and its last heartbeat.
+fn fleet_line(f: &crate::model::FleetOwner, now: DateTime<Utc>) -> String {
+    let owner = match (&f.host, f.here) {
+        (Some(host), true) => format!("Fleet: synced here ({host})"),
+        (Some(host), false) => format!("Fleet: synced by {host}"),
+        (None, _) => "Fleet: no daemon holds it".to_string(),
+    };
+    let beat = f
+        .heartbeat
+        .map(|t| format!(" · heartbeat {}", format::ago(now, t)))
+        .unwrap_or_default();
+    let note = f
+        .note
+        .as_ref()
+        .map(|n| format!(" · {n}"))
+        .unwrap_or_default();
+    format!("{owner}{beat}{note}")
 }
 
 fn object_counts(o: &crate::model::ObjectProgress) -> String {
@@ -334,6 +356,26 @@ mod tests {
             (at(20), 2),
         ];
         assert_eq!(usage_deltas(&samples), [1, 0, 4, 2]);
+    }
+
+    #[test]
+    fn the_fleet_line_names_the_owner_and_its_heartbeat() {
+        let owner = crate::model::FleetOwner {
+            host: Some("sync-2".into()),
+            heartbeat: Some(at(0)),
+            here: false,
+            note: None,
+        };
+        let line = fleet_line(&owner, at(1));
+        assert!(
+            line.starts_with("Fleet: synced by sync-2 · heartbeat "),
+            "{line}"
+        );
+        let here = crate::model::FleetOwner {
+            here: true,
+            ..owner
+        };
+        assert!(fleet_line(&here, at(1)).starts_with("Fleet: synced here (sync-2)"));
     }
 
     #[test]
