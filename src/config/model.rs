@@ -18,6 +18,12 @@ pub mod defaults {
     pub const RUN_QUOTA_PERCENT: u8 = 25;
     pub const FORMULA_POLICY: FormulaPolicy = FormulaPolicy::DailyReread;
     pub const VERIFY: VerifySchedule = VerifySchedule::Weekly;
+    /// Query cursors a source's sliced reads may hold open at once. Salesforce allows a
+    /// user 10 and releases the oldest beyond that; two stay free for the ordinary reads
+    /// of other objects running alongside.
+    pub const QUERY_CURSORS: u8 = 8;
+    /// The most `query_cursors` may be: Salesforce's limit per user.
+    pub const MAX_QUERY_CURSORS: u8 = 10;
     pub const SMTP_PORT: u16 = 587;
 }
 
@@ -120,6 +126,13 @@ pub struct SourceConfig {
     pub run_quota_percent: u8,
     #[serde(default = "default_formula_policy")]
     pub formula_policy: FormulaPolicy,
+    /// Query cursors this source's sliced reads may hold at once (1 to 10; below 3 reads
+    /// are never sliced). See README, "Parallel slices".
+    #[serde(
+        default = "default_query_cursors",
+        skip_serializing_if = "is_default_query_cursors"
+    )]
+    pub query_cursors: u8,
     /// How often the daemon compares the store's Ids with the org's (`syncdeck verify`).
     #[serde(
         default = "default_verify",
@@ -190,6 +203,12 @@ fn default_quota_threshold() -> u8 {
 }
 fn default_run_quota() -> u8 {
     defaults::RUN_QUOTA_PERCENT
+}
+fn default_query_cursors() -> u8 {
+    defaults::QUERY_CURSORS
+}
+fn is_default_query_cursors(n: &u8) -> bool {
+    *n == defaults::QUERY_CURSORS
 }
 fn default_formula_policy() -> FormulaPolicy {
     defaults::FORMULA_POLICY

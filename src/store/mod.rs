@@ -20,12 +20,14 @@
 
 mod backend;
 mod columns;
+mod slice_cursor;
 pub mod postgres;
 pub mod sqlite;
 pub mod types;
 
 pub use backend::Store;
 pub use columns::{PlannedColumn, plan_columns};
+pub use slice_cursor::SliceCursor;
 
 use std::path::PathBuf;
 use std::sync::LazyLock;

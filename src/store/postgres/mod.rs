@@ -17,6 +17,7 @@ mod bookkeeping;
 pub mod check;
 mod load;
 pub mod migrations;
+mod slices;
 mod target;
 pub mod testing;
 mod tls;
