@@ -2,7 +2,8 @@
 //! fault), read sequentially (`query_cursors = 1`) and in parallel slices (the default
 //! bound): wall time, API calls, and the most query cursors open at once.
 //!
-//! Run: `cargo bench --bench sync_slices` (`BENCH_RECORDS=N` for another size).
+//! Run: `cargo bench --bench sync_slices` (`BENCH_RECORDS=N` for another size,
+//! `BENCH_CURSORS=N` for another bound than the default).
 
 mod support;
 
@@ -53,7 +54,11 @@ fn main() {
     runtime.block_on(async {
         let sandbox = account_sandbox(n).await;
         prepare(&sandbox, &sequential, 1).await;
-        let default = prepare(&sandbox, &sliced, syncdeck::config::defaults::QUERY_CURSORS).await;
+        let bound = std::env::var("BENCH_CURSORS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(syncdeck::config::defaults::QUERY_CURSORS);
+        let default = prepare(&sandbox, &sliced, bound).await;
         sandbox.inject(&FaultSpec {
             latency_ms: Some(LATENCY_MS),
             ..FaultSpec::default()

@@ -112,6 +112,29 @@ async fn a_small_object_costs_what_it_did() {
     engine.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_object_read_in_composite_calls_is_sliced_too() {
+    let org = org(sandbox_config(&[("Account", RECORDS), ("Contact", 300)])).await;
+    let selected: &[(&str, &[&str])] = &[("Account", FIELDS), ("Contact", CONTACT_FIELDS)];
+    let source = with_cursors(manual(org.source("acme", selected)), CURSORS);
+    org.connect(&source).await;
+    let clock = ManualClock::new(Utc::now());
+    let mut engine = start(&org, vec![source.clone()], clock.clone());
+    let run = sync_now(&mut engine, &clock, "acme").await.last_run.unwrap();
+    assert_eq!(run.outcome, RunOutcome::Succeeded, "{run:?}");
+    assert_eq!(run.upserted, RECORDS + 300, "{run:?}");
+    let peak = org.sandbox.counters().open_query_cursors_peak;
+    assert!((3..=u64::from(CURSORS)).contains(&peak), "{peak} cursors open at once");
+    assert!(
+        org.stored_rows("acme", "Account", FIELDS) == org.truth(&source, "Account", FIELDS).await
+    );
+    assert!(
+        org.stored_rows("acme", "Contact", CONTACT_FIELDS)
+            == org.truth(&source, "Contact", CONTACT_FIELDS).await
+    );
+    engine.shutdown().await;
+}
+
 /// `syncdeck sync acme` killed at seeded random points; records how many kills left
 /// slices pending (killed while sliced).
 async fn kill_sliced_runs(org: &Org, kills: usize) -> (Vec<u64>, usize) {
