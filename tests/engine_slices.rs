@@ -32,7 +32,10 @@ fn with_cursors(mut source: SourceConfig, n: u8) -> SourceConfig {
 async fn a_sliced_sync_stores_what_a_sequential_one_does_within_the_cursor_bound() {
     let org = org(sandbox_config(&[("Account", RECORDS)])).await;
     let sequential = with_cursors(manual(org.source("plain", &[("Account", FIELDS)])), 1);
-    let sliced = with_cursors(manual(org.source("sliced", &[("Account", FIELDS)])), CURSORS);
+    let sliced = with_cursors(
+        manual(org.source("sliced", &[("Account", FIELDS)])),
+        CURSORS,
+    );
     org.connect(&sequential).await;
     org.connect(&sliced).await;
     // Pages take a little while, so slices really overlap.
@@ -41,7 +44,11 @@ async fn a_sliced_sync_stores_what_a_sequential_one_does_within_the_cursor_bound
         ..FaultSpec::default()
     });
     let clock = ManualClock::new(Utc::now());
-    let mut engine = start(&org, vec![sequential.clone(), sliced.clone()], clock.clone());
+    let mut engine = start(
+        &org,
+        vec![sequential.clone(), sliced.clone()],
+        clock.clone(),
+    );
 
     let plain = sync_now(&mut engine, &clock, "plain").await;
     let plain_run = plain.last_run.clone().unwrap();
@@ -86,8 +93,7 @@ async fn a_sliced_sync_stores_what_a_sequential_one_does_within_the_cursor_bound
     assert_eq!(after_run.outcome, RunOutcome::Succeeded, "{after_run:?}");
     assert_eq!(after_run.api_calls, 1, "{after_run:?}");
     assert!(
-        org.stored_rows("sliced", "Account", FIELDS)
-            == org.truth(&sliced, "Account", FIELDS).await
+        org.stored_rows("sliced", "Account", FIELDS) == org.truth(&sliced, "Account", FIELDS).await
     );
     engine.shutdown().await;
 }
@@ -103,10 +109,20 @@ async fn a_small_object_costs_what_it_did() {
     let clock = ManualClock::new(Utc::now());
     let mut engine = start(&org, vec![plain, sliced], clock.clone());
     for _ in 0..2 {
-        let a = sync_now(&mut engine, &clock, "plain").await.last_run.unwrap();
-        let b = sync_now(&mut engine, &clock, "sliced").await.last_run.unwrap();
+        let a = sync_now(&mut engine, &clock, "plain")
+            .await
+            .last_run
+            .unwrap();
+        let b = sync_now(&mut engine, &clock, "sliced")
+            .await
+            .last_run
+            .unwrap();
         assert_eq!(a.outcome, RunOutcome::Succeeded, "{a:?}");
-        assert_eq!((a.api_calls, a.upserted), (b.api_calls, b.upserted), "{a:?} {b:?}");
+        assert_eq!(
+            (a.api_calls, a.upserted),
+            (b.api_calls, b.upserted),
+            "{a:?} {b:?}"
+        );
     }
     assert_eq!(org.sandbox.counters().open_query_cursors_peak, 1);
     engine.shutdown().await;
@@ -120,11 +136,17 @@ async fn a_large_object_read_in_composite_calls_is_sliced_too() {
     org.connect(&source).await;
     let clock = ManualClock::new(Utc::now());
     let mut engine = start(&org, vec![source.clone()], clock.clone());
-    let run = sync_now(&mut engine, &clock, "acme").await.last_run.unwrap();
+    let run = sync_now(&mut engine, &clock, "acme")
+        .await
+        .last_run
+        .unwrap();
     assert_eq!(run.outcome, RunOutcome::Succeeded, "{run:?}");
     assert_eq!(run.upserted, RECORDS + 300, "{run:?}");
     let peak = org.sandbox.counters().open_query_cursors_peak;
-    assert!((3..=u64::from(CURSORS)).contains(&peak), "{peak} cursors open at once");
+    assert!(
+        (3..=u64::from(CURSORS)).contains(&peak),
+        "{peak} cursors open at once"
+    );
     assert!(
         org.stored_rows("acme", "Account", FIELDS) == org.truth(&source, "Account", FIELDS).await
     );
@@ -148,7 +170,10 @@ async fn kill_sliced_runs(org: &Org, kills: usize) -> (Vec<u64>, usize) {
     let mut full = false;
     while delays.len() < kills {
         attempts += 1;
-        assert!(attempts < 60, "could not land {kills} kills mid-run: {delays:?}");
+        assert!(
+            attempts < 60,
+            "could not land {kills} kills mid-run: {delays:?}"
+        );
         let mut cmd = syncdeck(org);
         cmd.args(["sync", "acme"]);
         if full {
@@ -167,7 +192,11 @@ async fn kill_sliced_runs(org: &Org, kills: usize) -> (Vec<u64>, usize) {
             child.wait().unwrap();
             delays.push(delay);
             let store = Store::open(&org.paths.store_file("acme")).unwrap();
-            if !store.slice_cursors("Account").unwrap_or_default().is_empty() {
+            if !store
+                .slice_cursors("Account")
+                .unwrap_or_default()
+                .is_empty()
+            {
                 mid_slices += 1;
             }
             full = false;
@@ -176,7 +205,10 @@ async fn kill_sliced_runs(org: &Org, kills: usize) -> (Vec<u64>, usize) {
                 .await
                 .unwrap()
                 .unwrap();
-            assert!(status.success(), "a run that was not killed failed: {status:?}");
+            assert!(
+                status.success(),
+                "a run that was not killed failed: {status:?}"
+            );
             // Read everything again so the next kill has a sliced read to hit.
             full = true;
         }

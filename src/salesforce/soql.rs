@@ -220,7 +220,11 @@ impl Select {
 
     /// Keep rows with `from <= SystemModstamp < until` (half-open, so adjacent slices
     /// never share a row).
-    pub fn where_modstamp_from_until(mut self, from: DateTime<Utc>, until: DateTime<Utc>) -> Select {
+    pub fn where_modstamp_from_until(
+        mut self,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Select {
         self.filter = Filter::ModstampFromUntil(from, until);
         self
     }

@@ -20,8 +20,8 @@
 
 mod backend;
 mod columns;
-mod slice_cursor;
 pub mod postgres;
+mod slice_cursor;
 pub mod sqlite;
 pub mod types;
 

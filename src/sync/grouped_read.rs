@@ -208,7 +208,9 @@ impl ObjectSync<'_> {
             // A large rest is read in slices right here; the line waits meanwhile.
             match self.slice_rest(read, total).await {
                 Ok(Some(outcome)) => {
-                    let result = self.with_formulas(&reader.plan, reader.options, outcome).await;
+                    let result = self
+                        .with_formulas(&reader.plan, reader.options, outcome)
+                        .await;
                     return Step::Done((reader.plan, result));
                 }
                 Ok(None) => {}

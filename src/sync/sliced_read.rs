@@ -169,7 +169,8 @@ pub fn balanced_bounds(
             }
             let (lo, hi) = (edge(i), edge(i + 1));
             let within = (want.saturating_sub(before)) as f64 / (*count).max(1) as f64;
-            let at = lo + Duration::milliseconds(((hi - lo).num_milliseconds() as f64 * within) as i64);
+            let at =
+                lo + Duration::milliseconds(((hi - lo).num_milliseconds() as f64 * within) as i64);
             if bounds.last().is_none_or(|b| at > *b) && at > from && at < end {
                 bounds.push(at);
             }
@@ -468,13 +469,15 @@ impl ObjectSync<'_> {
                         end.deleted += del;
                         end.slice = slice.clone();
                         let done = shared.done.fetch_add(up + del, Ordering::Relaxed) + up + del;
-                        self.observer.progress(&shared.object, done, shared.expected);
+                        self.observer
+                            .progress(&shared.object, done, shared.expected);
                         if slice.done || self.stop.is_stopped() {
                             return Ok(end);
                         }
                     }
                     Fed::Page(Err(e)) => {
-                        if e.class() == ErrorClass::InvalidQueryLocator && restarts < SLICE_RESTARTS {
+                        if e.class() == ErrorClass::InvalidQueryLocator && restarts < SLICE_RESTARTS
+                        {
                             restarts += 1;
                             tracing::warn!(object = %shared.object, slice = slice.slice, "query locator expired; restarting the slice from its position");
                             continue 'query;

@@ -586,7 +586,10 @@ fn a_slice_page_and_its_position_commit_together_and_finishing_hands_over_to_the
     assert!(matches!(failed, Err(StoreError::Injected)), "{failed:?}");
     s.fail_page_after(None);
     assert_eq!(s.all_ids("Account").unwrap(), ["001A"]);
-    assert_eq!(s.slice_cursors("Account").unwrap()[0], slice(0, None, false));
+    assert_eq!(
+        s.slice_cursors("Account").unwrap()[0],
+        slice(0, None, false)
+    );
 
     let done = cursor("2024-05-01T10:00:00.000+0000", "");
     s.finish_slices("Account", &done).unwrap();

@@ -492,7 +492,11 @@ fn a_slice_page_and_its_position_commit_together_and_finishing_hands_over_to_the
         s.slice_cursors("Account").unwrap(),
         vec![slice(0, None, false), moved.clone()]
     );
-    assert_eq!(s.cursor("Account").unwrap(), None, "slices leave the cursor alone");
+    assert_eq!(
+        s.cursor("Account").unwrap(),
+        None,
+        "slices leave the cursor alone"
+    );
 
     // A failed page moves neither its rows nor its slice.
     s.fail_page_after(Some(1));
@@ -510,7 +514,10 @@ fn a_slice_page_and_its_position_commit_together_and_finishing_hands_over_to_the
     assert!(matches!(err, StoreError::Injected));
     s.fail_page_after(None);
     assert_eq!(s.row_count("Account").unwrap(), 1);
-    assert_eq!(s.slice_cursors("Account").unwrap()[0], slice(0, None, false));
+    assert_eq!(
+        s.slice_cursors("Account").unwrap()[0],
+        slice(0, None, false)
+    );
 
     let done = cursor("2024-05-01T10:00:00.000+0000", "");
     s.finish_slices("Account", &done).unwrap();
