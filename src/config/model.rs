@@ -18,11 +18,11 @@ pub mod defaults {
     pub const RUN_QUOTA_PERCENT: u8 = 25;
     pub const FORMULA_POLICY: FormulaPolicy = FormulaPolicy::DailyReread;
     pub const VERIFY: VerifySchedule = VerifySchedule::Weekly;
-    /// Query cursors a source's sliced reads may hold open at once. Salesforce allows a
-    /// user 10 and releases the oldest beyond that; two stay free for the ordinary reads
-    /// of other objects running alongside.
+    /// Query cursors a source's sliced reads may hold open at once. API v55.0 and earlier
+    /// allow a user 10 and release the oldest beyond that (later versions list no limit);
+    /// two stay free for the ordinary reads of other objects running alongside.
     pub const QUERY_CURSORS: u8 = 8;
-    /// The most `query_cursors` may be: Salesforce's limit per user.
+    /// The most `query_cursors` may be: the per-user limit of API v55.0 and earlier.
     pub const MAX_QUERY_CURSORS: u8 = 10;
     pub const SMTP_PORT: u16 = 587;
 }

@@ -556,7 +556,7 @@ impl Validator<'_> {
                 _ => self.push(
                     item.span(),
                     format!(
-                        "query_cursors must be a whole number from 1 to {max} (Salesforce allows a user {max} open query cursors)"
+                        "query_cursors must be a whole number from 1 to {max} (older Salesforce API versions allow a user {max} open query cursors)"
                     ),
                 ),
             }

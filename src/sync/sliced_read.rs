@@ -19,7 +19,8 @@
 //!   slice was read moves into the open last slice, or past the final cursor, which is
 //!   capped at the open slice's query start minus the skew like every cursor.
 //! - Cursors held at once are bounded per source by `QueryCursors` (`query_cursors` in
-//!   the config, Salesforce allows 10 per user); the first query, left unfinished, counts
+//!   the config; API v55.0 and earlier allow a user 10 and release the oldest beyond
+//!   that, later versions list no limit); the first query, left unfinished, counts
 //!   as one of them while its object's slices run.
 
 use std::sync::Arc;
