@@ -252,7 +252,15 @@ impl ObjectSync<'_> {
         let Some(mut reserved) = self.cursors.try_reserve() else {
             return Ok(None);
         };
-        let counts = self.count_buckets(&read.object, from, end).await?;
+        let counts = match self.count_buckets(&read.object, from, end).await {
+            Ok(counts) => counts,
+            Err(e) => {
+                // Slicing is an optimisation: the read goes on with its own cursor, which
+                // meets a lasting problem (quota, permissions) on its next page anyway.
+                tracing::warn!(object = %read.object, "slices not planned ({e}); reading on sequentially");
+                return Ok(None);
+            }
+        };
         let bounds = balanced_bounds(from, end, &counts, n);
         if bounds.is_empty() {
             return Ok(None);
