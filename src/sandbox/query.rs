@@ -579,6 +579,23 @@ mod tests {
     }
 
     #[test]
+    fn a_cursor_is_open_until_read_to_the_end_or_released() {
+        let mut cs = Cursors::default();
+        cs.insert_within("a".into(), cursor(500), 1000);
+        cs.insert_within("b".into(), cursor(500), 1000);
+        assert_eq!((cs.live(), cs.peak_live()), (2, 2));
+        cs.served("b", 200, 500);
+        assert_eq!(cs.live(), 2, "b has pages left");
+        cs.served("b", 500, 500);
+        assert_eq!(cs.live(), 1);
+        // Releasing the oldest (a) for room closes it too.
+        cs.insert_within("c".into(), cursor(900), 1000);
+        assert_eq!((cs.live(), cs.peak_live()), (1, 2));
+        cs.clear();
+        assert_eq!(cs.live(), 0);
+    }
+
+    #[test]
     fn batch_size_is_clamped() {
         assert_eq!(batch_size(None), 2000);
         assert_eq!(batch_size(Some("batchSize=10")), 200);
