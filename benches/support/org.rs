@@ -43,6 +43,7 @@ pub fn source(id: &str, sandbox: &SandboxHandle) -> SourceConfig {
         quota_threshold_percent: 80,
         run_quota_percent: 100,
         formula_policy: syncdeck::config::FormulaPolicy::DailyReread,
+        query_cursors: syncdeck::config::defaults::QUERY_CURSORS,
         verify: syncdeck::config::VerifySchedule::Weekly,
         objects: Default::default(),
         store: None,

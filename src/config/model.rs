@@ -18,6 +18,12 @@ pub mod defaults {
     pub const RUN_QUOTA_PERCENT: u8 = 25;
     pub const FORMULA_POLICY: FormulaPolicy = FormulaPolicy::DailyReread;
     pub const VERIFY: VerifySchedule = VerifySchedule::Weekly;
+    /// Query cursors a source's sliced reads may hold open at once. API v55.0 and earlier
+    /// allow a user 10 and release the oldest beyond that (later versions list no limit);
+    /// two stay free for the ordinary reads of other objects running alongside.
+    pub const QUERY_CURSORS: u8 = 8;
+    /// The most `query_cursors` may be: the per-user limit of API v55.0 and earlier.
+    pub const MAX_QUERY_CURSORS: u8 = 10;
     pub const SMTP_PORT: u16 = 587;
     pub const LEASE_SECONDS: u32 = 30;
 }
@@ -155,6 +161,13 @@ pub struct SourceConfig {
     pub run_quota_percent: u8,
     #[serde(default = "default_formula_policy")]
     pub formula_policy: FormulaPolicy,
+    /// Query cursors this source's sliced reads may hold at once (1 to 10; below 3 reads
+    /// are never sliced). See README, "Parallel slices".
+    #[serde(
+        default = "default_query_cursors",
+        skip_serializing_if = "is_default_query_cursors"
+    )]
+    pub query_cursors: u8,
     /// How often the daemon compares the store's Ids with the org's (`syncdeck verify`).
     #[serde(
         default = "default_verify",
@@ -225,6 +238,12 @@ fn default_quota_threshold() -> u8 {
 }
 fn default_run_quota() -> u8 {
     defaults::RUN_QUOTA_PERCENT
+}
+fn default_query_cursors() -> u8 {
+    defaults::QUERY_CURSORS
+}
+fn is_default_query_cursors(n: &u8) -> bool {
+    *n == defaults::QUERY_CURSORS
 }
 fn default_formula_policy() -> FormulaPolicy {
     defaults::FORMULA_POLICY

@@ -131,6 +131,7 @@ const SOURCE_KEYS: &[&str] = &[
     "quota_threshold_percent",
     "run_quota_percent",
     "formula_policy",
+    "query_cursors",
     "verify",
     "objects",
     "store",
@@ -281,6 +282,7 @@ impl Validator<'_> {
         self.percent(t, "quota_threshold_percent");
         self.percent(t, "run_quota_percent");
         self.one_of(t, "formula_policy", FORMULA_POLICIES);
+        self.query_cursors(t);
         self.one_of(t, "verify", &crate::config::VerifySchedule::ALLOWED);
         if let Some((key, item)) = t.get_key_value("store") {
             match item.as_table_like() {
@@ -610,6 +612,21 @@ impl Validator<'_> {
             && item.as_bool().is_none()
         {
             self.push(item.span(), format!("`{key}` must be true or false"));
+        }
+    }
+
+    fn query_cursors(&mut self, t: &dyn TableLike) {
+        let max = i64::from(crate::config::defaults::MAX_QUERY_CURSORS);
+        if let Some(item) = t.get("query_cursors") {
+            match item.as_integer() {
+                Some(n) if (1..=max).contains(&n) => {}
+                _ => self.push(
+                    item.span(),
+                    format!(
+                        "query_cursors must be a whole number from 1 to {max} (older Salesforce API versions allow a user {max} open query cursors)"
+                    ),
+                ),
+            }
         }
     }
 

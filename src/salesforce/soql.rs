@@ -140,6 +140,8 @@ enum Filter {
     None,
     ModstampAtOrAfter(DateTime<Utc>),
     ModstampBetween(DateTime<Utc>, DateTime<Utc>),
+    /// `from <= SystemModstamp < until`: one slice of a sliced read.
+    ModstampFromUntil(DateTime<Utc>, DateTime<Utc>),
     IdBetween(String, String),
     IdIn(Vec<String>),
 }
@@ -213,6 +215,17 @@ impl Select {
 
     pub fn where_modstamp_at_or_after(mut self, at: DateTime<Utc>) -> Select {
         self.filter = Filter::ModstampAtOrAfter(at);
+        self
+    }
+
+    /// Keep rows with `from <= SystemModstamp < until` (half-open, so adjacent slices
+    /// never share a row).
+    pub fn where_modstamp_from_until(
+        mut self,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Select {
+        self.filter = Filter::ModstampFromUntil(from, until);
         self
     }
 
@@ -451,6 +464,11 @@ fn render_filter(filter: &Filter) -> Result<String, SoqlError> {
             format_soql_datetime(*from),
             format_soql_datetime(*to)
         ),
+        Filter::ModstampFromUntil(from, until) => format!(
+            " WHERE SystemModstamp >= {} AND SystemModstamp < {}",
+            format_soql_datetime(*from),
+            format_soql_datetime(*until)
+        ),
         Filter::IdIn(ids) => {
             let quoted = ids
                 .iter()
@@ -473,6 +491,19 @@ pub fn count(object: &str, since: Option<DateTime<Utc>>) -> Result<Soql, SoqlErr
     Ok(Soql(format!(
         "SELECT COUNT() FROM {object}{}",
         render_filter(&filter)?
+    )))
+}
+
+/// `SELECT COUNT() FROM X WHERE SystemModstamp >= from AND SystemModstamp < until`.
+pub fn count_between(
+    object: &str,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Soql, SoqlError> {
+    validate_object(object)?;
+    Ok(Soql(format!(
+        "SELECT COUNT() FROM {object}{}",
+        render_filter(&Filter::ModstampFromUntil(from, until))?
     )))
 }
 
@@ -534,6 +565,16 @@ mod tests {
             q.as_str(),
             "SELECT Id, Bar__c FROM Foo__c ORDER BY Id ASC LIMIT 5"
         );
+        let until = at + chrono::Duration::hours(1);
+        assert_eq!(
+            count_between("Lead", at, until).unwrap().as_str(),
+            "SELECT COUNT() FROM Lead WHERE SystemModstamp >= 2024-01-02T03:04:05.000Z AND SystemModstamp < 2024-01-02T04:04:05.000Z"
+        );
+        let q = Select::incremental("Lead", &["Name"], None)
+            .where_modstamp_from_until(at, until)
+            .build()
+            .unwrap();
+        assert!(q.as_str().ends_with("WHERE SystemModstamp >= 2024-01-02T03:04:05.000Z AND SystemModstamp < 2024-01-02T04:04:05.000Z ORDER BY SystemModstamp ASC, Id ASC"), "{q:?}");
         assert_eq!(
             count("Lead", Some(at)).unwrap().as_str(),
             "SELECT COUNT() FROM Lead WHERE SystemModstamp >= 2024-01-02T03:04:05.000Z"

@@ -86,6 +86,9 @@ impl State {
         c.api_used = usage.used;
         c.api_max = usage.max;
         c.faults_injected = injected;
+        let cursors = lock(&self.cursors);
+        c.open_query_cursors = cursors.live() as u64;
+        c.open_query_cursors_peak = cursors.peak_live() as u64;
         c
     }
 }

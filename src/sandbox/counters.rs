@@ -33,6 +33,11 @@ pub struct Counters {
     /// Bulk API 2.0 query jobs created and result sets served.
     pub bulk_jobs: u64,
     pub bulk_result_sets: u64,
+    /// Query cursors open now: served a first page with a `nextRecordsUrl` and not yet
+    /// read to the end (nor released as the oldest). A cursor a client abandons stays open.
+    pub open_query_cursors: u64,
+    /// The most query cursors that were open at once.
+    pub open_query_cursors_peak: u64,
 }
 
 #[derive(Debug, Default)]

@@ -1,7 +1,7 @@
 //! Query execution, paging and query locators.
 
 use std::cmp::Ordering;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
@@ -37,6 +37,9 @@ pub struct Cursors {
     order: VecDeque<String>,
     held_rows: usize,
     pub seq: AtomicU64,
+    /// Cursors not yet read to the end, and the most there were at once.
+    unfinished: HashSet<String>,
+    peak_unfinished: usize,
 }
 
 impl Cursors {
@@ -52,8 +55,11 @@ impl Cursors {
                 if let Some(gone) = self.open.remove(&old) {
                     self.held_rows -= gone.rows.len();
                 }
+                self.unfinished.remove(&old);
             }
         }
+        self.unfinished.insert(id.clone());
+        self.peak_unfinished = self.peak_unfinished.max(self.unfinished.len());
         self.held_rows += c.rows.len();
         self.order.push_back(id.clone());
         self.open.insert(id, Arc::new(c));
@@ -63,6 +69,22 @@ impl Cursors {
         self.open.clear();
         self.order.clear();
         self.held_rows = 0;
+        self.unfinished.clear();
+    }
+
+    /// A page reaching `end` of `rows` rows of cursor `id` was served.
+    fn served(&mut self, id: &str, end: usize, rows: usize) {
+        if end >= rows {
+            self.unfinished.remove(id);
+        }
+    }
+
+    pub fn live(&self) -> usize {
+        self.unfinished.len()
+    }
+
+    pub fn peak_live(&self) -> usize {
+        self.peak_unfinished
     }
 }
 
@@ -197,6 +219,7 @@ pub fn page(
     } else {
         cursor.batch
     };
+    lock(&state.cursors).served(id, offset.saturating_add(batch), cursor.rows.len());
     Ok(render_page(
         state,
         &cursor,
@@ -553,6 +576,23 @@ mod tests {
         assert!(!cs.open.contains_key("a"));
         assert!(cs.open.contains_key("b") && cs.open.contains_key("c"));
         assert_eq!(cs.held_rows, 510);
+    }
+
+    #[test]
+    fn a_cursor_is_open_until_read_to_the_end_or_released() {
+        let mut cs = Cursors::default();
+        cs.insert_within("a".into(), cursor(500), 1000);
+        cs.insert_within("b".into(), cursor(500), 1000);
+        assert_eq!((cs.live(), cs.peak_live()), (2, 2));
+        cs.served("b", 200, 500);
+        assert_eq!(cs.live(), 2, "b has pages left");
+        cs.served("b", 500, 500);
+        assert_eq!(cs.live(), 1);
+        // Releasing the oldest (a) for room closes it too.
+        cs.insert_within("c".into(), cursor(900), 1000);
+        assert_eq!((cs.live(), cs.peak_live()), (1, 2));
+        cs.clear();
+        assert_eq!(cs.live(), 0);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::postgres::{PgStore, PgTarget};
 use super::sqlite::SqliteStore;
 use super::{
     CachedSchema, Cursor, PageApplied, PageWrite, RunId, RunObjectRow, RunRecord, RunRow,
-    StoreError, StoreField, UsageSample, VerifyRecord,
+    SliceCursor, StoreError, StoreField, UsageSample, VerifyRecord,
 };
 
 /// What a store implementation provides; see [`Store`] for each method's contract.
@@ -80,6 +80,16 @@ pub(crate) trait Backend: Send {
     fn first_run_started(&mut self) -> Result<Option<DateTime<Utc>>, StoreError>;
     fn record_verify(&mut self, v: &VerifyRecord) -> Result<(), StoreError>;
     fn last_verify(&mut self) -> Result<Option<VerifyRecord>, StoreError>;
+    fn slice_cursors(&mut self, object: &str) -> Result<Vec<SliceCursor>, StoreError>;
+    fn put_slice_cursors(&mut self, object: &str, slices: &[SliceCursor])
+    -> Result<(), StoreError>;
+    fn apply_slice_page(
+        &mut self,
+        object: &str,
+        page: &PageWrite<'_>,
+        slice: &SliceCursor,
+    ) -> Result<PageApplied, StoreError>;
+    fn finish_slices(&mut self, object: &str, cursor: &Cursor) -> Result<(), StoreError>;
 }
 
 /// One source's store. Reads take `&self` as they always did; a backend that needs to
@@ -274,4 +284,22 @@ impl Store {
     );
     forward!(fn record_verify(&mut self, v: &VerifyRecord) -> Result<(), StoreError>);
     forward!(fn last_verify(&self) -> Result<Option<VerifyRecord>, StoreError>);
+    forward!(
+        /// The object's slice checkpoints, by slice; empty when no sliced read is pending.
+        fn slice_cursors(&self, object: &str) -> Result<Vec<SliceCursor>, StoreError>
+    );
+    forward!(
+        /// Replace the object's slice checkpoints (a new plan, or `&[]` to drop them).
+        fn put_slice_cursors(&mut self, object: &str, slices: &[SliceCursor]) -> Result<(), StoreError>
+    );
+    forward!(
+        /// Like `apply_page`, storing `slice` (its position after the page) in the same
+        /// transaction instead of the object's cursor.
+        fn apply_slice_page(&mut self, object: &str, page: &PageWrite<'_>, slice: &SliceCursor) -> Result<PageApplied, StoreError>
+    );
+    forward!(
+        /// Every slice is done: drop the slice checkpoints and store the object's cursor,
+        /// in one transaction.
+        fn finish_slices(&mut self, object: &str, cursor: &Cursor) -> Result<(), StoreError>
+    );
 }

@@ -21,11 +21,13 @@
 mod backend;
 mod columns;
 pub mod postgres;
+mod slice_cursor;
 pub mod sqlite;
 pub mod types;
 
 pub use backend::Store;
 pub use columns::{PlannedColumn, plan_columns};
+pub use slice_cursor::SliceCursor;
 
 use std::path::PathBuf;
 use std::sync::LazyLock;

@@ -407,6 +407,7 @@ mod tests {
             quota_threshold_percent: defaults::QUOTA_THRESHOLD_PERCENT,
             run_quota_percent: 100,
             formula_policy: defaults::FORMULA_POLICY,
+            query_cursors: defaults::QUERY_CURSORS,
             objects: Default::default(),
             store: None,
             verify: crate::config::VerifySchedule::Weekly,

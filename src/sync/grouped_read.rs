@@ -90,6 +90,18 @@ impl ObjectSync<'_> {
     ) {
         let mut readers = Vec::with_capacity(jobs.len());
         for (plan, options) in jobs {
+            match self.resume_slices(&plan, options).await {
+                Ok(Some(outcome)) => {
+                    let result = self.with_formulas(&plan, options, outcome).await;
+                    send(&finished, (plan, result));
+                    continue;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    send(&finished, (plan, Err(e)));
+                    continue;
+                }
+            }
             match self.open_reader(&plan, options).await {
                 Ok(reader) => readers.push(reader),
                 Err(e) => send(&finished, (plan, Err(e))),
@@ -173,6 +185,7 @@ impl ObjectSync<'_> {
             Err(e) => return self.step_error(reader, e).await,
         };
         let more = page.next_records_url.clone().filter(|_| !page.done);
+        let total = page.total_size;
         if !page.done && more.is_none() {
             let e = SyncError::from(crate::salesforce::Error::bad_response(
                 "BAD_RESPONSE",
@@ -191,6 +204,19 @@ impl ObjectSync<'_> {
             return Step::Done((reader.plan, Err(e)));
         }
         reader.retries = 0;
+        if let (Work::Incremental(read), Some(_)) = (&mut reader.work, &more) {
+            // A large rest is read in slices right here; the line waits meanwhile.
+            match self.slice_rest(read, total).await {
+                Ok(Some(outcome)) => {
+                    let result = self
+                        .with_formulas(&reader.plan, reader.options, outcome)
+                        .await;
+                    return Step::Done((reader.plan, result));
+                }
+                Ok(None) => {}
+                Err(e) => return Step::Done((reader.plan, Err(e))),
+            }
+        }
         if let Some(url) = more {
             reader.next = Some(url);
             return Step::More(reader);
@@ -275,7 +301,12 @@ impl ObjectSync<'_> {
         };
         let result = match work {
             Work::Incremental(mut read) => {
-                let streamed = self.stream(&mut read, pages(Incremental::OPTIONS)).await;
+                let rest = pages(Incremental::OPTIONS);
+                let streamed = if next.is_none() {
+                    self.probe_then_stream(&mut read, rest).await
+                } else {
+                    self.stream(&mut read, rest).await
+                };
                 match streamed {
                     Ok(mut outcome) if formulas_due(&plan, options, &outcome) => {
                         self.reread_formulas(&plan).await.map(|reread| {
@@ -295,6 +326,21 @@ impl ObjectSync<'_> {
                 }),
         };
         (plan, result)
+    }
+}
+
+impl ObjectSync<'_> {
+    /// A read that ended outside the line: its formula re-read, if due, follows.
+    async fn with_formulas(
+        &self,
+        plan: &ObjectPlan,
+        options: ObjectOptions,
+        mut outcome: ObjectOutcome,
+    ) -> Result<ObjectOutcome, SyncError> {
+        if formulas_due(plan, options, &outcome) {
+            outcome.formulas_reread = self.reread_formulas(plan).await?;
+        }
+        Ok(outcome)
     }
 }
 

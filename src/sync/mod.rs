@@ -28,6 +28,7 @@ pub(crate) mod record_counts;
 pub(crate) mod run;
 pub(crate) mod scheduler;
 pub(crate) mod shared_store;
+pub(crate) mod sliced_read;
 pub(crate) mod status;
 pub(crate) mod stop;
 pub(crate) mod stored;

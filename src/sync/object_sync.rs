@@ -29,6 +29,7 @@ use crate::store::{Cursor, PageWrite, StoreField};
 use crate::sync::SyncError;
 use crate::sync::page_feed::{Fed, PageFeed, Pages};
 use crate::sync::shared_store::SharedStore;
+use crate::sync::sliced_read::QueryCursors;
 use crate::sync::stop::StopSignal;
 use chrono::{DateTime, Duration, Utc};
 use futures::StreamExt;
@@ -115,6 +116,8 @@ pub struct ObjectSync<'a> {
     pub store: &'a SharedStore,
     pub stop: &'a StopSignal,
     pub observer: &'a dyn ObjectObserver,
+    /// The source's bound on query cursors, shared by its objects' sliced reads.
+    pub cursors: &'a QueryCursors,
 }
 
 /// One object's incremental read between pages: where its query starts, what it has
@@ -131,6 +134,8 @@ pub struct Incremental {
     expected: Option<u64>,
     last_cursor: Option<Cursor>,
     restarts: u32,
+    /// Whether slicing the rest of this read was considered (once per read).
+    slice_checked: bool,
     pub outcome: ObjectOutcome,
 }
 
@@ -146,6 +151,43 @@ impl Incremental {
     pub fn query(&mut self) -> Select {
         self.query_started = Utc::now();
         read_select(&self.object, &self.fields, true, self.since)
+    }
+
+    pub fn fields(&self) -> &[String] {
+        &self.fields
+    }
+
+    pub fn field_set(&self) -> &str {
+        &self.field_set
+    }
+
+    /// Rows committed so far.
+    pub fn done(&self) -> u64 {
+        self.done
+    }
+
+    pub fn expected(&self) -> Option<u64> {
+        self.expected
+    }
+
+    /// SystemModstamp of the committed cursor, once a page with rows is committed.
+    pub fn committed_stamp(&self) -> Option<DateTime<Utc>> {
+        self.last_cursor
+            .as_ref()
+            .and_then(|c| parse_stamp(&c.system_modstamp))
+    }
+
+    /// The committed cursor's SystemModstamp text and Id, when it is a row's (not capped).
+    pub fn committed_row(&self) -> Option<(&str, &str)> {
+        self.last_cursor
+            .as_ref()
+            .filter(|c| !c.last_id.is_empty())
+            .map(|c| (c.system_modstamp.as_str(), c.last_id.as_str()))
+    }
+
+    /// True the first time only: a read is considered for slicing once.
+    pub fn first_slice_check(&mut self) -> bool {
+        !std::mem::replace(&mut self.slice_checked, true)
     }
 }
 
@@ -220,11 +262,14 @@ impl ObjectSync<'_> {
         plan: &ObjectPlan,
         options: ObjectOptions,
     ) -> Result<ObjectOutcome, SyncError> {
+        if let Some(outcome) = self.resume_slices(plan, options).await? {
+            return Ok(outcome);
+        }
         let mut read = self.begin_incremental(plan, options).await?;
         let pages = self
             .client
             .select_pages(&read.query(), Incremental::OPTIONS);
-        self.stream(&mut read, pages).await
+        self.probe_then_stream(&mut read, pages).await
     }
 
     /// Where `plan`'s incremental read starts (a backfill resets the cursor first).
@@ -254,6 +299,7 @@ impl ObjectSync<'_> {
             expected: None,
             last_cursor: None,
             restarts: 0,
+            slice_checked: false,
             outcome,
         })
     }

@@ -245,6 +245,7 @@ mod tests {
             quota_threshold_percent: crate::config::defaults::QUOTA_THRESHOLD_PERCENT,
             run_quota_percent: crate::config::defaults::RUN_QUOTA_PERCENT,
             formula_policy: policy,
+            query_cursors: crate::config::defaults::QUERY_CURSORS,
             objects: Default::default(),
             store: None,
             verify: crate::config::VerifySchedule::Weekly,

@@ -17,6 +17,7 @@ use crate::sync::object_sync::{
     Incremental, ObjectObserver, ObjectOptions, ObjectOutcome, ObjectPlan, ObjectSync,
 };
 use crate::sync::shared_store::SharedStore;
+use crate::sync::sliced_read::QueryCursors;
 use crate::sync::stop::{StopReason, StopSignal};
 
 /// Objects synced at once per source.
@@ -448,11 +449,13 @@ impl RunContext<'_> {
             jobs.push((plan, reread_formulas));
         }
         let forward = Forward(observer);
+        let cursors = QueryCursors::new(self.source.query_cursors);
         let sync = ObjectSync {
             client: self.client,
             store: self.store,
             stop: self.stop,
             observer: &forward,
+            cursors: &cursors,
         };
         let sync = &sync;
         let (grouped, alone): (Vec<_>, Vec<_>) = jobs

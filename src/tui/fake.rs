@@ -272,6 +272,7 @@ pub fn config() -> Config {
                 quota_threshold_percent: s.quota_threshold_percent,
                 run_quota_percent: 25,
                 formula_policy: crate::config::FormulaPolicy::DailyReread,
+                query_cursors: crate::config::defaults::QUERY_CURSORS,
                 verify: crate::config::VerifySchedule::Weekly,
                 objects,
                 store: None,

@@ -93,6 +93,7 @@ impl Org {
             quota_threshold_percent: defaults::QUOTA_THRESHOLD_PERCENT,
             run_quota_percent: 100,
             formula_policy: defaults::FORMULA_POLICY,
+            query_cursors: defaults::QUERY_CURSORS,
             verify: syncdeck::config::VerifySchedule::Weekly,
             objects: objects
                 .iter()

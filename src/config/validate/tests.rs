@@ -390,3 +390,20 @@ fn a_fleet_section_is_checked() {
         "{messages:#?}"
     );
 }
+
+#[test]
+fn query_cursors_defaults_to_eight_and_must_be_one_to_ten() {
+    assert_eq!(parse_str(VALID).unwrap().sources[0].query_cursors, 8);
+    let source = |n: &str| {
+        format!(
+            "[[source]]\nid = \"acme\"\nname = \"x\"\nlogin_url = \"https://login.salesforce.com\"\nclient_id = \"abc\"\nquery_cursors = {n}\n"
+        )
+    };
+    assert_eq!(parse_str(&source("3")).unwrap().sources[0].query_cursors, 3);
+    for bad in ["0", "11", "\"many\""] {
+        assert_diags(
+            &source(bad),
+            &[(6, 17, "query_cursors must be a whole number from 1 to 10")],
+        );
+    }
+}

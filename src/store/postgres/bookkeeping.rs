@@ -12,7 +12,7 @@ use crate::store::backend::Backend;
 use crate::store::types::quote_ident;
 use crate::store::{
     CachedSchema, Cursor, PageApplied, PageWrite, RunId, RunObjectRow, RunRecord, RunRow,
-    StoreError, StoreField, UsageSample, VerifyRecord,
+    SliceCursor, StoreError, StoreField, UsageSample, VerifyRecord,
 };
 
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
@@ -78,6 +78,31 @@ impl Backend for PgStore {
         page: &PageWrite<'_>,
     ) -> Result<PageApplied, StoreError> {
         self.load_page(object, page)
+    }
+
+    fn slice_cursors(&mut self, object: &str) -> Result<Vec<SliceCursor>, StoreError> {
+        self.read_slices(object)
+    }
+
+    fn put_slice_cursors(
+        &mut self,
+        object: &str,
+        slices: &[SliceCursor],
+    ) -> Result<(), StoreError> {
+        self.replace_slices(object, slices, None)
+    }
+
+    fn apply_slice_page(
+        &mut self,
+        object: &str,
+        page: &PageWrite<'_>,
+        slice: &SliceCursor,
+    ) -> Result<PageApplied, StoreError> {
+        self.load_page_with(object, page, Some(slice))
+    }
+
+    fn finish_slices(&mut self, object: &str, cursor: &Cursor) -> Result<(), StoreError> {
+        self.replace_slices(object, &[], Some(cursor))
     }
 
     fn fail_page_after(&mut self, upserts: Option<usize>) {

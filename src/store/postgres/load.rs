@@ -12,7 +12,7 @@ use super::types::{PgColumn, PgType, PgValue, from_row, select_expr, to_pg};
 use super::{PgStore, StoreError};
 use crate::store::columns::{PageLayout, bad_record, plan_columns};
 use crate::store::types::quote_ident;
-use crate::store::{Cursor, PageApplied, PageWrite, StoreField};
+use crate::store::{Cursor, PageApplied, PageWrite, SliceCursor, StoreField};
 
 /// `"schema"."sf_Object"`.
 pub(super) fn table(schema: &str, object: &str) -> String {
@@ -157,6 +157,16 @@ impl PgStore {
         object: &str,
         page: &PageWrite<'_>,
     ) -> Result<PageApplied, StoreError> {
+        self.load_page_with(object, page, None)
+    }
+
+    /// A page with the object's cursor or, for a sliced read, a slice's checkpoint.
+    pub(super) fn load_page_with(
+        &mut self,
+        object: &str,
+        page: &PageWrite<'_>,
+        slice: Option<&SliceCursor>,
+    ) -> Result<PageApplied, StoreError> {
         let columns = self.object_columns(object)?;
         if columns.is_empty() && !self.has_table(object)? {
             return Err(StoreError::UnknownObject(object.to_string()));
@@ -212,6 +222,11 @@ impl PgStore {
             }
             if let Some(cursor) = page.cursor {
                 write_cursor(&tx, &schema, object, cursor)
+                    .await
+                    .map_err(&err)?;
+            }
+            if let Some(slice) = slice {
+                super::slices::write_slice(&tx, &schema, object, slice)
                     .await
                     .map_err(&err)?;
             }

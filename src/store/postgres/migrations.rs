@@ -79,6 +79,20 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (run_id, object)
     );
     ",
+    // 2: checkpoints of sliced reads (parallel SystemModstamp ranges of one object).
+    "
+    CREATE TABLE slice_cursors (
+        object         text NOT NULL,
+        slice          bigint NOT NULL,
+        range_from     text NOT NULL,
+        range_until    text,
+        position       text,
+        done           boolean NOT NULL,
+        field_set_hash text NOT NULL,
+        from_start     boolean NOT NULL,
+        PRIMARY KEY (object, slice)
+    );
+    ",
 ];
 
 pub fn latest() -> i64 {

@@ -18,6 +18,7 @@ pub mod check;
 pub mod lease;
 mod load;
 pub mod migrations;
+mod slices;
 mod target;
 pub mod testing;
 mod tls;

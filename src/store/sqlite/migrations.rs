@@ -79,6 +79,20 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (run_id, object)
     );
     ",
+    // 4: checkpoints of sliced reads (parallel SystemModstamp ranges of one object).
+    "
+    CREATE TABLE slice_cursors (
+        object         TEXT NOT NULL,
+        slice          INTEGER NOT NULL,
+        range_from     TEXT NOT NULL,
+        range_until    TEXT,
+        position       TEXT,
+        done           INTEGER NOT NULL,
+        field_set_hash TEXT NOT NULL,
+        from_start     INTEGER NOT NULL,
+        PRIMARY KEY (object, slice)
+    );
+    ",
 ];
 
 /// Bring the database to the newest schema; refuse one written by a newer syncdeck.

@@ -3,6 +3,7 @@
 
 mod migrations;
 mod reconcile;
+mod slices;
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -18,7 +19,7 @@ use super::columns::{ColumnSource, PageLayout, bad_record, plan_columns};
 use super::types::{self, ColumnType, quote_ident};
 use super::{
     CachedSchema, Cursor, PageApplied, PageWrite, RunId, RunObjectRow, RunRecord, RunRow,
-    StoreError, StoreField, UsageSample,
+    SliceCursor, StoreError, StoreField, UsageSample,
 };
 use crate::model::RecordRef;
 
@@ -141,6 +142,66 @@ pub(crate) fn latest_schema_version() -> i64 {
     migrations::latest()
 }
 
+impl SqliteStore {
+    /// One page in one transaction, with the object's cursor or a slice's checkpoint.
+    fn write_page(
+        &mut self,
+        object: &str,
+        page: &PageWrite<'_>,
+        slice: Option<&SliceCursor>,
+    ) -> Result<PageApplied, StoreError> {
+        let columns = self.columns(object)?;
+        if columns.is_empty() && !self.has_table(object)? {
+            return Err(StoreError::UnknownObject(object.to_string()));
+        }
+        let table = quote_ident(&table_name(object));
+        let fail_after = self.fail_after.get();
+        let tx = self.conn.transaction()?;
+        let mut applied = PageApplied::default();
+        {
+            // Rows of a page nearly always carry the same columns: build and look up the
+            // statement once per shape (the columns present), not once per row.
+            let mut current: Option<(Vec<usize>, rusqlite::CachedStatement<'_>)> = None;
+            let mut shape = Vec::with_capacity(columns.len());
+            let mut values = Vec::with_capacity(columns.len() + 1);
+            let layout = PageLayout::new(page.upserts, &columns);
+            for (i, record) in page.upserts.iter().enumerate() {
+                if fail_after == Some(i) {
+                    return Err(StoreError::Injected);
+                }
+                row_values(&layout, object, record, &columns, &mut shape, &mut values)?;
+                if current.as_ref().is_none_or(|(s, _)| *s != shape) {
+                    let names = shape.iter().map(|&c| columns[c].name.as_str());
+                    let stmt = tx.prepare_cached(&upsert_sql(&table, names))?;
+                    current = Some((shape.clone(), stmt));
+                }
+                if let Some((_, stmt)) = current.as_mut() {
+                    stmt.execute(params_from_iter(values.iter()))?;
+                }
+                applied.upserted += 1;
+            }
+        }
+        if fail_after == Some(page.upserts.len()) {
+            return Err(StoreError::Injected);
+        }
+        {
+            let mut delete =
+                tx.prepare_cached(&format!("DELETE FROM {table} WHERE \"Id\" = ?1"))?;
+            for id in page.deletes {
+                applied.deleted += delete.execute([id])? as u64;
+            }
+        }
+        if let Some(cursor) = page.cursor {
+            write_cursor(&tx, object, cursor)?;
+        }
+        if let Some(slice) = slice {
+            slices::write(&tx, object, slice)?;
+        }
+        tx.commit()?;
+        Ok(applied)
+    }
+}
+
 impl Backend for SqliteStore {
     fn describe(&self) -> String {
         format!("SQLite file {}", self.conn.path().unwrap_or("(in memory)"))
@@ -220,52 +281,39 @@ impl Backend for SqliteStore {
         object: &str,
         page: &PageWrite<'_>,
     ) -> Result<PageApplied, StoreError> {
-        let columns = self.columns(object)?;
-        if columns.is_empty() && !self.has_table(object)? {
-            return Err(StoreError::UnknownObject(object.to_string()));
-        }
-        let table = quote_ident(&table_name(object));
-        let fail_after = self.fail_after.get();
+        self.write_page(object, page, None)
+    }
+
+    fn slice_cursors(&mut self, object: &str) -> Result<Vec<SliceCursor>, StoreError> {
+        slices::read(&self.conn, object)
+    }
+
+    fn put_slice_cursors(
+        &mut self,
+        object: &str,
+        slices: &[SliceCursor],
+    ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
-        let mut applied = PageApplied::default();
-        {
-            // Rows of a page nearly always carry the same columns: build and look up the
-            // statement once per shape (the columns present), not once per row.
-            let mut current: Option<(Vec<usize>, rusqlite::CachedStatement<'_>)> = None;
-            let mut shape = Vec::with_capacity(columns.len());
-            let mut values = Vec::with_capacity(columns.len() + 1);
-            let layout = PageLayout::new(page.upserts, &columns);
-            for (i, record) in page.upserts.iter().enumerate() {
-                if fail_after == Some(i) {
-                    return Err(StoreError::Injected);
-                }
-                row_values(&layout, object, record, &columns, &mut shape, &mut values)?;
-                if current.as_ref().is_none_or(|(s, _)| *s != shape) {
-                    let names = shape.iter().map(|&c| columns[c].name.as_str());
-                    let stmt = tx.prepare_cached(&upsert_sql(&table, names))?;
-                    current = Some((shape.clone(), stmt));
-                }
-                if let Some((_, stmt)) = current.as_mut() {
-                    stmt.execute(params_from_iter(values.iter()))?;
-                }
-                applied.upserted += 1;
-            }
-        }
-        if fail_after == Some(page.upserts.len()) {
-            return Err(StoreError::Injected);
-        }
-        {
-            let mut delete =
-                tx.prepare_cached(&format!("DELETE FROM {table} WHERE \"Id\" = ?1"))?;
-            for id in page.deletes {
-                applied.deleted += delete.execute([id])? as u64;
-            }
-        }
-        if let Some(cursor) = page.cursor {
-            write_cursor(&tx, object, cursor)?;
-        }
+        slices::replace(&tx, object, slices)?;
         tx.commit()?;
-        Ok(applied)
+        Ok(())
+    }
+
+    fn apply_slice_page(
+        &mut self,
+        object: &str,
+        page: &PageWrite<'_>,
+        slice: &SliceCursor,
+    ) -> Result<PageApplied, StoreError> {
+        self.write_page(object, page, Some(slice))
+    }
+
+    fn finish_slices(&mut self, object: &str, cursor: &Cursor) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        slices::replace(&tx, object, &[])?;
+        write_cursor(&tx, object, cursor)?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// Test hook: make the next `apply_page` calls fail after `upserts` records were
