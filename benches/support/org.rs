@@ -44,6 +44,8 @@ pub fn source(id: &str, sandbox: &SandboxHandle) -> SourceConfig {
         run_quota_percent: 100,
         formula_policy: syncdeck::config::FormulaPolicy::DailyReread,
         verify: syncdeck::config::VerifySchedule::Weekly,
+        // REST unless a bench turns Bulk on, so the REST numbers stay comparable.
+        bulk_threshold: 0,
         objects: Default::default(),
         store: None,
     }

@@ -9,8 +9,8 @@ use serde_json::{Map, Value};
 use super::postgres::{PgStore, PgTarget};
 use super::sqlite::SqliteStore;
 use super::{
-    CachedSchema, Cursor, PageApplied, PageWrite, RunId, RunObjectRow, RunRecord, RunRow,
-    StoreError, StoreField, UsageSample, VerifyRecord,
+    BulkCheckpoint, BulkMark, CachedSchema, Cursor, PageApplied, PageWrite, RunId, RunObjectRow,
+    RunRecord, RunRow, StoreError, StoreField, UsageSample, VerifyRecord,
 };
 
 /// What a store implementation provides; see [`Store`] for each method's contract.
@@ -25,6 +25,14 @@ pub(crate) trait Backend: Send {
     fn apply_page(&mut self, object: &str, page: &PageWrite<'_>)
     -> Result<PageApplied, StoreError>;
     fn fail_page_after(&mut self, upserts: Option<usize>);
+    fn apply_bulk_page(
+        &mut self,
+        object: &str,
+        page: &PageWrite<'_>,
+        mark: BulkMark<'_>,
+    ) -> Result<PageApplied, StoreError>;
+    fn bulk_checkpoint(&mut self, object: &str) -> Result<Option<BulkCheckpoint>, StoreError>;
+    fn clear_bulk_checkpoint(&mut self, object: &str) -> Result<(), StoreError>;
     fn cursor(&mut self, object: &str) -> Result<Option<Cursor>, StoreError>;
     fn set_cursor(&mut self, object: &str, cursor: &Cursor) -> Result<(), StoreError>;
     fn reset_cursor(&mut self, object: &str) -> Result<(), StoreError>;
@@ -174,6 +182,19 @@ impl Store {
         /// Test hook: make the next `apply_page` calls fail after `upserts` records were
         /// written inside the transaction (`None` disables). Proves pages are atomic.
         fn fail_page_after(&self, upserts: Option<usize>) -> ()
+    );
+    forward!(
+        /// [`Store::apply_page`] that also saves or clears the object's Bulk checkpoint in
+        /// the same transaction.
+        fn apply_bulk_page(&mut self, object: &str, page: &PageWrite<'_>, mark: BulkMark<'_>) -> Result<PageApplied, StoreError>
+    );
+    forward!(
+        /// Where the object's unfinished Bulk read stands, if it has one.
+        fn bulk_checkpoint(&self, object: &str) -> Result<Option<BulkCheckpoint>, StoreError>
+    );
+    forward!(
+        /// Forget the object's Bulk read (its job is gone or failed).
+        fn clear_bulk_checkpoint(&mut self, object: &str) -> Result<(), StoreError>
     );
     forward!(fn cursor(&self, object: &str) -> Result<Option<Cursor>, StoreError>);
     forward!(fn set_cursor(&mut self, object: &str, cursor: &Cursor) -> Result<(), StoreError>);

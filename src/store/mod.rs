@@ -124,6 +124,29 @@ pub struct Cursor {
     pub full_sync_done: bool,
 }
 
+/// Where a Bulk API read of one object stands: committed in the same transaction as each
+/// of its pages, so a killed process resumes the same job at the same set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BulkCheckpoint {
+    pub job_id: String,
+    /// The result set being read (`None`: the first).
+    pub locator: Option<String>,
+    /// Rows of that set already committed.
+    pub rows_done: u64,
+    /// When the job was created (RFC 3339 UTC): the read covers every change before it.
+    pub job_started: String,
+    /// The field set the job selected (`Cursor::field_set_hash` form).
+    pub field_set: String,
+}
+
+/// What a page does to its object's Bulk checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkMark<'a> {
+    Save(&'a BulkCheckpoint),
+    /// The read ended (its last page) or was abandoned.
+    Clear,
+}
+
 /// One page of query results to commit atomically.
 #[derive(Debug, Clone, Copy)]
 pub struct PageWrite<'a> {

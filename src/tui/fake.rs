@@ -143,18 +143,21 @@ fn setting_up() -> SourceSnapshot {
                 done: 12_000,
                 expected: Some(12_000),
                 finished: true,
+                ..Default::default()
             },
             ObjectProgress {
                 object: "Contact".into(),
                 done: 19_200,
                 expected: Some(48_000),
                 finished: false,
+                ..Default::default()
             },
             ObjectProgress {
                 object: "Opportunity".into(),
                 done: 0,
                 expected: None,
                 finished: false,
+                ..Default::default()
             },
         ],
     });
@@ -272,6 +275,7 @@ pub fn config() -> Config {
                 run_quota_percent: 25,
                 formula_policy: crate::config::FormulaPolicy::DailyReread,
                 verify: crate::config::VerifySchedule::Weekly,
+                bulk_threshold: crate::config::defaults::BULK_THRESHOLD,
                 objects,
                 store: None,
             }

@@ -94,6 +94,8 @@ impl Org {
             run_quota_percent: 100,
             formula_policy: defaults::FORMULA_POLICY,
             verify: syncdeck::config::VerifySchedule::Weekly,
+            // Existing tests pin REST behaviour (call counts, composite grouping); Bulk tests set it.
+            bulk_threshold: 0,
             objects: objects
                 .iter()
                 .map(|(o, f)| {

@@ -12,7 +12,7 @@ use super::types::{PgColumn, PgType, PgValue, from_row, select_expr, to_pg};
 use super::{PgStore, StoreError};
 use crate::store::columns::{PageLayout, bad_record, plan_columns};
 use crate::store::types::quote_ident;
-use crate::store::{Cursor, PageApplied, PageWrite, StoreField};
+use crate::store::{BulkMark, Cursor, PageApplied, PageWrite, StoreField};
 
 /// `"schema"."sf_Object"`.
 pub(super) fn table(schema: &str, object: &str) -> String {
@@ -156,6 +156,7 @@ impl PgStore {
         &mut self,
         object: &str,
         page: &PageWrite<'_>,
+        mark: Option<BulkMark<'_>>,
     ) -> Result<PageApplied, StoreError> {
         let columns = self.object_columns(object)?;
         if columns.is_empty() && !self.has_table(object)? {
@@ -211,6 +212,11 @@ impl PgStore {
             }
             if let Some(cursor) = page.cursor {
                 write_cursor(&tx, &schema, object, cursor)
+                    .await
+                    .map_err(&err)?;
+            }
+            if let Some(mark) = mark {
+                write_bulk_mark(&tx, &schema, object, mark)
                     .await
                     .map_err(&err)?;
             }
@@ -494,6 +500,42 @@ pub(super) async fn write_cursor(
             &[&object, &c.system_modstamp, &c.last_id, &c.field_set_hash, &c.full_sync_done],
         )
         .await?;
+    Ok(())
+}
+
+/// Save or clear an object's Bulk checkpoint (inside the page's transaction).
+pub(super) async fn write_bulk_mark(
+    client: &impl tokio_postgres::GenericClient,
+    schema: &str,
+    object: &str,
+    mark: BulkMark<'_>,
+) -> Result<(), tokio_postgres::Error> {
+    let s = quote_ident(schema);
+    match mark {
+        BulkMark::Save(c) => {
+            let rows_done = i64::try_from(c.rows_done).unwrap_or(i64::MAX);
+            client
+                .execute(
+                    &format!(
+                        "INSERT INTO {s}.bulk_checkpoints (object, job_id, locator, rows_done, job_started, field_set)
+                         VALUES ($1, $2, $3, $4, $5, $6)
+                         ON CONFLICT (object) DO UPDATE SET job_id = excluded.job_id,
+                           locator = excluded.locator, rows_done = excluded.rows_done,
+                           job_started = excluded.job_started, field_set = excluded.field_set"
+                    ),
+                    &[&object, &c.job_id, &c.locator, &rows_done, &c.job_started, &c.field_set],
+                )
+                .await?;
+        }
+        BulkMark::Clear => {
+            client
+                .execute(
+                    &format!("DELETE FROM {s}.bulk_checkpoints WHERE object = $1"),
+                    &[&object],
+                )
+                .await?;
+        }
+    }
     Ok(())
 }
 

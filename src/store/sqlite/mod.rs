@@ -17,8 +17,8 @@ use super::backend::Backend;
 use super::columns::{ColumnSource, PageLayout, bad_record, plan_columns};
 use super::types::{self, ColumnType, quote_ident};
 use super::{
-    CachedSchema, Cursor, PageApplied, PageWrite, RunId, RunObjectRow, RunRecord, RunRow,
-    StoreError, StoreField, UsageSample,
+    BulkCheckpoint, BulkMark, CachedSchema, Cursor, PageApplied, PageWrite, RunId, RunObjectRow,
+    RunRecord, RunRow, StoreError, StoreField, UsageSample,
 };
 use crate::model::RecordRef;
 
@@ -134,6 +134,64 @@ impl SqliteStore {
             .collect::<Result<_, _>>()?;
         Ok(cols)
     }
+
+    /// A page, its cursor and its Bulk mark in one transaction.
+    fn write_page(
+        &mut self,
+        object: &str,
+        page: &PageWrite<'_>,
+        mark: Option<BulkMark<'_>>,
+    ) -> Result<PageApplied, StoreError> {
+        let columns = self.columns(object)?;
+        if columns.is_empty() && !self.has_table(object)? {
+            return Err(StoreError::UnknownObject(object.to_string()));
+        }
+        let table = quote_ident(&table_name(object));
+        let fail_after = self.fail_after.get();
+        let tx = self.conn.transaction()?;
+        let mut applied = PageApplied::default();
+        {
+            // Rows of a page nearly always carry the same columns: build and look up the
+            // statement once per shape (the columns present), not once per row.
+            let mut current: Option<(Vec<usize>, rusqlite::CachedStatement<'_>)> = None;
+            let mut shape = Vec::with_capacity(columns.len());
+            let mut values = Vec::with_capacity(columns.len() + 1);
+            let layout = PageLayout::new(page.upserts, &columns);
+            for (i, record) in page.upserts.iter().enumerate() {
+                if fail_after == Some(i) {
+                    return Err(StoreError::Injected);
+                }
+                row_values(&layout, object, record, &columns, &mut shape, &mut values)?;
+                if current.as_ref().is_none_or(|(s, _)| *s != shape) {
+                    let names = shape.iter().map(|&c| columns[c].name.as_str());
+                    let stmt = tx.prepare_cached(&upsert_sql(&table, names))?;
+                    current = Some((shape.clone(), stmt));
+                }
+                if let Some((_, stmt)) = current.as_mut() {
+                    stmt.execute(params_from_iter(values.iter()))?;
+                }
+                applied.upserted += 1;
+            }
+        }
+        if fail_after == Some(page.upserts.len()) {
+            return Err(StoreError::Injected);
+        }
+        {
+            let mut delete =
+                tx.prepare_cached(&format!("DELETE FROM {table} WHERE \"Id\" = ?1"))?;
+            for id in page.deletes {
+                applied.deleted += delete.execute([id])? as u64;
+            }
+        }
+        if let Some(cursor) = page.cursor {
+            write_cursor(&tx, object, cursor)?;
+        }
+        if let Some(mark) = mark {
+            write_bulk_mark(&tx, object, mark)?;
+        }
+        tx.commit()?;
+        Ok(applied)
+    }
 }
 
 /// How many migrations this build knows.
@@ -220,52 +278,39 @@ impl Backend for SqliteStore {
         object: &str,
         page: &PageWrite<'_>,
     ) -> Result<PageApplied, StoreError> {
-        let columns = self.columns(object)?;
-        if columns.is_empty() && !self.has_table(object)? {
-            return Err(StoreError::UnknownObject(object.to_string()));
-        }
-        let table = quote_ident(&table_name(object));
-        let fail_after = self.fail_after.get();
-        let tx = self.conn.transaction()?;
-        let mut applied = PageApplied::default();
-        {
-            // Rows of a page nearly always carry the same columns: build and look up the
-            // statement once per shape (the columns present), not once per row.
-            let mut current: Option<(Vec<usize>, rusqlite::CachedStatement<'_>)> = None;
-            let mut shape = Vec::with_capacity(columns.len());
-            let mut values = Vec::with_capacity(columns.len() + 1);
-            let layout = PageLayout::new(page.upserts, &columns);
-            for (i, record) in page.upserts.iter().enumerate() {
-                if fail_after == Some(i) {
-                    return Err(StoreError::Injected);
-                }
-                row_values(&layout, object, record, &columns, &mut shape, &mut values)?;
-                if current.as_ref().is_none_or(|(s, _)| *s != shape) {
-                    let names = shape.iter().map(|&c| columns[c].name.as_str());
-                    let stmt = tx.prepare_cached(&upsert_sql(&table, names))?;
-                    current = Some((shape.clone(), stmt));
-                }
-                if let Some((_, stmt)) = current.as_mut() {
-                    stmt.execute(params_from_iter(values.iter()))?;
-                }
-                applied.upserted += 1;
-            }
-        }
-        if fail_after == Some(page.upserts.len()) {
-            return Err(StoreError::Injected);
-        }
-        {
-            let mut delete =
-                tx.prepare_cached(&format!("DELETE FROM {table} WHERE \"Id\" = ?1"))?;
-            for id in page.deletes {
-                applied.deleted += delete.execute([id])? as u64;
-            }
-        }
-        if let Some(cursor) = page.cursor {
-            write_cursor(&tx, object, cursor)?;
-        }
-        tx.commit()?;
-        Ok(applied)
+        self.write_page(object, page, None)
+    }
+
+    fn apply_bulk_page(
+        &mut self,
+        object: &str,
+        page: &PageWrite<'_>,
+        mark: BulkMark<'_>,
+    ) -> Result<PageApplied, StoreError> {
+        self.write_page(object, page, Some(mark))
+    }
+
+    fn bulk_checkpoint(&mut self, object: &str) -> Result<Option<BulkCheckpoint>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT job_id, locator, rows_done, job_started, field_set FROM bulk_checkpoints WHERE object = ?1",
+                [object],
+                |r| {
+                    Ok(BulkCheckpoint {
+                        job_id: r.get(0)?,
+                        locator: r.get(1)?,
+                        rows_done: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                        job_started: r.get(3)?,
+                        field_set: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn clear_bulk_checkpoint(&mut self, object: &str) -> Result<(), StoreError> {
+        write_bulk_mark(&self.conn, object, BulkMark::Clear)
     }
 
     /// Test hook: make the next `apply_page` calls fail after `upserts` records were
@@ -644,6 +689,30 @@ fn write_cursor(conn: &Connection, object: &str, c: &Cursor) -> Result<(), Store
             c.full_sync_done
         ],
     )?;
+    Ok(())
+}
+
+fn write_bulk_mark(conn: &Connection, object: &str, mark: BulkMark<'_>) -> Result<(), StoreError> {
+    match mark {
+        BulkMark::Save(c) => conn.execute(
+            "INSERT INTO bulk_checkpoints (object, job_id, locator, rows_done, job_started, field_set)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (object) DO UPDATE SET job_id = excluded.job_id,
+               locator = excluded.locator, rows_done = excluded.rows_done,
+               job_started = excluded.job_started, field_set = excluded.field_set",
+            params![
+                object,
+                c.job_id,
+                c.locator,
+                i64::try_from(c.rows_done).unwrap_or(i64::MAX),
+                c.job_started,
+                c.field_set
+            ],
+        )?,
+        BulkMark::Clear => {
+            conn.execute("DELETE FROM bulk_checkpoints WHERE object = ?1", [object])?
+        }
+    };
     Ok(())
 }
 
