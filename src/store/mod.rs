@@ -19,6 +19,8 @@
 //! (`sync::shared_store`), the CLI on its own thread.
 
 mod backend;
+#[cfg(test)]
+mod checkpoint_contract;
 mod columns;
 pub mod postgres;
 pub mod sqlite;

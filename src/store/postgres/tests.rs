@@ -537,3 +537,12 @@ fn calls_and_drops_inside_a_runtime_are_safe() {
     });
     assert_eq!(n, 0);
 }
+
+#[test]
+fn bulk_checkpoints_commit_with_their_page() {
+    let Some(ts) = TestSchema::new("bulk_checkpoints_commit_with_their_page") else {
+        return;
+    };
+    let mut s = pg_store(&ts);
+    crate::store::checkpoint_contract::bulk_checkpoints_commit_with_their_page(&mut s);
+}

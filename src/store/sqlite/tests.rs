@@ -459,3 +459,9 @@ fn per_object_counts_of_a_run_round_trip() {
     );
     assert!(s.run_objects(RunId(12345)).unwrap().is_empty());
 }
+
+#[test]
+fn bulk_checkpoints_commit_with_their_page() {
+    let mut s = Store::open_in_memory().unwrap();
+    crate::store::checkpoint_contract::bulk_checkpoints_commit_with_their_page(&mut s);
+}
