@@ -113,7 +113,10 @@ async fn rest_rows(client: &Client, object: &str, fields: &[String]) -> ById {
 async fn bulk_rows(client: &Client, shape: Arc<BulkShape>, max_records: u64) -> ById {
     let soql = shape.select(None).build().unwrap();
     let job = client.bulk_create(&soql, true).await.unwrap();
-    let done = client.bulk_wait(&job.id, fast_polls(), &|_| {}).await.unwrap();
+    let done = client
+        .bulk_wait(&job.id, fast_polls(), &|_| {})
+        .await
+        .unwrap();
     assert_eq!(done.state, JobState::JobComplete);
     let mut pages = client.bulk_pages(&job.id, shape, BulkPosition::default(), max_records);
     let mut rows = ById::new();
@@ -186,7 +189,10 @@ async fn rest_and_bulk_decode_identical_records_for_every_field_type() {
         );
     }
     for kind in ["null", "bool", "int", "float", "text", "compound"] {
-        assert!(compared.contains(kind), "no {kind} value compared: {compared:?}");
+        assert!(
+            compared.contains(kind),
+            "no {kind} value compared: {compared:?}"
+        );
     }
 }
 
@@ -221,7 +227,10 @@ async fn a_failed_job_and_an_unknown_job_are_reported_not_hidden() {
         .bulk_create(&shape.select(None).build().unwrap(), true)
         .await
         .unwrap();
-    let done = client.bulk_wait(&job.id, fast_polls(), &|_| {}).await.unwrap();
+    let done = client
+        .bulk_wait(&job.id, fast_polls(), &|_| {})
+        .await
+        .unwrap();
     assert_eq!(done.state, JobState::Failed);
     assert_eq!(done.error_message.as_deref(), Some("sandbox says no"));
     client.bulk_delete(&job.id).await.unwrap();
@@ -230,7 +239,10 @@ async fn a_failed_job_and_an_unknown_job_are_reported_not_hidden() {
     // A compound field selected as such is refused by Bulk, with Salesforce's message.
     let refused = client
         .bulk_create(
-            &Select::new("Account").fields(["BillingAddress"]).build().unwrap(),
+            &Select::new("Account")
+                .fields(["BillingAddress"])
+                .build()
+                .unwrap(),
             false,
         )
         .await
