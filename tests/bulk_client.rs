@@ -28,10 +28,21 @@ const SYSTEM: [&str; 3] = ["Id", "SystemModstamp", "IsDeleted"];
 struct Counting {
     before: AtomicU64,
     after: AtomicU64,
+    /// Calls still allowed (`None`: all), like the quota guard's veto.
+    allow: std::sync::Mutex<Option<u64>>,
 }
 
 impl CallHooks for Counting {
     fn before_call(&self, calls: u32) -> Result<(), Veto> {
+        let mut allow = self.allow.lock().unwrap();
+        if let Some(left) = allow.as_mut() {
+            if *left < u64::from(calls) {
+                return Err(Veto {
+                    reason: "quota guard: threshold reached".into(),
+                });
+            }
+            *left -= u64::from(calls);
+        }
         self.before.fetch_add(u64::from(calls), Ordering::SeqCst);
         Ok(())
     }
@@ -250,5 +261,55 @@ async fn a_failed_job_and_an_unknown_job_are_reported_not_hidden() {
     assert!(
         refused.to_string().contains("compound data not supported"),
         "{refused}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quota_veto_stops_at_a_set_boundary_and_the_download_resumes_there() {
+    let (_org, client, hooks, describe) = setup("Account").await;
+    let shape = Arc::new(BulkShape::new(&describe, &["Name".to_string()]).unwrap());
+    let soql = shape.select(None).build().unwrap();
+    let job = client.bulk_create(&soql, true).await.unwrap();
+    client
+        .bulk_wait(&job.id, fast_polls(), &|_| {})
+        .await
+        .unwrap();
+    // Two sets of 2 000, then the guard says no.
+    *hooks.allow.lock().unwrap() = Some(2);
+    let mut pages = client.bulk_pages(&job.id, shape.clone(), BulkPosition::default(), 2_000);
+    let mut first = ById::new();
+    let mut at = BulkPosition::default();
+    let vetoed = loop {
+        match pages.next().await {
+            Some(Ok(page)) => {
+                first.extend(by_id(page.records.to_maps()));
+                at = page.after;
+            }
+            Some(Err(e)) => break e,
+            None => panic!("the download ended without the veto"),
+        }
+    };
+    assert!(pages.next().await.is_none(), "nothing after the veto");
+    assert_eq!(
+        vetoed.class(),
+        syncdeck::salesforce::ErrorClass::Vetoed,
+        "{vetoed}"
+    );
+    assert_eq!(first.len(), 4_000, "whole sets only");
+    assert!(at.locator.is_some() && at.rows_done == 0, "{at:?}");
+    *hooks.allow.lock().unwrap() = None;
+    let mut rest = client.bulk_pages(&job.id, shape, at, 2_000);
+    let mut all = first.clone();
+    while let Some(page) = rest.next().await {
+        let page = page.unwrap();
+        for (id, row) in by_id(page.records.to_maps()) {
+            assert!(all.insert(id, row).is_none(), "a row read twice");
+        }
+    }
+    assert!(all.len() as u64 >= ROWS);
+    let whole = rest_rows(&client, "Account", &["Name".to_string()]).await;
+    assert_eq!(
+        all.keys().collect::<Vec<_>>(),
+        whole.keys().collect::<Vec<_>>()
     );
 }

@@ -159,6 +159,40 @@ async fn a_failed_job_falls_back_to_rest_with_an_event() {
     engine.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_bulk_job_limit_sends_the_read_to_rest() {
+    let org = org(bulk_org(&[("Account", 6_000)])).await;
+    let source = manual(with_threshold(
+        org.source("acme", &[("Account", ACCOUNT_FIELDS)]),
+        1_000,
+    ));
+    org.connect(&source).await;
+    org.sandbox.bulk(&BulkSpec {
+        jobs_max: Some(0),
+        ..BulkSpec::default()
+    });
+    let clock = ManualClock::new(Utc::now());
+    let mut engine = start(&org, vec![source.clone()], clock.clone());
+    let after = sync_now(&mut engine, &clock, "acme").await;
+    assert_eq!(
+        after.last_run.clone().unwrap().outcome,
+        RunOutcome::Succeeded
+    );
+    assert_eq!(org.sandbox.counters().bulk_jobs, 0);
+    let warnings = events_of(&after, EventLevel::Warn);
+    assert!(
+        warnings
+            .iter()
+            .any(|m| m.contains("Max bulk v2 query jobs") && m.contains("through REST")),
+        "{warnings:?}"
+    );
+    assert_eq!(
+        org.stored_rows("acme", "Account", ACCOUNT_FIELDS),
+        org.truth(&source, "Account", ACCOUNT_FIELDS).await
+    );
+    engine.shutdown().await;
+}
+
 const CRASH_RECORDS: u64 = 150_000;
 
 fn spawn_sync(org: &Org, full: bool) -> Child {

@@ -351,3 +351,18 @@ fn store_problems_are_reported_with_what_to_do() {
         &[(1, 2, "missing `url`")],
     );
 }
+
+#[test]
+fn bulk_threshold_defaults_and_must_be_a_whole_number_of_records() {
+    assert_eq!(parse_str(VALID).unwrap().sources[0].bulk_threshold, 10_000);
+    let off = parse_str(&format!("{VALID}bulk_threshold = 0\n")).unwrap();
+    assert_eq!(off.sources[0].bulk_threshold, 0);
+    assert_diags(
+        &format!("{VALID}bulk_threshold = -5\n"),
+        &[(7, 18, "bulk_threshold must be a whole number of records")],
+    );
+    assert_diags(
+        &format!("{VALID}bulk_threshold = \"lots\"\n"),
+        &[(7, 18, "bulk_threshold must be a whole number of records")],
+    );
+}

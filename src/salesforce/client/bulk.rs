@@ -323,10 +323,15 @@ impl Client {
 impl Download {
     async fn next(&mut self) -> Option<Result<BulkPage, Error>> {
         loop {
-            if let Some(records) = self.pending.pop_front() {
+            // The last page of an open set waits for the set's end, so its position can
+            // already point at the next set (no call to find an exhausted set empty).
+            let held = self.set.is_some() && self.pending.len() == 1;
+            if !held && let Some(records) = self.pending.pop_front() {
                 return Some(Ok(self.hand_out(records)));
             }
-            if let Some(next) = self.ended.take() {
+            if self.pending.is_empty()
+                && let Some(next) = self.ended.take()
+            {
                 // A set that ended with no rows left to hand out.
                 self.position = BulkPosition {
                     locator: next.clone(),
