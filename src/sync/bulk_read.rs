@@ -26,6 +26,7 @@ use crate::model::Records;
 use crate::salesforce::bulk::{
     BulkJob, BulkPosition, BulkShape, DEFAULT_MAX_RECORDS, JobState, PollPolicy,
 };
+use crate::salesforce::read_plan::{ReadVia, backfill_via};
 use crate::salesforce::types::Describe;
 use crate::salesforce::{Client, ErrorClass};
 use crate::store::{BulkCheckpoint, BulkMark, Cursor, PageWrite};
@@ -169,7 +170,7 @@ pub async fn choose_routes(
         let object = &plans[c.index].object;
         let count = counts.iter().find(|r| r.name == *object).map(|r| r.count);
         routes[c.index] = match count {
-            Some(n) if n > settings.threshold => Route::Bulk {
+            Some(n) if backfill_via(n, settings.threshold, true) == ReadVia::Bulk => Route::Bulk {
                 reason: format!(
                     "about {n} records, over bulk_threshold {}",
                     settings.threshold

@@ -28,7 +28,7 @@ use crate::salesforce::soql::{Soql, validate_record_id};
 
 /// Rows asked for per result set: large sets keep the call count low (a million rows in
 /// ten calls), and the decoder streams each set, so memory does not grow with them.
-pub const DEFAULT_MAX_RECORDS: u64 = 100_000;
+pub const DEFAULT_MAX_RECORDS: u64 = crate::salesforce::read_plan::BULK_SET_RECORDS;
 /// Times one download re-requests a set after its body was cut.
 const MAX_SET_RETRIES: u32 = 3;
 
