@@ -552,7 +552,7 @@ impl Validator<'_> {
     fn bulk_threshold(&mut self, t: &dyn TableLike) {
         let key = "bulk_threshold";
         if let Some(item) = t.get(key)
-            && !item.as_integer().is_some_and(|n| n >= 0)
+            && item.as_integer().is_none_or(|n| n < 0)
         {
             self.push(
                 item.span(),
