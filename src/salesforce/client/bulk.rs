@@ -426,6 +426,14 @@ impl Download {
                         format!("a Bulk result set declared {declared} rows and held {seen}"),
                     )));
                 }
+                if seen == 0 && set.next.is_some() {
+                    // Sets are never empty but the last: following such locators could
+                    // spend calls without end.
+                    return Err(Error::bad_response(
+                        "BAD_RESPONSE",
+                        "an empty Bulk result set that is not the last",
+                    ));
+                }
                 self.pending.extend(set.pages.take_pages());
                 self.ended = Some(set.next.clone());
                 self.set = None;
