@@ -65,7 +65,8 @@ async fn a_cli_sync_into_postgres_verifies_exact_and_shows_in_status() {
 
     let (code, out, _) = cli(&org, &["store", "check", "acme"]).await;
     assert_eq!(code, 0);
-    assert!(out.contains("store version 1"), "{out}");
+    // Migration 2 added the Bulk checkpoints table.
+    assert!(out.contains("store version 2"), "{out}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
