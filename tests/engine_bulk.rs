@@ -319,6 +319,15 @@ async fn a_killed_bulk_download_resumes_the_same_job_and_a_gone_job_starts_again
         3,
         "a new job for the gone one"
     );
+    let said = std::fs::read_to_string(org.root.path().join("sync.log")).unwrap();
+    assert!(
+        said.contains(&format!(
+            "Account: read through Bulk API (resuming Bulk job {full_job})"
+        )) && said.contains(&format!(
+            "warning: Account: Bulk job {full_job} is gone; starting again from the cursor"
+        )),
+        "sync output: {said}"
+    );
     assert_eq!(
         org.stored_rows("acme", "Account", fields),
         org.truth(&source, "Account", fields).await
