@@ -78,10 +78,51 @@ impl Route {
     }
 }
 
-/// A from-the-start read that Bulk could take, before its record count is known.
-struct Candidate {
-    index: usize,
-    shape: Arc<BulkShape>,
+/// What is known of a plan's route before record counts are asked for.
+#[derive(Debug, Clone)]
+enum Decision {
+    Decided(Route),
+    /// Read from the start and Bulk can read it: its record count decides.
+    Candidate(Arc<BulkShape>),
+}
+
+/// The route of `plan` as far as the store tells: its cursor, its Bulk checkpoint and its
+/// cached describe. Pure, so each reason can be tested.
+fn decide(
+    plan: &ObjectPlan,
+    cursor: Option<&Cursor>,
+    checkpoint: Option<&BulkCheckpoint>,
+    describe: Option<&Describe>,
+    full: bool,
+) -> Decision {
+    let rest = |reason: String| Decision::Decided(Route::Rest { reason });
+    let shape = describe
+        .ok_or_else(|| "no cached describe".to_string())
+        .and_then(|d| BulkShape::new(d, &plan.fields).map_err(|e| e.to_string()));
+    let shape = match shape {
+        Ok(s) => Arc::new(s),
+        Err(why) => return rest(why),
+    };
+    let field_set = plan.field_set();
+    if let Some(cp) = checkpoint.filter(|c| c.field_set == field_set) {
+        return Decision::Decided(Route::Bulk {
+            reason: format!("resuming Bulk job {}", cp.job_id),
+            shape,
+        });
+    }
+    let from_start = full
+        || cursor.is_none_or(|c| {
+            crate::sync::object_sync::added_fields(&c.field_set_hash, &field_set)
+                .is_none_or(|added| !added.is_empty())
+        });
+    if from_start {
+        return Decision::Candidate(shape);
+    }
+    rest(if cursor.is_some_and(|c| !c.full_sync_done) {
+        "continuing its first sync from the cursor".into()
+    } else {
+        "incremental run".into()
+    })
 }
 
 /// Choose each plan's route (same order as `plans`). Costs one `limits/recordCount` call
@@ -97,7 +138,7 @@ pub async fn choose_routes(
         reason: reason.to_string(),
     };
     let mut routes: Vec<Route> = Vec::with_capacity(plans.len());
-    let mut candidates = Vec::new();
+    let mut candidates: Vec<(usize, Arc<BulkShape>)> = Vec::new();
     for (index, plan) in plans.iter().enumerate() {
         if settings.threshold == 0 {
             routes.push(rest("Bulk API off (bulk_threshold = 0)"));
@@ -113,48 +154,27 @@ pub async fn choose_routes(
                 ))
             })
             .await?;
-        let shape = cached
-            .and_then(|c| serde_json::from_str::<Describe>(&c.json).ok())
-            .ok_or_else(|| "no cached describe".to_string())
-            .and_then(|d| BulkShape::new(&d, &plan.fields).map_err(|e| e.to_string()));
-        let shape = match shape {
-            Ok(s) => Arc::new(s),
-            Err(why) => {
-                routes.push(Route::Rest { reason: why });
-                continue;
+        let describe = cached.and_then(|c| serde_json::from_str::<Describe>(&c.json).ok());
+        match decide(
+            plan,
+            cursor.as_ref(),
+            checkpoint.as_ref(),
+            describe.as_ref(),
+            full,
+        ) {
+            Decision::Decided(route) => routes.push(route),
+            Decision::Candidate(shape) => {
+                candidates.push((index, shape));
+                routes.push(rest("pending"));
             }
-        };
-        let field_set = plan.field_set();
-        if let Some(cp) = checkpoint.filter(|c| c.field_set == field_set) {
-            routes.push(Route::Bulk {
-                reason: format!("resuming Bulk job {}", cp.job_id),
-                shape,
-            });
-            continue;
         }
-        let from_start = full
-            || match &cursor {
-                None => true,
-                Some(c) => crate::sync::object_sync::added_fields(&c.field_set_hash, &field_set)
-                    .is_none_or(|added| !added.is_empty()),
-            };
-        if !from_start {
-            routes.push(rest(if cursor.is_some_and(|c| !c.full_sync_done) {
-                "continuing its first sync from the cursor"
-            } else {
-                "incremental run"
-            }));
-            continue;
-        }
-        candidates.push(Candidate { index, shape });
-        routes.push(rest("pending"));
     }
     if candidates.is_empty() {
         return Ok(routes);
     }
     let names: Vec<String> = candidates
         .iter()
-        .map(|c| plans[c.index].object.clone())
+        .map(|(index, _)| plans[*index].object.clone())
         .collect();
     let counts = match client.record_count(&names).await {
         Ok(c) => c.sobjects,
@@ -166,16 +186,16 @@ pub async fn choose_routes(
             Vec::new()
         }
     };
-    for c in candidates {
-        let object = &plans[c.index].object;
+    for (index, shape) in candidates {
+        let object = &plans[index].object;
         let count = counts.iter().find(|r| r.name == *object).map(|r| r.count);
-        routes[c.index] = match count {
+        routes[index] = match count {
             Some(n) if backfill_via(n, settings.threshold, true) == ReadVia::Bulk => Route::Bulk {
                 reason: format!(
                     "about {n} records, over bulk_threshold {}",
                     settings.threshold
                 ),
-                shape: c.shape,
+                shape,
             },
             Some(n) => rest(&format!(
                 "about {n} records, within bulk_threshold {}",
@@ -499,5 +519,113 @@ impl ObjectSync<'_> {
             })
             .await?;
         Ok((upserted, removed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn describe(extra: serde_json::Value) -> Describe {
+        let mut fields = vec![
+            json!({"name": "Id", "type": "id"}),
+            json!({"name": "IsDeleted", "type": "boolean"}),
+            json!({"name": "SystemModstamp", "type": "datetime"}),
+            json!({"name": "Name", "type": "string"}),
+        ];
+        fields.push(extra);
+        serde_json::from_value(json!({"name": "Account", "fields": fields})).unwrap()
+    }
+
+    fn plan(fields: &[&str]) -> ObjectPlan {
+        ObjectPlan {
+            object: "Account".into(),
+            fields: fields.iter().map(|s| s.to_string()).collect(),
+            store_fields: Vec::new(),
+            has_modstamp: true,
+            formula_fields: Vec::new(),
+        }
+    }
+
+    fn reason(d: Decision) -> String {
+        match d {
+            Decision::Decided(route) => format!("{}: {}", route.is_bulk(), route.reason()),
+            Decision::Candidate(_) => "candidate".into(),
+        }
+    }
+
+    fn cursor(fields: &str, done: bool) -> Cursor {
+        Cursor {
+            system_modstamp: "2026-01-01T00:00:00.000Z".into(),
+            last_id: String::new(),
+            field_set_hash: fields.into(),
+            full_sync_done: done,
+        }
+    }
+
+    #[test]
+    fn each_route_says_why() {
+        let logo = json!({"name": "Logo__c", "type": "base64"});
+        let d = describe(logo);
+        let first = plan(&["Name"]);
+        assert_eq!(
+            reason(decide(&first, None, None, Some(&d), false)),
+            "candidate"
+        );
+        assert!(
+            reason(decide(
+                &plan(&["Name", "Logo__c"]),
+                None,
+                None,
+                Some(&d),
+                false
+            ))
+            .starts_with("false: Account.Logo__c is a base64 field"),
+        );
+        assert_eq!(
+            reason(decide(&first, None, None, None, false)),
+            "false: no cached describe"
+        );
+        let synced = cursor(&first.field_set(), true);
+        assert_eq!(
+            reason(decide(&first, Some(&synced), None, Some(&d), false)),
+            "false: incremental run"
+        );
+        assert_eq!(
+            reason(decide(&first, Some(&synced), None, Some(&d), true)),
+            "candidate"
+        );
+        let halfway = cursor(&first.field_set(), false);
+        assert_eq!(
+            reason(decide(&first, Some(&halfway), None, Some(&d), false)),
+            "false: continuing its first sync from the cursor"
+        );
+        let older = cursor(&plan(&[]).field_set(), true);
+        assert_eq!(
+            reason(decide(&first, Some(&older), None, Some(&d), false)),
+            "candidate",
+            "added fields: a backfill"
+        );
+        let cp = BulkCheckpoint {
+            job_id: "750000000000001AAA".into(),
+            locator: None,
+            rows_done: 0,
+            job_started: "2026-01-01T00:00:00.000Z".into(),
+            field_set: first.field_set(),
+        };
+        assert_eq!(
+            reason(decide(&first, Some(&synced), Some(&cp), Some(&d), false)),
+            "true: resuming Bulk job 750000000000001AAA"
+        );
+        let stale = BulkCheckpoint {
+            field_set: "fields-v1:Other".into(),
+            ..cp
+        };
+        assert_eq!(
+            reason(decide(&first, Some(&synced), Some(&stale), Some(&d), false)),
+            "false: incremental run",
+            "a checkpoint of another field set is not resumed"
+        );
     }
 }
