@@ -63,6 +63,8 @@ pub enum Route {
     Bulk {
         reason: String,
         shape: Arc<BulkShape>,
+        /// `limits/recordCount`'s estimate (none when resuming): paces the polls.
+        records: Option<u64>,
     },
 }
 
@@ -108,6 +110,7 @@ fn decide(
         return Decision::Decided(Route::Bulk {
             reason: format!("resuming Bulk job {}", cp.job_id),
             shape,
+            records: None,
         });
     }
     let from_start = full
@@ -196,6 +199,7 @@ pub async fn choose_routes(
                     settings.threshold
                 ),
                 shape,
+                records: Some(n),
             },
             Some(n) => rest(&format!(
                 "about {n} records, within bulk_threshold {}",
@@ -253,10 +257,14 @@ impl ObjectSync<'_> {
         plan: &ObjectPlan,
         options: ObjectOptions,
         shape: Arc<BulkShape>,
+        expected: Option<u64>,
         settings: BulkSettings,
     ) -> Result<ObjectOutcome, SyncError> {
         self.ensure_table(plan).await?;
-        match self.bulk_read(plan, options, shape, settings).await {
+        match self
+            .bulk_read(plan, options, shape, expected, settings)
+            .await
+        {
             Ok(outcome) => Ok(outcome),
             Err(Failure::Sync(e)) => Err(e),
             Err(Failure::Fallback(reason)) => {
@@ -278,6 +286,7 @@ impl ObjectSync<'_> {
         plan: &ObjectPlan,
         options: ObjectOptions,
         shape: Arc<BulkShape>,
+        expected: Option<u64>,
         settings: BulkSettings,
     ) -> Result<ObjectOutcome, Failure> {
         let object = plan.object.clone();
@@ -324,7 +333,10 @@ impl ObjectSync<'_> {
                 self.create_job(plan, &shape, read.since()).await?
             }
         };
-        let info = match self.wait_for(&object, &job.id, settings.poll).await? {
+        let info = match self
+            .wait_for(&object, &job.id, settings.poll, expected)
+            .await?
+        {
             Some(info) => info,
             None => return Ok(outcome),
         };
@@ -387,17 +399,35 @@ impl ObjectSync<'_> {
         object: &str,
         id: &str,
         policy: PollPolicy,
+        expected: Option<u64>,
     ) -> Result<Option<BulkJob>, Failure> {
         let began = std::time::Instant::now();
         let mut polls = 0u32;
+        // The last poll that saw the job processing rows: when, and how many.
+        let mut seen: Option<(std::time::Instant, u64)> = None;
         loop {
             let job = self.client.bulk_job(id).await.map_err(fallback_or_stop)?;
+            let now = std::time::Instant::now();
             self.observer
                 .bulk_job(object, job.state.label(), job.records_processed);
             if job.state.is_terminal() {
                 return Ok(Some(job));
             }
-            let wait = policy.wait(polls);
+            let processing = job.state == JobState::InProgress;
+            let wait = match (seen, expected) {
+                (Some((at, before)), Some(total))
+                    if processing && job.records_processed > before =>
+                {
+                    let rate = (job.records_processed - before) as f64
+                        / now.duration_since(at).as_secs_f64().max(1e-3);
+                    let remaining = total.saturating_sub(job.records_processed);
+                    policy.wait_for_rows(polls, remaining, rate)
+                }
+                _ => policy.wait(polls),
+            };
+            if processing {
+                seen = Some((now, job.records_processed));
+            }
             polls = polls.saturating_add(1);
             if began.elapsed().saturating_add(wait) > policy.give_up_after {
                 self.client.bulk_discard(id).await;

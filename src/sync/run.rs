@@ -482,7 +482,7 @@ impl RunContext<'_> {
                     reread_formulas,
                 };
                 let shape = match route {
-                    Route::Bulk { shape, .. } => Some(shape),
+                    Route::Bulk { shape, records, .. } => Some((shape, records)),
                     Route::Rest { .. } => None,
                 };
                 (plan, options, shape)
@@ -499,7 +499,9 @@ impl RunContext<'_> {
         let read_alone =
             futures::stream::iter(alone.into_iter().map(|(plan, options, shape)| async move {
                 let result = match shape {
-                    Some(shape) => sync.run_bulk(&plan, options, shape, bulk).await,
+                    Some((shape, records)) => {
+                        sync.run_bulk(&plan, options, shape, records, bulk).await
+                    }
                     None => sync.run(&plan, options).await,
                 };
                 (plan, result)
