@@ -193,6 +193,47 @@ async fn the_daily_bulk_job_limit_sends_the_read_to_rest() {
     engine.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cursor_days_behind_with_many_changes_catches_up_through_bulk() {
+    let org = org(bulk_org(&[("Account", 3_000)])).await;
+    let source = manual(with_threshold(
+        org.source("acme", &[("Account", ACCOUNT_FIELDS)]),
+        500,
+    ));
+    org.connect(&source).await;
+    let clock = ManualClock::new(Utc::now());
+    let mut engine = start(&org, vec![source.clone()], clock.clone());
+    sync_now(&mut engine, &clock, "acme").await;
+    assert_eq!(org.sandbox.counters().bulk_jobs, 1, "the first sync");
+    // Two days without a run, and many changes meanwhile.
+    org.sandbox.advance_clock(Duration::from_secs(2 * 86_400));
+    clock.advance(chrono::Duration::days(2));
+    let changed = org.sandbox.mutate(1_500);
+    assert!(changed.updated > 500, "{changed:?}");
+    let after = sync_now(&mut engine, &clock, "acme").await;
+    assert_eq!(
+        after.last_run.clone().unwrap().outcome,
+        RunOutcome::Succeeded
+    );
+    assert_eq!(
+        org.sandbox.counters().bulk_jobs,
+        2,
+        "the catch-up went through Bulk"
+    );
+    assert!(
+        events_of(&after, EventLevel::Info)
+            .iter()
+            .any(|m| m.contains("Account: read through Bulk API (catching up about")),
+        "{:?}",
+        after.events
+    );
+    assert_eq!(
+        org.stored_rows("acme", "Account", ACCOUNT_FIELDS),
+        org.truth(&source, "Account", ACCOUNT_FIELDS).await
+    );
+    engine.shutdown().await;
+}
+
 const CRASH_RECORDS: u64 = 150_000;
 
 fn spawn_sync(org: &Org, full: bool) -> Child {

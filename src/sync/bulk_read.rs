@@ -19,7 +19,7 @@
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures::StreamExt;
 
 use crate::model::Records;
@@ -31,7 +31,9 @@ use crate::salesforce::types::Describe;
 use crate::salesforce::{Client, ErrorClass};
 use crate::store::{BulkCheckpoint, BulkMark, Cursor, PageWrite};
 use crate::sync::SyncError;
-use crate::sync::object_sync::{CLOCK_SKEW, ObjectOptions, ObjectOutcome, ObjectPlan, ObjectSync};
+use crate::sync::object_sync::{
+    CLOCK_SKEW, OVERLAP, ObjectOptions, ObjectOutcome, ObjectPlan, ObjectSync,
+};
 use crate::sync::shared_store::SharedStore;
 
 /// How Bulk reads behave for one source.
@@ -86,7 +88,18 @@ enum Decision {
     Decided(Route),
     /// Read from the start and Bulk can read it: its record count decides.
     Candidate(Arc<BulkShape>),
+    /// An incremental read whose cursor is more than `CATCH_UP_AFTER` behind: the count of
+    /// changes since the cursor decides (one `COUNT()` call).
+    CatchUp {
+        shape: Arc<BulkShape>,
+        since: DateTime<Utc>,
+    },
 }
+
+/// A cursor this far behind (a paused source, a long outage) may have more changes than
+/// REST pages should carry, so they are counted first. Regular schedules never pay the
+/// count: an incremental run with no changes still costs one call per object.
+pub const CATCH_UP_AFTER: chrono::Duration = chrono::Duration::days(1);
 
 /// The route of `plan` as far as the store tells: its cursor, its Bulk checkpoint and its
 /// cached describe. Pure, so each reason can be tested.
@@ -96,6 +109,7 @@ fn decide(
     checkpoint: Option<&BulkCheckpoint>,
     describe: Option<&Describe>,
     full: bool,
+    now: DateTime<Utc>,
 ) -> Decision {
     let rest = |reason: String| Decision::Decided(Route::Rest { reason });
     let shape = describe
@@ -121,6 +135,15 @@ fn decide(
     if from_start {
         return Decision::Candidate(shape);
     }
+    if let Some(c) = cursor.filter(|c| c.full_sync_done)
+        && let Ok(at) = crate::model::parse_datetime(&c.system_modstamp)
+        && at < now - CATCH_UP_AFTER
+    {
+        return Decision::CatchUp {
+            shape,
+            since: at - OVERLAP,
+        };
+    }
     rest(if cursor.is_some_and(|c| !c.full_sync_done) {
         "continuing its first sync from the cursor".into()
     } else {
@@ -135,6 +158,7 @@ pub async fn choose_routes(
     store: &SharedStore,
     plans: &[ObjectPlan],
     full: bool,
+    now: DateTime<Utc>,
     settings: BulkSettings,
 ) -> Result<Vec<Route>, SyncError> {
     let rest = |reason: &str| Route::Rest {
@@ -164,11 +188,15 @@ pub async fn choose_routes(
             checkpoint.as_ref(),
             describe.as_ref(),
             full,
+            now,
         ) {
             Decision::Decided(route) => routes.push(route),
             Decision::Candidate(shape) => {
                 candidates.push((index, shape));
                 routes.push(rest("pending"));
+            }
+            Decision::CatchUp { shape, since } => {
+                routes.push(catch_up_route(client, &plan.object, shape, since, settings).await?);
             }
         }
     }
@@ -209,6 +237,46 @@ pub async fn choose_routes(
         };
     }
     Ok(routes)
+}
+
+/// The route of a catch-up: Bulk when more rows changed since `since` than the threshold.
+async fn catch_up_route(
+    client: &Client,
+    object: &str,
+    shape: Arc<BulkShape>,
+    since: DateTime<Utc>,
+    settings: BulkSettings,
+) -> Result<Route, SyncError> {
+    let soql = crate::salesforce::soql::count(object, Some(since))
+        .map_err(|e| SyncError::Config(e.to_string()))?;
+    let changes = match client.count(&soql).await {
+        Ok(n) => n,
+        Err(e) if matches!(e.class(), ErrorClass::Vetoed | ErrorClass::AuthRequired) => {
+            return Err(e.into());
+        }
+        Err(e) => {
+            tracing::warn!(
+                object,
+                "change count unavailable, reading through REST: {e}"
+            );
+            return Ok(Route::Rest {
+                reason: "incremental run (change count unavailable)".into(),
+            });
+        }
+    };
+    let threshold = settings.threshold;
+    Ok(match backfill_via(changes, threshold, true) {
+        ReadVia::Bulk => Route::Bulk {
+            reason: format!(
+                "catching up about {changes} changed records, over bulk_threshold {threshold}"
+            ),
+            shape,
+            records: Some(changes),
+        },
+        ReadVia::Rest => Route::Rest {
+            reason: format!("incremental run (about {changes} changed records)"),
+        },
+    })
 }
 
 /// Why a Bulk read ended early.
@@ -330,6 +398,7 @@ impl ObjectSync<'_> {
             None => {
                 let read = self.begin_incremental(plan, options).await?;
                 outcome.backfill = read.outcome.backfill;
+                outcome.from_start = read.outcome.from_start;
                 self.create_job(plan, &shape, read.since()).await?
             }
         };
@@ -582,7 +651,13 @@ mod tests {
         match d {
             Decision::Decided(route) => format!("{}: {}", route.is_bulk(), route.reason()),
             Decision::Candidate(_) => "candidate".into(),
+            Decision::CatchUp { since, .. } => format!("catch up from {since}"),
         }
+    }
+
+    /// Half a day after the cursors below.
+    fn now() -> DateTime<Utc> {
+        crate::model::parse_datetime("2026-01-01T12:00:00.000Z").unwrap()
     }
 
     fn cursor(fields: &str, done: bool) -> Cursor {
@@ -600,7 +675,7 @@ mod tests {
         let d = describe(logo);
         let first = plan(&["Name"]);
         assert_eq!(
-            reason(decide(&first, None, None, Some(&d), false)),
+            reason(decide(&first, None, None, Some(&d), false, now())),
             "candidate"
         );
         assert!(
@@ -609,31 +684,32 @@ mod tests {
                 None,
                 None,
                 Some(&d),
-                false
+                false,
+                now()
             ))
             .starts_with("false: Account.Logo__c is a base64 field"),
         );
         assert_eq!(
-            reason(decide(&first, None, None, None, false)),
+            reason(decide(&first, None, None, None, false, now())),
             "false: no cached describe"
         );
         let synced = cursor(&first.field_set(), true);
         assert_eq!(
-            reason(decide(&first, Some(&synced), None, Some(&d), false)),
+            reason(decide(&first, Some(&synced), None, Some(&d), false, now())),
             "false: incremental run"
         );
         assert_eq!(
-            reason(decide(&first, Some(&synced), None, Some(&d), true)),
+            reason(decide(&first, Some(&synced), None, Some(&d), true, now())),
             "candidate"
         );
         let halfway = cursor(&first.field_set(), false);
         assert_eq!(
-            reason(decide(&first, Some(&halfway), None, Some(&d), false)),
+            reason(decide(&first, Some(&halfway), None, Some(&d), false, now())),
             "false: continuing its first sync from the cursor"
         );
         let older = cursor(&plan(&[]).field_set(), true);
         assert_eq!(
-            reason(decide(&first, Some(&older), None, Some(&d), false)),
+            reason(decide(&first, Some(&older), None, Some(&d), false, now())),
             "candidate",
             "added fields: a backfill"
         );
@@ -645,7 +721,14 @@ mod tests {
             field_set: first.field_set(),
         };
         assert_eq!(
-            reason(decide(&first, Some(&synced), Some(&cp), Some(&d), false)),
+            reason(decide(
+                &first,
+                Some(&synced),
+                Some(&cp),
+                Some(&d),
+                false,
+                now()
+            )),
             "true: resuming Bulk job 750000000000001AAA"
         );
         let stale = BulkCheckpoint {
@@ -653,9 +736,40 @@ mod tests {
             ..cp
         };
         assert_eq!(
-            reason(decide(&first, Some(&synced), Some(&stale), Some(&d), false)),
+            reason(decide(
+                &first,
+                Some(&synced),
+                Some(&stale),
+                Some(&d),
+                false,
+                now()
+            )),
             "false: incremental run",
             "a checkpoint of another field set is not resumed"
+        );
+        let days_later = now() + chrono::Duration::days(2);
+        assert_eq!(
+            reason(decide(
+                &first,
+                Some(&synced),
+                None,
+                Some(&d),
+                false,
+                days_later
+            )),
+            "catch up from 2025-12-31 23:59:59 UTC",
+            "a cursor days behind counts its changes first"
+        );
+        assert_eq!(
+            reason(decide(
+                &first,
+                Some(&halfway),
+                None,
+                Some(&d),
+                false,
+                days_later
+            )),
+            "false: continuing its first sync from the cursor"
         );
     }
 }

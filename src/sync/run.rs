@@ -468,8 +468,15 @@ impl RunContext<'_> {
         let sync = &sync;
         let bulk = BulkSettings::new(self.source.bulk_threshold);
         let plans_only: Vec<ObjectPlan> = jobs.iter().map(|(plan, _)| plan.clone()).collect();
-        let routes =
-            bulk_read::choose_routes(self.client, self.store, &plans_only, spec.full, bulk).await?;
+        let routes = bulk_read::choose_routes(
+            self.client,
+            self.store,
+            &plans_only,
+            spec.full,
+            self.now(),
+            bulk,
+        )
+        .await?;
         for (plan, route) in plans_only.iter().zip(&routes) {
             observer.read_route(&plan.object, route.is_bulk(), route.reason());
         }
