@@ -4,7 +4,9 @@
 //!   sync, full run, backfill) and holds more rows than the source's `bulk_threshold`
 //!   (`limits/recordCount`, one call for all candidates), and Bulk can read the object and
 //!   its selected fields (compounds by their components; base64 cannot). Otherwise REST,
-//!   which is also what incremental runs use. The reason is reported either way.
+//!   which is also what incremental runs use, unless their cursor is more than a day
+//!   behind and a `COUNT()` of the changes since finds more than the threshold (a
+//!   catch-up). The reason is reported either way.
 //! - **Resumable.** The job id, the locator of the set being read and the rows of it
 //!   committed are stored in the same transaction as each page (`BulkMark`), saved right
 //!   after the job is created. A killed process resumes the same job; a job that is gone
