@@ -25,6 +25,7 @@ fn hostile_snapshot() -> syncdeck::model::Snapshot {
             done: 1,
             expected: Some(2),
             finished: false,
+            ..Default::default()
         });
     }
     snap.sources[3].status = Status::Error(ErrorInfo {

@@ -45,6 +45,8 @@ pub fn source(id: &str, sandbox: &SandboxHandle) -> SourceConfig {
         formula_policy: syncdeck::config::FormulaPolicy::DailyReread,
         query_cursors: syncdeck::config::defaults::QUERY_CURSORS,
         verify: syncdeck::config::VerifySchedule::Weekly,
+        // REST unless a bench turns Bulk on, so the REST numbers stay comparable.
+        bulk_threshold: 0,
         objects: Default::default(),
         store: None,
     }

@@ -364,4 +364,17 @@ impl RunObserver for CliProgress {
     fn warning(&self, message: String) {
         eprintln!("warning: {message}");
     }
+
+    fn read_route(&self, object: &str, bulk: bool, reason: &str) {
+        // Only a Bulk read is news; REST is how every run reads by default.
+        if bulk {
+            eprintln!("{object}: read through Bulk API ({reason})");
+        }
+    }
+
+    fn bulk_job(&self, object: &str, state: &str, processed: u64) {
+        if !self.tty {
+            eprintln!("{object}: Bulk job {state}, {processed} records processed");
+        }
+    }
 }

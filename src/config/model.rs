@@ -26,6 +26,9 @@ pub mod defaults {
     pub const MAX_QUERY_CURSORS: u8 = 10;
     pub const SMTP_PORT: u16 = 587;
     pub const LEASE_SECONDS: u32 = 30;
+    /// Objects holding more rows than this are read through Bulk API 2.0 when read from
+    /// the start (first sync, full run, backfill).
+    pub const BULK_THRESHOLD: u64 = 10_000;
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -174,6 +177,13 @@ pub struct SourceConfig {
         skip_serializing_if = "VerifySchedule::is_default"
     )]
     pub verify: VerifySchedule,
+    /// Objects with more rows than this are read through Bulk API 2.0 when read from the
+    /// start; 0 turns Bulk reads off.
+    #[serde(
+        default = "default_bulk_threshold",
+        skip_serializing_if = "is_default_bulk_threshold"
+    )]
+    pub bulk_threshold: u64,
     /// Selected fields per object, keyed by object API name.
     #[serde(default)]
     pub objects: BTreeMap<String, ObjectSelection>,
@@ -189,6 +199,12 @@ pub struct ObjectSelection {
     pub fields: Vec<String>,
 }
 
+fn default_bulk_threshold() -> u64 {
+    defaults::BULK_THRESHOLD
+}
+fn is_default_bulk_threshold(n: &u64) -> bool {
+    *n == defaults::BULK_THRESHOLD
+}
 fn default_verify() -> VerifySchedule {
     defaults::VERIFY
 }

@@ -133,6 +133,7 @@ const SOURCE_KEYS: &[&str] = &[
     "formula_policy",
     "query_cursors",
     "verify",
+    "bulk_threshold",
     "objects",
     "store",
 ];
@@ -284,6 +285,7 @@ impl Validator<'_> {
         self.one_of(t, "formula_policy", FORMULA_POLICIES);
         self.query_cursors(t);
         self.one_of(t, "verify", &crate::config::VerifySchedule::ALLOWED);
+        self.bulk_threshold(t);
         if let Some((key, item)) = t.get_key_value("store") {
             match item.as_table_like() {
                 Some(store) => self.store(store, "[source.store]", true, key_span(Some(key), item)),
@@ -627,6 +629,19 @@ impl Validator<'_> {
                     ),
                 ),
             }
+        }
+    }
+
+    /// Rows above which an object read from the start goes through Bulk API 2.0 (0: never).
+    fn bulk_threshold(&mut self, t: &dyn TableLike) {
+        let key = "bulk_threshold";
+        if let Some(item) = t.get(key)
+            && item.as_integer().is_none_or(|n| n < 0)
+        {
+            self.push(
+                item.span(),
+                format!("{key} must be a whole number of records, 0 or more (0 turns Bulk API reads off)"),
+            );
         }
     }
 

@@ -12,8 +12,9 @@ use serde::Serialize;
 use super::{Selection, SelectionDiff, is_locked};
 use crate::fields::selection::find_object;
 use crate::model::{ObjectSchema, OrgSchema};
+pub use crate::salesforce::read_plan::ReadVia;
 use crate::salesforce::read_plan::{
-    ReadPlan, TYPICAL_QUERY_URL_PREFIX, grouped_calls, read_select,
+    ReadPlan, TYPICAL_QUERY_URL_PREFIX, backfill_via, bulk_calls, grouped_calls, read_select,
 };
 
 /// Records per second assumed until a run of the source measured its own: one page of
@@ -36,6 +37,8 @@ pub struct ObjectCost {
     pub backfill: bool,
     /// API calls for that backfill read alone; None when the record count is unknown.
     pub backfill_calls: Option<u64>,
+    /// How that backfill reads the object (Bulk API above the default `bulk_threshold`).
+    pub backfill_via: ReadVia,
     /// Calls per incremental run when few records changed, read alone (grouped with
     /// other objects, five first pages share a call: see the totals).
     pub incremental_calls: u64,
@@ -77,7 +80,23 @@ pub fn estimate_cost(
             let full_read = read_plan(object, fields, described, None);
             let incremental = read_plan(object, fields, described, Some(DateTime::UNIX_EPOCH));
             let backfill = diff.object(object).is_some_and(|d| !d.added.is_empty());
-            let backfill_calls = records.filter(|_| backfill).map(|r| full_read.calls(r));
+            // Bulk needs SystemModstamp (the REST read by Id has none) and cannot read
+            // base64 fields; Review prices the default threshold.
+            let bulk_possible = described.is_some_and(|o| {
+                o.fields.iter().any(|f| f.name == "SystemModstamp")
+                    && !o.fields.iter().any(|f| {
+                        f.field_type.eq_ignore_ascii_case("base64") && fields.contains(&f.name)
+                    })
+            });
+            let via = backfill_via(
+                records.unwrap_or(0),
+                crate::config::defaults::BULK_THRESHOLD,
+                bulk_possible,
+            );
+            let backfill_calls = records.filter(|_| backfill).map(|r| match via {
+                ReadVia::Bulk => bulk_calls(r),
+                ReadVia::Rest => full_read.calls(r),
+            });
             ObjectCost {
                 object: object.to_string(),
                 records,
@@ -85,6 +104,7 @@ pub fn estimate_cost(
                 query: full_read.query,
                 backfill,
                 backfill_calls,
+                backfill_via: via,
                 incremental_calls: incremental.calls(0),
             }
         })
@@ -95,14 +115,20 @@ pub fn estimate_cost(
     let records_per_second = measured.unwrap_or(NOMINAL_RECORDS_PER_SECOND);
     let backfill_time = Duration::from_secs_f64(backfill_records as f64 / records_per_second);
     let backfill_pages: Vec<(u64, u64)> = to_backfill()
+        .filter(|o| o.backfill_via == ReadVia::Rest)
         .filter_map(|o| {
             let calls = o.backfill_calls?;
             Some((calls / o.field_groups.max(1), o.field_groups))
         })
         .collect();
+    // A Bulk read shares no composite call: its calls add up as they are.
+    let bulk: u64 = to_backfill()
+        .filter(|o| o.backfill_via == ReadVia::Bulk)
+        .filter_map(|o| o.backfill_calls)
+        .fold(0, u64::saturating_add);
     let every_object: Vec<(u64, u64)> = objects.iter().map(|o| (1, o.field_groups)).collect();
     CostEstimate {
-        backfill_calls: run_calls(&backfill_pages),
+        backfill_calls: run_calls(&backfill_pages).saturating_add(bulk),
         backfill_records,
         unknown_counts: to_backfill()
             .filter(|o| o.records.is_none())
@@ -182,6 +208,20 @@ mod tests {
         assert_eq!(est.incremental_calls, 1);
         assert_eq!(est.backfill_time, Duration::from_millis(4_500));
         assert!(est.measured);
+    }
+
+    #[test]
+    fn large_backfills_are_priced_as_bulk_reads() {
+        let mut s = schema();
+        let account = s.objects.iter_mut().find(|o| o.name == "Account").unwrap();
+        account.record_count = Some(1_000_000);
+        let after = sel(&[("Account", "Name")]);
+        let est = estimate_cost(&s, &Selection::new(), &after, None);
+        let account = &est.objects[0];
+        assert_eq!(account.backfill_via, ReadVia::Bulk);
+        assert_eq!(account.backfill_calls, Some(bulk_calls(1_000_000)));
+        assert_eq!(est.backfill_calls, bulk_calls(1_000_000));
+        assert!(est.backfill_calls < 25, "REST pages would be 500");
     }
 
     #[test]

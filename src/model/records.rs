@@ -291,6 +291,12 @@ impl Records {
         }
     }
 
+    /// While decoding text that is written as the rows are read (a CSV page): the cells
+    /// point into `text`, which is complete only once the page is.
+    pub(crate) fn set_text(&mut self, text: Arc<String>) {
+        self.text = text;
+    }
+
     /// While decoding: store a cell of the current layout.
     pub(crate) fn set_cell(&mut self, row: usize, column: usize, cell: Cell) {
         if let Some(slot) = self.cells.get_mut(row * self.stride + column) {

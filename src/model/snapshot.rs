@@ -318,6 +318,13 @@ pub struct ObjectProgress {
     /// From COUNT() before the run; None while unknown.
     pub expected: Option<u64>,
     pub finished: bool,
+    /// How the object is read this run and why (`Bulk API: about 120000 records, over
+    /// bulk_threshold 10000`, `REST: incremental run`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route: Option<String>,
+    /// The object's Bulk job while Salesforce runs it (`Bulk job InProgress, 35000 records`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bulk_job: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -414,6 +421,7 @@ mod tests {
             done,
             expected,
             finished,
+            ..ObjectProgress::default()
         }
     }
 

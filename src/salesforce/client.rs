@@ -941,6 +941,7 @@ fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+pub(crate) mod bulk;
 mod composite;
 #[cfg(test)]
 mod tests;

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod bulk;
 pub mod client;
 pub mod errors;
 pub mod http;

@@ -98,6 +98,37 @@ pub fn grouped_calls(pages: &[u64]) -> u64 {
     calls
 }
 
+/// Records a Bulk read asks for per result set (`maxRecords`): one call each.
+pub const BULK_SET_RECORDS: u64 = 100_000;
+/// Job-info polls an estimate assumes for a Bulk job (the first look comes after half a
+/// second, then waits double: a job of a few hundred thousand rows needs about this many).
+pub const BULK_POLLS_ESTIMATE: u64 = 4;
+
+/// How an object read from the start goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum ReadVia {
+    Rest,
+    Bulk,
+}
+
+/// The route of a read from the start of `records` rows: Bulk API when there are more than
+/// `threshold` (0: never) and Bulk can read the selection, else REST pages. The run and
+/// Review decide with this one function.
+pub fn backfill_via(records: u64, threshold: u64, bulk_possible: bool) -> ReadVia {
+    if bulk_possible && threshold > 0 && records > threshold {
+        ReadVia::Bulk
+    } else {
+        ReadVia::Rest
+    }
+}
+
+/// API calls of a Bulk read of `records` rows: the record count, the job's creation, its
+/// polls (estimated) and one call per result set.
+pub fn bulk_calls(records: u64) -> u64 {
+    2u64.saturating_add(BULK_POLLS_ESTIMATE)
+        .saturating_add(records.div_ceil(BULK_SET_RECORDS).max(1))
+}
+
 /// API calls to describe (or revalidate) `objects` objects.
 pub fn describe_calls(objects: u64) -> u64 {
     objects.div_ceil(DESCRIBES_PER_CALL as u64)
@@ -148,6 +179,23 @@ mod tests {
         assert_eq!(plan.field_groups, 1);
         assert_eq!(plan.calls(0), 1);
         assert_eq!(plan.calls(4_500), 3);
+    }
+
+    #[test]
+    fn large_reads_from_the_start_go_through_bulk_in_a_few_calls() {
+        assert_eq!(backfill_via(10_001, 10_000, true), ReadVia::Bulk);
+        assert_eq!(backfill_via(10_000, 10_000, true), ReadVia::Rest);
+        assert_eq!(
+            backfill_via(u64::MAX, 0, true),
+            ReadVia::Rest,
+            "0 turns Bulk off"
+        );
+        assert_eq!(backfill_via(1_000_000, 10, false), ReadVia::Rest);
+        // A million rows: count, create, polls, ten sets; REST pages would take 500.
+        assert_eq!(bulk_calls(1_000_000), 2 + BULK_POLLS_ESTIMATE + 10);
+        assert_eq!(ReadPlan::pages(1_000_000), 500);
+        assert_eq!(bulk_calls(0), 2 + BULK_POLLS_ESTIMATE + 1);
+        assert!(bulk_calls(u64::MAX) > 0);
     }
 
     #[test]

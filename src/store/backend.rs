@@ -10,8 +10,8 @@ use super::postgres::lease::Fence;
 use super::postgres::{PgStore, PgTarget};
 use super::sqlite::SqliteStore;
 use super::{
-    CachedSchema, Cursor, PageApplied, PageWrite, RunId, RunObjectRow, RunRecord, RunRow,
-    SliceCursor, StoreError, StoreField, UsageSample, VerifyRecord,
+    BulkCheckpoint, BulkMark, CachedSchema, Cursor, PageApplied, PageWrite, RunId, RunObjectRow,
+    RunRecord, RunRow, SliceCursor, StoreError, StoreField, UsageSample, VerifyRecord,
 };
 
 /// What a store implementation provides; see [`Store`] for each method's contract.
@@ -29,6 +29,14 @@ pub(crate) trait Backend: Send {
     /// Make every later page and deletion commit check this fleet lease (PostgreSQL only:
     /// a fleet shares sources through the database their rows go to).
     fn set_fence(&mut self, _fence: Option<Fence>) {}
+    fn apply_bulk_page(
+        &mut self,
+        object: &str,
+        page: &PageWrite<'_>,
+        mark: BulkMark<'_>,
+    ) -> Result<PageApplied, StoreError>;
+    fn bulk_checkpoint(&mut self, object: &str) -> Result<Option<BulkCheckpoint>, StoreError>;
+    fn clear_bulk_checkpoint(&mut self, object: &str) -> Result<(), StoreError>;
     fn cursor(&mut self, object: &str) -> Result<Option<Cursor>, StoreError>;
     fn set_cursor(&mut self, object: &str, cursor: &Cursor) -> Result<(), StoreError>;
     fn reset_cursor(&mut self, object: &str) -> Result<(), StoreError>;
@@ -192,6 +200,19 @@ impl Store {
     forward!(
         /// Fence this source's commits with a fleet lease (`None`: no longer fenced).
         fn set_fence(&mut self, fence: Option<Fence>) -> ()
+    );
+    forward!(
+        /// [`Store::apply_page`] that also saves or clears the object's Bulk checkpoint in
+        /// the same transaction.
+        fn apply_bulk_page(&mut self, object: &str, page: &PageWrite<'_>, mark: BulkMark<'_>) -> Result<PageApplied, StoreError>
+    );
+    forward!(
+        /// Where the object's unfinished Bulk read stands, if it has one.
+        fn bulk_checkpoint(&self, object: &str) -> Result<Option<BulkCheckpoint>, StoreError>
+    );
+    forward!(
+        /// Forget the object's Bulk read (its job is gone or failed).
+        fn clear_bulk_checkpoint(&mut self, object: &str) -> Result<(), StoreError>
     );
     forward!(fn cursor(&self, object: &str) -> Result<Option<Cursor>, StoreError>);
     forward!(fn set_cursor(&mut self, object: &str, cursor: &Cursor) -> Result<(), StoreError>);

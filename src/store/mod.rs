@@ -19,6 +19,8 @@
 //! (`sync::shared_store`), the CLI on its own thread.
 
 mod backend;
+#[cfg(test)]
+mod checkpoint_contract;
 mod columns;
 pub mod postgres;
 mod slice_cursor;
@@ -130,6 +132,37 @@ pub struct Cursor {
     /// Hash of the selected field set the rows were synced with; a change means backfill.
     pub field_set_hash: String,
     pub full_sync_done: bool,
+}
+
+/// Where a Bulk API read of one object stands: committed in the same transaction as each
+/// of its pages, so a killed process resumes the same job at the same set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BulkCheckpoint {
+    pub job_id: String,
+    /// The result set being read (`None`: the first).
+    pub locator: Option<String>,
+    /// Rows of that set already committed.
+    pub rows_done: u64,
+    /// When the job was created (RFC 3339 UTC): the read covers every change before it.
+    pub job_started: String,
+    /// The field set the job selected (`Cursor::field_set_hash` form).
+    pub field_set: String,
+}
+
+/// What a page does to its object's Bulk checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkMark<'a> {
+    Save(&'a BulkCheckpoint),
+    /// The read ended (its last page) or was abandoned.
+    Clear,
+}
+
+/// What a page commits besides its rows and cursor, in the same transaction: the position
+/// of a sliced read's slice, or a Bulk read's checkpoint.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum PageMark<'a> {
+    Slice(&'a SliceCursor),
+    Bulk(BulkMark<'a>),
 }
 
 /// One page of query results to commit atomically.

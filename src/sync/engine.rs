@@ -411,6 +411,7 @@ mod tests {
             objects: Default::default(),
             store: None,
             verify: crate::config::VerifySchedule::Weekly,
+            bulk_threshold: crate::config::defaults::BULK_THRESHOLD,
         }
     }
 

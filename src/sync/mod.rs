@@ -8,6 +8,7 @@
 //! lock. The submodules are the engine's own.
 
 pub(crate) mod authorize;
+pub(crate) mod bulk_read;
 pub(crate) mod clock;
 pub(crate) mod connect;
 pub(crate) mod delete_log;

@@ -109,6 +109,10 @@ pub trait ObjectObserver: Send + Sync {
     /// The object is about to be read from the start because fields were added.
     fn backfill_started(&self, object: &str, added: &[String]);
     fn progress(&self, object: &str, done: u64, expected: Option<u64>);
+    /// A Bulk job's state and the rows Salesforce has processed (`sync::bulk_read`).
+    fn bulk_job(&self, _object: &str, _state: &str, _processed: u64) {}
+    /// A Bulk read gave way to REST (or restarted), and why.
+    fn bulk_fallback(&self, _object: &str, _reason: &str) {}
 }
 
 pub struct ObjectSync<'a> {
@@ -145,6 +149,11 @@ impl Incremental {
         include_deleted: true,
         batch_size: Some(BATCH_SIZE),
     };
+
+    /// Where the read starts (`None`: from the beginning).
+    pub fn since(&self) -> Option<DateTime<Utc>> {
+        self.since
+    }
 
     /// The query to send now (first, or again after an expired locator); the cursor
     /// never moves past the time it was sent.

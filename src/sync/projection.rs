@@ -249,6 +249,7 @@ mod tests {
             objects: Default::default(),
             store: None,
             verify: crate::config::VerifySchedule::Weekly,
+            bulk_threshold: crate::config::defaults::BULK_THRESHOLD,
         };
         for (object, fields) in objects {
             source.objects.insert(

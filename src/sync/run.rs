@@ -10,6 +10,7 @@ use crate::salesforce::read_plan::read_select;
 use crate::salesforce::{Client, ErrorClass};
 use crate::store::{RunId, RunRecord, RunRow};
 use crate::sync::SyncError;
+use crate::sync::bulk_read::{self, BulkSettings, Route};
 use crate::sync::clock::SharedClock;
 use crate::sync::describe_cache::{self, PERMISSIONS_CHECKED, formulas_reread_key};
 use crate::sync::hooks::EngineHooks;
@@ -46,6 +47,10 @@ pub trait RunObserver: Send + Sync {
     fn object_finished(&self, object: &str, outcome: &ObjectOutcome);
     fn backfill(&self, object: &str, added: &[String]);
     fn warning(&self, message: String);
+    /// How an object is read this run (Bulk API or REST) and why.
+    fn read_route(&self, _object: &str, _bulk: bool, _reason: &str) {}
+    /// A Bulk job's state and the rows Salesforce has processed so far.
+    fn bulk_job(&self, _object: &str, _state: &str, _processed: u64) {}
 }
 
 /// How long a finished run waits for the cancellation of its abandoned fetches to land
@@ -90,6 +95,12 @@ impl ObjectObserver for Forward<'_> {
     }
     fn progress(&self, object: &str, done: u64, expected: Option<u64>) {
         self.0.object_progress(object, done, expected);
+    }
+    fn bulk_job(&self, object: &str, state: &str, processed: u64) {
+        self.0.bulk_job(object, state, processed);
+    }
+    fn bulk_fallback(&self, object: &str, reason: &str) {
+        self.0.warning(format!("{object}: {reason}"));
     }
 }
 
@@ -458,23 +469,51 @@ impl RunContext<'_> {
             cursors: &cursors,
         };
         let sync = &sync;
+        let bulk = BulkSettings::new(self.source.bulk_threshold);
+        let plans_only: Vec<ObjectPlan> = jobs.iter().map(|(plan, _)| plan.clone()).collect();
+        let routes = bulk_read::choose_routes(
+            self.client,
+            self.store,
+            &plans_only,
+            spec.full,
+            self.now(),
+            bulk,
+        )
+        .await?;
+        for (plan, route) in plans_only.iter().zip(&routes) {
+            observer.read_route(&plan.object, route.is_bulk(), route.reason());
+        }
         let (grouped, alone): (Vec<_>, Vec<_>) = jobs
             .into_iter()
-            .map(|(plan, reread_formulas)| {
+            .zip(routes)
+            .map(|((plan, reread_formulas), route)| {
                 let options = ObjectOptions {
                     full: spec.full,
                     reread_formulas,
                 };
-                (plan, options)
+                let shape = match route {
+                    Route::Bulk { shape, records, .. } => Some((shape, records)),
+                    Route::Rest { .. } => None,
+                };
+                (plan, options, shape)
             })
-            .partition(|(plan, _)| self.groupable(plan));
+            .partition(|(plan, _, shape)| shape.is_none() && self.groupable(plan));
+        let grouped: Vec<_> = grouped
+            .into_iter()
+            .map(|(plan, options, _)| (plan, options))
+            .collect();
         let (finished, grouped_results) = futures::channel::mpsc::unbounded();
         // Drives the grouped reads; its results arrive through the channel.
         let grouped_reads = futures::stream::once(sync.read_grouped(grouped, finished))
             .filter_map(|()| futures::future::ready(None));
         let read_alone =
-            futures::stream::iter(alone.into_iter().map(|(plan, options)| async move {
-                let result = sync.run(&plan, options).await;
+            futures::stream::iter(alone.into_iter().map(|(plan, options, shape)| async move {
+                let result = match shape {
+                    Some((shape, records)) => {
+                        sync.run_bulk(&plan, options, shape, records, bulk).await
+                    }
+                    None => sync.run(&plan, options).await,
+                };
                 (plan, result)
             }))
             .buffer_unordered(OBJECT_CONCURRENCY);

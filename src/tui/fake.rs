@@ -144,18 +144,21 @@ fn setting_up() -> SourceSnapshot {
                 done: 12_000,
                 expected: Some(12_000),
                 finished: true,
+                ..Default::default()
             },
             ObjectProgress {
                 object: "Contact".into(),
                 done: 19_200,
                 expected: Some(48_000),
                 finished: false,
+                ..Default::default()
             },
             ObjectProgress {
                 object: "Opportunity".into(),
                 done: 0,
                 expected: None,
                 finished: false,
+                ..Default::default()
             },
         ],
     });
@@ -274,6 +277,7 @@ pub fn config() -> Config {
                 formula_policy: crate::config::FormulaPolicy::DailyReread,
                 query_cursors: crate::config::defaults::QUERY_CURSORS,
                 verify: crate::config::VerifySchedule::Weekly,
+                bulk_threshold: crate::config::defaults::BULK_THRESHOLD,
                 objects,
                 store: None,
             }

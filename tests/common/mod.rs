@@ -95,6 +95,8 @@ impl Org {
             formula_policy: defaults::FORMULA_POLICY,
             query_cursors: defaults::QUERY_CURSORS,
             verify: syncdeck::config::VerifySchedule::Weekly,
+            // Existing tests pin REST behaviour (call counts, composite grouping); Bulk tests set it.
+            bulk_threshold: 0,
             objects: objects
                 .iter()
                 .map(|(o, f)| {

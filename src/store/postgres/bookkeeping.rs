@@ -6,13 +6,14 @@ use serde_json::{Map, Value};
 use tokio_postgres::Row;
 use tokio_postgres::types::{FromSql, ToSql};
 
-use super::load::{table, write_cursor};
+use super::load::{table, write_bulk_mark, write_cursor};
 use super::{PgStore, migrations};
 use crate::store::backend::Backend;
 use crate::store::types::quote_ident;
 use crate::store::{
-    CachedSchema, Cursor, PageApplied, PageWrite, RunId, RunObjectRow, RunRecord, RunRow,
-    SliceCursor, StoreError, StoreField, UsageSample, VerifyRecord,
+    BulkCheckpoint, BulkMark, CachedSchema, Cursor, PageApplied, PageMark, PageWrite, RunId,
+    RunObjectRow, RunRecord, RunRow, SliceCursor, StoreError, StoreField, UsageSample,
+    VerifyRecord,
 };
 
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
@@ -77,7 +78,44 @@ impl Backend for PgStore {
         object: &str,
         page: &PageWrite<'_>,
     ) -> Result<PageApplied, StoreError> {
-        self.load_page(object, page)
+        self.load_page(object, page, None)
+    }
+
+    fn apply_bulk_page(
+        &mut self,
+        object: &str,
+        page: &PageWrite<'_>,
+        mark: BulkMark<'_>,
+    ) -> Result<PageApplied, StoreError> {
+        self.load_page(object, page, Some(PageMark::Bulk(mark)))
+    }
+
+    fn bulk_checkpoint(&mut self, object: &str) -> Result<Option<BulkCheckpoint>, StoreError> {
+        let rows = self.query(
+            "SELECT job_id, locator, rows_done, job_started, field_set FROM {s}.bulk_checkpoints WHERE object = $1",
+            &[&object],
+        )?;
+        rows.first()
+            .map(|r| {
+                Ok(BulkCheckpoint {
+                    job_id: self.get(r, 0)?,
+                    locator: self.get(r, 1)?,
+                    rows_done: count(self.get(r, 2)?),
+                    job_started: self.get(r, 3)?,
+                    field_set: self.get(r, 4)?,
+                })
+            })
+            .transpose()
+    }
+
+    fn clear_bulk_checkpoint(&mut self, object: &str) -> Result<(), StoreError> {
+        let schema = self.schema().to_string();
+        let err = self.err();
+        self.run(|c| async move {
+            write_bulk_mark(&*c, &schema, object, BulkMark::Clear)
+                .await
+                .map_err(&err)
+        })
     }
 
     fn slice_cursors(&mut self, object: &str) -> Result<Vec<SliceCursor>, StoreError> {
@@ -98,7 +136,7 @@ impl Backend for PgStore {
         page: &PageWrite<'_>,
         slice: &SliceCursor,
     ) -> Result<PageApplied, StoreError> {
-        self.load_page_with(object, page, Some(slice))
+        self.load_page(object, page, Some(PageMark::Slice(slice)))
     }
 
     fn finish_slices(&mut self, object: &str, cursor: &Cursor) -> Result<(), StoreError> {

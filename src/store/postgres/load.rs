@@ -12,7 +12,7 @@ use super::types::{PgColumn, PgType, PgValue, from_row, select_expr, to_pg};
 use super::{PgStore, StoreError};
 use crate::store::columns::{PageLayout, bad_record, plan_columns};
 use crate::store::types::quote_ident;
-use crate::store::{Cursor, PageApplied, PageWrite, SliceCursor, StoreField};
+use crate::store::{BulkMark, Cursor, PageApplied, PageMark, PageWrite, StoreField};
 
 /// `"schema"."sf_Object"`.
 pub(super) fn table(schema: &str, object: &str) -> String {
@@ -156,16 +156,7 @@ impl PgStore {
         &mut self,
         object: &str,
         page: &PageWrite<'_>,
-    ) -> Result<PageApplied, StoreError> {
-        self.load_page_with(object, page, None)
-    }
-
-    /// A page with the object's cursor or, for a sliced read, a slice's checkpoint.
-    pub(super) fn load_page_with(
-        &mut self,
-        object: &str,
-        page: &PageWrite<'_>,
-        slice: Option<&SliceCursor>,
+        mark: Option<PageMark<'_>>,
     ) -> Result<PageApplied, StoreError> {
         let columns = self.object_columns(object)?;
         if columns.is_empty() && !self.has_table(object)? {
@@ -225,10 +216,16 @@ impl PgStore {
                     .await
                     .map_err(&err)?;
             }
-            if let Some(slice) = slice {
-                super::slices::write_slice(&tx, &schema, object, slice)
+            match mark {
+                Some(PageMark::Slice(slice)) => {
+                    super::slices::write_slice(&tx, &schema, object, slice)
+                        .await
+                        .map_err(&err)?
+                }
+                Some(PageMark::Bulk(bulk)) => write_bulk_mark(&tx, &schema, object, bulk)
                     .await
-                    .map_err(&err)?;
+                    .map_err(&err)?,
+                None => {}
             }
             if let Some(fence) = fence {
                 super::lease::check_fence(&tx, fence, &err).await?;
@@ -517,6 +514,42 @@ pub(super) async fn write_cursor(
             &[&object, &c.system_modstamp, &c.last_id, &c.field_set_hash, &c.full_sync_done],
         )
         .await?;
+    Ok(())
+}
+
+/// Save or clear an object's Bulk checkpoint (inside the page's transaction).
+pub(super) async fn write_bulk_mark(
+    client: &impl tokio_postgres::GenericClient,
+    schema: &str,
+    object: &str,
+    mark: BulkMark<'_>,
+) -> Result<(), tokio_postgres::Error> {
+    let s = quote_ident(schema);
+    match mark {
+        BulkMark::Save(c) => {
+            let rows_done = i64::try_from(c.rows_done).unwrap_or(i64::MAX);
+            client
+                .execute(
+                    &format!(
+                        "INSERT INTO {s}.bulk_checkpoints (object, job_id, locator, rows_done, job_started, field_set)
+                         VALUES ($1, $2, $3, $4, $5, $6)
+                         ON CONFLICT (object) DO UPDATE SET job_id = excluded.job_id,
+                           locator = excluded.locator, rows_done = excluded.rows_done,
+                           job_started = excluded.job_started, field_set = excluded.field_set"
+                    ),
+                    &[&object, &c.job_id, &c.locator, &rows_done, &c.job_started, &c.field_set],
+                )
+                .await?;
+        }
+        BulkMark::Clear => {
+            client
+                .execute(
+                    &format!("DELETE FROM {s}.bulk_checkpoints WHERE object = $1"),
+                    &[&object],
+                )
+                .await?;
+        }
+    }
     Ok(())
 }
 

@@ -93,6 +93,17 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (object, slice)
     );
     ",
+    // 3: where an object's Bulk API read stands, committed with each of its pages.
+    "
+    CREATE TABLE bulk_checkpoints (
+        object      text PRIMARY KEY,
+        job_id      text NOT NULL,
+        locator     text,
+        rows_done   bigint NOT NULL,
+        job_started text NOT NULL,
+        field_set   text NOT NULL
+    );
+    ",
 ];
 
 pub fn latest() -> i64 {

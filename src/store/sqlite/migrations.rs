@@ -93,6 +93,17 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (object, slice)
     );
     ",
+    // 5: where an object's Bulk API read stands, committed with each of its pages.
+    "
+    CREATE TABLE bulk_checkpoints (
+        object      TEXT PRIMARY KEY,
+        job_id      TEXT NOT NULL,
+        locator     TEXT,
+        rows_done   INTEGER NOT NULL,
+        job_started TEXT NOT NULL,
+        field_set   TEXT NOT NULL
+    );
+    ",
 ];
 
 /// Bring the database to the newest schema; refuse one written by a newer syncdeck.

@@ -18,8 +18,8 @@ use super::backend::Backend;
 use super::columns::{ColumnSource, PageLayout, bad_record, plan_columns};
 use super::types::{self, ColumnType, quote_ident};
 use super::{
-    CachedSchema, Cursor, PageApplied, PageWrite, RunId, RunObjectRow, RunRecord, RunRow,
-    SliceCursor, StoreError, StoreField, UsageSample,
+    BulkCheckpoint, BulkMark, CachedSchema, Cursor, PageApplied, PageMark, PageWrite, RunId,
+    RunObjectRow, RunRecord, RunRow, SliceCursor, StoreError, StoreField, UsageSample,
 };
 use crate::model::RecordRef;
 
@@ -135,20 +135,13 @@ impl SqliteStore {
             .collect::<Result<_, _>>()?;
         Ok(cols)
     }
-}
 
-/// How many migrations this build knows.
-pub(crate) fn latest_schema_version() -> i64 {
-    migrations::latest()
-}
-
-impl SqliteStore {
-    /// One page in one transaction, with the object's cursor or a slice's checkpoint.
+    /// A page, its cursor and its Bulk mark in one transaction.
     fn write_page(
         &mut self,
         object: &str,
         page: &PageWrite<'_>,
-        slice: Option<&SliceCursor>,
+        mark: Option<PageMark<'_>>,
     ) -> Result<PageApplied, StoreError> {
         let columns = self.columns(object)?;
         if columns.is_empty() && !self.has_table(object)? {
@@ -194,12 +187,19 @@ impl SqliteStore {
         if let Some(cursor) = page.cursor {
             write_cursor(&tx, object, cursor)?;
         }
-        if let Some(slice) = slice {
-            slices::write(&tx, object, slice)?;
+        match mark {
+            Some(PageMark::Slice(slice)) => slices::write(&tx, object, slice)?,
+            Some(PageMark::Bulk(bulk)) => write_bulk_mark(&tx, object, bulk)?,
+            None => {}
         }
         tx.commit()?;
         Ok(applied)
     }
+}
+
+/// How many migrations this build knows.
+pub(crate) fn latest_schema_version() -> i64 {
+    migrations::latest()
 }
 
 impl Backend for SqliteStore {
@@ -305,7 +305,7 @@ impl Backend for SqliteStore {
         page: &PageWrite<'_>,
         slice: &SliceCursor,
     ) -> Result<PageApplied, StoreError> {
-        self.write_page(object, page, Some(slice))
+        self.write_page(object, page, Some(PageMark::Slice(slice)))
     }
 
     fn finish_slices(&mut self, object: &str, cursor: &Cursor) -> Result<(), StoreError> {
@@ -314,6 +314,38 @@ impl Backend for SqliteStore {
         write_cursor(&tx, object, cursor)?;
         tx.commit()?;
         Ok(())
+    }
+
+    fn apply_bulk_page(
+        &mut self,
+        object: &str,
+        page: &PageWrite<'_>,
+        mark: BulkMark<'_>,
+    ) -> Result<PageApplied, StoreError> {
+        self.write_page(object, page, Some(PageMark::Bulk(mark)))
+    }
+
+    fn bulk_checkpoint(&mut self, object: &str) -> Result<Option<BulkCheckpoint>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT job_id, locator, rows_done, job_started, field_set FROM bulk_checkpoints WHERE object = ?1",
+                [object],
+                |r| {
+                    Ok(BulkCheckpoint {
+                        job_id: r.get(0)?,
+                        locator: r.get(1)?,
+                        rows_done: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                        job_started: r.get(3)?,
+                        field_set: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn clear_bulk_checkpoint(&mut self, object: &str) -> Result<(), StoreError> {
+        write_bulk_mark(&self.conn, object, BulkMark::Clear)
     }
 
     /// Test hook: make the next `apply_page` calls fail after `upserts` records were
@@ -692,6 +724,30 @@ fn write_cursor(conn: &Connection, object: &str, c: &Cursor) -> Result<(), Store
             c.full_sync_done
         ],
     )?;
+    Ok(())
+}
+
+fn write_bulk_mark(conn: &Connection, object: &str, mark: BulkMark<'_>) -> Result<(), StoreError> {
+    match mark {
+        BulkMark::Save(c) => conn.execute(
+            "INSERT INTO bulk_checkpoints (object, job_id, locator, rows_done, job_started, field_set)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (object) DO UPDATE SET job_id = excluded.job_id,
+               locator = excluded.locator, rows_done = excluded.rows_done,
+               job_started = excluded.job_started, field_set = excluded.field_set",
+            params![
+                object,
+                c.job_id,
+                c.locator,
+                i64::try_from(c.rows_done).unwrap_or(i64::MAX),
+                c.job_started,
+                c.field_set
+            ],
+        )?,
+        BulkMark::Clear => {
+            conn.execute("DELETE FROM bulk_checkpoints WHERE object = ?1", [object])?
+        }
+    };
     Ok(())
 }
 

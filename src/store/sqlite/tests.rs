@@ -524,3 +524,9 @@ fn a_slice_page_and_its_position_commit_together_and_finishing_hands_over_to_the
     assert!(s.slice_cursors("Account").unwrap().is_empty());
     assert_eq!(s.cursor("Account").unwrap(), Some(done));
 }
+
+#[test]
+fn bulk_checkpoints_commit_with_their_page() {
+    let mut s = Store::open_in_memory().unwrap();
+    crate::store::checkpoint_contract::bulk_checkpoints_commit_with_their_page(&mut s);
+}

@@ -110,6 +110,8 @@ enum RunEvent {
         added: Vec<String>,
     },
     Warning(String),
+    /// Worth an info event (an object read through Bulk API, and why).
+    Info(String),
     /// The answer of a test notification (`Ok`: every channel took it).
     NotifyTested(Result<String, String>),
 }

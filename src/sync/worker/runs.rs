@@ -109,6 +109,28 @@ impl RunObserver for WorkerObserver {
     fn warning(&self, message: String) {
         let _ = self.events.send(RunEvent::Warning(message));
     }
+
+    fn read_route(&self, object: &str, bulk: bool, reason: &str) {
+        let how = if bulk { "Bulk API" } else { "REST" };
+        if bulk {
+            let _ = self.events.send(RunEvent::Info(format!(
+                "{object}: read through {how} ({reason})"
+            )));
+        }
+        self.publish(|p| {
+            if let Some(o) = p.objects.iter_mut().find(|o| o.object == object) {
+                o.route = Some(format!("{how}: {reason}"));
+            }
+        });
+    }
+
+    fn bulk_job(&self, object: &str, state: &str, processed: u64) {
+        self.publish(|p| {
+            if let Some(o) = p.objects.iter_mut().find(|o| o.object == object) {
+                o.bulk_job = Some(format!("Bulk job {state}, {processed} records"));
+            }
+        });
+    }
 }
 
 impl Worker {
@@ -130,6 +152,7 @@ impl Worker {
                 self.transition(t);
             }
             RunEvent::Warning(message) => self.event(EventLevel::Warn, message),
+            RunEvent::Info(message) => self.event(EventLevel::Info, message),
             RunEvent::NotifyTested(Ok(message)) => self.event(EventLevel::Info, message),
             RunEvent::NotifyTested(Err(message)) => self.event(EventLevel::Warn, message),
         }

@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 use super::PAUSED_MESSAGE;
 use super::presets_view::max_scroll;
 use super::style::{Theme, clean, duration, thousands};
-use crate::fields::{CostEstimate, ObjectCost, Selection, SelectionDiff, estimate_cost};
+use crate::fields::{CostEstimate, ObjectCost, ReadVia, Selection, SelectionDiff, estimate_cost};
 use crate::model::OrgSchema;
 
 pub(super) struct Context<'a> {
@@ -202,6 +202,9 @@ fn cost_summary(c: &ObjectCost) -> String {
         None => "records unknown".to_string(),
     };
     let backfill = match (c.backfill, c.backfill_calls) {
+        (true, Some(calls)) if c.backfill_via == ReadVia::Bulk => {
+            format!(" · backfill via Bulk API {} calls", thousands(calls))
+        }
         (true, Some(calls)) => format!(" · backfill {} calls", thousands(calls)),
         (true, None) => " · backfill".to_string(),
         (false, _) => String::new(),

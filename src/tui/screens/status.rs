@@ -149,6 +149,13 @@ fn fleet_line(f: &crate::model::FleetOwner, now: DateTime<Utc>) -> String {
 }
 
 fn object_counts(o: &crate::model::ObjectProgress) -> String {
+    // Until its first rows arrive, a Bulk read shows what Salesforce is doing with its job.
+    if !o.finished
+        && o.done == 0
+        && let Some(job) = &o.bulk_job
+    {
+        return crate::sanitize::clean(job);
+    }
     match o.expected {
         Some(e) => format!("{}/{}", format::grouped(o.done), format::grouped(e)),
         None => format!("{} so far", format::grouped(o.done)),
@@ -344,6 +351,24 @@ mod tests {
 
     fn at(min: i64) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap() + Duration::minutes(min)
+    }
+
+    #[test]
+    fn a_bulk_read_shows_its_job_until_rows_arrive() {
+        let mut o = crate::model::ObjectProgress {
+            object: "Account".into(),
+            expected: Some(120_000),
+            bulk_job: Some("Bulk job InProgress, 35000 records\u{1b}[2J".into()),
+            ..Default::default()
+        };
+        let shown = object_counts(&o);
+        assert!(
+            shown.starts_with("Bulk job InProgress, 35000 records"),
+            "{shown}"
+        );
+        assert!(!shown.contains('\u{1b}'), "sanitized: {shown:?}");
+        o.done = 2_000;
+        assert_eq!(object_counts(&o), "2,000/120,000");
     }
 
     #[test]
