@@ -42,6 +42,7 @@ mod auth;
 mod quota_probe;
 mod runs;
 mod schema;
+mod store_open;
 
 /// Why an interactive authorization ended without credentials.
 #[derive(Debug)]
@@ -152,6 +153,8 @@ pub struct Worker {
     after_run: Option<bool>,
     /// Finished runs, newest first, as the snapshot carries them.
     history: Arc<Vec<HistoryRun>>,
+    /// The background connect of a PostgreSQL store.
+    store_open: store_open::StoreOpen,
 }
 
 impl Worker {
@@ -164,9 +167,14 @@ impl Worker {
             Some((shared.paths.clone(), source.id.clone())),
         ));
         let mut events = VecDeque::new();
-        let (store, store_error) = match Store::open_for(&shared.paths, &source) {
-            Ok(s) => (Some(SharedStore::new(s)), None),
-            Err(e) => (None, Some(e.to_string())),
+        let (store, store_error) = if Worker::store_is_remote(&source) {
+            // Connected in the background once the worker runs (see `store_open`).
+            (None, None)
+        } else {
+            match Store::open_for(&shared.paths, &source) {
+                Ok(s) => (Some(SharedStore::new(s)), None),
+                Err(e) => (None, Some(e.to_string())),
+            }
         };
         let (creds, creds_error) = match Credentials::load(&shared.paths, &source.id) {
             Ok(c) => (c, None),
@@ -263,6 +271,7 @@ impl Worker {
             skipped,
             after_run: None,
             history: Arc::default(),
+            store_open: store_open::StoreOpen::default(),
         };
         worker.refresh_stats();
         worker.refresh_history();
@@ -488,10 +497,17 @@ impl Worker {
     }
 
     pub async fn run(mut self, mut commands: mpsc::UnboundedReceiver<WorkerCommand>) {
+        if Worker::store_is_remote(&self.source) {
+            self.open_store();
+        }
         self.publish();
         loop {
             let wake = self.next_wake(self.now());
             let sleep = wake.map(|w| self.shared.clock.sleep_until(w));
+            let store_retry = self
+                .store_open
+                .retry_at
+                .map(|w| self.shared.clock.sleep_until(w));
             tokio::select! {
                 cmd = commands.recv() => match cmd {
                     None | Some(WorkerCommand::Shutdown) => {
@@ -511,6 +527,8 @@ impl Worker {
                     self.auth_finished(result);
                 }
                 _ = maybe_sleep(sleep) => self.wake().await,
+                opened = store_open::connected(&mut self.store_open) => self.store_opened(opened),
+                _ = maybe_sleep(store_retry) => self.open_store(),
             }
             self.publish();
         }
