@@ -565,6 +565,12 @@ impl Worker {
                         EventLevel::Warn,
                         "Sync Now ignored: syncing is paused; resume it first".into(),
                     );
+                } else if !self.can_sync() && self.store_connecting() {
+                    let _ = self.scheduler.request_now(full);
+                    self.event(
+                        EventLevel::Info,
+                        "Sync Now queued: it starts once the store is connected".into(),
+                    );
                 } else if !self.can_sync() {
                     self.event(
                         EventLevel::Warn,

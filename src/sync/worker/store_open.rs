@@ -56,6 +56,11 @@ impl Worker {
         source.store.is_some()
     }
 
+    /// Authorized, and only the store is missing: it is being connected or will be again.
+    pub(super) fn store_connecting(&self) -> bool {
+        self.client.is_some() && self.store.is_none() && Worker::store_is_remote(&self.source)
+    }
+
     /// Start connecting the store unless it is connected or a connect is under way.
     pub(super) fn open_store(&mut self) {
         if self.store.is_some() || self.store_open.task.is_some() {
@@ -125,9 +130,12 @@ impl Worker {
         });
         self.event(
             EventLevel::Info,
-            format!("store connected: {}", store.with_blocking(|s| s.describe())),
+            format!(
+                "store connected: {}",
+                crate::sanitize::clean(&store.with_blocking(|s| s.describe()))
+            ),
         );
-        self.scheduler = Scheduler::new(self.source.frequency, last_started);
+        self.scheduler.learn_last_started(last_started);
         self.last_verify = last_verify.map(|v| v.summary());
         self.verify_baseline = baseline;
         self.skipped = skipped;
