@@ -173,10 +173,10 @@ impl PgStore {
         let distinct = distinct_ids(&rows);
         if distinct && !rows.is_empty() && direct_encodable(&rows, &columns) {
             let ids: Vec<&str> = rows.iter().map(|r| r.id).collect();
-            if !self.holds_any(object, &ids)? {
-                if let Some(applied) = self.load_direct(object, page, &columns, &shapes, &rows)? {
-                    return Ok(applied);
-                }
+            if !self.holds_any(object, &ids)?
+                && let Some(applied) = self.load_direct(object, page, &columns, &shapes, &rows)?
+            {
+                return Ok(applied);
             }
         }
         self.load_staged(object, page, &columns, &shapes, &rows, distinct)
