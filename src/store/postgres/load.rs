@@ -8,6 +8,7 @@ use tokio_postgres::Transaction;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::ToSql;
 
+use super::statements::Statements;
 use super::types::{PgColumn, PgType, PgValue, from_row, select_expr, to_pg};
 use super::{PgStore, StoreError};
 use crate::store::columns::{PageLayout, bad_record, plan_columns};
@@ -186,17 +187,13 @@ impl PgStore {
     fn holds_any(&mut self, object: &str, ids: &[&str]) -> Result<bool, StoreError> {
         let schema = self.schema().to_string();
         let err = self.err();
-        self.run(|client| async move {
-            let row = client
-                .query_one(
-                    &format!(
-                        "SELECT EXISTS(SELECT 1 FROM {} WHERE \"Id\" = ANY($1))",
-                        table(&schema, object)
-                    ),
-                    &[&ids],
-                )
-                .await
-                .map_err(&err)?;
+        let sql = format!(
+            "SELECT EXISTS(SELECT 1 FROM {} WHERE \"Id\" = ANY($1))",
+            table(&schema, object)
+        );
+        self.run_prepared(|client, statements| async move {
+            let lookup = statements.get(&*client, &sql).await.map_err(&err)?;
+            let row = client.query_one(&lookup, &[&ids]).await.map_err(&err)?;
             Ok(row.get(0))
         })
     }
@@ -215,14 +212,17 @@ impl PgStore {
         let err = self.err();
         let fail_after = self.fail_after;
         let target = table(&schema, object);
-        let outcome = self.run(|client| async move {
+        let outcome = self.run_prepared(|client, statements| async move {
             let tx = client.transaction().await.map_err(&err)?;
-            relax_commit(&tx).await.map_err(&err)?;
             let mut written = 0usize;
             for shape in shapes {
                 let group = rows.iter().filter(|r| r.shape.as_slice() == *shape);
+                let into = Into {
+                    table: &target,
+                    wire: Wire::Direct,
+                };
                 let copied = copy_rows(
-                    &tx, &target, columns, shape, Wire::Direct, group, fail_after, written,
+                    &tx, statements, into, columns, shape, group, fail_after, written,
                 )
                 .await;
                 match copied {
@@ -235,9 +235,10 @@ impl PgStore {
                     Err(e) => return Err(e.into_store(&err)),
                 }
             }
-            let applied =
-                finish_page(&tx, &schema, object, page, written, rows.len(), fail_after, &err)
-                    .await?;
+            let applied = finish_page(
+                &tx, statements, &schema, object, page, written, rows.len(), fail_after, &err,
+            )
+            .await?;
             tx.commit().await.map_err(&err)?;
             Ok(Some(applied))
         })?;
@@ -263,21 +264,17 @@ impl PgStore {
         let err = self.err();
         let fail_after = self.fail_after;
         let staged = &staging;
-        self.run(|client| async move {
+        self.run_prepared(|client, statements| async move {
             let tx = client.transaction().await.map_err(&err)?;
-            relax_commit(&tx).await.map_err(&err)?;
             let mut written = 0usize;
             for (shape, stage) in shapes.iter().zip(staged) {
                 let group = rows.iter().filter(|r| r.shape.as_slice() == *shape);
+                let into = Into {
+                    table: &quote_ident(stage),
+                    wire: Wire::Staging,
+                };
                 written += copy_rows(
-                    &tx,
-                    &quote_ident(stage),
-                    columns,
-                    shape,
-                    Wire::Staging,
-                    group,
-                    fail_after,
-                    written,
+                    &tx, statements, into, columns, shape, group, fail_after, written,
                 )
                 .await
                 .map_err(|e| e.into_store(&err))?;
@@ -285,9 +282,10 @@ impl PgStore {
                     .await
                     .map_err(&err)?;
             }
-            let applied =
-                finish_page(&tx, &schema, object, page, written, rows.len(), fail_after, &err)
-                    .await?;
+            let applied = finish_page(
+                &tx, statements, &schema, object, page, written, rows.len(), fail_after, &err,
+            )
+            .await?;
             tx.commit().await.map_err(&err)?;
             Ok(applied)
         })
@@ -498,6 +496,13 @@ enum Wire {
     Direct,
 }
 
+/// A COPY's destination: a quoted table name and how values travel to it.
+#[derive(Clone, Copy)]
+struct Into<'a> {
+    table: &'a str,
+    wire: Wire,
+}
+
 /// A page transaction commits without waiting for its WAL flush. A client killed at any
 /// point loses nothing committed (the server has it). A crash of the server itself may
 /// lose the last commits (at most about three `wal_writer_delay`s, 600 ms by default),
@@ -505,23 +510,22 @@ enum Wire {
 /// pages, and the next run reads them again from the older cursor. A run's record is
 /// committed synchronously after its last page, and that flush makes every earlier page
 /// durable too (WAL is flushed in order), so a run shown as finished has all its pages.
-async fn relax_commit(tx: &Transaction<'_>) -> Result<(), tokio_postgres::Error> {
-    tx.batch_execute("SET LOCAL synchronous_commit = off").await
-}
+const RELAXED_COMMIT: &str = "SET LOCAL synchronous_commit = off";
 
 /// Binary COPY of `rows` (one shape) into `into` (a quoted table name). Returns the rows
 /// written.
 #[allow(clippy::too_many_arguments)]
 async fn copy_rows<'r>(
     tx: &Transaction<'_>,
-    into: &str,
+    statements: &mut Statements,
+    into: Into<'_>,
     columns: &[PgColumn],
     shape: &[usize],
-    wire: Wire,
     rows: impl Iterator<Item = &'r Row<'r>>,
     fail_after: Option<usize>,
     written_before: usize,
 ) -> Result<usize, CopyError> {
+    let wire = into.wire;
     let staging = wire == Wire::Staging;
     let mut names = vec![quote_ident("Id")];
     let mut types = vec![tokio_postgres::types::Type::TEXT];
@@ -534,12 +538,13 @@ async fn copy_rows<'r>(
         Wire::Staging => columns[c].ty.wire(),
         Wire::Direct => columns[c].ty.direct_wire(),
     }));
-    let sink = tx
-        .copy_in(&format!(
-            "COPY {into} ({}) FROM STDIN (FORMAT binary)",
-            names.join(", ")
-        ))
-        .await?;
+    let copy = format!(
+        "COPY {} ({}) FROM STDIN (FORMAT binary)",
+        into.table,
+        names.join(", ")
+    );
+    let copy = statements.get(tx, &copy).await?;
+    let sink = tx.copy_in(&copy).await?;
     let mut writer = pin!(BinaryCopyInWriter::new(sink, &types));
     let mut written = 0usize;
     for (ord, row) in rows.enumerate() {
@@ -614,10 +619,12 @@ async fn upsert_staged(
     Ok(())
 }
 
-/// The rest of a page's transaction after its rows: deletions and cursor.
+/// The rest of a page's transaction after its rows: deletions, cursor and the relaxed
+/// commit, sent together (one round trip once their statements are prepared).
 #[allow(clippy::too_many_arguments)]
 async fn finish_page(
     tx: &Transaction<'_>,
+    statements: &mut Statements,
     schema: &str,
     object: &str,
     page: &PageWrite<'_>,
@@ -629,28 +636,60 @@ async fn finish_page(
     if fail_after.is_some_and(|n| n <= rows) {
         return Err(StoreError::Injected);
     }
-    let mut applied = PageApplied {
-        upserted: written as u64,
-        deleted: 0,
+    let delete = match page.deletes.is_empty() {
+        true => None,
+        false => {
+            let sql = format!(
+                "DELETE FROM {} WHERE \"Id\" = ANY($1)",
+                table(schema, object)
+            );
+            Some(statements.get(tx, &sql).await.map_err(err)?)
+        }
     };
-    if !page.deletes.is_empty() {
-        applied.deleted = tx
-            .execute(
-                &format!(
-                    "DELETE FROM {} WHERE \"Id\" = ANY($1)",
-                    table(schema, object)
-                ),
-                &[&page.deletes],
-            )
-            .await
-            .map_err(err)?;
-    }
-    if let Some(cursor) = page.cursor {
-        write_cursor(tx, schema, object, cursor)
-            .await
-            .map_err(err)?;
-    }
-    Ok(applied)
+    let cursor = match page.cursor {
+        Some(c) => Some((statements.get(tx, &cursor_sql(schema)).await.map_err(err)?, c)),
+        None => None,
+    };
+    let deleted = async {
+        match &delete {
+            Some(d) => tx.execute(d, &[&page.deletes]).await,
+            None => Ok(0),
+        }
+    };
+    let moved = async {
+        match &cursor {
+            Some((statement, c)) => tx.execute(statement, &cursor_params(&object, c)).await,
+            None => Ok(0),
+        }
+    };
+    let ((), deleted, _) =
+        futures::try_join!(tx.batch_execute(RELAXED_COMMIT), deleted, moved).map_err(err)?;
+    Ok(PageApplied {
+        upserted: written as u64,
+        deleted,
+    })
+}
+
+/// Insert or replace an object's cursor (`$1` object, then the cursor's fields).
+fn cursor_sql(schema: &str) -> String {
+    format!(
+        "INSERT INTO {}.cursors (object, system_modstamp, last_id, field_set_hash, full_sync_done)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (object) DO UPDATE SET system_modstamp = excluded.system_modstamp,
+           last_id = excluded.last_id, field_set_hash = excluded.field_set_hash,
+           full_sync_done = excluded.full_sync_done",
+        quote_ident(schema)
+    )
+}
+
+fn cursor_params<'a>(object: &'a &'a str, c: &'a Cursor) -> [&'a (dyn ToSql + Sync); 5] {
+    [
+        object,
+        &c.system_modstamp,
+        &c.last_id,
+        &c.field_set_hash,
+        &c.full_sync_done,
+    ]
 }
 
 pub(super) async fn write_cursor(
@@ -660,17 +699,7 @@ pub(super) async fn write_cursor(
     c: &Cursor,
 ) -> Result<(), tokio_postgres::Error> {
     client
-        .execute(
-            &format!(
-                "INSERT INTO {}.cursors (object, system_modstamp, last_id, field_set_hash, full_sync_done)
-                 VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (object) DO UPDATE SET system_modstamp = excluded.system_modstamp,
-                   last_id = excluded.last_id, field_set_hash = excluded.field_set_hash,
-                   full_sync_done = excluded.full_sync_done",
-                quote_ident(schema)
-            ),
-            &[&object, &c.system_modstamp, &c.last_id, &c.field_set_hash, &c.full_sync_done],
-        )
+        .execute(&cursor_sql(schema), &cursor_params(&object, c))
         .await?;
     Ok(())
 }

@@ -17,6 +17,7 @@ mod bookkeeping;
 pub mod check;
 mod load;
 mod numeric;
+mod statements;
 pub mod migrations;
 mod target;
 pub mod testing;
@@ -92,6 +93,7 @@ struct Conn {
     /// Always `Some` until dropped (see `Drop`).
     rt: Option<tokio::runtime::Runtime>,
     client: Client,
+    statements: statements::Statements,
 }
 
 impl Conn {
@@ -194,9 +196,30 @@ impl PgStore {
         Fut: Future<Output = Result<T, StoreError>> + Send + 'c,
         T: Send,
     {
-        let Conn { rt, client } = self.connection()?;
+        let Conn { rt, client, .. } = self.connection()?;
         match rt {
             Some(rt) => block_on(rt, f(client)),
+            None => Err(StoreError::Postgres(PgError::ConnectionLost {
+                target: "PostgreSQL".into(),
+                detail: "the connection was closed".into(),
+            })),
+        }
+    }
+
+    /// [`PgStore::run`] with the connection's prepared statements at hand.
+    fn run_prepared<'c, T, F, Fut>(&'c mut self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&'c mut Client, &'c mut statements::Statements) -> Fut,
+        Fut: Future<Output = Result<T, StoreError>> + Send + 'c,
+        T: Send,
+    {
+        let Conn {
+            rt,
+            client,
+            statements,
+        } = self.connection()?;
+        match rt {
+            Some(rt) => block_on(rt, f(client, statements)),
             None => Err(StoreError::Postgres(PgError::ConnectionLost {
                 target: "PostgreSQL".into(),
                 detail: "the connection was closed".into(),

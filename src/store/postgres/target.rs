@@ -188,6 +188,7 @@ pub(super) fn open(target: &PgTarget) -> Result<Conn, StoreError> {
     Ok(Conn {
         rt: Some(rt),
         client,
+        statements: Default::default(),
     })
 }
 
