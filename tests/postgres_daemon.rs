@@ -54,7 +54,9 @@ async fn the_engine_on_postgres_shows_status_history_counts_and_verifies_exact()
         [("Account", RECORDS)]
     );
     assert!(
-        snap.events.iter().any(|e| e.message.starts_with("store connected: PostgreSQL")),
+        snap.events
+            .iter()
+            .any(|e| e.message.starts_with("store connected: PostgreSQL")),
         "{:?}",
         snap.events
     );
@@ -147,8 +149,7 @@ async fn a_store_not_there_yet_shows_an_error_and_connects_when_it_appears() {
     let clock = ManualClock::new(chrono::Utc::now());
     let mut engine = start(&org, vec![late.clone(), down.clone()], clock.clone());
 
-    let error_of = |s: &syncdeck::model::Snapshot, id: &str| match s.source(id).map(|s| &s.status)
-    {
+    let error_of = |s: &syncdeck::model::Snapshot, id: &str| match s.source(id).map(|s| &s.status) {
         Some(Status::Error(e)) => Some(e.clone()),
         _ => None,
     };
@@ -215,5 +216,9 @@ async fn a_store_not_there_yet_shows_an_error_and_connects_when_it_appears() {
         "the refused store still fails"
     );
     engine.shutdown().await;
-    admin(&url, &format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")).await;
+    admin(
+        &url,
+        &format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"),
+    )
+    .await;
 }

@@ -236,7 +236,15 @@ impl PgStore {
                 }
             }
             let applied = finish_page(
-                &tx, statements, &schema, object, page, written, rows.len(), fail_after, &err,
+                &tx,
+                statements,
+                &schema,
+                object,
+                page,
+                written,
+                rows.len(),
+                fail_after,
+                &err,
             )
             .await?;
             tx.commit().await.map_err(&err)?;
@@ -283,7 +291,15 @@ impl PgStore {
                     .map_err(&err)?;
             }
             let applied = finish_page(
-                &tx, statements, &schema, object, page, written, rows.len(), fail_after, &err,
+                &tx,
+                statements,
+                &schema,
+                object,
+                page,
+                written,
+                rows.len(),
+                fail_after,
+                &err,
             )
             .await?;
             tx.commit().await.map_err(&err)?;
@@ -481,10 +497,13 @@ fn distinct_ids(rows: &[Row<'_>]) -> bool {
 /// Every numeric value has a binary `numeric` form (the staging path casts text instead).
 fn direct_encodable(rows: &[Row<'_>], columns: &[PgColumn]) -> bool {
     rows.iter().all(|r| {
-        r.shape.iter().zip(&r.values).all(|(&c, v)| match (columns[c].ty, v) {
-            (PgType::Numeric { .. }, PgValue::Text(t)) => super::numeric::encode(t).is_some(),
-            _ => true,
-        })
+        r.shape
+            .iter()
+            .zip(&r.values)
+            .all(|(&c, v)| match (columns[c].ty, v) {
+                (PgType::Numeric { .. }, PgValue::Text(t)) => super::numeric::encode(t).is_some(),
+                _ => true,
+            })
     })
 }
 
@@ -647,7 +666,10 @@ async fn finish_page(
         }
     };
     let cursor = match page.cursor {
-        Some(c) => Some((statements.get(tx, &cursor_sql(schema)).await.map_err(err)?, c)),
+        Some(c) => Some((
+            statements.get(tx, &cursor_sql(schema)).await.map_err(err)?,
+            c,
+        )),
         None => None,
     };
     let deleted = async {

@@ -16,9 +16,9 @@
 mod bookkeeping;
 pub mod check;
 mod load;
+pub mod migrations;
 mod numeric;
 mod statements;
-pub mod migrations;
 mod target;
 pub mod testing;
 mod tls;

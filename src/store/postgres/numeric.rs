@@ -57,7 +57,11 @@ fn parse(text: &str) -> Option<(bool, Vec<u8>, i64, i64)> {
     if int_part.is_empty() && frac_part.is_empty() {
         return None;
     }
-    if !int_part.bytes().chain(frac_part.bytes()).all(|b| b.is_ascii_digit()) {
+    if !int_part
+        .bytes()
+        .chain(frac_part.bytes())
+        .all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let written_scale = i64::try_from(frac_part.len()).ok()?;
@@ -130,10 +134,16 @@ mod tests {
             decode(&encode("1234567.89").unwrap()),
             (3, 1, 0, 2, vec![123, 4567, 8900])
         );
-        assert_eq!(decode(&encode("-0.5").unwrap()), (1, -1, NEGATIVE, 1, vec![5000]));
+        assert_eq!(
+            decode(&encode("-0.5").unwrap()),
+            (1, -1, NEGATIVE, 1, vec![5000])
+        );
         assert_eq!(decode(&encode("10000").unwrap()), (1, 1, 0, 0, vec![1]));
         assert_eq!(decode(&encode("0.0001").unwrap()), (1, -1, 0, 4, vec![1]));
-        assert_eq!(decode(&encode("0.00001").unwrap()), (1, -2, 0, 5, vec![1000]));
+        assert_eq!(
+            decode(&encode("0.00001").unwrap()),
+            (1, -2, 0, 5, vec![1000])
+        );
         assert_eq!(decode(&encode("1.5e3").unwrap()), (1, 0, 0, 0, vec![1500]));
         assert_eq!(decode(&encode(".25").unwrap()), (1, -1, 0, 2, vec![2500]));
         assert_eq!(decode(&encode("2E-2").unwrap()), (1, -1, 0, 2, vec![200]));

@@ -547,9 +547,26 @@ fn binary_numerics_read_back_as_the_server_parses_their_text() {
         return;
     };
     let texts = [
-        "0", "-0", "1", "-1", "9999", "10000", "123456789012345678", "0.0001", "0.00001",
-        "1234567.89", "-1234567.895", "12.50", "1.5e3", "2E-2", ".25", "-.5", "1e-20",
-        "99999999999999999999.999999", "3.14159265358979", "1.0000000001e10",
+        "0",
+        "-0",
+        "1",
+        "-1",
+        "9999",
+        "10000",
+        "123456789012345678",
+        "0.0001",
+        "0.00001",
+        "1234567.89",
+        "-1234567.895",
+        "12.50",
+        "1.5e3",
+        "2E-2",
+        ".25",
+        "-.5",
+        "1e-20",
+        "99999999999999999999.999999",
+        "3.14159265358979",
+        "1.0000000001e10",
     ];
     admin_session(&ts, |client| async move {
         for text in texts {
@@ -631,7 +648,11 @@ fn new_rows_copy_straight_in_and_stored_ones_upsert() {
 
     // A failure inside a page of new rows leaves nothing of it either.
     s.fail_page_after(Some(3));
-    let failed_page = records((100..110).map(|i| full_record(&format!("001{i:03}"), "x")).collect());
+    let failed_page = records(
+        (100..110)
+            .map(|i| full_record(&format!("001{i:03}"), "x"))
+            .collect(),
+    );
     let failed = s.apply_page(
         "Account",
         &PageWrite {
@@ -658,10 +679,12 @@ fn a_missing_database_is_named_with_what_to_do() {
             && error.contains("CREATE DATABASE"),
         "{error}"
     );
-    assert!(!super::PgError::NoDatabase {
-        target: String::new(),
-        database: String::new(),
-        detail: String::new(),
-    }
-    .is_transient());
+    assert!(
+        !super::PgError::NoDatabase {
+            target: String::new(),
+            database: String::new(),
+            detail: String::new(),
+        }
+        .is_transient()
+    );
 }
