@@ -193,6 +193,13 @@ async fn a_connection_lost_mid_run_fails_clearly_and_the_next_run_resumes() {
         error.contains("lost the connection to PostgreSQL"),
         "{error}"
     );
+    // A network error, not one for the operator: the schedule keeps retrying.
+    match &src(&snap, "acme").status {
+        syncdeck::model::Status::Error(e) => {
+            assert_eq!(e.kind, syncdeck::model::ErrorKind::Network, "{e:?}")
+        }
+        other => panic!("status {other:?} after a lost connection"),
+    }
 
     org.sandbox.inject(&FaultSpec {
         latency_ms: Some(0),

@@ -89,6 +89,14 @@ pub enum StoreError {
     LeaseLost { source_id: String, holder: String },
 }
 
+impl StoreError {
+    /// The store's server could not be reached or dropped the session: retrying later may
+    /// succeed without anyone changing anything.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Postgres(e) if e.is_transient())
+    }
+}
+
 /// One selected field of an object, as describe reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreField {

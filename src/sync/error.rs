@@ -46,6 +46,9 @@ impl SyncError {
             },
             SyncError::Quota(_) => ErrorKind::QuotaThreshold,
             SyncError::MissingPermission { .. } => ErrorKind::PermissionDenied,
+            // A store server that is down or dropped the session comes back by itself: the
+            // schedule keeps retrying (with backoff) instead of waiting for the operator.
+            SyncError::Store(e) if e.is_transient() => ErrorKind::Network,
             SyncError::Store(_) | SyncError::Config(_) => ErrorKind::Config,
             SyncError::Internal(_) => ErrorKind::Api,
         }

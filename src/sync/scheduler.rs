@@ -51,6 +51,14 @@ impl Scheduler {
         }
     }
 
+    /// The store's last run start, learnt after the scheduler was made (a store connected
+    /// in the background); a run started since then counts instead.
+    pub fn learn_last_started(&mut self, last_started: Option<DateTime<Utc>>) {
+        if self.last_started.is_none() {
+            self.last_started = last_started;
+        }
+    }
+
     pub fn set_frequency(&mut self, frequency: Frequency) {
         self.frequency = frequency;
     }

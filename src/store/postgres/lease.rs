@@ -352,7 +352,7 @@ impl Leases {
         Fut: std::future::Future<Output = Result<T, StoreError>> + Send + 'c,
         T: Send,
     {
-        let Conn { rt, client } = self.connection()?;
+        let Conn { rt, client, .. } = self.connection()?;
         match rt {
             Some(rt) => block_on(rt, f(client)),
             None => Err(StoreError::Postgres(PgError::ConnectionLost {

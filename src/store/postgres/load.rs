@@ -8,6 +8,7 @@ use tokio_postgres::Transaction;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::ToSql;
 
+use super::statements::Statements;
 use super::types::{PgColumn, PgType, PgValue, from_row, select_expr, to_pg};
 use super::{PgStore, StoreError};
 use crate::store::columns::{PageLayout, bad_record, plan_columns};
@@ -152,6 +153,10 @@ impl PgStore {
     }
 
     /// See [`crate::store::Store::apply_page`].
+    ///
+    /// A page of Ids the table does not hold yet (a first sync, new records) is COPYed
+    /// straight into the object table; any other page goes through a staging table and an
+    /// upsert. Either way rows, deletions and cursor commit in one transaction.
     pub(super) fn load_page(
         &mut self,
         object: &str,
@@ -163,73 +168,149 @@ impl PgStore {
             return Err(StoreError::UnknownObject(object.to_string()));
         }
         let rows = page_rows(object, page, &columns)?;
-        let schema = self.schema().to_string();
-        let err = self.err();
-        let fail_after = self.fail_after;
-        let fence = &self.fence.clone();
         // Rows of one page carry the same columns nearly always; one COPY per shape.
         let mut shapes: Vec<&[usize]> = rows.iter().map(|r| r.shape.as_slice()).collect();
         shapes.sort();
         shapes.dedup();
-        let mut staging = Vec::with_capacity(shapes.len());
-        for shape in &shapes {
-            staging.push(self.staging_table(object, &columns, shape)?);
+        let distinct = distinct_ids(&rows);
+        if distinct && !rows.is_empty() && direct_encodable(&rows, &columns) {
+            let ids: Vec<&str> = rows.iter().map(|r| r.id).collect();
+            if !self.holds_any(object, &ids)?
+                && let Some(applied) =
+                    self.load_direct(object, page, mark, &columns, &shapes, &rows)?
+            {
+                return Ok(applied);
+            }
         }
+        self.load_staged(object, page, mark, &columns, &shapes, &rows, distinct)
+    }
+
+    /// Whether the object table holds any of `ids`.
+    fn holds_any(&mut self, object: &str, ids: &[&str]) -> Result<bool, StoreError> {
+        let schema = self.schema().to_string();
+        let err = self.err();
+        let sql = format!(
+            "SELECT EXISTS(SELECT 1 FROM {} WHERE \"Id\" = ANY($1))",
+            table(&schema, object)
+        );
+        self.run_prepared(|client, statements| async move {
+            let lookup = statements.get(&*client, &sql).await.map_err(&err)?;
+            let row = client.query_one(&lookup, &[&ids]).await.map_err(&err)?;
+            Ok(row.get(0))
+        })
+    }
+
+    /// COPY new rows straight into the object table. `None`: an Id was stored meanwhile
+    /// (another writer); nothing was committed and the caller upserts instead.
+    fn load_direct(
+        &mut self,
+        object: &str,
+        page: &PageWrite<'_>,
+        mark: Option<PageMark<'_>>,
+        columns: &[PgColumn],
+        shapes: &[&[usize]],
+        rows: &[Row<'_>],
+    ) -> Result<Option<PageApplied>, StoreError> {
+        let schema = self.schema().to_string();
+        let err = self.err();
+        let fail_after = self.fail_after;
+        let fence = &self.fence.clone();
+        let target = table(&schema, object);
+        let outcome = self.run_prepared(|client, statements| async move {
+            let tx = client.transaction().await.map_err(&err)?;
+            let mut written = 0usize;
+            for shape in shapes {
+                let group = rows.iter().filter(|r| r.shape.as_slice() == *shape);
+                let into = Into {
+                    table: &target,
+                    wire: Wire::Direct,
+                };
+                let copied = copy_rows(
+                    &tx, statements, into, columns, shape, group, fail_after, written,
+                )
+                .await;
+                match copied {
+                    Ok(n) => written += n,
+                    Err(CopyError::Pg(e))
+                        if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) =>
+                    {
+                        return Ok(None);
+                    }
+                    Err(e) => return Err(e.into_store(&err)),
+                }
+            }
+            let applied = finish_page(
+                &tx,
+                statements,
+                &schema,
+                object,
+                page,
+                written,
+                rows.len(),
+                fail_after,
+                &err,
+            )
+            .await?;
+            seal_page(&tx, &schema, object, mark, fence.as_ref(), &err).await?;
+            tx.commit().await.map_err(&err)?;
+            Ok(Some(applied))
+        })?;
+        Ok(outcome)
+    }
+
+    /// COPY the rows into staging tables, then upsert them into the object table (the last
+    /// of duplicate Ids wins, as row-by-row upserts would).
+    #[allow(clippy::too_many_arguments)]
+    fn load_staged(
+        &mut self,
+        object: &str,
+        page: &PageWrite<'_>,
+        mark: Option<PageMark<'_>>,
+        columns: &[PgColumn],
+        shapes: &[&[usize]],
+        rows: &[Row<'_>],
+        distinct: bool,
+    ) -> Result<PageApplied, StoreError> {
+        let mut staging = Vec::with_capacity(shapes.len());
+        for shape in shapes {
+            staging.push(self.staging_table(object, columns, shape)?);
+        }
+        let schema = self.schema().to_string();
+        let err = self.err();
+        let fail_after = self.fail_after;
+        let fence = &self.fence.clone();
         let staged = &staging;
-        let columns = &columns;
-        let rows = &rows;
-        self.run(|client| async move {
+        self.run_prepared(|client, statements| async move {
             let tx = client.transaction().await.map_err(&err)?;
             let mut written = 0usize;
             for (shape, stage) in shapes.iter().zip(staged) {
                 let group = rows.iter().filter(|r| r.shape.as_slice() == *shape);
-                written += copy_group(
-                    &tx, object, &schema, columns, shape, stage, group, fail_after, written,
+                let into = Into {
+                    table: &quote_ident(stage),
+                    wire: Wire::Staging,
+                };
+                written += copy_rows(
+                    &tx, statements, into, columns, shape, group, fail_after, written,
                 )
                 .await
-                .map_err(|e| match e {
-                    CopyError::Pg(e) => err(e),
-                    CopyError::Store(e) => e,
-                })?;
-            }
-            if fail_after.is_some_and(|n| n <= rows.len()) {
-                return Err(StoreError::Injected);
-            }
-            let mut applied = PageApplied {
-                upserted: written as u64,
-                deleted: 0,
-            };
-            if !page.deletes.is_empty() {
-                applied.deleted = tx
-                    .execute(
-                        &format!(
-                            "DELETE FROM {} WHERE \"Id\" = ANY($1)",
-                            table(&schema, object)
-                        ),
-                        &[&page.deletes],
-                    )
+                .map_err(|e| e.into_store(&err))?;
+                upsert_staged(&tx, &schema, object, columns, shape, stage, distinct)
                     .await
                     .map_err(&err)?;
             }
-            if let Some(cursor) = page.cursor {
-                write_cursor(&tx, &schema, object, cursor)
-                    .await
-                    .map_err(&err)?;
-            }
-            match mark {
-                Some(PageMark::Slice(slice)) => {
-                    super::slices::write_slice(&tx, &schema, object, slice)
-                        .await
-                        .map_err(&err)?
-                }
-                Some(PageMark::Bulk(bulk)) => write_bulk_mark(&tx, &schema, object, bulk)
-                    .await
-                    .map_err(&err)?,
-                None => {}
-            }
-            if let Some(fence) = fence {
-                super::lease::check_fence(&tx, fence, &err).await?;
-            }
+            let applied = finish_page(
+                &tx,
+                statements,
+                &schema,
+                object,
+                page,
+                written,
+                rows.len(),
+                fail_after,
+                &err,
+            )
+            .await?;
+            seal_page(&tx, &schema, object, mark, fence.as_ref(), &err).await?;
             tx.commit().await.map_err(&err)?;
             Ok(applied)
         })
@@ -278,9 +359,9 @@ impl PgStore {
         covered_until: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<u64, StoreError> {
         let has_table = self.has_table(object)?;
-        let fence = &self.fence.clone();
         let schema = self.schema().to_string();
         let err = self.err();
+        let fence = &self.fence.clone();
         self.run(|client| async move {
             let tx = client.transaction().await.map_err(&err)?;
             let mut deleted = 0;
@@ -405,41 +486,98 @@ enum CopyError {
     Store(StoreError),
 }
 
+impl CopyError {
+    fn into_store(self, err: impl Fn(tokio_postgres::Error) -> StoreError) -> StoreError {
+        match self {
+            CopyError::Pg(e) => err(e),
+            CopyError::Store(e) => e,
+        }
+    }
+}
+
 impl From<tokio_postgres::Error> for CopyError {
     fn from(e: tokio_postgres::Error) -> Self {
         CopyError::Pg(e)
     }
 }
 
-/// COPY one shape's rows into its staging table, then upsert them into the object table
-/// (the last of duplicate Ids wins, as row-by-row upserts would). Returns the rows written.
+/// No Id repeats within the page, so no row of it can overwrite another.
+fn distinct_ids(rows: &[Row<'_>]) -> bool {
+    let mut seen = std::collections::HashSet::with_capacity(rows.len());
+    rows.iter().all(|r| seen.insert(r.id))
+}
+
+/// Every numeric value has a binary `numeric` form (the staging path casts text instead).
+fn direct_encodable(rows: &[Row<'_>], columns: &[PgColumn]) -> bool {
+    rows.iter().all(|r| {
+        r.shape
+            .iter()
+            .zip(&r.values)
+            .all(|(&c, v)| match (columns[c].ty, v) {
+                (PgType::Numeric { .. }, PgValue::Text(t)) => super::numeric::encode(t).is_some(),
+                _ => true,
+            })
+    })
+}
+
+/// Where a COPY goes: staging tables hold numerics as text (cast in the upsert), the
+/// object table takes them as binary `numeric`, and has no `ord` column.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wire {
+    Staging,
+    Direct,
+}
+
+/// A COPY's destination: a quoted table name and how values travel to it.
+#[derive(Clone, Copy)]
+struct Into<'a> {
+    table: &'a str,
+    wire: Wire,
+}
+
+/// A page transaction commits without waiting for its WAL flush. A client killed at any
+/// point loses nothing committed (the server has it). A crash of the server itself may
+/// lose the last commits (at most about three `wal_writer_delay`s, 600 ms by default),
+/// each whole, rows and cursor together: the store stays consistent, behind by those
+/// pages, and the next run reads them again from the older cursor. A run's record is
+/// committed synchronously after its last page, and that flush makes every earlier page
+/// durable too (WAL is flushed in order), so a run shown as finished has all its pages.
+const RELAXED_COMMIT: &str = "SET LOCAL synchronous_commit = off";
+
+/// Binary COPY of `rows` (one shape) into `into` (a quoted table name). Returns the rows
+/// written.
 #[allow(clippy::too_many_arguments)]
-async fn copy_group<'r>(
+async fn copy_rows<'r>(
     tx: &Transaction<'_>,
-    object: &str,
-    schema: &str,
+    statements: &mut Statements,
+    into: Into<'_>,
     columns: &[PgColumn],
     shape: &[usize],
-    stage: &str,
     rows: impl Iterator<Item = &'r Row<'r>>,
     fail_after: Option<usize>,
     written_before: usize,
 ) -> Result<usize, CopyError> {
-    let mut names = vec![quote_ident("Id"), "ord".to_string()];
+    let wire = into.wire;
+    let staging = wire == Wire::Staging;
+    let mut names = vec![quote_ident("Id")];
+    let mut types = vec![tokio_postgres::types::Type::TEXT];
+    if staging {
+        names.push("ord".to_string());
+        types.push(tokio_postgres::types::Type::INT4);
+    }
     names.extend(shape.iter().map(|&c| quote_ident(&columns[c].name)));
-    let mut wire = vec![
-        tokio_postgres::types::Type::TEXT,
-        tokio_postgres::types::Type::INT4,
-    ];
-    wire.extend(shape.iter().map(|&c| columns[c].ty.wire()));
-    let sink = tx
-        .copy_in(&format!(
-            "COPY {} ({}) FROM STDIN (FORMAT binary)",
-            quote_ident(stage),
-            names.join(", ")
-        ))
-        .await?;
-    let mut writer = pin!(BinaryCopyInWriter::new(sink, &wire));
+    types.extend(shape.iter().map(|&c| match wire {
+        Wire::Staging => columns[c].ty.wire(),
+        Wire::Direct => columns[c].ty.direct_wire(),
+    }));
+    let copy = format!(
+        "COPY {} ({}) FROM STDIN (FORMAT binary)",
+        into.table,
+        names.join(", ")
+    );
+    let copy = statements.get(tx, &copy).await?;
+    let sink = tx.copy_in(&copy).await?;
+    let mut writer = pin!(BinaryCopyInWriter::new(sink, &types));
     let mut written = 0usize;
     for (ord, row) in rows.enumerate() {
         if fail_after == Some(written_before + written) {
@@ -448,17 +586,30 @@ async fn copy_group<'r>(
         let ord = i32::try_from(ord).unwrap_or(i32::MAX);
         let mut refs: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(names.len());
         refs.push(&row.id);
-        refs.push(&ord);
+        if staging {
+            refs.push(&ord);
+        }
         refs.extend(row.values.iter().map(|v| v as &(dyn ToSql + Sync)));
         writer.as_mut().write(&refs).await?;
         written += 1;
     }
     writer.as_mut().finish().await?;
-    let target_cols: Vec<String> = names
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != 1)
-        .map(|(_, n)| n.clone())
+    Ok(written)
+}
+
+/// Upsert one staging table into the object table. Only a page that repeats an Id needs
+/// `DISTINCT ON` (and its sort) to keep the last occurrence.
+async fn upsert_staged(
+    tx: &Transaction<'_>,
+    schema: &str,
+    object: &str,
+    columns: &[PgColumn],
+    shape: &[usize],
+    stage: &str,
+    distinct: bool,
+) -> Result<(), tokio_postgres::Error> {
+    let target_cols: Vec<String> = std::iter::once(quote_ident("Id"))
+        .chain(shape.iter().map(|&c| quote_ident(&columns[c].name)))
         .collect();
     let select: Vec<String> = std::iter::once(quote_ident("Id"))
         .chain(shape.iter().map(|&c| {
@@ -480,9 +631,14 @@ async fn copy_group<'r>(
     } else {
         format!("DO UPDATE SET {}", updates.join(", "))
     };
+    let (pick, order) = if distinct {
+        ("", "")
+    } else {
+        ("DISTINCT ON (\"Id\") ", " ORDER BY \"Id\", ord DESC")
+    };
     tx.execute(
         &format!(
-            "INSERT INTO {} ({}) SELECT DISTINCT ON (\"Id\") {} FROM {} ORDER BY \"Id\", ord DESC
+            "INSERT INTO {} ({}) SELECT {pick}{} FROM {}{order}
              ON CONFLICT (\"Id\") {on_conflict}",
             table(schema, object),
             target_cols.join(", "),
@@ -492,7 +648,109 @@ async fn copy_group<'r>(
         &[],
     )
     .await?;
-    Ok(written)
+    Ok(())
+}
+
+/// The rest of a page's transaction after its rows: deletions, cursor and the relaxed
+/// commit, sent together (one round trip once their statements are prepared).
+#[allow(clippy::too_many_arguments)]
+async fn finish_page(
+    tx: &Transaction<'_>,
+    statements: &mut Statements,
+    schema: &str,
+    object: &str,
+    page: &PageWrite<'_>,
+    written: usize,
+    rows: usize,
+    fail_after: Option<usize>,
+    err: &(impl Fn(tokio_postgres::Error) -> StoreError + Sync),
+) -> Result<PageApplied, StoreError> {
+    if fail_after.is_some_and(|n| n <= rows) {
+        return Err(StoreError::Injected);
+    }
+    let delete = match page.deletes.is_empty() {
+        true => None,
+        false => {
+            let sql = format!(
+                "DELETE FROM {} WHERE \"Id\" = ANY($1)",
+                table(schema, object)
+            );
+            Some(statements.get(tx, &sql).await.map_err(err)?)
+        }
+    };
+    let cursor = match page.cursor {
+        Some(c) => Some((
+            statements.get(tx, &cursor_sql(schema)).await.map_err(err)?,
+            c,
+        )),
+        None => None,
+    };
+    let deleted = async {
+        match &delete {
+            Some(d) => tx.execute(d, &[&page.deletes]).await,
+            None => Ok(0),
+        }
+    };
+    let moved = async {
+        match &cursor {
+            Some((statement, c)) => tx.execute(statement, &cursor_params(&object, c)).await,
+            None => Ok(0),
+        }
+    };
+    let ((), deleted, _) =
+        futures::try_join!(tx.batch_execute(RELAXED_COMMIT), deleted, moved).map_err(err)?;
+    Ok(PageApplied {
+        upserted: written as u64,
+        deleted,
+    })
+}
+
+/// What commits with a page besides its rows and cursor: a slice's position or a Bulk
+/// read's checkpoint, then the fleet lease check, last, so a takeover that happened while
+/// the page was written refuses the whole page.
+async fn seal_page(
+    tx: &Transaction<'_>,
+    schema: &str,
+    object: &str,
+    mark: Option<PageMark<'_>>,
+    fence: Option<&super::lease::Fence>,
+    err: &(impl Fn(tokio_postgres::Error) -> StoreError + Sync),
+) -> Result<(), StoreError> {
+    match mark {
+        Some(PageMark::Slice(slice)) => super::slices::write_slice(tx, schema, object, slice)
+            .await
+            .map_err(err)?,
+        Some(PageMark::Bulk(bulk)) => write_bulk_mark(tx, schema, object, bulk)
+            .await
+            .map_err(err)?,
+        None => {}
+    }
+    if let Some(fence) = fence {
+        super::lease::check_fence(tx, fence, err).await?;
+    }
+    Ok(())
+}
+
+/// Insert or replace an object's cursor (`$1` object, then the cursor's fields).
+fn cursor_sql(schema: &str) -> String {
+    format!(
+        "INSERT INTO {}.cursors (object, system_modstamp, last_id, field_set_hash, full_sync_done)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (object) DO UPDATE SET system_modstamp = excluded.system_modstamp,
+           last_id = excluded.last_id, field_set_hash = excluded.field_set_hash,
+           full_sync_done = excluded.full_sync_done",
+        quote_ident(schema)
+    )
+}
+
+fn cursor_params<'a>(object: &'a &'a str, c: &'a Cursor) -> [&'a (dyn ToSql + Sync); 5] {
+    [
+        object,
+        &c.system_modstamp,
+        &c.last_id,
+        &c.field_set_hash,
+        &c.full_sync_done,
+    ]
 }
 
 pub(super) async fn write_cursor(
@@ -502,21 +760,17 @@ pub(super) async fn write_cursor(
     c: &Cursor,
 ) -> Result<(), tokio_postgres::Error> {
     client
-        .execute(
-            &format!(
-                "INSERT INTO {}.cursors (object, system_modstamp, last_id, field_set_hash, full_sync_done)
-                 VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (object) DO UPDATE SET system_modstamp = excluded.system_modstamp,
-                   last_id = excluded.last_id, field_set_hash = excluded.field_set_hash,
-                   full_sync_done = excluded.full_sync_done",
-                quote_ident(schema)
-            ),
-            &[&object, &c.system_modstamp, &c.last_id, &c.field_set_hash, &c.full_sync_done],
-        )
+        .execute(&cursor_sql(schema), &cursor_params(&object, c))
         .await?;
     Ok(())
 }
 
+/// A stable short name for a staging table's definition (FNV-1a, 64 bits).
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
 /// Save or clear an object's Bulk checkpoint (inside the page's transaction).
 pub(super) async fn write_bulk_mark(
     client: &impl tokio_postgres::GenericClient,
@@ -551,11 +805,4 @@ pub(super) async fn write_bulk_mark(
         }
     }
     Ok(())
-}
-
-/// A stable short name for a staging table's definition (FNV-1a, 64 bits).
-fn fnv1a(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }

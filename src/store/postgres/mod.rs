@@ -18,7 +18,9 @@ pub mod check;
 pub mod lease;
 mod load;
 pub mod migrations;
+mod numeric;
 mod slices;
+mod statements;
 mod target;
 pub mod testing;
 mod tls;
@@ -29,6 +31,7 @@ mod tests;
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
+use std::time::{Duration, Instant};
 
 use tokio_postgres::Client;
 
@@ -37,7 +40,7 @@ pub use target::{PgTarget, TlsMode, application_name};
 use types::PgColumn;
 
 /// What went wrong talking to PostgreSQL, each with what to do about it.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum PgError {
     #[error("store url is not a valid PostgreSQL URL: {0}")]
     BadUrl(String),
@@ -54,6 +57,14 @@ pub enum PgError {
     )]
     AuthFailed { target: String, detail: String },
     #[error(
+        "PostgreSQL at {target} has no database \"{database}\" ({detail}); create it (as a user allowed to: CREATE DATABASE \"{database}\"; or createdb) or name an existing database in the store url"
+    )]
+    NoDatabase {
+        target: String,
+        database: String,
+        detail: String,
+    },
+    #[error(
         "PostgreSQL at {target} denied a privilege: {detail}; the store user needs CREATE on the database (for its schema) or ownership of the schema"
     )]
     NoPrivilege { target: String, detail: String },
@@ -69,11 +80,22 @@ pub enum PgError {
     Db { target: String, detail: String },
 }
 
+impl PgError {
+    /// Down, unreachable or the session ended: the same call may work later unchanged.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            PgError::Unreachable { .. } | PgError::ConnectionLost { .. }
+        )
+    }
+}
+
 /// One connection and the runtime that drives it.
 struct Conn {
     /// Always `Some` until dropped (see `Drop`).
     rt: Option<tokio::runtime::Runtime>,
     client: Client,
+    statements: statements::Statements,
 }
 
 impl Conn {
@@ -113,7 +135,14 @@ pub struct PgStore {
     fail_after: Option<usize>,
     /// Set while this daemon holds the source through a fleet lease: every commit checks it.
     fence: Option<lease::Fence>,
+    /// The last failed connect: calls within [`RECONNECT_PAUSE`] of it fail with its error
+    /// at once instead of each waiting out the connect timeout again.
+    connect_failed: Option<(Instant, PgError)>,
 }
+
+/// How long a failed connect answers for the calls after it. A worker reads several things
+/// after a failed run; against a host that drops packets each would wait the full timeout.
+const RECONNECT_PAUSE: Duration = Duration::from_secs(5);
 
 impl PgStore {
     /// Connect, create the schema if needed and migrate it.
@@ -125,6 +154,7 @@ impl PgStore {
             staged: HashSet::new(),
             fail_after: None,
             fence: None,
+            connect_failed: None,
         };
         let schema = store.target.schema().to_string();
         let display = store.target.display();
@@ -141,10 +171,27 @@ impl PgStore {
             // Temporary staging tables died with the old connection.
             self.staged.clear();
         }
-        match &mut self.conn {
-            Some(c) => Ok(c),
-            slot => Ok(slot.insert(target::open(&self.target)?)),
+        if self.conn.is_none() {
+            if let Some((at, e)) = &self.connect_failed
+                && at.elapsed() < RECONNECT_PAUSE
+            {
+                return Err(StoreError::Postgres(e.clone()));
+            }
+            let failed = &mut self.connect_failed;
+            let conn = target::open(&self.target).inspect_err(|e| {
+                if let StoreError::Postgres(pg) = e {
+                    *failed = Some((Instant::now(), pg.clone()));
+                }
+            })?;
+            self.connect_failed = None;
+            self.conn = Some(conn);
         }
+        self.conn.as_mut().ok_or_else(|| {
+            StoreError::Postgres(PgError::ConnectionLost {
+                target: "PostgreSQL".into(),
+                detail: "the connection was closed".into(),
+            })
+        })
     }
 
     /// Run `f` against the connection and wait for it.
@@ -154,9 +201,30 @@ impl PgStore {
         Fut: Future<Output = Result<T, StoreError>> + Send + 'c,
         T: Send,
     {
-        let Conn { rt, client } = self.connection()?;
+        let Conn { rt, client, .. } = self.connection()?;
         match rt {
             Some(rt) => block_on(rt, f(client)),
+            None => Err(StoreError::Postgres(PgError::ConnectionLost {
+                target: "PostgreSQL".into(),
+                detail: "the connection was closed".into(),
+            })),
+        }
+    }
+
+    /// [`PgStore::run`] with the connection's prepared statements at hand.
+    fn run_prepared<'c, T, F, Fut>(&'c mut self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&'c mut Client, &'c mut statements::Statements) -> Fut,
+        Fut: Future<Output = Result<T, StoreError>> + Send + 'c,
+        T: Send,
+    {
+        let Conn {
+            rt,
+            client,
+            statements,
+        } = self.connection()?;
+        match rt {
+            Some(rt) => block_on(rt, f(client, statements)),
             None => Err(StoreError::Postgres(PgError::ConnectionLost {
                 target: "PostgreSQL".into(),
                 detail: "the connection was closed".into(),
@@ -198,9 +266,16 @@ pub(crate) fn classify(target: &str, e: tokio_postgres::Error) -> PgError {
     if let Some(db) = e.as_db_error() {
         let detail = crate::sanitize::clean(&format!("{} ({})", db.message(), db.code().code()));
         let code = db.code();
-        return if *code == SqlState::INVALID_PASSWORD
+        return if *code == SqlState::INVALID_CATALOG_NAME {
+            // `display` ends with the database the url names.
+            let database = target.rsplit_once('/').map_or("?", |(_, d)| d).to_string();
+            PgError::NoDatabase {
+                target,
+                database,
+                detail,
+            }
+        } else if *code == SqlState::INVALID_PASSWORD
             || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
-            || *code == SqlState::INVALID_CATALOG_NAME
         {
             PgError::AuthFailed { target, detail }
         } else if *code == SqlState::INSUFFICIENT_PRIVILEGE {

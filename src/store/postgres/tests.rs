@@ -605,3 +605,154 @@ fn bulk_checkpoints_commit_with_their_page() {
     let mut s = pg_store(&ts);
     crate::store::checkpoint_contract::bulk_checkpoints_commit_with_their_page(&mut s);
 }
+
+/// The binary `numeric` a page is COPYed with means what the server reads from the same
+/// text: each value's canonical text, and into a `numeric(p, s)` column the same rounding
+/// as the staging upsert's cast.
+#[test]
+fn binary_numerics_read_back_as_the_server_parses_their_text() {
+    let Some(ts) = TestSchema::new("binary_numerics_read_back") else {
+        return;
+    };
+    let texts = [
+        "0",
+        "-0",
+        "1",
+        "-1",
+        "9999",
+        "10000",
+        "123456789012345678",
+        "0.0001",
+        "0.00001",
+        "1234567.89",
+        "-1234567.895",
+        "12.50",
+        "1.5e3",
+        "2E-2",
+        ".25",
+        "-.5",
+        "1e-20",
+        "99999999999999999999.999999",
+        "3.14159265358979",
+        "1.0000000001e10",
+    ];
+    admin_session(&ts, |client| async move {
+        for text in texts {
+            let value = super::types::PgValue::Text(text.into());
+            for cast in ["numeric", "numeric(18,2)", "numeric(38,10)"] {
+                let binary = read_text(&client, &format!("SELECT $1::{cast}::text"), &value).await;
+                let parsed =
+                    read_text(&client, &format!("SELECT $1::text::{cast}::text"), &text).await;
+                // Both the same value, or both refused alike (too many digits for p, s).
+                assert_eq!(binary, parsed, "{text} as {cast}");
+            }
+        }
+    });
+}
+
+async fn read_text(
+    client: &tokio_postgres::Client,
+    sql: &str,
+    param: &(dyn tokio_postgres::types::ToSql + Sync),
+) -> Result<String, Option<tokio_postgres::error::SqlState>> {
+    client
+        .query_one(sql, &[param])
+        .await
+        .map(|r| r.get(0))
+        .map_err(|e| e.code().cloned())
+}
+
+/// A page of new Ids is COPYed straight into the table; pages with stored Ids or repeated
+/// Ids take the upsert; both end as row-by-row upserts would, with the cursor.
+#[test]
+fn new_rows_copy_straight_in_and_stored_ones_upsert() {
+    let Some(ts) = TestSchema::new("new_rows_copy_straight_in") else {
+        return;
+    };
+    let mut s = pg_store(&ts);
+    s.ensure_object_table("Account", &every_type()).unwrap();
+    let fresh: Vec<Value> = (0..50)
+        .map(|i| full_record(&format!("001{i:03}"), "first"))
+        .collect();
+    upsert(&mut s, fresh);
+    assert_eq!(s.row_count("Account").unwrap(), 50);
+
+    // Half stored, half new, one new Id twice: the later of the two wins.
+    let mut mixed: Vec<Value> = (25..75)
+        .map(|i| full_record(&format!("001{i:03}"), "second"))
+        .collect();
+    let mut twice = full_record("001074", "last");
+    twice["Name"] = json!("Twice");
+    mixed.push(twice);
+    let c = cursor("2024-05-03T10:00:00.000+0000", "001074");
+    let page = records(mixed);
+    let applied = s
+        .apply_page(
+            "Account",
+            &PageWrite {
+                upserts: &page,
+                deletes: &["001000".to_string()],
+                cursor: Some(&c),
+            },
+        )
+        .unwrap();
+    assert_eq!((applied.upserted, applied.deleted), (51, 1));
+    assert_eq!(s.row_count("Account").unwrap(), 74);
+    assert_eq!(s.cursor("Account").unwrap(), Some(c));
+    let rows = s.read_rows("Account", 100).unwrap();
+    let notes = |id: &str| {
+        rows.iter()
+            .find(|r| r["Id"] == json!(id))
+            .map(|r| r["Notes__c"].clone())
+    };
+    assert_eq!(notes("001001"), Some(json!("first")));
+    assert_eq!(notes("001030"), Some(json!("second")));
+    assert_eq!(notes("001074"), Some(json!("last")));
+    assert_eq!(
+        rows.iter().find(|r| r["Id"] == json!("001074")).unwrap()["Name"],
+        json!("Twice")
+    );
+    assert_eq!(notes("001000"), None);
+
+    // A failure inside a page of new rows leaves nothing of it either.
+    s.fail_page_after(Some(3));
+    let failed_page = records(
+        (100..110)
+            .map(|i| full_record(&format!("001{i:03}"), "x"))
+            .collect(),
+    );
+    let failed = s.apply_page(
+        "Account",
+        &PageWrite {
+            upserts: &failed_page,
+            ..PageWrite::default()
+        },
+    );
+    assert!(matches!(failed, Err(StoreError::Injected)), "{failed:?}");
+    assert_eq!(s.row_count("Account").unwrap(), 74);
+}
+
+/// A database that does not exist is named, with what to do.
+#[test]
+fn a_missing_database_is_named_with_what_to_do() {
+    let Some(url) = super::testing::url("a_missing_database_is_named") else {
+        return;
+    };
+    let mut parsed = url::Url::parse(&url).unwrap();
+    parsed.set_path("/syncdeck_no_such_database");
+    let target = super::PgTarget::parse(parsed.as_str(), None, "s").unwrap();
+    let error = Store::connect_postgres(&target).unwrap_err().to_string();
+    assert!(
+        error.contains("has no database \"syncdeck_no_such_database\"")
+            && error.contains("CREATE DATABASE"),
+        "{error}"
+    );
+    assert!(
+        !super::PgError::NoDatabase {
+            target: String::new(),
+            database: String::new(),
+            detail: String::new(),
+        }
+        .is_transient()
+    );
+}

@@ -124,6 +124,15 @@ impl PgType {
         }
     }
 
+    /// The type values travel as when COPYed straight into the object table: numerics in
+    /// binary `numeric` (see [`super::numeric`]).
+    pub fn direct_wire(self) -> Type {
+        match self {
+            PgType::Numeric { .. } => Type::NUMERIC,
+            other => other.wire(),
+        }
+    }
+
     /// The SQL type of the staging column ([`PgType::wire`] as SQL).
     pub fn staging_sql(self) -> String {
         match self {
@@ -175,6 +184,13 @@ impl ToSql for PgValue<'_> {
             PgValue::Bool(b) => b.to_sql(ty, out),
             PgValue::Int(i) => i.to_sql(ty, out),
             PgValue::Float(f) => f.to_sql(ty, out),
+            PgValue::Text(s) if *ty == Type::NUMERIC => match super::numeric::encode(s) {
+                Some(bytes) => {
+                    out.extend_from_slice(&bytes);
+                    Ok(IsNull::No)
+                }
+                None => Err(format!("{s:?} is not a decimal number").into()),
+            },
             PgValue::Text(s) => s.as_ref().to_sql(ty, out),
             PgValue::Date(d) => d.to_sql(ty, out),
             PgValue::Time(t) => t.to_sql(ty, out),
@@ -188,6 +204,7 @@ impl ToSql for PgValue<'_> {
             Type::INT8,
             Type::FLOAT8,
             Type::TEXT,
+            Type::NUMERIC,
             Type::DATE,
             Type::TIME,
             Type::TIMESTAMPTZ,

@@ -42,6 +42,7 @@ mod auth;
 mod quota_probe;
 mod runs;
 mod schema;
+mod store_open;
 
 /// Why an interactive authorization ended without credentials.
 #[derive(Debug)]
@@ -160,6 +161,10 @@ pub struct Worker {
     after_run: Option<bool>,
     /// Finished runs, newest first, as the snapshot carries them.
     history: Arc<Vec<HistoryRun>>,
+    /// The background connect of a PostgreSQL store.
+    store_open: store_open::StoreOpen,
+    /// The fleet lease this worker runs under, set on the store as soon as it is open.
+    fence: Option<crate::store::postgres::lease::Fence>,
 }
 
 impl Worker {
@@ -172,9 +177,14 @@ impl Worker {
             Some((shared.paths.clone(), source.id.clone())),
         ));
         let mut events = VecDeque::new();
-        let (store, store_error) = match Store::open_for(&shared.paths, &source) {
-            Ok(s) => (Some(SharedStore::new(s)), None),
-            Err(e) => (None, Some(e.to_string())),
+        let (store, store_error) = if Worker::store_is_remote(&source) {
+            // Connected in the background once the worker runs (see `store_open`).
+            (None, None)
+        } else {
+            match Store::open_for(&shared.paths, &source) {
+                Ok(s) => (Some(SharedStore::new(s)), None),
+                Err(e) => (None, Some(e.to_string())),
+            }
         };
         let (creds, creds_error) = match Credentials::load(&shared.paths, &source.id) {
             Ok(c) => (c, None),
@@ -271,6 +281,8 @@ impl Worker {
             skipped,
             after_run: None,
             history: Arc::default(),
+            store_open: store_open::StoreOpen::default(),
+            fence: None,
         };
         worker.refresh_stats();
         worker.refresh_history();
@@ -284,7 +296,15 @@ impl Worker {
     /// A run the previous owner left unfinished (killed, or cut off) goes on at once from
     /// the committed cursor instead of waiting for the schedule.
     pub(crate) fn fence(&mut self, fence: Option<crate::store::postgres::lease::Fence>) {
-        let (Some(store), Some(fence)) = (&self.store, fence) else {
+        self.fence = fence;
+        self.apply_fence();
+    }
+
+    /// Fence the store once both the lease and the store are there: a PostgreSQL store
+    /// connects in the background, usually after the lease was taken, and no run can
+    /// commit before it is adopted.
+    fn apply_fence(&mut self) {
+        let (Some(store), Some(fence)) = (&self.store, self.fence.clone()) else {
             return;
         };
         let interrupted = store.with_blocking(|s| {
@@ -519,10 +539,17 @@ impl Worker {
     }
 
     pub async fn run(mut self, mut commands: mpsc::UnboundedReceiver<WorkerCommand>) {
+        if Worker::store_is_remote(&self.source) {
+            self.open_store();
+        }
         self.publish();
         loop {
             let wake = self.next_wake(self.now());
             let sleep = wake.map(|w| self.shared.clock.sleep_until(w));
+            let store_retry = self
+                .store_open
+                .retry_at
+                .map(|w| self.shared.clock.sleep_until(w));
             tokio::select! {
                 cmd = commands.recv() => match cmd {
                     None | Some(WorkerCommand::Shutdown) => {
@@ -542,6 +569,8 @@ impl Worker {
                     self.auth_finished(result);
                 }
                 _ = maybe_sleep(sleep) => self.wake().await,
+                opened = store_open::connected(&mut self.store_open) => self.store_opened(opened),
+                _ = maybe_sleep(store_retry) => self.open_store(),
             }
             self.publish();
         }
@@ -577,6 +606,12 @@ impl Worker {
                     self.event(
                         EventLevel::Warn,
                         "Sync Now ignored: syncing is paused; resume it first".into(),
+                    );
+                } else if !self.can_sync() && self.store_connecting() {
+                    let _ = self.scheduler.request_now(full);
+                    self.event(
+                        EventLevel::Info,
+                        "Sync Now queued: it starts once the store is connected".into(),
                     );
                 } else if !self.can_sync() {
                     self.event(
