@@ -74,7 +74,11 @@ async fn review_then_sync(
         .map(|c| format!("{} {}", c.method, c.path))
         .collect();
     // The run's own count, shown in its history, is the sandbox's.
-    assert_eq!(report.summary.api_calls, counted.len() as u64, "{counted:?}");
+    assert_eq!(
+        report.summary.api_calls,
+        counted.len() as u64,
+        "{counted:?}"
+    );
     eprintln!(
         "{}: Review {} calls, the run {}: {counted:?}",
         source.id,
@@ -166,11 +170,12 @@ async fn bulk_object_costs_what_review_says_but_its_polls() {
     // Job-info polls: GET …/jobs/query/<id> (its results end in /results).
     let polls = counted
         .iter()
-        .filter(|c| {
-            c.starts_with("GET ") && c.contains("/jobs/query/") && !c.ends_with("/results")
-        })
+        .filter(|c| c.starts_with("GET ") && c.contains("/jobs/query/") && !c.ends_with("/results"))
         .count() as u64;
-    assert_eq!(polls, 1, "an instant job is complete at the first look: {counted:?}");
+    assert_eq!(
+        polls, 1,
+        "an instant job is complete at the first look: {counted:?}"
+    );
     // Review assumes BULK_POLLS_ESTIMATE polls, since the org's queue decides them; every
     // other call (record count, job creation, result sets) is priced exactly.
     assert_eq!(

@@ -14,11 +14,11 @@ use serde::Serialize;
 use super::{Selection, SelectionDiff, is_locked};
 use crate::fields::selection::find_object;
 use crate::model::{ObjectSchema, OrgSchema};
-pub use crate::salesforce::read_plan::{ReadSettings, ReadVia};
 use crate::salesforce::read_plan::{
-    RECORD_COUNT_CALLS, ReadPlan, RestRead, TYPICAL_QUERY_URL_PREFIX, backfill_via,
-    bulk_job_calls, grouped_calls, read_select,
+    RECORD_COUNT_CALLS, ReadPlan, RestRead, TYPICAL_QUERY_URL_PREFIX, backfill_via, bulk_job_calls,
+    grouped_calls, read_select,
 };
+pub use crate::salesforce::read_plan::{ReadSettings, ReadVia};
 
 /// Records per second assumed until a run of the source measured its own: one page of
 /// 2 000 records a second, the pace of a typical org.
@@ -306,10 +306,16 @@ mod tests {
             o.record_count = Some(if o.name == "Account" { 40_000 } else { 4_500 });
         }
         let after = sel(&[("Account", "Name"), ("Contact", "Email")]);
-        let est = estimate_cost(&s, &Selection::new(), &after, None, ReadSettings {
-            bulk_threshold: 0,
-            query_cursors: 8,
-        });
+        let est = estimate_cost(
+            &s,
+            &Selection::new(),
+            &after,
+            None,
+            ReadSettings {
+                bulk_threshold: 0,
+                query_cursors: 8,
+            },
+        );
         // First pages of both share a call, Contact's two other pages follow; then the
         // slicing: four count calls and 21 slice pages.
         assert_eq!(est.backfill_calls, grouped_calls(&[1, 3]) + 4 + 21);

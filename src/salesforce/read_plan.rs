@@ -364,7 +364,11 @@ mod tests {
         assert_eq!(read.count_calls, 4, "20 buckets, five to a composite call");
         assert_eq!(read.slice_pages, 21);
         assert_eq!(read.calls(1), 1 + 4 + 21);
-        assert_eq!(read.calls(2), 2 + 4 + 42, "each page of a split query per group");
+        assert_eq!(
+            read.calls(2),
+            2 + 4 + 42,
+            "each page of a split query per group"
+        );
         // Sequential below the row bound or the cursor bound: what pages cost.
         assert_eq!(RestRead::of(21_999, 8).calls(1), ReadPlan::pages(21_999));
         assert_eq!(RestRead::of(40_000, 2).calls(1), 20);
