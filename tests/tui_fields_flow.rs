@@ -359,3 +359,55 @@ fn search_then_enter_lands_on_the_first_matching_field() {
     // whole of Account.
     assert!(review.contains("Changes +0 −1"), "{review}");
 }
+
+/// Review's backfill total for Case.AccountId added, with `extra` keys in the source.
+fn reviewed_backfill(extra: &str) -> String {
+    let mut f = flow(snapshot(true));
+    let config = CONFIG.replace(
+        "frequency = \"1h\" # hourly is enough for reporting\n",
+        &format!("frequency = \"1h\" # hourly is enough for reporting\n{extra}"),
+    );
+    std::fs::write(&f.path, config).unwrap();
+    f.open_edit_data_sync();
+    assert_eq!(f.app.screen(), ScreenKind::Fields);
+    // Case (31 000 records): open it, select AccountId, review.
+    f.keys("j").keys("l").keys("l").keys(" ").keys("r");
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
+    terminal.draw(|frame| f.app.render(frame)).unwrap();
+    let buffer = terminal.backend().buffer();
+    let mut text = String::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            text.push_str(buffer[(x, y)].symbol());
+        }
+        text.push('\n');
+    }
+    let line = |needle: &str| {
+        text.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle:?} in\n{text}"))
+            .trim_matches(|c: char| c == '│' || c.is_whitespace())
+            .to_string()
+    };
+    format!("{} | {}", line("Backfill:"), line("Case ·"))
+}
+
+#[test]
+#[cfg_attr(
+    not(syncdeck_fixtures),
+    ignore = "recorded payloads: set SYNCDECK_FIXTURES=<dir>"
+)]
+fn review_prices_with_the_sources_own_bulk_threshold_and_cursors() {
+    // Defaults (Bulk over 200 000, 8 cursors): 30 000 rows follow the first page, so 7
+    // slices of 3 pages after 4 COUNT calls, plus the record count that chose REST.
+    let defaults = reviewed_backfill("");
+    assert!(defaults.starts_with("Backfill: 27 API calls"), "{defaults}");
+    assert!(defaults.contains("backfill 26 calls"), "{defaults}");
+    // This source's lower threshold sends Case through Bulk: create, 4 polls, one set.
+    let bulk = reviewed_backfill("bulk_threshold = 10000\n");
+    assert!(bulk.starts_with("Backfill: 7 API calls"), "{bulk}");
+    assert!(bulk.contains("backfill via Bulk API 6 calls"), "{bulk}");
+    // Bulk off and one cursor: its 16 pages, nothing else.
+    let pages = reviewed_backfill("bulk_threshold = 0\nquery_cursors = 1\n");
+    assert!(pages.starts_with("Backfill: 16 API calls"), "{pages}");
+}

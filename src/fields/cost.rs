@@ -2,7 +2,9 @@
 //! and for each incremental run, and the backfill time at a measured throughput.
 //!
 //! Every query count comes from `salesforce::read_plan`, the module the run builds its queries
-//! with: the same query text, field groups and pages.
+//! with: the same query text, field groups and pages, the same route (REST or Bulk, at the
+//! source's own `bulk_threshold`) and the same slicing of a large REST read (under the
+//! source's own `query_cursors`).
 
 use std::time::Duration;
 
@@ -12,10 +14,11 @@ use serde::Serialize;
 use super::{Selection, SelectionDiff, is_locked};
 use crate::fields::selection::find_object;
 use crate::model::{ObjectSchema, OrgSchema};
-pub use crate::salesforce::read_plan::ReadVia;
 use crate::salesforce::read_plan::{
-    ReadPlan, TYPICAL_QUERY_URL_PREFIX, backfill_via, bulk_calls, grouped_calls, read_select,
+    RECORD_COUNT_CALLS, ReadPlan, RestRead, TYPICAL_QUERY_URL_PREFIX, backfill_via, bulk_job_calls,
+    grouped_calls, read_select,
 };
+pub use crate::salesforce::read_plan::{ReadSettings, ReadVia};
 
 /// Records per second assumed until a run of the source measured its own: one page of
 /// 2 000 records a second, the pace of a typical org.
@@ -37,8 +40,16 @@ pub struct ObjectCost {
     pub backfill: bool,
     /// API calls for that backfill read alone; None when the record count is unknown.
     pub backfill_calls: Option<u64>,
-    /// How that backfill reads the object (Bulk API above the default `bulk_threshold`).
+    /// How that backfill reads the object (Bulk API above the source's `bulk_threshold`).
     pub backfill_via: ReadVia,
+    /// Parallel slices a REST backfill's rest is read in (0: not sliced).
+    pub backfill_slices: usize,
+    /// Bulk can read this selection: the object is a candidate for the run's record count.
+    #[serde(skip)]
+    bulk_candidate: bool,
+    /// Pages of a REST backfill read through the grouped line, and its calls outside it.
+    #[serde(skip)]
+    rest_read: Option<RestRead>,
     /// Calls per incremental run when few records changed, read alone (grouped with
     /// other objects, five first pages share a call: see the totals).
     pub incremental_calls: u64,
@@ -64,12 +75,14 @@ pub struct CostEstimate {
 }
 
 /// Estimate the cost of syncing `after`, given that `before` is already synced.
-/// `throughput` is the measured records per second of this source, if any.
+/// `throughput` is the measured records per second of this source, if any; `settings` are
+/// the source's own (`ReadSettings::of`), as the run reads them.
 pub fn estimate_cost(
     schema: &OrgSchema,
     before: &Selection,
     after: &Selection,
     throughput: Option<f64>,
+    settings: ReadSettings,
 ) -> CostEstimate {
     let diff = SelectionDiff::between(before, after);
     let objects: Vec<ObjectCost> = after
@@ -81,22 +94,29 @@ pub fn estimate_cost(
             let incremental = read_plan(object, fields, described, Some(DateTime::UNIX_EPOCH));
             let backfill = diff.object(object).is_some_and(|d| !d.added.is_empty());
             // Bulk needs SystemModstamp (the REST read by Id has none) and cannot read
-            // base64 fields; Review prices the default threshold.
+            // base64 fields.
             let bulk_possible = described.is_some_and(|o| {
                 o.fields.iter().any(|f| f.name == "SystemModstamp")
                     && !o.fields.iter().any(|f| {
                         f.field_type.eq_ignore_ascii_case("base64") && fields.contains(&f.name)
                     })
             });
-            let via = backfill_via(
-                records.unwrap_or(0),
-                crate::config::defaults::BULK_THRESHOLD,
-                bulk_possible,
-            );
+            let via = backfill_via(records.unwrap_or(0), settings.bulk_threshold, bulk_possible);
+            // Only a read by SystemModstamp is sliced; a read by Id goes page by page, as
+            // under a single cursor.
+            let cursors = if has_modstamp(described) {
+                settings.cursors()
+            } else {
+                1
+            };
+            let rest_read = records
+                .filter(|_| backfill)
+                .map(|r| RestRead::of(r, cursors));
             let backfill_calls = records.filter(|_| backfill).map(|r| match via {
-                ReadVia::Bulk => bulk_calls(r),
-                ReadVia::Rest => full_read.calls(r),
+                ReadVia::Bulk => bulk_job_calls(r),
+                ReadVia::Rest => rest_read.map_or(0, |read| read.calls(full_read.field_groups)),
             });
+            let rest_read = rest_read.filter(|_| via == ReadVia::Rest);
             ObjectCost {
                 object: object.to_string(),
                 records,
@@ -105,6 +125,9 @@ pub fn estimate_cost(
                 backfill,
                 backfill_calls,
                 backfill_via: via,
+                backfill_slices: rest_read.map_or(0, |r| r.slices),
+                bulk_candidate: backfill && bulk_possible,
+                rest_read,
                 incremental_calls: incremental.calls(0),
             }
         })
@@ -115,20 +138,28 @@ pub fn estimate_cost(
     let records_per_second = measured.unwrap_or(NOMINAL_RECORDS_PER_SECOND);
     let backfill_time = Duration::from_secs_f64(backfill_records as f64 / records_per_second);
     let backfill_pages: Vec<(u64, u64)> = to_backfill()
-        .filter(|o| o.backfill_via == ReadVia::Rest)
-        .filter_map(|o| {
-            let calls = o.backfill_calls?;
-            Some((calls / o.field_groups.max(1), o.field_groups))
-        })
+        .filter_map(|o| Some((o.rest_read?.line_pages, o.field_groups)))
         .collect();
-    // A Bulk read shares no composite call: its calls add up as they are.
+    // Slices and Bulk jobs share no composite call: their calls add up as they are.
+    let sliced: u64 = to_backfill()
+        .filter_map(|o| Some(o.rest_read?.sliced_calls(o.field_groups)))
+        .fold(0, u64::saturating_add);
     let bulk: u64 = to_backfill()
         .filter(|o| o.backfill_via == ReadVia::Bulk)
         .filter_map(|o| o.backfill_calls)
         .fold(0, u64::saturating_add);
+    // One `limits/recordCount` call decides the routes of every object read from the start.
+    let record_count = if settings.bulk_threshold > 0 && to_backfill().any(|o| o.bulk_candidate) {
+        RECORD_COUNT_CALLS
+    } else {
+        0
+    };
     let every_object: Vec<(u64, u64)> = objects.iter().map(|o| (1, o.field_groups)).collect();
     CostEstimate {
-        backfill_calls: run_calls(&backfill_pages).saturating_add(bulk),
+        backfill_calls: run_calls(&backfill_pages)
+            .saturating_add(sliced)
+            .saturating_add(bulk)
+            .saturating_add(record_count),
         backfill_records,
         unknown_counts: to_backfill()
             .filter(|o| o.records.is_none())
@@ -158,6 +189,13 @@ fn run_calls(reads: &[(u64, u64)]) -> u64 {
         .fold(grouped_calls(&grouped), u64::saturating_add)
 }
 
+/// Whether the run reads the object by SystemModstamp: unknown until its fields are loaded,
+/// and then assumed, as most objects have it.
+fn has_modstamp(described: Option<&ObjectSchema>) -> bool {
+    described
+        .is_none_or(|o| o.fields.is_empty() || o.fields.iter().any(|f| f.name == "SystemModstamp"))
+}
+
 /// The read the run would send for `fields` of `object`: without SystemModstamp in a
 /// loaded describe it is a full read by Id. A selection whose query cannot be built at
 /// all (a name too long for any URL) is priced as one query; the run reports that error.
@@ -167,14 +205,12 @@ fn read_plan(
     described: Option<&ObjectSchema>,
     since: Option<DateTime<Utc>>,
 ) -> ReadPlan {
-    let has_modstamp = described
-        .is_none_or(|o| o.fields.is_empty() || o.fields.iter().any(|f| f.name == "SystemModstamp"));
     let selected: Vec<&str> = fields
         .iter()
         .map(String::as_str)
         .filter(|f| !is_locked(f))
         .collect();
-    let select = read_select(object, &selected, has_modstamp, since);
+    let select = read_select(object, &selected, has_modstamp(described), since);
     ReadPlan::of(&select, TYPICAL_QUERY_URL_PREFIX.len()).unwrap_or_else(|_| ReadPlan {
         query: String::new(),
         field_groups: 1,
@@ -190,11 +226,17 @@ mod tests {
         selection(pairs).normalized(&schema())
     }
 
+    /// Bulk off and sequential reads: what pages cost, nothing else.
+    const PAGES_ONLY: ReadSettings = ReadSettings {
+        bulk_threshold: 0,
+        query_cursors: 1,
+    };
+
     #[test]
     fn backfill_pages_of_two_thousand_records_for_objects_with_added_fields() {
         let before = sel(&[("Contact", "Email")]);
         let after = sel(&[("Contact", "Email"), ("Account", "Name")]);
-        let est = estimate_cost(&schema(), &before, &after, Some(1_000.0));
+        let est = estimate_cost(&schema(), &before, &after, Some(1_000.0), PAGES_ONLY);
         let account = est.objects.iter().find(|o| o.object == "Account").unwrap();
         assert_eq!(account.records, Some(4_500));
         assert!(account.backfill);
@@ -216,18 +258,73 @@ mod tests {
         let account = s.objects.iter_mut().find(|o| o.name == "Account").unwrap();
         account.record_count = Some(1_000_000);
         let after = sel(&[("Account", "Name")]);
-        let est = estimate_cost(&s, &Selection::new(), &after, None);
+        let est = estimate_cost(&s, &Selection::new(), &after, None, ReadSettings::default());
         let account = &est.objects[0];
         assert_eq!(account.backfill_via, ReadVia::Bulk);
-        assert_eq!(account.backfill_calls, Some(bulk_calls(1_000_000)));
-        assert_eq!(est.backfill_calls, bulk_calls(1_000_000));
+        assert_eq!(account.backfill_calls, Some(bulk_job_calls(1_000_000)));
+        assert_eq!(
+            est.backfill_calls,
+            RECORD_COUNT_CALLS + bulk_job_calls(1_000_000)
+        );
         assert!(est.backfill_calls < 25, "REST pages would be 500");
+    }
+
+    #[test]
+    fn the_sources_own_threshold_and_cursors_price_the_backfill() {
+        let mut s = schema();
+        let account = s.objects.iter_mut().find(|o| o.name == "Account").unwrap();
+        account.record_count = Some(40_000);
+        let after = sel(&[("Account", "Name")]);
+        let settings = |bulk_threshold, query_cursors| ReadSettings {
+            bulk_threshold,
+            query_cursors,
+        };
+        // Under the default threshold: sliced REST, its first page, the counts and the
+        // slices' pages, plus the record count that chose REST.
+        let sliced = estimate_cost(&s, &Selection::new(), &after, None, settings(200_000, 8));
+        assert_eq!(sliced.objects[0].backfill_via, ReadVia::Rest);
+        assert_eq!(sliced.objects[0].backfill_slices, 7);
+        assert_eq!(sliced.objects[0].backfill_calls, Some(1 + 4 + 21));
+        assert_eq!(sliced.backfill_calls, RECORD_COUNT_CALLS + 1 + 4 + 21);
+        // Bulk off and one cursor: 20 pages, no record count.
+        let plain = estimate_cost(&s, &Selection::new(), &after, None, settings(0, 1));
+        assert_eq!(plain.objects[0].backfill_slices, 0);
+        assert_eq!(plain.backfill_calls, 20);
+        // A low threshold of this source sends it through Bulk.
+        let bulk = estimate_cost(&s, &Selection::new(), &after, None, settings(1_000, 8));
+        assert_eq!(bulk.objects[0].backfill_via, ReadVia::Bulk);
+        assert_eq!(
+            bulk.backfill_calls,
+            RECORD_COUNT_CALLS + bulk_job_calls(40_000)
+        );
+    }
+
+    #[test]
+    fn a_sliced_object_leaves_the_line_after_its_first_page() {
+        let mut s = schema();
+        for o in s.objects.iter_mut() {
+            o.record_count = Some(if o.name == "Account" { 40_000 } else { 4_500 });
+        }
+        let after = sel(&[("Account", "Name"), ("Contact", "Email")]);
+        let est = estimate_cost(
+            &s,
+            &Selection::new(),
+            &after,
+            None,
+            ReadSettings {
+                bulk_threshold: 0,
+                query_cursors: 8,
+            },
+        );
+        // First pages of both share a call, Contact's two other pages follow; then the
+        // slicing: four count calls and 21 slice pages.
+        assert_eq!(est.backfill_calls, grouped_calls(&[1, 3]) + 4 + 21);
     }
 
     #[test]
     fn unknown_record_counts_are_reported_not_guessed() {
         let after = sel(&[("Opportunity", "Amount")]);
-        let est = estimate_cost(&schema(), &Selection::new(), &after, None);
+        let est = estimate_cost(&schema(), &Selection::new(), &after, None, PAGES_ONLY);
         assert_eq!(est.unknown_counts, ["Opportunity"]);
         assert_eq!(est.backfill_calls, 0);
         assert!(!est.measured, "no run measured it: the time is an estimate");
@@ -241,7 +338,7 @@ mod tests {
         s.objects[0].record_count = Some(0);
         let name = s.objects[0].name.clone();
         let after = sel(&[(&name, "Name")]);
-        let est = estimate_cost(&s, &Selection::new(), &after, None);
+        let est = estimate_cost(&s, &Selection::new(), &after, None, PAGES_ONLY);
         assert_eq!(est.objects[0].backfill_calls, Some(1));
     }
 
@@ -254,7 +351,7 @@ mod tests {
         let mut s = schema();
         s.objects[0].fields.clear();
         s.objects[0].record_count = Some(4_001);
-        let est = estimate_cost(&s, &Selection::new(), &after, None);
+        let est = estimate_cost(&s, &Selection::new(), &after, None, PAGES_ONLY);
         let account = &est.objects[0];
         let fields: Vec<String> = (0..1_000).map(|i| format!("F{i:0>36}__c")).collect();
         let sent = read_select("Account", &fields, true, None)

@@ -14,7 +14,7 @@ mod selection;
 pub mod synthetic;
 
 pub use badges::badges;
-pub use cost::{CostEstimate, ObjectCost, RECORDS_PER_PAGE, ReadVia, estimate_cost};
+pub use cost::{CostEstimate, ObjectCost, RECORDS_PER_PAGE, ReadSettings, ReadVia, estimate_cost};
 pub use diff::{FieldRef, ObjectDiff, SelectionDiff};
 pub use distance::closest;
 pub use error::FieldsError;

@@ -100,9 +100,13 @@ pub fn grouped_calls(pages: &[u64]) -> u64 {
 
 /// Records a Bulk read asks for per result set (`maxRecords`): one call each.
 pub const BULK_SET_RECORDS: u64 = 100_000;
-/// Job-info polls an estimate assumes for a Bulk job (the first look comes after half a
-/// second, then waits double: a job of a few hundred thousand rows needs about this many).
+/// Job-info polls an estimate assumes for a Bulk job (the first look comes at once, then
+/// waits double from half a second: a job of a few hundred thousand rows needs about this
+/// many). The one number of a Bulk read that is an estimate: the org's queue decides it.
 pub const BULK_POLLS_ESTIMATE: u64 = 4;
+/// `limits/recordCount` calls of a run with objects read from the start while Bulk is on:
+/// one call counts them all, whichever route each then takes.
+pub const RECORD_COUNT_CALLS: u64 = 1;
 
 /// How an object read from the start goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -122,11 +126,149 @@ pub fn backfill_via(records: u64, threshold: u64, bulk_possible: bool) -> ReadVi
     }
 }
 
-/// API calls of a Bulk read of `records` rows: the record count, the job's creation, its
-/// polls (estimated) and one call per result set.
-pub fn bulk_calls(records: u64) -> u64 {
-    2u64.saturating_add(BULK_POLLS_ESTIMATE)
+/// API calls of one Bulk job reading `records` rows: its creation, its polls (estimated)
+/// and one call per result set. The run's record count call comes on top, once
+/// ([`RECORD_COUNT_CALLS`]).
+pub fn bulk_job_calls(records: u64) -> u64 {
+    1u64.saturating_add(BULK_POLLS_ESTIMATE)
         .saturating_add(records.div_ceil(BULK_SET_RECORDS).max(1))
+}
+
+/// The settings of a source that shape how its reads are sent, taken by the run and by
+/// Review from the same source configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadSettings {
+    /// Reads from the start of more rows than this go through Bulk; 0 turns Bulk off.
+    pub bulk_threshold: u64,
+    /// Query cursors the source's sliced reads may hold at once (`query_cursors`).
+    pub query_cursors: u8,
+}
+
+impl ReadSettings {
+    pub fn of(source: &crate::config::SourceConfig) -> ReadSettings {
+        ReadSettings {
+            bulk_threshold: source.bulk_threshold,
+            query_cursors: source.query_cursors,
+        }
+    }
+
+    /// The cursor bound in force: `query_cursors` within 1 and the per-user maximum.
+    pub fn cursors(&self) -> usize {
+        usize::from(
+            self.query_cursors
+                .clamp(1, crate::config::defaults::MAX_QUERY_CURSORS),
+        )
+    }
+}
+
+impl Default for ReadSettings {
+    /// A source that sets neither key.
+    fn default() -> ReadSettings {
+        ReadSettings {
+            bulk_threshold: crate::config::defaults::BULK_THRESHOLD,
+            query_cursors: crate::config::defaults::QUERY_CURSORS,
+        }
+    }
+}
+
+/// A REST read is sliced only when at least this many rows follow its first page (ten
+/// pages): below that the COUNT calls would cost more than the parallelism saves.
+pub const MIN_SLICED_ROWS: u64 = 10 * BATCH_SIZE as u64;
+/// Each slice should have at least this many pages to read.
+pub const MIN_PAGES_PER_SLICE: u64 = 2;
+/// Equal time buckets counted to place the slice boundaries: four composite calls.
+pub const COUNT_BUCKETS: usize = 4 * PAGES_PER_CALL;
+
+/// Slices for a rest of `rows` rows under a bound of `cursors` query cursors: 0 when it
+/// should not be sliced, else at least 2. One cursor stays with the unfinished first query.
+pub fn slices_for(rows: u64, cursors: usize) -> usize {
+    if rows < MIN_SLICED_ROWS {
+        return 0;
+    }
+    let by_size = rows / (MIN_PAGES_PER_SLICE * u64::from(BATCH_SIZE));
+    let n = usize::try_from(by_size)
+        .unwrap_or(usize::MAX)
+        .min(cursors.saturating_sub(1));
+    if n >= 2 { n } else { 0 }
+}
+
+/// Buckets counted for a range of `span_ms` milliseconds: one per millisecond at most.
+pub fn count_buckets(span_ms: i64) -> usize {
+    COUNT_BUCKETS
+        .min(usize::try_from(span_ms).unwrap_or(0))
+        .max(1)
+}
+
+/// Calls that count `buckets` buckets: five COUNT() queries to a composite call.
+pub fn count_calls(buckets: usize) -> u64 {
+    buckets.div_ceil(PAGES_PER_CALL) as u64
+}
+
+/// Pages of `slices` slices sharing `rows` rows: the slices are cut to hold about the
+/// same number of rows, and each ends with a partial (or empty) page. A share lying just
+/// around a page boundary may take one page more or less than priced.
+pub fn slice_pages(rows: u64, slices: usize) -> u64 {
+    let slices = (slices as u64).max(1);
+    let per_slice = rows.div_ceil(slices);
+    slices.saturating_mul(per_slice.div_ceil(u64::from(BATCH_SIZE)).max(1))
+}
+
+/// How a REST read of `records` rows from the start is sent, per field group of its query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RestRead {
+    /// Pages read through the first query, grouped with other objects' pages: all of
+    /// them, or only the first when the rest is sliced.
+    pub line_pages: u64,
+    /// Parallel slices the rest is read in (0: not sliced).
+    pub slices: usize,
+    /// Calls of the slicing itself: counting the buckets.
+    pub count_calls: u64,
+    /// Pages of the slices, one call each.
+    pub slice_pages: u64,
+}
+
+impl RestRead {
+    /// The run's plan for `records` rows under `cursors` query cursors: the first page
+    /// tells how many rows follow and the rest is sliced when `slices_for` says so.
+    pub fn of(records: u64, cursors: usize) -> RestRead {
+        let pages = ReadPlan::pages(records);
+        let rest = records.saturating_sub(u64::from(BATCH_SIZE));
+        // Below three cursors the first page is not even looked at for slicing.
+        let slices = if pages > 1 && slices_for(u64::MAX, cursors) > 0 {
+            slices_for(rest, cursors)
+        } else {
+            0
+        };
+        if slices == 0 {
+            return RestRead {
+                line_pages: pages,
+                slices: 0,
+                count_calls: 0,
+                slice_pages: 0,
+            };
+        }
+        RestRead {
+            line_pages: 1,
+            slices,
+            count_calls: count_calls(COUNT_BUCKETS),
+            slice_pages: slice_pages(rest, slices),
+        }
+    }
+
+    /// Calls outside the grouped line: the counts and the slices' pages (each page of a
+    /// query split into `field_groups` costs that many calls).
+    pub fn sliced_calls(&self, field_groups: u64) -> u64 {
+        self.slice_pages
+            .saturating_mul(field_groups.max(1))
+            .saturating_add(self.count_calls)
+    }
+
+    /// Every call of this read when it is read alone.
+    pub fn calls(&self, field_groups: u64) -> u64 {
+        self.line_pages
+            .saturating_mul(field_groups.max(1))
+            .saturating_add(self.sliced_calls(field_groups))
+    }
 }
 
 /// API calls to describe (or revalidate) `objects` objects.
@@ -191,11 +333,59 @@ mod tests {
             "0 turns Bulk off"
         );
         assert_eq!(backfill_via(1_000_000, 10, false), ReadVia::Rest);
-        // A million rows: count, create, polls, ten sets; REST pages would take 500.
-        assert_eq!(bulk_calls(1_000_000), 2 + BULK_POLLS_ESTIMATE + 10);
+        // A million rows: create, polls, ten sets; REST pages would take 500.
+        assert_eq!(bulk_job_calls(1_000_000), 1 + BULK_POLLS_ESTIMATE + 10);
         assert_eq!(ReadPlan::pages(1_000_000), 500);
-        assert_eq!(bulk_calls(0), 2 + BULK_POLLS_ESTIMATE + 1);
-        assert!(bulk_calls(u64::MAX) > 0);
+        assert_eq!(bulk_job_calls(0), 1 + BULK_POLLS_ESTIMATE + 1);
+        assert!(bulk_job_calls(u64::MAX) > 0);
+    }
+
+    #[test]
+    fn small_rests_are_not_sliced_and_one_cursor_stays_with_the_first_query() {
+        assert_eq!(slices_for(MIN_SLICED_ROWS - 1, 8), 0);
+        assert_eq!(slices_for(MIN_SLICED_ROWS, 8), 5);
+        assert_eq!(slices_for(1_000_000, 8), 7);
+        assert_eq!(slices_for(1_000_000, 2), 0);
+        assert_eq!(slices_for(1_000_000, 3), 2);
+        let many = ReadSettings {
+            query_cursors: 200,
+            ..ReadSettings::default()
+        };
+        assert_eq!(slices_for(1_000_000, many.cursors()), 9);
+    }
+
+    #[test]
+    fn a_large_rest_read_costs_its_first_page_the_counts_and_the_slices_pages() {
+        // 40 000 rows under 8 cursors: 38 000 follow the first page, 7 slices of about
+        // 5 429 rows, three pages each.
+        let read = RestRead::of(40_000, 8);
+        assert_eq!(read.line_pages, 1);
+        assert_eq!(read.slices, 7);
+        assert_eq!(read.count_calls, 4, "20 buckets, five to a composite call");
+        assert_eq!(read.slice_pages, 21);
+        assert_eq!(read.calls(1), 1 + 4 + 21);
+        assert_eq!(
+            read.calls(2),
+            2 + 4 + 42,
+            "each page of a split query per group"
+        );
+        // Sequential below the row bound or the cursor bound: what pages cost.
+        assert_eq!(RestRead::of(21_999, 8).calls(1), ReadPlan::pages(21_999));
+        assert_eq!(RestRead::of(40_000, 2).calls(1), 20);
+        assert_eq!(RestRead::of(0, 8).calls(1), 1);
+        // 200 000 rows, the default Bulk threshold: about one call per 2 000 rows.
+        assert_eq!(RestRead::of(200_000, 8).calls(1), 1 + 4 + 7 * 15);
+        assert!(RestRead::of(u64::MAX, 8).calls(u64::MAX) > 0);
+    }
+
+    #[test]
+    fn buckets_and_their_calls() {
+        assert_eq!(count_buckets(i64::MAX), COUNT_BUCKETS);
+        assert_eq!(count_buckets(3), 3);
+        assert_eq!(count_buckets(-5), 1);
+        assert_eq!(count_calls(COUNT_BUCKETS), 4);
+        assert_eq!(count_calls(6), 2);
+        assert_eq!(slice_pages(0, 3), 3, "an empty slice is still one page");
     }
 
     #[test]

@@ -3,10 +3,12 @@
 //! as many rows each, read by several query cursors at once.
 //!
 //! - A read starts as it always did: its first page costs what it always cost, and says
-//!   (`totalSize`) how many rows follow. Only when at least `MIN_SLICED_ROWS` follow is the
-//!   rest sliced, so small objects and quiet incremental runs cost exactly what they did.
+//!   (`totalSize`) how many rows follow. Only when at least `read_plan::MIN_SLICED_ROWS`
+//!   follow is the rest sliced, so small objects and quiet incremental runs cost exactly
+//!   what they did. The numbers and decisions live in `read_plan`, which Review prices
+//!   with (`read_plan::RestRead`).
 //! - The rest's range, from the last committed row to now minus the clock skew, is
-//!   counted in `COUNT_BUCKETS` equal time buckets (`SELECT COUNT()`, five per composite
+//!   counted in `read_plan::COUNT_BUCKETS` equal time buckets (`SELECT COUNT()`, five per composite
 //!   call, the calls sent together: a bounded handful of calls) and cut where the running
 //!   count crosses each share. The last slice is open-ended, so rows changed meanwhile are
 //!   read too.
@@ -34,7 +36,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use crate::model::{FieldValue, Records};
 use crate::salesforce::ErrorClass;
 use crate::salesforce::client::PageRequest;
-use crate::salesforce::read_plan::{BATCH_SIZE, PAGES_PER_CALL, read_select};
+use crate::salesforce::read_plan::{PAGES_PER_CALL, count_buckets, read_select, slices_for};
 use crate::salesforce::soql::count_between;
 use crate::salesforce::types::QueryPage;
 use crate::store::{Cursor, PageWrite, SliceCursor};
@@ -44,13 +46,6 @@ use crate::sync::object_sync::{
 };
 use crate::sync::page_feed::{Fed, PageFeed, Pages};
 
-/// A read is sliced only when at least this many rows follow its first page (ten pages):
-/// below that the COUNT calls would cost more than the parallelism saves.
-pub const MIN_SLICED_ROWS: u64 = 10 * BATCH_SIZE as u64;
-/// Each slice should have at least this many pages to read.
-const MIN_PAGES_PER_SLICE: u64 = 2;
-/// Equal time buckets counted to place the slice boundaries: four composite calls.
-pub const COUNT_BUCKETS: usize = 4 * PAGES_PER_CALL;
 /// Expired-locator restarts one slice gets per run.
 const SLICE_RESTARTS: u32 = 3;
 
@@ -70,17 +65,9 @@ impl QueryCursors {
         }
     }
 
-    /// Slices for a rest of `rows` rows: 0 when it should not be sliced, else at least 2.
-    /// One cursor stays with the unfinished first query.
+    /// Slices for a rest of `rows` rows (`read_plan::slices_for`, which Review prices with).
     pub fn slices_for(&self, rows: u64) -> usize {
-        if rows < MIN_SLICED_ROWS {
-            return 0;
-        }
-        let by_size = rows / (MIN_PAGES_PER_SLICE * u64::from(BATCH_SIZE));
-        let n = usize::try_from(by_size)
-            .unwrap_or(usize::MAX)
-            .min(self.total.saturating_sub(1));
-        if n >= 2 { n } else { 0 }
+        slices_for(rows, self.total)
     }
 
     /// The first query's cursor and the first slice's, taken together or not at all: a
@@ -351,7 +338,7 @@ impl ObjectSync<'_> {
             .map(Some)
     }
 
-    /// Row counts of `COUNT_BUCKETS` equal time buckets of `from..end`.
+    /// Row counts of `read_plan::COUNT_BUCKETS` equal time buckets of `from..end`.
     async fn count_buckets(
         &self,
         object: &str,
@@ -359,7 +346,7 @@ impl ObjectSync<'_> {
         end: DateTime<Utc>,
     ) -> Result<Vec<u64>, SyncError> {
         let span = (end - from).num_milliseconds();
-        let buckets = COUNT_BUCKETS.min(usize::try_from(span).unwrap_or(0)).max(1) as i64;
+        let buckets = count_buckets(span) as i64;
         let edge = |i: i64| from + Duration::milliseconds(span.saturating_mul(i) / buckets);
         let mut requests = Vec::with_capacity(buckets as usize);
         for i in 0..buckets {
@@ -537,14 +524,21 @@ mod tests {
     use chrono::TimeZone;
 
     #[test]
-    fn small_rests_are_not_sliced_and_one_cursor_stays_with_the_first_query() {
-        let cursors = QueryCursors::new(8);
-        assert_eq!(cursors.slices_for(MIN_SLICED_ROWS - 1), 0);
-        assert_eq!(cursors.slices_for(MIN_SLICED_ROWS), 5);
-        assert_eq!(cursors.slices_for(1_000_000), 7);
-        assert_eq!(QueryCursors::new(2).slices_for(1_000_000), 0);
-        assert_eq!(QueryCursors::new(3).slices_for(1_000_000), 2);
-        assert_eq!(QueryCursors::new(200).slices_for(1_000_000), 9);
+    fn the_cursor_bound_is_clamped_as_review_prices_it() {
+        use crate::salesforce::read_plan::{MIN_SLICED_ROWS, ReadSettings};
+        for n in [0u8, 1, 2, 3, 8, 10, 200] {
+            let settings = ReadSettings {
+                query_cursors: n,
+                ..ReadSettings::default()
+            };
+            for rows in [MIN_SLICED_ROWS - 1, MIN_SLICED_ROWS, 1_000_000] {
+                assert_eq!(
+                    QueryCursors::new(n).slices_for(rows),
+                    slices_for(rows, settings.cursors()),
+                    "{n} cursors, {rows} rows"
+                );
+            }
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tui_input::backend::crossterm::EventHandler;
 
 use crate::config::{Frequency, SourceConfig};
-use crate::fields::{FieldRef, Selection};
+use crate::fields::{FieldRef, ReadSettings, Selection};
 use crate::model::OrgSchema;
 use crate::model::{AuthFlow, AuthPrompt, Command, Snapshot, SourceSnapshot, Status};
 use crate::tui::fields::{FieldsOutcome, FieldsScreen};
@@ -956,6 +956,7 @@ impl App {
         let (present, keep) = saved.split_missing(&schema);
         let before = present.normalized(&schema);
         let screen = FieldsScreen::new(schema, before.clone(), paused, throughput)
+            .with_read_settings(ReadSettings::of(&cfg))
             .with_theme(&self.theme)
             .with_source_name(&self.name_of(id));
         Some(FieldsEdit {

@@ -410,7 +410,7 @@ fn query_cursors_defaults_to_eight_and_must_be_one_to_ten() {
 
 #[test]
 fn bulk_threshold_defaults_and_must_be_a_whole_number_of_records() {
-    assert_eq!(parse_str(VALID).unwrap().sources[0].bulk_threshold, 10_000);
+    assert_eq!(parse_str(VALID).unwrap().sources[0].bulk_threshold, 200_000);
     let off = parse_str(&format!("{VALID}bulk_threshold = 0\n")).unwrap();
     assert_eq!(off.sources[0].bulk_threshold, 0);
     assert_diags(

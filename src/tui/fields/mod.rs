@@ -22,7 +22,7 @@ use ratatui::widgets::{Block, Paragraph};
 use tui_input::Input;
 use tui_input::backend::crossterm::to_input_request;
 
-use crate::fields::{Preset, PresetOutcome, Selection, SelectionDiff, presets};
+use crate::fields::{Preset, PresetOutcome, ReadSettings, Selection, SelectionDiff, presets};
 use crate::model::OrgSchema;
 use crate::tui::keymap::{self, Action, Context};
 use crate::tui::widgets::key_help::{self, HelpStyles};
@@ -75,6 +75,8 @@ pub struct FieldsScreen {
     view: View,
     paused: bool,
     throughput: Option<f64>,
+    /// The source's `bulk_threshold` and `query_cursors`, which Review prices with.
+    read_settings: ReadSettings,
     flash: Option<String>,
     confirm_discard: bool,
     /// The `?` overlay is open.
@@ -110,6 +112,7 @@ impl FieldsScreen {
             view: View::Tree,
             paused,
             throughput,
+            read_settings: ReadSettings::default(),
             flash: None,
             confirm_discard: false,
             help: false,
@@ -120,6 +123,12 @@ impl FieldsScreen {
             page: 10,
             offset: 0,
         }
+    }
+
+    /// Price Review with the source's own read settings (`ReadSettings::of` its config).
+    pub fn with_read_settings(mut self, settings: ReadSettings) -> Self {
+        self.read_settings = settings;
+        self
     }
 
     /// Name the source in the title.
@@ -614,6 +623,7 @@ impl FieldsScreen {
                     saved: &self.saved,
                     selection: &selection,
                     throughput: self.throughput,
+                    read_settings: self.read_settings,
                     paused: self.paused,
                     on_sync_now: *on_sync_now,
                     scroll: *scroll,

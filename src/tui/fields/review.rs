@@ -8,7 +8,9 @@ use ratatui::widgets::Paragraph;
 use super::PAUSED_MESSAGE;
 use super::presets_view::max_scroll;
 use super::style::{Theme, clean, duration, thousands};
-use crate::fields::{CostEstimate, ObjectCost, ReadVia, Selection, SelectionDiff, estimate_cost};
+use crate::fields::{
+    CostEstimate, ObjectCost, ReadSettings, ReadVia, Selection, SelectionDiff, estimate_cost,
+};
 use crate::model::OrgSchema;
 
 pub(super) struct Context<'a> {
@@ -16,6 +18,8 @@ pub(super) struct Context<'a> {
     pub(super) saved: &'a Selection,
     pub(super) selection: &'a Selection,
     pub(super) throughput: Option<f64>,
+    /// The source's settings that shape its reads, as the run takes them.
+    pub(super) read_settings: ReadSettings,
     pub(super) paused: bool,
     pub(super) on_sync_now: bool,
     pub(super) scroll: u16,
@@ -56,7 +60,13 @@ fn lines<'a>(cx: &Context<'a>) -> Vec<Line<'a>> {
     let theme = cx.theme;
     let (current, missing) = cx.saved.split_missing(cx.schema);
     let diff = SelectionDiff::between(cx.saved, cx.selection).with_missing(missing);
-    let cost = estimate_cost(cx.schema, &current, cx.selection, cx.throughput);
+    let cost = estimate_cost(
+        cx.schema,
+        &current,
+        cx.selection,
+        cx.throughput,
+        cx.read_settings,
+    );
     // The totals come first so they show without scrolling at any size.
     let mut lines = totals_lines(cx, &cost);
     if cx.selection.is_empty() {
