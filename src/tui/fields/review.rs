@@ -213,9 +213,9 @@ fn cost_summary(c: &ObjectCost) -> String {
     };
     let backfill = match (c.backfill, c.backfill_calls) {
         (true, Some(calls)) if c.backfill_via == ReadVia::Bulk => {
-            format!(" · backfill via Bulk API {} calls", thousands(calls))
+            format!(" · backfill via Bulk API {}", plural_calls(calls))
         }
-        (true, Some(calls)) => format!(" · backfill {} calls", thousands(calls)),
+        (true, Some(calls)) => format!(" · backfill {}", plural_calls(calls)),
         (true, None) => " · backfill".to_string(),
         (false, _) => String::new(),
     };
@@ -229,6 +229,6 @@ fn plural_calls(n: u64) -> String {
     if n == 1 {
         "1 call".into()
     } else {
-        format!("{n} calls")
+        format!("{} calls", thousands(n))
     }
 }
