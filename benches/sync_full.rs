@@ -109,10 +109,17 @@ fn main() {
             quarter(2),
             quarter(3)
         );
-        let expected = raw_pages + 2;
+        // The plan Review prices with: the first page, then parallel slices and their counts.
+        let read = syncdeck::salesforce::read_plan::RestRead::of(
+            records,
+            usize::from(syncdeck::config::defaults::QUERY_CURSORS),
+        );
         println!(
-            "  API calls : {calls} ({} {raw_pages} query pages + 1 describe + 1 describeGlobal; authorization checked the permissions)",
-            if calls == expected { "=" } else { "!= expected" }
+            "  API calls : {calls} (Review's estimate {}: {} query pages in {} slices + {} COUNT calls + 1 describe + 1 describeGlobal; authorization checked the permissions)",
+            read.calls(1) + 2,
+            read.line_pages + read.slice_pages,
+            read.slices,
+            read.count_calls,
         );
         println!("  incremental run with no changes: {} API calls", api_calls(&incremental.summary));
         println!("  child summary: {}", full.summary);

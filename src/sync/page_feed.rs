@@ -36,8 +36,15 @@ pub struct PageFeed {
 }
 
 impl PageFeed {
-    pub fn start(mut source: Pages, stop: StopSignal) -> PageFeed {
-        let (tx, rx) = mpsc::channel(PAGES_AHEAD);
+    pub fn start(source: Pages, stop: StopSignal) -> PageFeed {
+        PageFeed::start_with(source, stop, PAGES_AHEAD)
+    }
+
+    /// A feed keeping `ahead` pages (at least one) fetched ahead. Parallel slices take one
+    /// each: several slices already keep the one writer busy, and every page held costs
+    /// memory (about 1 MiB per 2 000 rows of 40 fields).
+    pub fn start_with(mut source: Pages, stop: StopSignal, ahead: usize) -> PageFeed {
+        let (tx, rx) = mpsc::channel(ahead.max(1));
         let task_stop = stop.clone();
         let task = tokio::spawn(async move {
             // Room first, then the fetch: no page is fetched that could not be queued.

@@ -48,6 +48,8 @@ use crate::sync::page_feed::{Fed, PageFeed, Pages};
 
 /// Expired-locator restarts one slice gets per run.
 const SLICE_RESTARTS: u32 = 3;
+/// Pages each slice fetches ahead of the writer (see [`PageFeed::start_with`]).
+const SLICE_PAGES_AHEAD: usize = 1;
 
 /// The query cursors one source's sliced reads may hold at once.
 #[derive(Debug, Clone)]
@@ -450,7 +452,7 @@ impl ObjectSync<'_> {
             }
             let started = Utc::now();
             let pages = self.client.select_pages(&select, Incremental::OPTIONS);
-            let mut feed = PageFeed::start(pages, self.stop.clone());
+            let mut feed = PageFeed::start_with(pages, self.stop.clone(), SLICE_PAGES_AHEAD);
             loop {
                 match feed.next().await? {
                     Fed::End | Fed::Stopped => return Ok(end),
