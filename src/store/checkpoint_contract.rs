@@ -1,9 +1,12 @@
-//! What both backends promise about Bulk checkpoints: saved and cleared in the page's own
-//! transaction, so a failed page leaves the previous checkpoint and rows as they were.
+//! What both backends promise about the checkpoints a page commits with: Bulk checkpoints
+//! and slice positions are saved in the page's own transaction, so a failed page leaves the
+//! previous checkpoint and rows as they were.
 
 use serde_json::json;
 
-use super::{BulkCheckpoint, BulkMark, Cursor, PageWrite, Store, StoreError, StoreField};
+use super::{
+    BulkCheckpoint, BulkMark, Cursor, PageWrite, SliceCursor, Store, StoreError, StoreField,
+};
 use crate::model::Records;
 
 fn rows(ids: &[&str]) -> Records {
@@ -87,4 +90,68 @@ pub(crate) fn bulk_checkpoints_commit_with_their_page(s: &mut Store) {
         .unwrap();
     s.clear_bulk_checkpoint("Account").unwrap();
     assert_eq!(s.bulk_checkpoint("Account").unwrap(), None);
+}
+
+fn slice(n: u32, position: Option<&str>, done: bool) -> SliceCursor {
+    SliceCursor {
+        slice: n,
+        from: format!("2024-0{}-01T00:00:00.000Z", n + 1),
+        until: (n < 1).then(|| "2024-02-01T00:00:00.000Z".to_string()),
+        position: position.map(str::to_string),
+        done,
+        field_set_hash: "h1".into(),
+        from_start: true,
+    }
+}
+
+/// Run the slice contract on an empty store: a slice's page and its new position commit
+/// together, a failed page moves neither, and finishing hands over to the cursor.
+pub(crate) fn slice_pages_commit_with_their_position(s: &mut Store) {
+    s.ensure_object_table("Account", &[StoreField::new("Name", "string")])
+        .unwrap();
+    s.put_slice_cursors("Account", &[slice(0, None, false), slice(1, None, false)])
+        .unwrap();
+    let moved = slice(1, Some("2024-05-01T10:00:00.000+0000"), false);
+    fn page(upserts: &Records) -> PageWrite<'_> {
+        PageWrite {
+            upserts,
+            deletes: &[],
+            cursor: None,
+        }
+    }
+    s.apply_slice_page("Account", &page(&rows(&["001A"])), &moved)
+        .unwrap();
+    assert_eq!(
+        s.slice_cursors("Account").unwrap(),
+        vec![slice(0, None, false), moved.clone()]
+    );
+    assert_eq!(
+        s.cursor("Account").unwrap(),
+        None,
+        "slices leave the cursor alone"
+    );
+
+    s.fail_page_after(Some(1));
+    let failed = s.apply_slice_page(
+        "Account",
+        &page(&rows(&["001B", "001C"])),
+        &slice(0, Some("2024-05-02T00:00:00.000+0000"), true),
+    );
+    assert!(matches!(failed, Err(StoreError::Injected)), "{failed:?}");
+    s.fail_page_after(None);
+    assert_eq!(s.all_ids("Account").unwrap(), ["001A"]);
+    assert_eq!(
+        s.slice_cursors("Account").unwrap()[0],
+        slice(0, None, false)
+    );
+
+    let done = Cursor {
+        system_modstamp: "2024-05-01T10:00:00.000+0000".into(),
+        last_id: String::new(),
+        field_set_hash: "h1".into(),
+        full_sync_done: false,
+    };
+    s.finish_slices("Account", &done).unwrap();
+    assert!(s.slice_cursors("Account").unwrap().is_empty());
+    assert_eq!(s.cursor("Account").unwrap(), Some(done));
 }

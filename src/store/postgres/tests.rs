@@ -544,57 +544,7 @@ fn a_slice_page_and_its_position_commit_together_and_finishing_hands_over_to_the
         return;
     };
     let mut s = pg_store(&ts);
-    s.ensure_object_table("Account", &every_type()).unwrap();
-    let slice = |n: u32, position: Option<&str>, done: bool| crate::store::SliceCursor {
-        slice: n,
-        from: format!("2024-0{}-01T00:00:00.000Z", n + 1),
-        until: (n < 1).then(|| "2024-02-01T00:00:00.000Z".to_string()),
-        position: position.map(str::to_string),
-        done,
-        field_set_hash: "h1".into(),
-        from_start: true,
-    };
-    s.put_slice_cursors("Account", &[slice(0, None, false), slice(1, None, false)])
-        .unwrap();
-    let moved = slice(1, Some("2024-05-01T10:00:00.000+0000"), false);
-    s.apply_slice_page(
-        "Account",
-        &PageWrite {
-            upserts: &records(vec![full_record("001A", "a")]),
-            deletes: &[],
-            cursor: None,
-        },
-        &moved,
-    )
-    .unwrap();
-    assert_eq!(
-        s.slice_cursors("Account").unwrap(),
-        vec![slice(0, None, false), moved.clone()]
-    );
-    assert_eq!(s.cursor("Account").unwrap(), None);
-
-    s.fail_page_after(Some(1));
-    let failed = s.apply_slice_page(
-        "Account",
-        &PageWrite {
-            upserts: &records(vec![full_record("001B", "b"), full_record("001C", "c")]),
-            deletes: &[],
-            cursor: None,
-        },
-        &slice(0, Some("2024-05-02T00:00:00.000+0000"), true),
-    );
-    assert!(matches!(failed, Err(StoreError::Injected)), "{failed:?}");
-    s.fail_page_after(None);
-    assert_eq!(s.all_ids("Account").unwrap(), ["001A"]);
-    assert_eq!(
-        s.slice_cursors("Account").unwrap()[0],
-        slice(0, None, false)
-    );
-
-    let done = cursor("2024-05-01T10:00:00.000+0000", "");
-    s.finish_slices("Account", &done).unwrap();
-    assert!(s.slice_cursors("Account").unwrap().is_empty());
-    assert_eq!(s.cursor("Account").unwrap(), Some(done));
+    crate::store::checkpoint_contract::slice_pages_commit_with_their_position(&mut s);
 }
 
 #[test]

@@ -460,69 +460,10 @@ fn per_object_counts_of_a_run_round_trip() {
     assert!(s.run_objects(RunId(12345)).unwrap().is_empty());
 }
 
-fn slice(n: u32, position: Option<&str>, done: bool) -> SliceCursor {
-    SliceCursor {
-        slice: n,
-        from: format!("2024-0{}-01T00:00:00.000Z", n + 1),
-        until: (n < 1).then(|| "2024-02-01T00:00:00.000Z".to_string()),
-        position: position.map(str::to_string),
-        done,
-        field_set_hash: "h1".into(),
-        from_start: true,
-    }
-}
-
 #[test]
 fn a_slice_page_and_its_position_commit_together_and_finishing_hands_over_to_the_cursor() {
-    let mut s = store();
-    s.put_slice_cursors("Account", &[slice(0, None, false), slice(1, None, false)])
-        .unwrap();
-    let moved = slice(1, Some("2024-05-01T10:00:00.000+0000"), false);
-    s.apply_slice_page(
-        "Account",
-        &PageWrite {
-            upserts: &Records::from_maps(vec![record("001A", "A")]),
-            deletes: &[],
-            cursor: None,
-        },
-        &moved,
-    )
-    .unwrap();
-    assert_eq!(
-        s.slice_cursors("Account").unwrap(),
-        vec![slice(0, None, false), moved.clone()]
-    );
-    assert_eq!(
-        s.cursor("Account").unwrap(),
-        None,
-        "slices leave the cursor alone"
-    );
-
-    // A failed page moves neither its rows nor its slice.
-    s.fail_page_after(Some(1));
-    let err = s
-        .apply_slice_page(
-            "Account",
-            &PageWrite {
-                upserts: &Records::from_maps(vec![record("001B", "B"), record("001C", "C")]),
-                deletes: &[],
-                cursor: None,
-            },
-            &slice(0, Some("2024-05-02T00:00:00.000+0000"), true),
-        )
-        .unwrap_err();
-    assert!(matches!(err, StoreError::Injected));
-    s.fail_page_after(None);
-    assert_eq!(s.row_count("Account").unwrap(), 1);
-    assert_eq!(
-        s.slice_cursors("Account").unwrap()[0],
-        slice(0, None, false)
-    );
-
-    let done = cursor("2024-05-01T10:00:00.000+0000", "");
-    s.finish_slices("Account", &done).unwrap();
-    assert!(s.slice_cursors("Account").unwrap().is_empty());
-    assert_eq!(s.cursor("Account").unwrap(), Some(done));
+    let mut s = Store::open_in_memory().unwrap();
+    crate::store::checkpoint_contract::slice_pages_commit_with_their_position(&mut s);
 }
 
 #[test]
