@@ -25,9 +25,16 @@ fn hostile_snapshot() -> syncdeck::model::Snapshot {
             done: 1,
             expected: Some(2),
             finished: false,
-            ..Default::default()
+            route: Some(format!("Bulk API: Evil{CLEAR}__c above the threshold")),
+            bulk_job: Some(format!("Bulk job In{TITLE}Progress, 1 records")),
         });
     }
+    snap.sources[1].fleet = Some(syncdeck::model::FleetOwner {
+        host: Some(format!("host{CLEAR}-b")),
+        heartbeat: Some(fake::now()),
+        here: false,
+        note: Some(format!("config differs{TITLE}")),
+    });
     snap.sources[3].status = Status::Error(ErrorInfo {
         kind: ErrorKind::Api,
         message: format!("INVALID_FIELD: {CLEAR}\u{1b}[31mred\u{9b}1m\u{200B}x"),
@@ -127,4 +134,13 @@ fn the_flash_naming_an_object_shows_escape_sequences_as_text() {
         "{text}"
     );
     assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text}");
+}
+
+#[test]
+fn bulk_job_state_route_and_fleet_owner_are_neutralised() {
+    let mut h = harness_with(hostile_snapshot(), Theme::color());
+    h.keys("jl"); // live status of the source whose run reads the hostile object
+    let live = h.screen_text(120, 40);
+    assert_clean(&live);
+    assert!(live.contains("host␛[2J-b"), "{live}");
 }

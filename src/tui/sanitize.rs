@@ -28,6 +28,16 @@ fn source_snapshot(s: &mut SourceSnapshot) {
     if let Some(run) = &mut s.running {
         for o in &mut run.objects {
             clean_in_place(&mut o.object);
+            // The route names the object and counts; a Bulk job's state is Salesforce's text.
+            for text in [&mut o.route, &mut o.bulk_job].into_iter().flatten() {
+                clean_in_place(text);
+            }
+        }
+    }
+    if let Some(fleet) = &mut s.fleet {
+        // Host names and notes come from the shared database, written by other hosts.
+        for text in [&mut fleet.host, &mut fleet.note].into_iter().flatten() {
+            clean_in_place(text);
         }
     }
     if let Some(last) = &mut s.last_run {

@@ -28,7 +28,10 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, source: &str, event: usi
         return;
     };
     let objects = s.running.as_ref().map(|r| r.objects.len()).unwrap_or(0) as u16;
-    let run_height = (objects + 4).max(5).min(area.height / 2);
+    // Borders, the status line and the run line, the fleet line when there is one, then
+    // one line per object.
+    let fleet = u16::from(s.fleet.is_some());
+    let run_height = (objects + 4 + fleet).max(5).min(area.height / 2);
     let [run_area, usage_area, events_area] = Layout::vertical([
         Constraint::Length(run_height),
         Constraint::Length(6),
