@@ -184,7 +184,15 @@ pub(super) fn open(target: &PgTarget) -> Result<Conn, StoreError> {
                 detail: format!("cannot start the connection's runtime: {e}"),
             })
         })?;
-    let client = super::block_on(&rt, connect(target))?;
+    let client = match super::block_on(&rt, connect(target)) {
+        Ok(client) => client,
+        Err(e) => {
+            // Like `Conn`'s drop: the caller may be inside another runtime (the daemon joining
+            // a fleet), where dropping a runtime in place panics.
+            rt.shutdown_background();
+            return Err(e);
+        }
+    };
     Ok(Conn {
         rt: Some(rt),
         client,

@@ -706,3 +706,17 @@ fn a_missing_database_is_named_with_what_to_do() {
         .is_transient()
     );
 }
+
+/// A daemon joins its fleet from inside its runtime: a server that refuses the connection
+/// is an error to report, not a panic from dropping the connection's own runtime there.
+#[test]
+fn a_refused_connect_inside_a_runtime_is_an_error() {
+    let target = super::PgTarget::parse("postgres://postgres@127.0.0.1:1/test", None, "s").unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let outcome = rt.block_on(async { Store::connect_postgres(&target).map(|_| ()) });
+    let error = outcome.unwrap_err().to_string();
+    assert!(error.contains("127.0.0.1:1"), "{error}");
+}
