@@ -77,7 +77,7 @@ pub enum StoreError {
     UnknownObject(String),
     #[error("record in {object} cannot be stored: {reason}")]
     BadRecord { object: String, reason: String },
-    #[error("{0}")]
+    #[error(transparent)]
     Postgres(#[from] postgres::PgError),
     #[error("injected failure (test hook)")]
     Injected,

@@ -30,7 +30,14 @@ pub enum EngineError {
     #[error("cannot set up HTTP: {0}")]
     Http(String),
     #[error("cannot join the fleet: {0}")]
-    Fleet(#[from] crate::sync::fleet::FleetError),
+    // Not a `source`: the message already carries the fleet's, and the CLI prints chains.
+    Fleet(crate::sync::fleet::FleetError),
+}
+
+impl From<crate::sync::fleet::FleetError> for EngineError {
+    fn from(e: crate::sync::fleet::FleetError) -> EngineError {
+        EngineError::Fleet(e)
+    }
 }
 
 /// How the UI, the daemon and the CLI talk to a running engine.

@@ -29,10 +29,17 @@ use crate::store::postgres::lease::{Fence, LeaseRow, Leases, Refusal};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FleetError {
+    // Not a `source`: the message already carries the store's, and the CLI prints chains.
     #[error("fleet leases: {0}")]
-    Store(#[from] StoreError),
+    Store(StoreError),
     #[error("fleet task failed: {0}")]
     Task(String),
+}
+
+impl From<StoreError> for FleetError {
+    fn from(e: StoreError) -> FleetError {
+        FleetError::Store(e)
+    }
 }
 
 /// What the fleet task asks of the engine.
