@@ -222,3 +222,98 @@ async fn a_store_not_there_yet_shows_an_error_and_connects_when_it_appears() {
     )
     .await;
 }
+
+/// In a fleet the lease usually comes before the PostgreSQL store has connected (it
+/// connects in the worker's background). The lease's fence must still reach the store when
+/// it connects: here another daemon takes the lease between the two, and the first run
+/// after the store connects is refused with nothing committed, instead of writing pages
+/// under a lease this daemon no longer holds. The store waits on a role that does not
+/// exist yet, in the fleet's own database (a fleet requires that).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_taken_before_the_store_connects_still_fences_its_pages() {
+    let (Some(fleet), Some(rows)) = (
+        TestSchema::new("a_lease_before_the_store_fleet"),
+        TestSchema::new("a_lease_before_the_store_rows"),
+    ) else {
+        return;
+    };
+    let role = format!("syncdeck_t_late_role_{}", std::process::id());
+    admin(&rows.url, &format!("DROP ROLE IF EXISTS {role}")).await;
+    let org = org(sandbox_config(&[("Account", 1_200)])).await;
+    let mut source = into_postgres(manual(org.source("late", &[("Account", FIELDS)])), &rows);
+    if let Some(store) = source.store.as_mut() {
+        let mut url = url::Url::parse(&store.url).unwrap();
+        url.set_username(&role).unwrap();
+        store.url = url.to_string();
+    }
+    org.connect(&source).await;
+    let clock = ManualClock::new(chrono::Utc::now());
+    let config = syncdeck::config::Config {
+        sources: vec![source.clone()],
+        fleet: Some(syncdeck::config::FleetConfig {
+            url: fleet.url.clone(),
+            password_env: None,
+            schema: Some(fleet.schema().to_string()),
+            host: Some("host-a".into()),
+            // Leases are taken on the second tick, 20 s in; the renewal that would notice
+            // the loss comes 20 s after that, long after the run below, so only the fence
+            // on the store can stop its pages.
+            lease_seconds: 60,
+        }),
+        ..syncdeck::config::Config::default()
+    };
+    let mut engine = syncdeck::sync::Engine::start(
+        org.paths.clone(),
+        std::sync::Arc::new(config),
+        clock.clone(),
+        syncdeck::notify::Notifier::disabled(),
+    )
+    .unwrap();
+    wait_for(
+        &mut engine.snapshots,
+        "the lease, with the store not connected",
+        |s| {
+            s.source("late").is_some_and(|s| {
+                s.fleet.as_ref().is_some_and(|f| f.here)
+                    && matches!(&s.status, Status::Error(e) if e.message.contains(&role))
+            })
+        },
+    )
+    .await;
+
+    // Another daemon takes the lease (a newer token) before the store connects.
+    admin(
+        &fleet.url,
+        &format!(
+            "UPDATE {}.leases SET owner_daemon = 'thief', owner_host = 'host-b', token = token + 1
+             WHERE source_id = 'late'",
+            fleet.schema()
+        ),
+    )
+    .await;
+    admin(&rows.url, &format!("CREATE ROLE {role} LOGIN SUPERUSER")).await;
+    clock.advance(chrono::Duration::minutes(1));
+    wait_for(&mut engine.snapshots, "the store to connect", |s| {
+        s.source("late").is_some_and(|s| {
+            s.events
+                .iter()
+                .any(|e| e.message.starts_with("store connected"))
+        })
+    })
+    .await;
+
+    let snap = sync_now(&mut engine, &clock, "late").await;
+    let run = snap.last_run.clone().expect("a run");
+    assert_eq!(run.outcome, RunOutcome::Failed, "{run:?}");
+    let said = format!("{:?} {:?}", run, snap.status);
+    assert!(said.contains("lease of late lost to host-b"), "{said}");
+    assert_eq!(snap.records, 0, "nothing committed under a lost lease");
+    engine.shutdown().await;
+    let admin_url = rows.url.clone();
+    drop((fleet, rows));
+    admin(
+        &admin_url,
+        &format!("DROP OWNED BY {role}; DROP ROLE {role}"),
+    )
+    .await;
+}

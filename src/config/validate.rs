@@ -198,6 +198,7 @@ impl Validator<'_> {
                 ),
             }
         }
+        self.fleet_stores(root);
         if let Some((key, item)) = root.get_key_value("notify") {
             match item.as_table_like() {
                 Some(notify) => self.notify(notify),
@@ -348,6 +349,58 @@ impl Validator<'_> {
                     item.span(),
                     format!("schema \"{s}\" is not a plain PostgreSQL name; use lowercase letters, digits and underscores, starting with a letter, at most 63 characters"),
                 );
+            }
+        }
+    }
+
+    /// In a fleet every page commit checks the lease in its own transaction, so each
+    /// source's rows must go to the database that holds the leases: a source without a
+    /// PostgreSQL store, or with one elsewhere, could be written by two daemons at once.
+    fn fleet_stores(&mut self, root: &toml_edit::Table) {
+        let Some(fleet_url) = root
+            .get("fleet")
+            .and_then(Item::as_table_like)
+            .and_then(|f| f.get("url"))
+            .and_then(Item::as_str)
+        else {
+            return;
+        };
+        let Some(fleet_db) = database_of(fleet_url) else {
+            return; // `fleet` reports the bad url itself.
+        };
+        let global = root
+            .get("store")
+            .and_then(Item::as_table_like)
+            .and_then(|s| s.get("url"));
+        let Some(sources) = root.get("source").and_then(Item::as_array_of_tables) else {
+            return;
+        };
+        for source in sources.iter() {
+            let id = source.get("id").and_then(Item::as_str).unwrap_or("?");
+            let own = source
+                .get("store")
+                .and_then(Item::as_table_like)
+                .and_then(|s| s.get("url"));
+            match own.or(global) {
+                None => self.push(
+                    source.span(),
+                    format!(
+                        "source \"{id}\" has no PostgreSQL store, but in a fleet every source's rows must go to the fleet's database ({fleet_db}), where each page commit checks the lease; add [store] url = \"{fleet_url}\""
+                    ),
+                ),
+                Some(item) => {
+                    let Some(db) = item.as_str().and_then(database_of) else {
+                        continue; // `store` reports the bad url itself.
+                    };
+                    if db != fleet_db {
+                        self.push(
+                            item.span(),
+                            format!(
+                                "source \"{id}\" stores into {db}, but the fleet's leases are in {fleet_db}; in a fleet each page commit checks the lease in the same transaction, so the store must be in the fleet's database"
+                            ),
+                        );
+                    }
+                }
             }
         }
     }
@@ -689,6 +742,21 @@ impl Validator<'_> {
 
 fn key_span(key: Option<&Key>, item: &Item) -> Option<Range<usize>> {
     key.and_then(Key::span).or_else(|| item.span())
+}
+
+/// `host:port/database` of a PostgreSQL url (the default port spelled out), to tell
+/// whether two urls reach the same database whatever user or options they name.
+fn database_of(url: &str) -> Option<String> {
+    let url = url::Url::parse(url).ok()?;
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())?
+        .to_ascii_lowercase();
+    let database = url.path().trim_start_matches('/');
+    if database.is_empty() {
+        return None;
+    }
+    Some(format!("{host}:{}/{database}", url.port().unwrap_or(5432)))
 }
 
 /// 1-based line and character column of byte `offset`.

@@ -354,7 +354,9 @@ fn store_problems_are_reported_with_what_to_do() {
 
 #[test]
 fn a_fleet_section_is_read_with_its_defaults() {
-    let text = format!("{VALID}\n[fleet]\nurl = \"postgres://syncdeck@db.internal/crm\"\n");
+    let text = format!(
+        "[store]\nurl = \"postgres://syncdeck@db.internal/crm\"\n{VALID}\n[fleet]\nurl = \"postgres://syncdeck@db.internal/crm\"\n"
+    );
     let fleet = parse_str(&text).unwrap().fleet.unwrap();
     assert_eq!(fleet.schema_name(), "fleet");
     assert_eq!(fleet.lease_seconds, 30);
@@ -388,6 +390,33 @@ fn a_fleet_section_is_checked() {
     assert!(
         messages.iter().any(|m| m.contains("schema \"Bad-Name\"")),
         "{messages:#?}"
+    );
+}
+
+#[test]
+fn in_a_fleet_every_source_stores_into_the_fleets_database() {
+    let fleet = "[fleet]\nurl = \"postgres://fleet@DB.internal:5432/crm?sslmode=require\"\n";
+    // Same host, port and database, another user: the lease can be checked in each commit.
+    let same = format!("[store]\nurl = \"postgres://syncdeck@db.internal/crm\"\n{VALID}\n{fleet}");
+    assert!(parse_str(&same).is_ok(), "{:?}", parse_str(&same).err());
+    let elsewhere = format!(
+        "{VALID}[source.store]\nurl = \"postgres://syncdeck@db.internal/other\"\n\n{fleet}"
+    );
+    assert_diags(
+        &elsewhere,
+        &[(
+            8,
+            7,
+            "source \"acme\" stores into db.internal:5432/other, but the fleet's leases are in db.internal:5432/crm",
+        )],
+    );
+    assert_diags(
+        &format!("{VALID}\n{fleet}"),
+        &[(
+            2,
+            1,
+            "source \"acme\" has no PostgreSQL store, but in a fleet every source's rows must go to the fleet's database (db.internal:5432/crm)",
+        )],
     );
 }
 
