@@ -170,3 +170,120 @@ async fn request_limit_exceeded_stops_like_the_threshold_then_resumes_by_itself(
     assert_eq!(resumed.last_run.unwrap().outcome, RunOutcome::Succeeded);
     engine.shutdown().await;
 }
+
+/// Rows per Bulk result set in the test below: one store page each, so every set is a
+/// call and a checkpoint.
+const SET_ROWS: u64 = 2_000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bulk_and_rest_reading_together_stop_at_the_threshold_at_a_set_boundary() {
+    let mut config = sandbox_config(&[("Account", 60_000), ("Contact", 30_000)]);
+    config.api_max = 1_000;
+    config.bulk = syncdeck::sandbox::BulkModel {
+        queue_delay: std::time::Duration::ZERO,
+        rows_per_sec: u64::MAX,
+    };
+    let org = org(config).await;
+    org.sandbox.bulk(&syncdeck::sandbox::BulkSpec {
+        max_set_rows: Some(SET_ROWS),
+        ..Default::default()
+    });
+    // Calls overlap on the wire, as with a real org.
+    org.sandbox.inject(&syncdeck::sandbox::FaultSpec {
+        latency_ms: Some(20),
+        ..Default::default()
+    });
+    // Account (60 000 rows) through Bulk, Contact (30 000, not sliced) through REST pages,
+    // both at once: 30 sets and 15 pages, far more than the 15 calls left below 800.
+    let mut source = manual(org.source("acme", &[("Account", FIELDS), ("Contact", FIELDS)]));
+    source.bulk_threshold = 30_000;
+    source.query_cursors = 1;
+    org.connect(&source).await;
+    org.sandbox.set_quota(Some(785), None);
+    let (clock, mut engine, _bodies, _notifier) = start_with_webhook(&org, &source).await;
+    let before = org.sandbox.calls().len();
+
+    let stopped = sync_now(&mut engine, &clock, "acme").await;
+    let run = stopped.last_run.clone().unwrap();
+    assert_eq!(run.outcome, RunOutcome::Interrupted, "{run:?}");
+    // Every call the sandbox counted, Bulk and REST, against the limit.
+    let counted: Vec<String> = org.sandbox.calls()[before..]
+        .iter()
+        .filter(|c| c.counted)
+        .map(|c| format!("{} {}", c.method, c.path))
+        .collect();
+    let used = org.sandbox.usage().used;
+    assert_eq!(used, 785 + counted.len() as u64, "{counted:?}");
+    assert!(
+        used <= 800,
+        "usage {used} crossed the threshold: {counted:?}"
+    );
+    assert!(used >= 797, "the guard stopped early at {used}");
+    let sets = counted.iter().filter(|c| c.ends_with("/results")).count();
+    let pages = counted
+        .iter()
+        .filter(|c| c.contains("/query") && !c.contains("/jobs/"))
+        .count();
+    assert!(sets >= 1, "the Bulk download ran: {counted:?}");
+    assert!(pages >= 1, "REST pages ran alongside: {counted:?}");
+
+    // Neither object finished; the Bulk read stopped between two sets, its checkpoint at
+    // the start of the next set and every row of the sets before it committed.
+    let store = syncdeck::store::Store::open(&org.paths.store_file("acme")).unwrap();
+    let checkpoint = store
+        .bulk_checkpoint("Account")
+        .unwrap()
+        .expect("the Bulk read keeps its checkpoint");
+    assert_eq!(checkpoint.rows_done, 0, "{checkpoint:?}");
+    assert!(checkpoint.locator.is_some(), "{checkpoint:?}");
+    drop(store);
+    let accounts = org.stored_ids("acme", "Account").len() as u64;
+    assert!(accounts > 0 && accounts < 60_000, "{accounts}");
+    assert_eq!(accounts % SET_ROWS, 0, "whole sets only: {accounts}");
+    assert_eq!(
+        accounts / SET_ROWS,
+        sets as u64,
+        "every set read was committed"
+    );
+    let contacts = org.stored_ids("acme", "Contact").len() as u64;
+    assert!(contacts < 30_000, "{contacts}");
+
+    // The source shows the error its table row shows: the quota stop, with the usage.
+    let e = quota_error(&stopped.status).clone();
+    assert_eq!(stopped.status.label(), "Error");
+    assert_eq!(e.kind.label(), "API quota threshold reached");
+    assert!(e.used.is_some_and(|u| (797..=800).contains(&u)), "{e:?}");
+    assert!(
+        run.error
+            .as_deref()
+            .is_some_and(|m| m.contains("threshold")),
+        "{run:?}"
+    );
+
+    // Usage falls: the next run resumes the same job from its set and ends with the org.
+    let jobs = org.sandbox.counters().bulk_jobs;
+    org.sandbox.set_quota(Some(0), None);
+    org.sandbox.clear_faults();
+    clock.set(e.retry_at.expect("an estimated resume time"));
+    wait_for(&mut engine.snapshots, "auto-resume", |s| {
+        s.source("acme").is_some_and(|s| s.status != stopped.status)
+    })
+    .await;
+    let resumed = sync_now(&mut engine, &clock, "acme").await;
+    assert_eq!(
+        resumed.last_run.unwrap().outcome,
+        RunOutcome::Succeeded,
+        "{:?}",
+        resumed.events
+    );
+    assert_eq!(org.sandbox.counters().bulk_jobs, jobs, "the same job");
+    for (object, rows) in [("Account", 60_000), ("Contact", 30_000)] {
+        assert_eq!(org.stored_ids("acme", object).len(), rows, "{object}");
+        assert_eq!(
+            org.stored_rows("acme", object, FIELDS),
+            org.truth(&source, object, FIELDS).await,
+            "{object}"
+        );
+    }
+    engine.shutdown().await;
+}

@@ -391,3 +391,142 @@ async fn verify_refuses_while_a_daemon_owns_the_data_dir() {
         "{err}"
     );
 }
+
+/// A Bulk job done the moment it exists, so its polls are deterministic (one).
+fn instant_bulk(records: &[(&str, u64)]) -> syncdeck::sandbox::SandboxConfig {
+    syncdeck::sandbox::SandboxConfig {
+        bulk: syncdeck::sandbox::BulkModel {
+            queue_delay: Duration::ZERO,
+            rows_per_sec: u64::MAX,
+        },
+        ..sandbox_config(records)
+    }
+}
+
+/// `verify --json ARGS` under `bulk_threshold`, with the calls the sandbox counted
+/// meanwhile (`METHOD path`).
+async fn verify_under(
+    org: &Org,
+    source: &SourceConfig,
+    threshold: u64,
+    args: &[&str],
+) -> (i32, Value, Vec<String>) {
+    let mut source = source.clone();
+    source.bulk_threshold = threshold;
+    org.write_config(&config_of(vec![source]));
+    let before = org.sandbox.calls().len();
+    let (code, json) = verify_json(org, args).await;
+    let counted = org.sandbox.calls()[before..]
+        .iter()
+        .filter(|c| c.counted)
+        .map(|c| format!("{} {}", c.method, c.path))
+        .collect();
+    (code, json, counted)
+}
+
+/// What a verification found, without how it read the Ids.
+fn findings(json: &Value) -> Value {
+    let mut o = json["objects"][0].clone();
+    o.as_object_mut().unwrap().remove("id_scan");
+    o
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_through_bulk_finds_what_rest_finds() {
+    let org = org(instant_bulk(&[("Account", 9_000)])).await;
+    let source = acme(&org).await;
+    let (code, _, err) = cli(&org, &["sync", "acme"]).await;
+    assert_eq!(code, 0, "{err}");
+    // Extra rows (hard deletes in the org), missing rows (removed from the store) and
+    // changed rows (updates and soft deletes in the org since the sync).
+    assert_eq!(org.sandbox.hard_delete("Account", 5), Some(5));
+    let changed = org.sandbox.mutate(40);
+    assert!(changed.updated > 0 && changed.deleted > 0, "{changed:?}");
+    remove_from_store(&org, 7);
+
+    let jobs = org.sandbox.counters().bulk_jobs;
+    let (rest_code, rest, rest_calls) = verify_under(&org, &source, 0, &[]).await;
+    assert_eq!(rest_code, 4, "{rest}");
+    assert_eq!(rest["objects"][0]["id_scan"]["via"], "Rest", "{rest}");
+    assert_eq!(org.sandbox.counters().bulk_jobs, jobs);
+
+    let sets = org.sandbox.counters().bulk_result_sets;
+    let (bulk_code, bulk, bulk_calls) = verify_under(&org, &source, 1_000, &[]).await;
+    assert_eq!(bulk_code, 4, "{bulk}");
+    let scan = &bulk["objects"][0]["id_scan"];
+    assert_eq!(scan["via"], "Bulk", "{bulk}");
+    assert!(
+        scan["reason"]
+            .as_str()
+            .unwrap()
+            .ends_with("records, over bulk_threshold 1000"),
+        "{scan}"
+    );
+    assert_eq!(findings(&bulk), findings(&rest));
+    let extra = bulk["objects"][0]["extra_in_store"].as_u64().unwrap();
+    assert!(extra >= 5, "hard and soft deletes: {bulk}");
+    assert_eq!(bulk["objects"][0]["missing_from_store"], 7, "{bulk}");
+    // One job, one result set; the calls it counted are the sandbox's: the COUNT(), the
+    // job's creation, its one poll and its one set, against 1 + 5 REST pages.
+    assert_eq!(org.sandbox.counters().bulk_jobs, jobs + 1);
+    assert_eq!(org.sandbox.counters().bulk_result_sets, sets + 1);
+    assert_eq!(bulk["api_calls"], bulk_calls.len() as u64, "{bulk_calls:?}");
+    assert_eq!(bulk_calls.len(), 4, "{bulk_calls:?}");
+    assert_eq!(
+        bulk_calls
+            .iter()
+            .filter(|c| c.contains("/jobs/query"))
+            .count(),
+        3,
+        "{bulk_calls:?}"
+    );
+    assert_eq!(rest["api_calls"], rest_calls.len() as u64);
+    assert_eq!(rest_calls.len(), 6, "{rest_calls:?}");
+
+    // The human report says how the Ids were read.
+    let (_, out, _) = cli(&org, &["verify", "acme"]).await;
+    assert!(
+        out.contains("  Ids compared through Bulk API (") && out.contains("over bulk_threshold"),
+        "{out}"
+    );
+
+    // A failed job leaves a note and the Ids are read through REST, finding the same.
+    org.sandbox.bulk(&syncdeck::sandbox::BulkSpec {
+        fail_jobs: 1,
+        fail_message: Some("too many retries (sandbox)".into()),
+        ..Default::default()
+    });
+    let (code, fell_back, _) = verify_under(&org, &source, 1_000, &[]).await;
+    assert_eq!(code, 4, "{fell_back}");
+    let scan = &fell_back["objects"][0]["id_scan"];
+    assert_eq!(scan["via"], "Rest", "{fell_back}");
+    let note = scan["notes"][0].as_str().unwrap_or_default();
+    assert!(
+        note.contains("too many retries (sandbox)")
+            && note.ends_with("comparing Ids through REST instead"),
+        "{fell_back}"
+    );
+    assert_eq!(findings(&fell_back), findings(&rest));
+
+    // Repair through Bulk (a job per pass), then the store is the org's, row by row.
+    let jobs = org.sandbox.counters().bulk_jobs;
+    let (code, repaired, _) = verify_under(&org, &source, 1_000, &["--repair"]).await;
+    assert_eq!(code, 0, "{repaired}");
+    assert_eq!(
+        repaired["objects"][0]["repaired_deleted"].as_u64(),
+        Some(extra)
+    );
+    assert_eq!(repaired["objects"][0]["repaired_fetched"], 7);
+    assert_eq!(org.sandbox.counters().bulk_jobs, jobs + 2);
+    // Ids only: verify compares Ids, so changed rows wait for the next sync.
+    let mut ids = org.stored_ids("acme", "Account");
+    ids.sort();
+    let mut truth: Vec<String> = org
+        .truth(&source, "Account", FIELDS)
+        .await
+        .iter()
+        .map(|r| r["Id"].as_str().unwrap().to_string())
+        .collect();
+    truth.sort();
+    assert_eq!(ids, truth);
+}

@@ -15,6 +15,7 @@ use serde_json::json;
 use crate::config::{self, Paths};
 use crate::model::Command;
 use crate::remote;
+use crate::salesforce::read_plan::ReadVia;
 use crate::sync::{
     LocalSource, ObjectReport, StopReason, StopSignal, SyncError, SystemClock, VerifyObserver,
     VerifyReport, VerifySpec,
@@ -113,6 +114,11 @@ fn object_json(o: &ObjectReport) -> serde_json::Value {
         "repaired_fetched": o.repaired_fetched,
         "complete": !o.partial,
         "exact": o.is_exact(),
+        "id_scan": {
+            "via": o.id_scan.via,
+            "reason": o.id_scan.reason,
+            "notes": o.notes.iter().map(|n| clean(n)).collect::<Vec<_>>(),
+        },
     })
 }
 
@@ -146,6 +152,17 @@ fn print_report(source: &str, r: &VerifyReport, secs: f64) {
             line.push_str(" (stopped before the end)");
         }
         println!("{line}");
+        println!(
+            "  Ids compared through {} ({})",
+            match o.id_scan.via {
+                ReadVia::Bulk => "Bulk API",
+                ReadVia::Rest => "REST",
+            },
+            o.id_scan.reason
+        );
+        for note in &o.notes {
+            eprintln!("warning: {}: {}", o.object, clean(note));
+        }
         // Ids come from the org and the store: never pass control characters through.
         if !o.extra_sample.is_empty() {
             println!(

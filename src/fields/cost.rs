@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::{Selection, SelectionDiff, is_locked};
 use crate::fields::selection::find_object;
 use crate::model::{ObjectSchema, OrgSchema};
+use crate::salesforce::bulk::BulkShape;
 use crate::salesforce::read_plan::{
     RECORD_COUNT_CALLS, ReadPlan, RestRead, TYPICAL_QUERY_URL_PREFIX, backfill_via, bulk_job_calls,
     grouped_calls, read_select,
@@ -93,13 +94,9 @@ pub fn estimate_cost(
             let full_read = read_plan(object, fields, described, None);
             let incremental = read_plan(object, fields, described, Some(DateTime::UNIX_EPOCH));
             let backfill = diff.object(object).is_some_and(|d| !d.added.is_empty());
-            // Bulk needs SystemModstamp (the REST read by Id has none) and cannot read
-            // base64 fields.
+            // The run's own verdict (SystemModstamp, base64, compounds by their components).
             let bulk_possible = described.is_some_and(|o| {
-                o.fields.iter().any(|f| f.name == "SystemModstamp")
-                    && !o.fields.iter().any(|f| {
-                        f.field_type.eq_ignore_ascii_case("base64") && fields.contains(&f.name)
-                    })
+                BulkShape::check_schema(o, fields.iter().map(String::as_str)).is_ok()
             });
             let via = backfill_via(records.unwrap_or(0), settings.bulk_threshold, bulk_possible);
             // Only a read by SystemModstamp is sliced; a read by Id goes page by page, as

@@ -774,4 +774,61 @@ mod tests {
             "false: continuing its first sync from the cursor"
         );
     }
+
+    /// Review prices the route the run takes: both ask `BulkShape` on the same describe
+    /// (Review through the schema `syncdeck fields` builds from it), so a compound field
+    /// whose components the describe does not list sends the object to REST in both.
+    #[test]
+    fn review_and_the_run_route_every_selection_alike() {
+        use crate::fields::{ReadSettings, ReadVia, Selection, estimate_cost};
+        use crate::model::{ObjectSchema, OrgSchema};
+        let d: Describe = serde_json::from_value(json!({"name": "Account", "fields": [
+            {"name": "Id", "type": "id"},
+            {"name": "IsDeleted", "type": "boolean"},
+            {"name": "SystemModstamp", "type": "datetime"},
+            {"name": "Name", "type": "string"},
+            {"name": "BillingAddress", "type": "address"},
+            {"name": "BillingCity", "type": "string", "compoundFieldName": "BillingAddress"},
+            {"name": "Spot__c", "type": "location"},
+            {"name": "Logo__c", "type": "base64"},
+        ]}))
+        .unwrap();
+        let schema = OrgSchema {
+            objects: vec![ObjectSchema {
+                name: "Account".into(),
+                label: "Account".into(),
+                record_count: Some(1_000_000),
+                fields: crate::sync::describe_cache::object_fields(&d),
+                ..ObjectSchema::default()
+            }],
+        };
+        let settings = ReadSettings {
+            bulk_threshold: 1_000,
+            query_cursors: 1,
+        };
+        let cases: [(&[&str], bool); 5] = [
+            (&["Name"], true),
+            (&["Name", "BillingAddress"], true),
+            (&["Name", "Spot__c"], false),
+            (&["Name", "Logo__c"], false),
+            (&["Name", "Gone__c"], true),
+        ];
+        for (fields, bulk) in cases {
+            let mut selection = Selection::new();
+            for f in fields {
+                selection.insert("Account", f);
+            }
+            let review = estimate_cost(&schema, &Selection::new(), &selection, None, settings);
+            let review_bulk = review.objects[0].backfill_via == ReadVia::Bulk;
+            let selected = crate::config::ObjectSelection {
+                fields: fields.iter().map(|f| f.to_string()).collect(),
+            };
+            let (run_plan, _) = crate::sync::describe_cache::plan("Account", &selected, &d);
+            let run_bulk = matches!(
+                decide(&run_plan, None, None, Some(&d), false, now()),
+                Decision::Candidate(_)
+            );
+            assert_eq!((review_bulk, run_bulk), (bulk, bulk), "{fields:?}");
+        }
+    }
 }

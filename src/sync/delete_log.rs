@@ -60,6 +60,8 @@ pub struct DeleteLog<'a> {
     pub client: &'a Client,
     pub store: &'a SharedStore,
     pub stop: &'a StopSignal,
+    /// The source's `bulk_threshold`: a reconcile's Id scan takes Bulk above it.
+    pub bulk_threshold: u64,
 }
 
 impl DeleteLog<'_> {
@@ -151,6 +153,7 @@ impl DeleteLog<'_> {
             store: self.store,
             stop: self.stop,
             observer: &Quiet,
+            bulk_threshold: self.bulk_threshold,
         };
         let report = verifier.object(plan, true).await?;
         if !report.partial {

@@ -35,6 +35,7 @@ pub(crate) mod stop;
 pub(crate) mod stored;
 pub(crate) mod supervise;
 pub(crate) mod verify;
+pub(crate) mod verify_scan;
 pub(crate) mod worker;
 
 pub use authorize::authorize;

@@ -608,6 +608,7 @@ impl RunContext<'_> {
             client: self.client,
             store: self.store,
             stop: self.stop,
+            bulk_threshold: self.source.bulk_threshold,
         };
         let mut deleted = 0;
         for plan in plans {

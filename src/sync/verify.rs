@@ -8,6 +8,10 @@
 //! written behind the engine's back) and rows the org has that the store lacks, plus
 //! selected fields that have no column or were never backfilled.
 //!
+//! The org's Ids come from REST pages, or from one Bulk API 2.0 job when the object holds
+//! more rows than the source's `bulk_threshold` (`verify_scan`); the route and its reason
+//! are part of the report.
+//!
 //! With `repair`, extra rows are deleted and missing ones fetched
 //! (`SELECT <fields> FROM X WHERE Id IN (…)`) in page-sized transactions while the merge
 //! goes, then the object is verified again. Calls pass the quota guard like a run's, and
@@ -30,6 +34,7 @@ use crate::sync::hooks::EngineHooks;
 use crate::sync::object_sync::{BATCH_SIZE, ObjectPlan, added_fields};
 use crate::sync::shared_store::SharedStore;
 use crate::sync::stop::{StopReason, StopSignal};
+use crate::sync::verify_scan::{IdSource, ScanRoute, route};
 
 /// Store Ids read per keyset step.
 const STORE_CHUNK: usize = 2000;
@@ -67,6 +72,10 @@ pub struct ObjectReport {
     pub repaired_fetched: u64,
     /// The comparison ended early (stop or quota); counts cover what was compared.
     pub partial: bool,
+    /// How the org's Ids were read (the last pass, when repairing) and why.
+    pub id_scan: ScanRoute,
+    /// Bulk jobs given up for REST, one line each.
+    pub notes: Vec<String>,
 }
 
 impl ObjectReport {
@@ -208,6 +217,7 @@ impl VerifyContext<'_> {
             store: self.store,
             stop: self.stop,
             observer,
+            bulk_threshold: self.source.bulk_threshold,
         };
         for (plan, unreadable) in plans {
             if self.stop.is_stopped() {
@@ -283,6 +293,8 @@ pub struct IdVerifier<'a> {
     pub store: &'a SharedStore,
     pub stop: &'a StopSignal,
     pub observer: &'a dyn VerifyObserver,
+    /// Objects with more rows have their Ids read through Bulk; 0: never.
+    pub bulk_threshold: u64,
 }
 
 /// Differences found by one merge pass.
@@ -296,6 +308,7 @@ struct Pass {
     deleted: u64,
     fetched: u64,
     partial: bool,
+    route: ScanRoute,
 }
 
 impl IdVerifier<'_> {
@@ -311,8 +324,10 @@ impl IdVerifier<'_> {
         }
         let mut pass = self.pass(plan, repair).await?;
         let (deleted, fetched) = (pass.deleted, pass.fetched);
+        let mut notes: Vec<String> = pass.route.fallback.iter().cloned().collect();
         if repair && !pass.partial && (pass.extra > 0 || pass.missing > 0) {
             pass = self.pass(plan, false).await?;
+            notes.extend(pass.route.fallback.iter().cloned());
         }
         let (without_column, not_backfilled) = self.unfilled(plan).await?;
         let o = object.clone();
@@ -330,6 +345,8 @@ impl IdVerifier<'_> {
             repaired_deleted: deleted,
             repaired_fetched: fetched,
             partial: pass.partial,
+            id_scan: pass.route,
+            notes,
         })
     }
 
@@ -368,20 +385,15 @@ impl IdVerifier<'_> {
         let object = plan.object.clone();
         let org_count = self.count(&object).await?;
         self.observer.object_started(&object, org_count);
-        let select = Select::new(&object)
-            .order_by_id()
-            .build()
-            .map_err(|e| SyncError::Config(e.to_string()))?;
-        let mut pages = self.client.query_pages_with(
-            &select,
-            QueryOptions {
-                include_deleted: false,
-                batch_size: Some(BATCH_SIZE),
-            },
-        );
         let mut pass = Pass {
             org_count,
+            route: route(org_count, self.bulk_threshold),
             ..Pass::default()
+        };
+        let source = IdSource::new(self.client, self.stop);
+        let Some(mut pages) = source.open(&object, &mut pass.route).await? else {
+            pass.partial = true;
+            return Ok(pass);
         };
         let mut repairs = Repairs::default();
         let mut org: Vec<String> = Vec::new();
@@ -401,11 +413,7 @@ impl IdVerifier<'_> {
                 }
                 match pages.next().await {
                     Some(page) => {
-                        org = page?
-                            .records
-                            .iter()
-                            .filter_map(|r| r.id().map(str::to_string))
-                            .collect();
+                        org = page?;
                         oi = 0;
                         compared = compared.saturating_add(org.len() as u64);
                         self.observer.progress(&object, compared, org_count);

@@ -9,4 +9,4 @@ mod shape;
 pub use super::client::bulk::{BulkPage, BulkPosition, DEFAULT_MAX_RECORDS};
 pub use csv_rows::{CsvError, CsvPages, MAX_RECORD_BYTES, PAGE_ROWS};
 pub use job::{BulkJob, JobState, PollPolicy};
-pub use shape::{BulkShape, Unsupported, ValueKind};
+pub use shape::{BulkShape, FieldFacts, Unsupported, ValueKind};

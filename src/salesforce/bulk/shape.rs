@@ -109,12 +109,82 @@ fn component_key(component: &str) -> Option<&'static str> {
         .map(|(_, key)| *key)
 }
 
+/// One field of an object's describe, as much as Bulk's verdict needs. The run takes it
+/// from the org's describe, Review from the schema it shows; both reach the verdict
+/// through [`BulkShape::build`], so Review cannot route an object the run routes otherwise.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldFacts<'a> {
+    pub name: &'a str,
+    pub field_type: &'a str,
+    /// The compound field this one is a component of (BillingCity → BillingAddress).
+    pub compound_of: Option<&'a str>,
+}
+
+impl<'a> FieldFacts<'a> {
+    fn of_describe(f: &'a crate::salesforce::types::Field) -> FieldFacts<'a> {
+        FieldFacts {
+            name: &f.name,
+            field_type: &f.field_type,
+            compound_of: f.compound_field_name.as_deref(),
+        }
+    }
+
+    fn of_schema(f: &'a crate::model::FieldSchema) -> FieldFacts<'a> {
+        FieldFacts {
+            name: &f.name,
+            field_type: &f.field_type,
+            compound_of: f.compound_parent.as_deref(),
+        }
+    }
+
+    /// Address and geolocation fields are compounds of other fields.
+    fn is_compound(&self) -> bool {
+        self.field_type.eq_ignore_ascii_case("address")
+            || self.field_type.eq_ignore_ascii_case("location")
+    }
+}
+
+fn find<'a, 'f>(all: &'f [FieldFacts<'a>], name: &str) -> Option<&'f FieldFacts<'a>> {
+    all.iter().find(|f| f.name.eq_ignore_ascii_case(name))
+}
+
 impl BulkShape {
     /// The shape of reading `fields` (selected fields without Id / SystemModstamp /
     /// IsDeleted, as the REST read takes them) of `describe`'s object.
     pub fn new(describe: &Describe, fields: &[String]) -> Result<BulkShape, Unsupported> {
-        let object = describe.name.clone();
-        if !describe.has_system_modstamp() {
+        let all: Vec<FieldFacts> = describe
+            .fields
+            .iter()
+            .map(FieldFacts::of_describe)
+            .collect();
+        BulkShape::build(&describe.name, &all, fields)
+    }
+
+    /// Review's verdict on reading `selected` of `object` (the schema `syncdeck fields`
+    /// shows) through Bulk. Selected names the schema lacks are left out, as the run's plan
+    /// leaves them out of its read; an object whose fields are not loaded has no
+    /// SystemModstamp to go by, so it is read through REST, as the run without a describe.
+    pub fn check_schema<'s>(
+        object: &crate::model::ObjectSchema,
+        selected: impl IntoIterator<Item = &'s str>,
+    ) -> Result<(), Unsupported> {
+        let all: Vec<FieldFacts> = object.fields.iter().map(FieldFacts::of_schema).collect();
+        let fields: Vec<String> = selected
+            .into_iter()
+            .filter_map(|name| find(&all, name).map(|f| f.name.to_string()))
+            .collect();
+        BulkShape::build(&object.name, &all, &fields).map(|_| ())
+    }
+
+    /// The one decision on whether (and how) Bulk reads `fields` of `object`, whose describe
+    /// lists `all`.
+    pub fn build(
+        object: &str,
+        all: &[FieldFacts],
+        fields: &[String],
+    ) -> Result<BulkShape, Unsupported> {
+        let object = object.to_string();
+        if find(all, SYSTEM_MODSTAMP).is_none() {
             return Err(Unsupported::NoModstamp { object });
         }
         let mut shape = BulkShape {
@@ -133,65 +203,83 @@ impl BulkShape {
             if shape.columns.iter().any(|c| c.eq_ignore_ascii_case(&name)) {
                 continue;
             }
-            let field = describe.field(&name).ok_or_else(|| Unsupported::Unknown {
+            let field = find(all, &name).ok_or_else(|| Unsupported::Unknown {
                 object: object.clone(),
                 field: name.clone(),
             })?;
             let column = shape.columns.len();
-            shape.columns.push(field.name.clone());
+            shape.columns.push(field.name.to_string());
             if field.field_type.eq_ignore_ascii_case("base64") {
                 return Err(Unsupported::Base64 {
                     object,
-                    field: field.name.clone(),
+                    field: field.name.to_string(),
                 });
             }
             if !field.is_compound() {
-                shape.add_select(&field.name);
+                shape.add_select(field.name);
                 shape.targets.insert(
                     field.name.to_ascii_lowercase(),
                     Target::Field {
                         column,
-                        kind: ValueKind::of(&field.field_type),
+                        kind: ValueKind::of(field.field_type),
                     },
                 );
                 continue;
             }
-            let components: Vec<_> = describe
-                .fields
+            let components: Vec<_> = all
                 .iter()
                 .filter(|c| {
-                    c.compound_field_name
-                        .as_deref()
-                        .is_some_and(|n| n.eq_ignore_ascii_case(&field.name))
+                    c.compound_of
+                        .is_some_and(|n| n.eq_ignore_ascii_case(field.name))
                 })
                 .collect();
             if components.is_empty() {
                 return Err(Unsupported::Compound {
                     object,
-                    field: field.name.clone(),
+                    field: field.name.to_string(),
                     why: "the describe lists none".into(),
                 });
             }
             shape.compounds.push(column);
             for c in components {
-                let key = component_key(&c.name).ok_or_else(|| Unsupported::Compound {
+                let key = component_key(c.name).ok_or_else(|| Unsupported::Compound {
                     object: object.clone(),
-                    field: field.name.clone(),
+                    field: field.name.to_string(),
                     why: format!("{} is not a known component", c.name),
                 })?;
-                shape.add_select(&c.name);
+                shape.add_select(c.name);
                 shape.targets.insert(
                     // A component also selected on its own keeps its own column too.
                     format!("{}#{}", c.name.to_ascii_lowercase(), field.name),
                     Target::Component {
                         column,
                         key,
-                        kind: ValueKind::of(&c.field_type),
+                        kind: ValueKind::of(c.field_type),
                     },
                 );
             }
         }
         Ok(shape)
+    }
+
+    /// The layout of a read of `object`'s Ids alone (`verify`'s scan, which sends its own
+    /// ordered query): Ids need neither SystemModstamp nor a describe.
+    pub fn ids(object: &str) -> BulkShape {
+        let mut targets = HashMap::new();
+        targets.insert(
+            ID.to_ascii_lowercase(),
+            Target::Field {
+                column: 0,
+                kind: ValueKind::Text,
+            },
+        );
+        BulkShape {
+            object: object.to_string(),
+            select: vec![ID.to_string()],
+            columns: vec![ID.to_string()],
+            compounds: Vec::new(),
+            targets,
+        }
     }
 
     fn add_select(&mut self, name: &str) {

@@ -82,6 +82,7 @@ fn plan(st: &Shared, req: &SetRequest) -> Result<Set, ApiError> {
             ),
         ));
     }
+    let max = max.min(jobs.max_set_rows.unwrap_or(u64::MAX));
     let total = job.rows.total;
     let offset = match &req.locator {
         None => 0,

@@ -36,6 +36,9 @@ pub struct BulkSpec {
     pub forget_jobs: bool,
     /// DailyBulkV2QueryJobs maximum.
     pub jobs_max: Option<u64>,
+    /// Rows per result set at most, whatever `maxRecords` asks (Salesforce may send
+    /// fewer): many small sets, so a test can stop a download between them.
+    pub max_set_rows: Option<u64>,
 }
 
 #[derive(Default)]
@@ -47,6 +50,7 @@ pub struct Jobs {
     fail_message: Option<String>,
     cut_results: u32,
     jobs_max: Option<u64>,
+    pub max_set_rows: Option<u64>,
     /// Creation times (org clock) of the jobs of the last 24 hours.
     created: VecDeque<i64>,
     /// (when, bytes) of result sets stored in the last 24 hours.
@@ -86,6 +90,9 @@ impl Jobs {
         }
         if spec.jobs_max.is_some() {
             self.jobs_max = spec.jobs_max;
+        }
+        if let Some(rows) = spec.max_set_rows {
+            self.max_set_rows = Some(rows.max(1));
         }
     }
 
