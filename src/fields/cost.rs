@@ -62,6 +62,9 @@ pub struct CostEstimate {
     /// Calls for the backfill over the objects whose record count is known, their pages
     /// grouped five to a composite call as the run groups them.
     pub backfill_calls: u64,
+    /// Of `backfill_calls`, the `limits/recordCount` call that chooses REST or Bulk (it
+    /// belongs to no object, so no object's line shows it).
+    pub route_calls: u64,
     pub backfill_records: u64,
     /// Objects to backfill whose record count is unknown (their cost is not in the totals).
     pub unknown_counts: Vec<String>,
@@ -157,6 +160,7 @@ pub fn estimate_cost(
             .saturating_add(sliced)
             .saturating_add(bulk)
             .saturating_add(record_count),
+        route_calls: record_count,
         backfill_records,
         unknown_counts: to_backfill()
             .filter(|o| o.records.is_none())
@@ -283,10 +287,12 @@ mod tests {
         assert_eq!(sliced.objects[0].backfill_slices, 7);
         assert_eq!(sliced.objects[0].backfill_calls, Some(1 + 4 + 21));
         assert_eq!(sliced.backfill_calls, RECORD_COUNT_CALLS + 1 + 4 + 21);
+        assert_eq!(sliced.route_calls, RECORD_COUNT_CALLS);
         // Bulk off and one cursor: 20 pages, no record count.
         let plain = estimate_cost(&s, &Selection::new(), &after, None, settings(0, 1));
         assert_eq!(plain.objects[0].backfill_slices, 0);
         assert_eq!(plain.backfill_calls, 20);
+        assert_eq!(plain.route_calls, 0);
         // A low threshold of this source sends it through Bulk.
         let bulk = estimate_cost(&s, &Selection::new(), &after, None, settings(1_000, 8));
         assert_eq!(bulk.objects[0].backfill_via, ReadVia::Bulk);

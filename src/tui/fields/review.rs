@@ -113,9 +113,13 @@ fn totals_lines<'a>(cx: &Context<'a>, cost: &CostEstimate) -> Vec<Line<'a>> {
             Span::styled("Cost", theme.title),
         ]),
         Line::from(format!(
-            "  Backfill: {} API calls for {} records",
+            "  Backfill: {} API calls for {} records{}",
             thousands(cost.backfill_calls),
-            thousands(cost.backfill_records)
+            thousands(cost.backfill_records),
+            match cost.route_calls {
+                0 => String::new(),
+                n => format!(" ({n} counts rows to pick REST/Bulk)"),
+            }
         )),
     ];
     if cost.backfill_records > 0 {
