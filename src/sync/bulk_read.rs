@@ -411,16 +411,9 @@ impl ObjectSync<'_> {
             Some(info) => info,
             None => return Ok(outcome),
         };
-        if info.state != JobState::JobComplete {
-            let why = info
-                .error_message
-                .clone()
-                .unwrap_or_else(|| format!("it ended {}", info.state.label()));
+        if let Some(failure) = info.failure() {
             self.client.bulk_discard(&job.id).await;
-            return Err(Failure::Fallback(format!(
-                "Bulk job {} failed: {why}",
-                job.id
-            )));
+            return Err(Failure::Fallback(failure));
         }
         self.download(plan, shape, job, info, settings, outcome)
             .await

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use futures::stream::{self, BoxStream, StreamExt};
 
-use crate::salesforce::bulk::{BulkPosition, BulkShape, DEFAULT_MAX_RECORDS, JobState, PollPolicy};
+use crate::salesforce::bulk::{BulkPosition, BulkShape, DEFAULT_MAX_RECORDS, PollPolicy};
 use crate::salesforce::read_plan::{ReadVia, backfill_via};
 use crate::salesforce::soql::{Select, Soql};
 use crate::salesforce::{Client, ErrorClass, QueryOptions};
@@ -164,13 +164,9 @@ impl<'a> IdSource<'a> {
                 tokio::time::sleep(STOP_CHECK.min(until - Instant::now())).await;
             }
         };
-        if info.state != JobState::JobComplete {
-            let why = info
-                .error_message
-                .clone()
-                .unwrap_or_else(|| format!("it ended {}", info.state.label()));
+        if let Some(failure) = info.failure() {
             self.client.bulk_discard(&job.id).await;
-            return Err(Scan::Fallback(format!("Bulk job {} failed: {why}", job.id)));
+            return Err(Scan::Fallback(failure));
         }
         let mut pages = self
             .client

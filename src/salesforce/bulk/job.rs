@@ -61,6 +61,21 @@ pub struct BulkJob {
     pub created: Option<String>,
 }
 
+impl BulkJob {
+    /// Why a job that stopped did not complete ("Bulk job J failed: …"), or None when its
+    /// results can be read.
+    pub fn failure(&self) -> Option<String> {
+        if self.state == JobState::JobComplete {
+            return None;
+        }
+        let why = self
+            .error_message
+            .clone()
+            .unwrap_or_else(|| format!("it ended {}", self.state.label()));
+        Some(format!("Bulk job {} failed: {why}", self.id))
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct JobInfo {
