@@ -303,7 +303,7 @@ impl ObjectSync<'_> {
             Work::Incremental(mut read) => {
                 let rest = pages(Incremental::OPTIONS);
                 let streamed = if next.is_none() {
-                    self.probe_then_stream(&mut read, rest).await
+                    self.probe_then_stream(&mut read, rest, Some(&soql)).await
                 } else {
                     self.stream(&mut read, rest).await
                 };

@@ -140,6 +140,9 @@ pub struct Incremental {
     restarts: u32,
     /// Whether slicing the rest of this read was considered (once per read).
     slice_checked: bool,
+    /// The newest SystemModstamp of the object when the first page was asked for, when
+    /// the probe asked for it too: the rows to slice end there.
+    pub newest: Option<DateTime<Utc>>,
     pub outcome: ObjectOutcome,
 }
 
@@ -275,10 +278,16 @@ impl ObjectSync<'_> {
             return Ok(outcome);
         }
         let mut read = self.begin_incremental(plan, options).await?;
-        let pages = self
+        let select = read.query();
+        // A query that cannot be planned fails in its stream, as it always did.
+        let single = self
             .client
-            .select_pages(&read.query(), Incremental::OPTIONS);
-        self.probe_then_stream(&mut read, pages).await
+            .single_query(&select, Incremental::OPTIONS)
+            .ok()
+            .flatten();
+        let pages = self.client.select_pages(&select, Incremental::OPTIONS);
+        self.probe_then_stream(&mut read, pages, single.as_ref())
+            .await
     }
 
     /// Where `plan`'s incremental read starts (a backfill resets the cursor first).
@@ -309,6 +318,7 @@ impl ObjectSync<'_> {
             last_cursor: None,
             restarts: 0,
             slice_checked: false,
+            newest: None,
             outcome,
         })
     }

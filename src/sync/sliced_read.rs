@@ -37,7 +37,7 @@ use crate::model::{FieldValue, Records};
 use crate::salesforce::ErrorClass;
 use crate::salesforce::client::PageRequest;
 use crate::salesforce::read_plan::{PAGES_PER_CALL, count_buckets, read_select, slices_for};
-use crate::salesforce::soql::count_between;
+use crate::salesforce::soql::{Soql, count_between, newest_modstamp};
 use crate::salesforce::types::QueryPage;
 use crate::store::{Cursor, PageWrite, SliceCursor};
 use crate::sync::SyncError;
@@ -188,13 +188,24 @@ fn page_position(page: &QueryPage, query_started: DateTime<Utc>) -> Option<Strin
 impl ObjectSync<'_> {
     /// Read the first page of `read` before the rest streams, and slice the rest when it
     /// is large (see the module docs).
+    /// `single` is the read's query when it fits one URL: the probe then asks for the
+    /// newest SystemModstamp in the same call.
     pub async fn probe_then_stream(
         &self,
         read: &mut Incremental,
         mut pages: Pages,
+        single: Option<&Soql>,
     ) -> Result<ObjectOutcome, SyncError> {
         if self.cursors.slices_for(u64::MAX) > 0 && !self.stop.is_stopped() {
-            match pages.next().await {
+            let first = match single {
+                Some(soql) => {
+                    let (first, rest) = self.probe_with_newest(read, soql, pages).await;
+                    pages = rest;
+                    first
+                }
+                None => pages.next().await,
+            };
+            match first {
                 None => return self.finish_incremental(read).await,
                 Some(Err(e)) => {
                     // The stream decides what an error means (restart or fail).
@@ -220,6 +231,75 @@ impl ObjectSync<'_> {
         self.stream(read, pages).await
     }
 
+    /// The first page of `soql` and the object's newest SystemModstamp, in one composite
+    /// call (what the first page alone costs), and the pages after it. The newest row
+    /// bounds the range the counts divide: counting up to now would spend most buckets
+    /// on time after the last change. A failed newest query only leaves it unknown; a
+    /// first page failing transiently inside the call is asked for again on its own.
+    async fn probe_with_newest(
+        &self,
+        read: &mut Incremental,
+        soql: &Soql,
+        pages: Pages,
+    ) -> (Option<Result<QueryPage, crate::salesforce::Error>>, Pages) {
+        let newest = match newest_modstamp(&read.object) {
+            Ok(q) => q,
+            Err(_) => return self.plain_probe(pages).await,
+        };
+        let requests = [
+            PageRequest::First {
+                soql: soql.clone(),
+                options: Incremental::OPTIONS,
+            },
+            PageRequest::First {
+                soql: newest,
+                options: Incremental::OPTIONS,
+            },
+        ];
+        let answers = match self.client.composite_pages(&requests).await {
+            Ok(answers) => answers,
+            // The call failed as a whole after the client's retries: the read fails as
+            // its first page would have.
+            Err(e) => return (Some(Err(e)), futures::stream::empty().boxed()),
+        };
+        let mut answers = answers.into_iter();
+        let (first, newest) = (answers.next(), answers.next());
+        read.newest = newest.and_then(Result::ok).and_then(|page| {
+            let row = page.records.row(0)?;
+            parse_stamp(row.get("SystemModstamp")?.as_str()?)
+        });
+        match first {
+            Some(Ok(page)) => {
+                let rest = match (&page.next_records_url, page.done) {
+                    (_, true) => futures::stream::empty().boxed(),
+                    (Some(url), false) => {
+                        self.client
+                            .query_pages_from(url, soql, Incremental::OPTIONS)
+                    }
+                    (None, false) => futures::stream::once(futures::future::ready(Err(
+                        crate::salesforce::Error::fatal(
+                            "BAD_RESPONSE",
+                            "a page says more follow but has no nextRecordsUrl",
+                        ),
+                    )))
+                    .boxed(),
+                };
+                (Some(Ok(page)), rest)
+            }
+            Some(Err(e)) if e.class() != ErrorClass::Retryable => {
+                (Some(Err(e)), futures::stream::empty().boxed())
+            }
+            _ => self.plain_probe(pages).await,
+        }
+    }
+
+    async fn plain_probe(
+        &self,
+        mut pages: Pages,
+    ) -> (Option<Result<QueryPage, crate::salesforce::Error>>, Pages) {
+        (pages.next().await, pages)
+    }
+
     /// After a committed page of `read` whose query has `total` rows: read the rest in
     /// slices when it is large; `None` when the read goes on as it was.
     pub async fn slice_rest(
@@ -234,7 +314,12 @@ impl ObjectSync<'_> {
         let Some(from) = read.committed_stamp() else {
             return Ok(None);
         };
-        let end = Utc::now() - CLOCK_SKEW;
+        let cap = Utc::now() - CLOCK_SKEW;
+        // Just past the newest row when the probe asked for it (rows changed since land
+        // in the open last slice anyway).
+        let end = read
+            .newest
+            .map_or(cap, |newest| (newest + Duration::milliseconds(1)).min(cap));
         if n == 0 || end <= from {
             return Ok(None);
         }
