@@ -182,6 +182,11 @@ impl Incremental {
         self.expected
     }
 
+    /// When the current query was sent.
+    pub fn query_started(&self) -> DateTime<Utc> {
+        self.query_started
+    }
+
     /// SystemModstamp of the committed cursor, once a page with rows is committed.
     pub fn committed_stamp(&self) -> Option<DateTime<Utc>> {
         self.last_cursor
@@ -328,30 +333,37 @@ impl ObjectSync<'_> {
     pub async fn stream(
         &self,
         read: &mut Incremental,
-        mut pages: Pages,
+        pages: Pages,
+    ) -> Result<ObjectOutcome, SyncError> {
+        self.stream_feed(read, PageFeed::start(pages, self.stop.clone()))
+            .await
+    }
+
+    /// [`ObjectSync::stream`] from a feed already fetching.
+    pub async fn stream_feed(
+        &self,
+        read: &mut Incremental,
+        mut feed: PageFeed,
     ) -> Result<ObjectOutcome, SyncError> {
         loop {
-            let mut feed = PageFeed::start(pages, self.stop.clone());
-            loop {
-                match feed.next().await? {
-                    Fed::End => return self.finish_incremental(read).await,
-                    Fed::Stopped => return Ok(read.outcome),
-                    Fed::Page(Ok(page)) => {
-                        self.apply_page(read, page).await?;
-                        if self.stop.is_stopped() {
-                            // Page boundary: committed work stays, pages fetched ahead are dropped.
-                            return Ok(read.outcome);
-                        }
+            match feed.next().await? {
+                Fed::End => return self.finish_incremental(read).await,
+                Fed::Stopped => return Ok(read.outcome),
+                Fed::Page(Ok(page)) => {
+                    self.apply_page(read, page).await?;
+                    if self.stop.is_stopped() {
+                        // Page boundary: committed work stays, pages fetched ahead are dropped.
+                        return Ok(read.outcome);
                     }
-                    Fed::Page(Err(e)) => {
-                        if !self.may_restart(read, &e).await? {
-                            return Err(e.into());
-                        }
-                        pages = self
-                            .client
-                            .select_pages(&read.query(), Incremental::OPTIONS);
-                        break;
+                }
+                Fed::Page(Err(e)) => {
+                    if !self.may_restart(read, &e).await? {
+                        return Err(e.into());
                     }
+                    let pages = self
+                        .client
+                        .select_pages(&read.query(), Incremental::OPTIONS);
+                    feed = PageFeed::start(pages, self.stop.clone());
                 }
             }
         }
