@@ -130,6 +130,30 @@ async fn a_sliced_object_of_100_000_records_costs_what_review_says() {
     sliced_costs_what_review_says(100_000).await;
 }
 
+/// A large object read in composite calls with a small one: its first page shares a call,
+/// then it is sliced like an object read alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sliced_object_read_in_composite_calls_costs_what_review_says() {
+    let org = org(sandbox_config(&[("Account", 100_000), ("Contact", SMALL)])).await;
+    let source = with(
+        manual(org.source(
+            "grouped",
+            &[("Account", ACCOUNT_FIELDS), ("Contact", CONTACT_FIELDS)],
+        )),
+        ReadSettings {
+            bulk_threshold: 0,
+            ..ReadSettings::default()
+        },
+    );
+    let (estimate, report, counted) = review_then_sync(&org, &source).await;
+    assert_eq!(report.summary.upserted, 100_000 + SMALL);
+    assert!(
+        estimate.objects.iter().any(|o| o.backfill_slices >= 2),
+        "{estimate:?}"
+    );
+    assert_eq!(estimate.backfill_calls, counted.len() as u64, "{counted:?}");
+}
+
 async fn sliced_costs_what_review_says(records: u64) {
     let org = org(sandbox_config(&[("Account", records)])).await;
     let source = with(

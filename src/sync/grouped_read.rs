@@ -23,7 +23,7 @@ use crate::sync::object_sync::{
     FORMULA_OPTIONS, Incremental, ObjectOptions, ObjectOutcome, ObjectPlan, ObjectSync,
     formula_select, formulas_due,
 };
-use crate::sync::sliced_read::AfterProbe;
+use crate::sync::sliced_read::{AfterProbe, Rest};
 
 /// Times a subrequest that failed transiently is sent again before its object fails.
 const SUBREQUEST_RETRIES: u32 = 3;
@@ -208,9 +208,10 @@ impl ObjectSync<'_> {
         if let (Work::Incremental(read), Some(url)) = (&mut reader.work, &more) {
             // A large rest is read in slices right here (the query reading on as the
             // first); the line waits meanwhile. Unsliced, the rest stays in the line.
-            let rest = self
-                .client
-                .query_pages_from(url, &reader.soql, Incremental::OPTIONS);
+            let rest = Rest::At {
+                url: url.clone(),
+                soql: reader.soql.clone(),
+            };
             match self.slice_rest(read, total, rest).await {
                 Ok(AfterProbe::Finished(outcome)) => {
                     let result = self

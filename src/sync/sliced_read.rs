@@ -132,7 +132,26 @@ pub enum AfterProbe {
     /// It was read to its end (or a stop) from there, in slices or on.
     Finished(ObjectOutcome),
     /// It goes on as it was, with its next pages untouched.
-    ReadOn(Pages),
+    ReadOn(Rest),
+}
+
+/// A read's pages after its first one.
+pub enum Rest {
+    /// A stream of them, not yet polled.
+    Pages(Pages),
+    /// At a `nextRecordsUrl` of a query that fits one URL (a grouped read, whose first
+    /// page did not ask for the newest row): slicing asks for the next page and the
+    /// newest row in one composite call.
+    At { url: String, soql: Soql },
+}
+
+impl Rest {
+    pub fn into_pages(self, client: &crate::salesforce::Client) -> Pages {
+        match self {
+            Rest::Pages(pages) => pages,
+            Rest::At { url, soql } => client.query_pages_from(&url, &soql, Incremental::OPTIONS),
+        }
+    }
 }
 
 /// The first query, read on as slice 0: its pages from the second on, and when it was
@@ -199,6 +218,13 @@ pub fn bounds_at(
         before = after;
     }
     bounds
+}
+
+/// The answer of `read_plan`'s newest-row query, when it has one.
+fn newest_of(answer: Option<Result<QueryPage, crate::salesforce::Error>>) -> Option<DateTime<Utc>> {
+    let page = answer?.ok()?;
+    let row = page.records.row(0)?;
+    parse_stamp(row.get("SystemModstamp")?.as_str()?)
 }
 
 /// The newest SystemModstamp of `records` not changed during their query (`cap` is its
@@ -303,9 +329,9 @@ impl ObjectSync<'_> {
                     if self.stop.is_stopped() {
                         return Ok(read.outcome);
                     }
-                    match self.slice_rest(read, total, pages).await? {
+                    match self.slice_rest(read, total, Rest::Pages(pages)).await? {
                         AfterProbe::Finished(outcome) => return Ok(outcome),
-                        AfterProbe::ReadOn(rest) => pages = rest,
+                        AfterProbe::ReadOn(rest) => pages = rest.into_pages(self.client),
                     }
                 }
             }
@@ -346,32 +372,77 @@ impl ObjectSync<'_> {
         };
         let mut answers = answers.into_iter();
         let (first, newest) = (answers.next(), answers.next());
-        read.newest = newest.and_then(Result::ok).and_then(|page| {
-            let row = page.records.row(0)?;
-            parse_stamp(row.get("SystemModstamp")?.as_str()?)
-        });
+        read.newest = newest_of(newest);
         match first {
             Some(Ok(page)) => {
-                let rest = match (&page.next_records_url, page.done) {
-                    (_, true) => futures::stream::empty().boxed(),
-                    (Some(url), false) => {
-                        self.client
-                            .query_pages_from(url, soql, Incremental::OPTIONS)
-                    }
-                    (None, false) => futures::stream::once(futures::future::ready(Err(
-                        crate::salesforce::Error::fatal(
-                            "BAD_RESPONSE",
-                            "a page says more follow but has no nextRecordsUrl",
-                        ),
-                    )))
-                    .boxed(),
-                };
+                let rest = self.pages_after(&page, soql);
                 (Some(Ok(page)), rest)
             }
             Some(Err(e)) if e.class() != ErrorClass::Retryable => {
                 (Some(Err(e)), futures::stream::empty().boxed())
             }
             _ => self.plain_probe(pages).await,
+        }
+    }
+
+    /// The pages of `soql` after `page`.
+    fn pages_after(&self, page: &QueryPage, soql: &Soql) -> Pages {
+        match (&page.next_records_url, page.done) {
+            (_, true) => futures::stream::empty().boxed(),
+            (Some(url), false) => self
+                .client
+                .query_pages_from(url, soql, Incremental::OPTIONS),
+            (None, false) => futures::stream::once(futures::future::ready(Err(
+                crate::salesforce::Error::fatal(
+                    "BAD_RESPONSE",
+                    "a page says more follow but has no nextRecordsUrl",
+                ),
+            )))
+            .boxed(),
+        }
+    }
+
+    /// The page at `url` and the object's newest SystemModstamp in one composite call
+    /// (what the page alone costs), then the pages after it. Sent only once the rest is
+    /// to be sliced, so a grouped read that is not sliced keeps its pages in the line.
+    async fn next_with_newest(&self, read: &mut Incremental, url: String, soql: Soql) -> Pages {
+        let plain = |client: &crate::salesforce::Client| {
+            client.query_pages_from(&url, &soql, Incremental::OPTIONS)
+        };
+        let Ok(newest) = newest_modstamp(&read.object) else {
+            return plain(self.client);
+        };
+        let requests = [
+            PageRequest::More {
+                url: url.clone(),
+                soql: soql.clone(),
+                options: Incremental::OPTIONS,
+            },
+            PageRequest::First {
+                soql: newest,
+                options: Incremental::OPTIONS,
+            },
+        ];
+        let answers = match self.client.composite_pages(&requests).await {
+            Ok(answers) => answers,
+            // The call failed as a whole after the client's retries, as the page would.
+            Err(e) => return futures::stream::once(futures::future::ready(Err(e))).boxed(),
+        };
+        let mut answers = answers.into_iter();
+        let (page, newest) = (answers.next(), answers.next());
+        read.newest = newest_of(newest);
+        match page {
+            Some(Ok(page)) => {
+                let after = self.pages_after(&page, &soql);
+                futures::stream::once(futures::future::ready(Ok(page)))
+                    .chain(after)
+                    .boxed()
+            }
+            // An expired locator or a lasting failure: the read decides, as on any page.
+            Some(Err(e)) if e.class() != ErrorClass::Retryable => {
+                futures::stream::once(futures::future::ready(Err(e))).boxed()
+            }
+            _ => plain(self.client),
         }
     }
 
@@ -390,7 +461,7 @@ impl ObjectSync<'_> {
         &self,
         read: &mut Incremental,
         total: u64,
-        rest: Pages,
+        rest: Rest,
     ) -> Result<AfterProbe, SyncError> {
         if !read.first_slice_check() {
             return Ok(AfterProbe::ReadOn(rest));
@@ -412,6 +483,23 @@ impl ObjectSync<'_> {
         let Some(mut reserved) = self.cursors.try_reserve() else {
             return Ok(AfterProbe::ReadOn(rest));
         };
+        // Without the newest row the buckets would span up to now: ask for it with the
+        // next page, a round trip before the counts (the same calls).
+        let (rest, end) = match rest {
+            Rest::At { url, soql } if read.newest.is_none() => {
+                let rest = self.next_with_newest(read, url, soql).await;
+                let end = read
+                    .newest
+                    .map_or(end, |newest| (newest + Duration::milliseconds(1)).min(cap));
+                (rest, end)
+            }
+            rest => (rest.into_pages(self.client), end),
+        };
+        if end <= from {
+            drop(reserved);
+            let feed = PageFeed::start_with(rest, self.stop.clone(), SLICE_PAGES_AHEAD);
+            return self.stream_feed(read, feed).await.map(AfterProbe::Finished);
+        }
         // The query's next page is wanted whether or not the rest is then sliced: it is
         // fetched while the buckets are counted.
         let ends_at = Arc::new(OnceLock::new());
