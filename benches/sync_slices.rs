@@ -3,7 +3,8 @@
 //! bound): wall time, API calls, and the most query cursors open at once.
 //!
 //! Run: `cargo bench --bench sync_slices` (`BENCH_RECORDS=N` for another size,
-//! `BENCH_CURSORS=N` for another bound than the default).
+//! `BENCH_CURSORS=N` for another bound than the default, `BENCH_TIMELINE=1` to list the
+//! sliced run's calls as they were answered).
 
 mod support;
 
@@ -46,6 +47,12 @@ async fn prepare(sandbox: &SandboxHandle, paths: &Paths, query_cursors: u8) -> S
     source
 }
 
+fn epoch_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
 fn main() {
     let runtime = support::runtime();
     let (_seq_root, sequential) = support::scratch_paths();
@@ -69,6 +76,7 @@ fn main() {
         };
         let one = timed(&sequential).await.unwrap();
         let peak_before = sandbox.counters().open_query_cursors_peak;
+        let sliced_start = epoch_ms();
         let many = timed(&sliced).await.unwrap();
         let peak = sandbox.counters().open_query_cursors_peak;
         sandbox.inject(&FaultSpec {
@@ -91,6 +99,20 @@ fn main() {
             api_calls(&many.summary)
         );
         println!("  summaries: sequential: {} | sliced: {}", one.summary, many.summary);
+        if std::env::var_os("BENCH_TIMELINE").is_some() {
+            // Each call as the sandbox answered it, from the sliced child's start: where
+            // the wall time goes (the latency is spent before the answer).
+            println!("  sliced timeline (ms after start, answered):");
+            for call in sandbox.calls().iter().filter(|c| c.at_ms >= sliced_start) {
+                println!(
+                    "    {:>6} {} {} {}",
+                    call.at_ms - sliced_start,
+                    call.method,
+                    call.status,
+                    call.path
+                );
+            }
+        }
         sandbox.shutdown().await;
     });
 }

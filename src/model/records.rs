@@ -205,6 +205,14 @@ impl Records {
         })
     }
 
+    /// The first `rows` rows (a page cut where rows another reader reads begin).
+    pub fn take_rows(self, rows: usize) -> Records {
+        if rows >= self.rows {
+            return self;
+        }
+        self.partition(|r| r.row < rows).0
+    }
+
     /// Split into the rows that match and those that do not, sharing the page text.
     pub fn partition(self, matches: impl Fn(RecordRef<'_>) -> bool) -> (Records, Records) {
         let keep: Vec<bool> = self.iter().map(&matches).collect();

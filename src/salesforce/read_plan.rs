@@ -180,16 +180,99 @@ pub const MIN_PAGES_PER_SLICE: u64 = 2;
 pub const COUNT_BUCKETS: usize = 4 * PAGES_PER_CALL;
 
 /// Slices for a rest of `rows` rows under a bound of `cursors` query cursors: 0 when it
-/// should not be sliced, else at least 2. One cursor stays with the unfinished first query.
+/// should not be sliced, else at least 2. The first query reads on as slice 0, so every
+/// cursor reads; below three cursors a read is not sliced (two readers would not repay
+/// the counting round trip on most objects).
 pub fn slices_for(rows: u64, cursors: usize) -> usize {
-    if rows < MIN_SLICED_ROWS {
+    if rows < MIN_SLICED_ROWS || cursors < 3 {
         return 0;
     }
     let by_size = rows / (MIN_PAGES_PER_SLICE * u64::from(BATCH_SIZE));
-    let n = usize::try_from(by_size)
-        .unwrap_or(usize::MAX)
-        .min(cursors.saturating_sub(1));
+    let n = usize::try_from(by_size).unwrap_or(usize::MAX).min(cursors);
     if n >= 2 { n } else { 0 }
+}
+
+/// A slice's rows are aimed at least this far inside its last page, so a bound a few rows
+/// off (counts are interpolated within buckets) still gives the slice the pages priced.
+pub const SLICE_MARGIN_ROWS: u64 = BATCH_SIZE as u64 / 4;
+
+/// How the rest of a read is shared among its slices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SliceShares {
+    /// Rows of each slice, slice 0 (the first query reading on) first. The last slice is
+    /// open-ended: rows changed meanwhile are read there too.
+    pub rows: Vec<u64>,
+    /// Pages each slice reads; slice 0's last page is the one where its rows end.
+    pub pages: Vec<u64>,
+}
+
+impl SliceShares {
+    /// Rows before the start of each slice after the first: where the bounds are cut.
+    pub fn cuts(&self) -> Vec<u64> {
+        self.rows
+            .iter()
+            .scan(0u64, |sum, rows| {
+                *sum = sum.saturating_add(*rows);
+                Some(*sum)
+            })
+            .take(self.rows.len().saturating_sub(1))
+            .collect()
+    }
+
+    pub fn total_pages(&self) -> u64 {
+        self.pages.iter().fold(0, |a, p| a.saturating_add(*p))
+    }
+}
+
+/// The shares of `rest` rows (those after the first page) among `slices` slices. Slice 0
+/// is the first query, which fetches its next page while the counts are out, one round
+/// trip before the other slices start: it may take one page more than they do, and the
+/// run ends when the busiest slice does. Pages are the fewest that hold every slice's rows
+/// with `SLICE_MARGIN_ROWS` to spare on either side of a page boundary; they are spread so
+/// the read takes the fewest round trips, then the rows are spread over those pages.
+pub fn slice_shares(rest: u64, slices: usize) -> SliceShares {
+    let n = slices.max(1);
+    let s = n as u64;
+    let page = u64::from(BATCH_SIZE);
+    let margin = SLICE_MARGIN_ROWS;
+    let total = rest
+        .saturating_add(s.saturating_mul(margin))
+        .div_ceil(page)
+        .max(s);
+    // Round trips after the first page: slice 0 reads in rounds 1..=w, the others in
+    // rounds 2..=w, so w pages for slice 0 and w - 1 for each other slice hold them all.
+    let w = total.saturating_add(s - 1).div_ceil(s);
+    let mut pages = vec![0u64; n];
+    pages[0] = if n == 1 {
+        total
+    } else {
+        w.min(total - (s - 1))
+    };
+    let others = total - pages[0];
+    for (j, p) in pages.iter_mut().enumerate().skip(1) {
+        let j = j as u64 - 1;
+        *p = others / (s - 1) + u64::from(j < others % (s - 1));
+    }
+    // Each slice ends `margin` rows before its last page would be full; what the pages
+    // hold beyond `rest` is taken from every slice alike (under a page in all, so each
+    // keeps `margin` rows in its last page).
+    let room: u64 = pages
+        .iter()
+        .map(|p| p.saturating_mul(page).saturating_sub(margin))
+        .fold(0, u64::saturating_add);
+    let excess = room.saturating_sub(rest);
+    let rows = pages
+        .iter()
+        .enumerate()
+        .map(|(j, p)| {
+            let j = j as u64;
+            let take = excess / s + u64::from(j < excess % s);
+            p.saturating_mul(page)
+                .saturating_sub(margin)
+                .saturating_sub(take)
+        })
+        .collect();
+    SliceShares { rows, pages }
 }
 
 /// Buckets counted for a range of `span_ms` milliseconds: one per millisecond at most.
@@ -204,13 +287,11 @@ pub fn count_calls(buckets: usize) -> u64 {
     buckets.div_ceil(PAGES_PER_CALL) as u64
 }
 
-/// Pages of `slices` slices sharing `rows` rows: the slices are cut to hold about the
-/// same number of rows, and each ends with a partial (or empty) page. A share lying just
-/// around a page boundary may take one page more or less than priced.
+/// Pages of `slices` slices sharing `rows` rows ([`slice_shares`]). A slice whose bound
+/// lands more than `SLICE_MARGIN_ROWS` rows off its share (skewed rows within one counted
+/// bucket) may take one page more or less than priced.
 pub fn slice_pages(rows: u64, slices: usize) -> u64 {
-    let slices = (slices as u64).max(1);
-    let per_slice = rows.div_ceil(slices);
-    slices.saturating_mul(per_slice.div_ceil(u64::from(BATCH_SIZE)).max(1))
+    slice_shares(rows, slices).total_pages()
 }
 
 /// How a REST read of `records` rows from the start is sent, per field group of its query.
@@ -219,11 +300,13 @@ pub struct RestRead {
     /// Pages read through the first query, grouped with other objects' pages: all of
     /// them, or only the first when the rest is sliced.
     pub line_pages: u64,
-    /// Parallel slices the rest is read in (0: not sliced).
+    /// Parallel slices the rest is read in, the first query's own included (0: not
+    /// sliced).
     pub slices: usize,
     /// Calls of the slicing itself: counting the buckets.
     pub count_calls: u64,
-    /// Pages of the slices, one call each.
+    /// Pages of the slices after the first page (the first query's own too), one call
+    /// each.
     pub slice_pages: u64,
 }
 
@@ -341,26 +424,26 @@ mod tests {
     }
 
     #[test]
-    fn small_rests_are_not_sliced_and_one_cursor_stays_with_the_first_query() {
+    fn small_rests_are_not_sliced_and_the_first_query_is_one_of_the_slices() {
         assert_eq!(slices_for(MIN_SLICED_ROWS - 1, 8), 0);
         assert_eq!(slices_for(MIN_SLICED_ROWS, 8), 5);
-        assert_eq!(slices_for(1_000_000, 8), 7);
+        assert_eq!(slices_for(1_000_000, 8), 8);
         assert_eq!(slices_for(1_000_000, 2), 0);
-        assert_eq!(slices_for(1_000_000, 3), 2);
+        assert_eq!(slices_for(1_000_000, 3), 3);
         let many = ReadSettings {
             query_cursors: 200,
             ..ReadSettings::default()
         };
-        assert_eq!(slices_for(1_000_000, many.cursors()), 9);
+        assert_eq!(slices_for(1_000_000, many.cursors()), 10);
     }
 
     #[test]
     fn a_large_rest_read_costs_its_first_page_the_counts_and_the_slices_pages() {
-        // 40 000 rows under 8 cursors: 38 000 follow the first page, 7 slices of about
-        // 5 429 rows, three pages each.
+        // 40 000 rows under 8 cursors: 38 000 follow the first page, 8 slices (the first
+        // query's own included) in 21 pages, 4 round trips after the first page.
         let read = RestRead::of(40_000, 8);
         assert_eq!(read.line_pages, 1);
-        assert_eq!(read.slices, 7);
+        assert_eq!(read.slices, 8);
         assert_eq!(read.count_calls, 4, "20 buckets, five to a composite call");
         assert_eq!(read.slice_pages, 21);
         assert_eq!(read.calls(1), 1 + 4 + 21);
@@ -374,8 +457,59 @@ mod tests {
         assert_eq!(RestRead::of(40_000, 2).calls(1), 20);
         assert_eq!(RestRead::of(0, 8).calls(1), 1);
         // 200 000 rows, the default Bulk threshold: about one call per 2 000 rows.
-        assert_eq!(RestRead::of(200_000, 8).calls(1), 1 + 4 + 7 * 15);
+        assert_eq!(RestRead::of(200_000, 8).calls(1), 1 + 4 + 101);
         assert!(RestRead::of(u64::MAX, 8).calls(u64::MAX) > 0);
+    }
+
+    /// Round trips after the first page: slice 0 reads from the first, the others from
+    /// the second (after the counts).
+    fn rounds(shares: &SliceShares) -> u64 {
+        let first = shares.pages[0];
+        let others = shares.pages[1..].iter().map(|p| p + 1).max().unwrap_or(0);
+        first.max(others)
+    }
+
+    #[test]
+    fn shares_hold_every_row_mid_page_in_the_fewest_round_trips() {
+        let page = u64::from(BATCH_SIZE);
+        for (rest, slices) in [
+            (98_000, 8),
+            (38_000, 8),
+            (18_000, 3),
+            (20_000, 5),
+            (198_000, 8),
+            (999_999, 10),
+            (123_457, 7),
+        ] {
+            let shares = slice_shares(rest, slices);
+            assert_eq!(shares.rows.len(), slices);
+            assert_eq!(shares.rows.iter().sum::<u64>(), rest, "{rest} {slices}");
+            for (rows, pages) in shares.rows.iter().zip(&shares.pages) {
+                // Within `SLICE_MARGIN_ROWS` of neither end of its last page.
+                assert!(
+                    *rows >= (pages - 1) * page + SLICE_MARGIN_ROWS,
+                    "{shares:?}"
+                );
+                assert!(*rows + SLICE_MARGIN_ROWS <= pages * page, "{shares:?}");
+            }
+            // No fewer round trips would hold the pages: slice 0 can read one page per
+            // round, every other slice one fewer in all.
+            let r = rounds(&shares);
+            let s = slices as u64;
+            assert!(r + (s - 1) * (r - 1) >= shares.total_pages());
+            assert!(
+                (r - 1) + (s - 1) * (r - 2) < shares.total_pages(),
+                "{shares:?}"
+            );
+            let cuts = shares.cuts();
+            assert_eq!(cuts.len(), slices - 1);
+            assert!(cuts.windows(2).all(|w| w[0] < w[1]));
+        }
+        // 100 000 rows under 8 cursors: 9 round trips including the first page, where
+        // 7 slices of 14 000 rows took 9 at best and 10 when one bound was a row late.
+        let shares = slice_shares(98_000, 8);
+        assert_eq!(rounds(&shares), 8);
+        assert_eq!(shares.total_pages(), 51);
     }
 
     #[test]

@@ -507,6 +507,15 @@ pub fn count_between(
     )))
 }
 
+/// `SELECT Id, SystemModstamp FROM X ORDER BY SystemModstamp DESC LIMIT 1`: the newest
+/// row's SystemModstamp, where the rows of a read from the start (or since a cursor) end.
+pub fn newest_modstamp(object: &str) -> Result<Soql, SoqlError> {
+    validate_object(object)?;
+    Ok(Soql(format!(
+        "SELECT Id, SystemModstamp FROM {object} ORDER BY SystemModstamp DESC LIMIT 1"
+    )))
+}
+
 /// The permission check of SALESFORCE-API.md §7 for one user.
 pub fn permission_assignments(user_id: &str) -> Result<Soql, SoqlError> {
     let user_id = validate_record_id(user_id)?;
@@ -565,6 +574,11 @@ mod tests {
             q.as_str(),
             "SELECT Id, Bar__c FROM Foo__c ORDER BY Id ASC LIMIT 5"
         );
+        assert_eq!(
+            newest_modstamp("Lead").unwrap().as_str(),
+            "SELECT Id, SystemModstamp FROM Lead ORDER BY SystemModstamp DESC LIMIT 1"
+        );
+        assert!(newest_modstamp("Lead; DROP").is_err());
         let until = at + chrono::Duration::hours(1);
         assert_eq!(
             count_between("Lead", at, until).unwrap().as_str(),

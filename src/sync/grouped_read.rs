@@ -23,6 +23,7 @@ use crate::sync::object_sync::{
     FORMULA_OPTIONS, Incremental, ObjectOptions, ObjectOutcome, ObjectPlan, ObjectSync,
     formula_select, formulas_due,
 };
+use crate::sync::sliced_read::{AfterProbe, Rest};
 
 /// Times a subrequest that failed transiently is sent again before its object fails.
 const SUBREQUEST_RETRIES: u32 = 3;
@@ -204,16 +205,21 @@ impl ObjectSync<'_> {
             return Step::Done((reader.plan, Err(e)));
         }
         reader.retries = 0;
-        if let (Work::Incremental(read), Some(_)) = (&mut reader.work, &more) {
-            // A large rest is read in slices right here; the line waits meanwhile.
-            match self.slice_rest(read, total).await {
-                Ok(Some(outcome)) => {
+        if let (Work::Incremental(read), Some(url)) = (&mut reader.work, &more) {
+            // A large rest is read in slices right here (the query reading on as the
+            // first); the line waits meanwhile. Unsliced, the rest stays in the line.
+            let rest = Rest::At {
+                url: url.clone(),
+                soql: reader.soql.clone(),
+            };
+            match self.slice_rest(read, total, rest).await {
+                Ok(AfterProbe::Finished(outcome)) => {
                     let result = self
                         .with_formulas(&reader.plan, reader.options, outcome)
                         .await;
                     return Step::Done((reader.plan, result));
                 }
-                Ok(None) => {}
+                Ok(AfterProbe::ReadOn(_)) => {}
                 Err(e) => return Step::Done((reader.plan, Err(e))),
             }
         }
@@ -303,7 +309,7 @@ impl ObjectSync<'_> {
             Work::Incremental(mut read) => {
                 let rest = pages(Incremental::OPTIONS);
                 let streamed = if next.is_none() {
-                    self.probe_then_stream(&mut read, rest).await
+                    self.probe_then_stream(&mut read, rest, Some(&soql)).await
                 } else {
                     self.stream(&mut read, rest).await
                 };

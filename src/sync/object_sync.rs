@@ -140,6 +140,9 @@ pub struct Incremental {
     restarts: u32,
     /// Whether slicing the rest of this read was considered (once per read).
     slice_checked: bool,
+    /// The newest SystemModstamp of the object when the first page was asked for, when
+    /// the probe asked for it too: the rows to slice end there.
+    pub newest: Option<DateTime<Utc>>,
     pub outcome: ObjectOutcome,
 }
 
@@ -177,6 +180,11 @@ impl Incremental {
 
     pub fn expected(&self) -> Option<u64> {
         self.expected
+    }
+
+    /// When the current query was sent.
+    pub fn query_started(&self) -> DateTime<Utc> {
+        self.query_started
     }
 
     /// SystemModstamp of the committed cursor, once a page with rows is committed.
@@ -275,10 +283,16 @@ impl ObjectSync<'_> {
             return Ok(outcome);
         }
         let mut read = self.begin_incremental(plan, options).await?;
-        let pages = self
+        let select = read.query();
+        // A query that cannot be planned fails in its stream, as it always did.
+        let single = self
             .client
-            .select_pages(&read.query(), Incremental::OPTIONS);
-        self.probe_then_stream(&mut read, pages).await
+            .single_query(&select, Incremental::OPTIONS)
+            .ok()
+            .flatten();
+        let pages = self.client.select_pages(&select, Incremental::OPTIONS);
+        self.probe_then_stream(&mut read, pages, single.as_ref())
+            .await
     }
 
     /// Where `plan`'s incremental read starts (a backfill resets the cursor first).
@@ -309,6 +323,7 @@ impl ObjectSync<'_> {
             last_cursor: None,
             restarts: 0,
             slice_checked: false,
+            newest: None,
             outcome,
         })
     }
@@ -318,30 +333,37 @@ impl ObjectSync<'_> {
     pub async fn stream(
         &self,
         read: &mut Incremental,
-        mut pages: Pages,
+        pages: Pages,
+    ) -> Result<ObjectOutcome, SyncError> {
+        self.stream_feed(read, PageFeed::start(pages, self.stop.clone()))
+            .await
+    }
+
+    /// [`ObjectSync::stream`] from a feed already fetching.
+    pub async fn stream_feed(
+        &self,
+        read: &mut Incremental,
+        mut feed: PageFeed,
     ) -> Result<ObjectOutcome, SyncError> {
         loop {
-            let mut feed = PageFeed::start(pages, self.stop.clone());
-            loop {
-                match feed.next().await? {
-                    Fed::End => return self.finish_incremental(read).await,
-                    Fed::Stopped => return Ok(read.outcome),
-                    Fed::Page(Ok(page)) => {
-                        self.apply_page(read, page).await?;
-                        if self.stop.is_stopped() {
-                            // Page boundary: committed work stays, pages fetched ahead are dropped.
-                            return Ok(read.outcome);
-                        }
+            match feed.next().await? {
+                Fed::End => return self.finish_incremental(read).await,
+                Fed::Stopped => return Ok(read.outcome),
+                Fed::Page(Ok(page)) => {
+                    self.apply_page(read, page).await?;
+                    if self.stop.is_stopped() {
+                        // Page boundary: committed work stays, pages fetched ahead are dropped.
+                        return Ok(read.outcome);
                     }
-                    Fed::Page(Err(e)) => {
-                        if !self.may_restart(read, &e).await? {
-                            return Err(e.into());
-                        }
-                        pages = self
-                            .client
-                            .select_pages(&read.query(), Incremental::OPTIONS);
-                        break;
+                }
+                Fed::Page(Err(e)) => {
+                    if !self.may_restart(read, &e).await? {
+                        return Err(e.into());
                     }
+                    let pages = self
+                        .client
+                        .select_pages(&read.query(), Incremental::OPTIONS);
+                    feed = PageFeed::start(pages, self.stop.clone());
                 }
             }
         }

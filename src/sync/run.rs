@@ -345,8 +345,14 @@ impl RunContext<'_> {
         }
         let names: Vec<String> = selected.iter().map(|(n, _)| (*n).clone()).collect();
         let now = self.now();
-        let global =
-            describe_cache::global(self.client, self.store, now, spec.refresh_schema).await?;
+        // The object list and the selected objects' describes are fetched together (each
+        // a round trip on a first run); the list is still checked first, so a missing
+        // object is reported as missing rather than by its failed describe.
+        let (global, described) = futures::join!(
+            describe_cache::global(self.client, self.store, now, spec.refresh_schema),
+            describe_cache::describes(self.client, self.store, &names, now, spec.refresh_schema),
+        );
+        let global = global?;
         for name in &names {
             if !global
                 .sobjects
@@ -360,9 +366,7 @@ impl RunContext<'_> {
         }
         // Every selected object is described (from a fresh cache entry or the org) before
         // it is queried, and each plan is resolved against its own object's describe.
-        let mut described =
-            describe_cache::describes(self.client, self.store, &names, now, spec.refresh_schema)
-                .await?;
+        let mut described = described?;
         let mut plans = Vec::new();
         let mut skipped = Vec::new();
         for (name, selection) in selected {
