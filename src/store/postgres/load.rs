@@ -259,13 +259,16 @@ impl PgStore {
                 &schema,
                 object,
                 page,
+                Seal {
+                    mark,
+                    fence: fence.as_ref(),
+                },
                 written,
                 page.upserts.len(),
                 fail_after,
                 &err,
             )
             .await?;
-            seal_page(&tx, &schema, object, mark, fence.as_ref(), &err).await?;
             tx.commit().await.map_err(&err)?;
             Ok(Some(applied))
         })?;
@@ -326,13 +329,16 @@ impl PgStore {
                 &schema,
                 object,
                 page,
+                Seal {
+                    mark,
+                    fence: fence.as_ref(),
+                },
                 written,
                 rows.len(),
                 fail_after,
                 &err,
             )
             .await?;
-            seal_page(&tx, &schema, object, mark, fence.as_ref(), &err).await?;
             tx.commit().await.map_err(&err)?;
             Ok(applied)
         })
@@ -636,8 +642,18 @@ async fn upsert_staged(
     Ok(())
 }
 
-/// The rest of a page's transaction after its rows: deletions, cursor and the relaxed
-/// commit, sent together (one round trip once their statements are prepared).
+/// What commits with a page besides its rows and cursor: a slice's position or a Bulk
+/// read's checkpoint, then the fleet lease check, last, so a takeover that happened while
+/// the page was written refuses the whole page.
+#[derive(Clone, Copy)]
+struct Seal<'a> {
+    mark: Option<PageMark<'a>>,
+    fence: Option<&'a super::lease::Fence>,
+}
+
+/// The rest of a page's transaction after its rows: deletions, cursor, [`Seal`] and the
+/// relaxed commit setting, sent together (one round trip once their statements are
+/// prepared; the lease check still runs last, just before the commit).
 #[allow(clippy::too_many_arguments)]
 async fn finish_page(
     tx: &Transaction<'_>,
@@ -645,6 +661,7 @@ async fn finish_page(
     schema: &str,
     object: &str,
     page: &PageWrite<'_>,
+    seal: Seal<'_>,
     written: usize,
     rows: usize,
     fail_after: Option<usize>,
@@ -670,6 +687,23 @@ async fn finish_page(
         )),
         None => None,
     };
+    let mark = match seal.mark {
+        Some(m) => {
+            let sql = match m {
+                PageMark::Slice(_) => super::slices::slice_sql(schema),
+                PageMark::Bulk(b) => bulk_mark_sql(schema, b),
+            };
+            Some((statements.get(tx, &sql).await.map_err(err)?, m))
+        }
+        None => None,
+    };
+    let fence = match seal.fence {
+        Some(f) => {
+            let sql = super::lease::fence_sql(f);
+            Some((statements.get(tx, &sql).await.map_err(err)?, f))
+        }
+        None => None,
+    };
     let deleted = async {
         match &delete {
             Some(d) => tx.execute(d, &[&page.deletes]).await,
@@ -682,38 +716,43 @@ async fn finish_page(
             None => Ok(0),
         }
     };
-    let ((), deleted, _) =
-        futures::try_join!(tx.batch_execute(RELAXED_COMMIT), deleted, moved).map_err(err)?;
+    let marked = async {
+        match &mark {
+            Some((statement, PageMark::Slice(s))) => {
+                let slice = i64::from(s.slice);
+                tx.execute(statement, &super::slices::slice_params(&object, s, &slice))
+                    .await
+            }
+            Some((statement, PageMark::Bulk(b))) => {
+                write_bulk_mark(tx, statement, object, *b).await
+            }
+            None => Ok(0),
+        }
+    };
+    let checked = async {
+        match &fence {
+            Some((statement, f)) => tx
+                .query_opt(statement, &super::lease::fence_params(f))
+                .await
+                .map(Some),
+            None => Ok(None),
+        }
+    };
+    let ((), deleted, _, _, lease) = futures::try_join!(
+        tx.batch_execute(RELAXED_COMMIT),
+        deleted,
+        moved,
+        marked,
+        checked
+    )
+    .map_err(err)?;
+    if let Some((_, f)) = fence {
+        super::lease::fence_verdict(f, lease.flatten())?;
+    }
     Ok(PageApplied {
         upserted: written as u64,
         deleted,
     })
-}
-
-/// What commits with a page besides its rows and cursor: a slice's position or a Bulk
-/// read's checkpoint, then the fleet lease check, last, so a takeover that happened while
-/// the page was written refuses the whole page.
-async fn seal_page(
-    tx: &Transaction<'_>,
-    schema: &str,
-    object: &str,
-    mark: Option<PageMark<'_>>,
-    fence: Option<&super::lease::Fence>,
-    err: &(impl Fn(tokio_postgres::Error) -> StoreError + Sync),
-) -> Result<(), StoreError> {
-    match mark {
-        Some(PageMark::Slice(slice)) => super::slices::write_slice(tx, schema, object, slice)
-            .await
-            .map_err(err)?,
-        Some(PageMark::Bulk(bulk)) => write_bulk_mark(tx, schema, object, bulk)
-            .await
-            .map_err(err)?,
-        None => {}
-    }
-    if let Some(fence) = fence {
-        super::lease::check_fence(tx, fence, err).await?;
-    }
-    Ok(())
 }
 
 /// Insert or replace an object's cursor (`$1` object, then the cursor's fields).
@@ -756,38 +795,48 @@ fn fnv1a(s: &str) -> u64 {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
 }
-/// Save or clear an object's Bulk checkpoint (inside the page's transaction).
-pub(super) async fn write_bulk_mark(
+/// Save or clear an object's Bulk checkpoint (inside the page's transaction) with
+/// `statement`, [`bulk_mark_sql`] of the same mark.
+pub(super) async fn write_bulk_mark<S>(
     client: &impl tokio_postgres::GenericClient,
-    schema: &str,
+    statement: &S,
     object: &str,
     mark: BulkMark<'_>,
-) -> Result<(), tokio_postgres::Error> {
-    let s = quote_ident(schema);
+) -> Result<u64, tokio_postgres::Error>
+where
+    S: tokio_postgres::ToStatement + ?Sized + Sync + Send,
+{
     match mark {
         BulkMark::Save(c) => {
             let rows_done = i64::try_from(c.rows_done).unwrap_or(i64::MAX);
             client
                 .execute(
-                    &format!(
-                        "INSERT INTO {s}.bulk_checkpoints (object, job_id, locator, rows_done, job_started, field_set)
-                         VALUES ($1, $2, $3, $4, $5, $6)
-                         ON CONFLICT (object) DO UPDATE SET job_id = excluded.job_id,
-                           locator = excluded.locator, rows_done = excluded.rows_done,
-                           job_started = excluded.job_started, field_set = excluded.field_set"
-                    ),
-                    &[&object, &c.job_id, &c.locator, &rows_done, &c.job_started, &c.field_set],
+                    statement,
+                    &[
+                        &object,
+                        &c.job_id,
+                        &c.locator,
+                        &rows_done,
+                        &c.job_started,
+                        &c.field_set,
+                    ],
                 )
-                .await?;
+                .await
         }
-        BulkMark::Clear => {
-            client
-                .execute(
-                    &format!("DELETE FROM {s}.bulk_checkpoints WHERE object = $1"),
-                    &[&object],
-                )
-                .await?;
-        }
+        BulkMark::Clear => client.execute(statement, &[&object]).await,
     }
-    Ok(())
+}
+
+pub(super) fn bulk_mark_sql(schema: &str, mark: BulkMark<'_>) -> String {
+    let s = quote_ident(schema);
+    match mark {
+        BulkMark::Save(_) => format!(
+            "INSERT INTO {s}.bulk_checkpoints (object, job_id, locator, rows_done, job_started, field_set)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (object) DO UPDATE SET job_id = excluded.job_id,
+               locator = excluded.locator, rows_done = excluded.rows_done,
+               job_started = excluded.job_started, field_set = excluded.field_set"
+        ),
+        BulkMark::Clear => format!("DELETE FROM {s}.bulk_checkpoints WHERE object = $1"),
+    }
 }
