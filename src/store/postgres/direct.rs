@@ -7,10 +7,10 @@ use std::pin::pin;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use futures::SinkExt;
-use tokio_postgres::Transaction;
 use tokio_postgres::types::{IsNull, ToSql, Type};
 
 use super::StoreError;
+use super::page_tx::PageTx;
 use super::statements::Statements;
 use super::types::{PgColumn, PgValue, to_pg};
 use crate::store::PageWrite;
@@ -50,12 +50,12 @@ impl From<StoreError> for DirectError {
     }
 }
 
-/// COPY every upsert of `page` into `target` (the quoted object table), every column
+/// Begin `tx` and COPY every upsert of `page` into `target` (the quoted object table), every column
 /// given: a field a record lacks is NULL, as it would be for a new row inserted without
 /// it. Returns the rows written. `fail_after` is the test hook of
 /// [`crate::store::Store::fail_page_after`].
 pub(super) async fn copy_new_rows(
-    tx: &Transaction<'_>,
+    tx: &mut PageTx<'_>,
     statements: &mut Statements,
     target: &str,
     object: &str,
@@ -71,10 +71,10 @@ pub(super) async fn copy_new_rows(
         "COPY {target} ({}) FROM STDIN (FORMAT binary)",
         names.join(", ")
     );
-    let copy = statements.get(tx, &copy).await?;
+    let copy = statements.get(tx.client(), &copy).await?;
     let types: Vec<Type> = columns.iter().map(|c| c.ty.direct_wire()).collect();
     let layout = PageLayout::new(page.upserts, columns);
-    let mut sink = pin!(tx.copy_in::<_, Bytes>(&copy).await?);
+    let mut sink = pin!(tx.begin_copy::<Bytes>(&copy).await?);
     let mut buf = BytesMut::with_capacity(CHUNK + CHUNK / 4);
     buf.put_slice(HEADER);
     let mut written = 0usize;

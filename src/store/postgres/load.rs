@@ -9,6 +9,7 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::ToSql;
 
 use super::direct::{self, DirectError};
+use super::page_tx::PageTx;
 use super::statements::Statements;
 use super::types::{PgColumn, PgType, PgValue, from_row, select_expr, to_pg};
 use super::{PgStore, StoreError};
@@ -243,10 +244,11 @@ impl PgStore {
         let fence = &self.fence.clone();
         let target = table(&schema, object);
         let outcome = self.run_prepared(|client, statements| async move {
-            let tx = client.transaction().await.map_err(&err)?;
-            let copied =
-                direct::copy_new_rows(&tx, statements, &target, object, page, columns, fail_after)
-                    .await;
+            let mut tx = PageTx::new(client);
+            let copied = direct::copy_new_rows(
+                &mut tx, statements, &target, object, page, columns, fail_after,
+            )
+            .await;
             let written = match copied {
                 Ok(n) => n,
                 Err(DirectError::Declined) => return Ok(None),
@@ -254,7 +256,7 @@ impl PgStore {
                 Err(DirectError::Store(e)) => return Err(e),
             };
             let applied = finish_page(
-                &tx,
+                tx.client(),
                 statements,
                 &schema,
                 object,
@@ -656,7 +658,7 @@ struct Seal<'a> {
 /// prepared; the lease check still runs last, just before the commit).
 #[allow(clippy::too_many_arguments)]
 async fn finish_page(
-    tx: &Transaction<'_>,
+    tx: &(impl tokio_postgres::GenericClient + Sync),
     statements: &mut Statements,
     schema: &str,
     object: &str,

@@ -20,6 +20,7 @@ pub mod lease;
 mod load;
 pub mod migrations;
 mod numeric;
+mod page_tx;
 mod slices;
 mod statements;
 mod target;
