@@ -1,5 +1,6 @@
-//! Object tables: creation and evolution, page loading (binary COPY into a staging table,
-//! then upsert, deletions and cursor in one transaction), deletions, and reading back.
+//! Object tables: creation and evolution, page loading (new rows by binary COPY straight
+//! into the table, others through a staging table and an upsert; rows, deletions and
+//! cursor in one transaction), deletions, and reading back.
 
 use std::pin::pin;
 

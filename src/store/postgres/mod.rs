@@ -1,7 +1,8 @@
 //! The PostgreSQL store: one schema per source in a shared database (`[store] url`), one
 //! table per object with PostgreSQL types ([`types`]), the bookkeeping tables beside them,
-//! versioned migrations ([`migrations`]). Pages go in by binary COPY into a staging table,
-//! then upsert, deletions and cursor advance commit in one transaction ([`load`]).
+//! versioned migrations ([`migrations`]). Pages of new rows go in by binary COPY straight
+//! into the object table ([`direct`]), others by binary COPY into a staging table and an
+//! upsert; either way rows, deletions and cursor advance commit in one transaction ([`load`]).
 //!
 //! The store interface is synchronous (the engine calls it on tokio's blocking pool), so
 //! this backend owns a small current-thread runtime that drives one tokio-postgres
