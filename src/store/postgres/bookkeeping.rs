@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use tokio_postgres::Row;
 use tokio_postgres::types::{FromSql, ToSql};
 
-use super::load::{table, write_bulk_mark, write_cursor};
+use super::load::{bulk_mark_sql, table, write_bulk_mark, write_cursor};
 use super::{PgStore, migrations};
 use crate::store::backend::Backend;
 use crate::store::types::quote_ident;
@@ -112,8 +112,10 @@ impl Backend for PgStore {
         let schema = self.schema().to_string();
         let err = self.err();
         self.run(|c| async move {
-            write_bulk_mark(&*c, &schema, object, BulkMark::Clear)
+            let sql = bulk_mark_sql(&schema, BulkMark::Clear);
+            write_bulk_mark(&*c, sql.as_str(), object, BulkMark::Clear)
                 .await
+                .map(|_| ())
                 .map_err(&err)
         })
     }

@@ -378,17 +378,32 @@ pub(super) async fn check_fence(
     err: impl Fn(tokio_postgres::Error) -> StoreError,
 ) -> Result<(), StoreError> {
     let row = tx
-        .query_opt(
-            &format!(
-                "SELECT owner_daemon IS NOT DISTINCT FROM $2 AND token = $3, owner_host,
-                   set_config('idle_in_transaction_session_timeout', $4, true)
-                 FROM {} WHERE source_id = $1 FOR KEY SHARE",
-                fence.table
-            ),
-            &[&fence.source, &fence.daemon, &fence.token, &fence.idle_ms],
-        )
+        .query_opt(&fence_sql(fence), &fence_params(fence))
         .await
         .map_err(err)?;
+    fence_verdict(fence, row)
+}
+
+/// The query [`check_fence`] sends (a page prepares it once and sends it with the rest
+/// of its statements).
+pub(super) fn fence_sql(fence: &Fence) -> String {
+    format!(
+        "SELECT owner_daemon IS NOT DISTINCT FROM $2 AND token = $3, owner_host,
+           set_config('idle_in_transaction_session_timeout', $4, true)
+         FROM {} WHERE source_id = $1 FOR KEY SHARE",
+        fence.table
+    )
+}
+
+pub(super) fn fence_params(fence: &Fence) -> [&(dyn tokio_postgres::types::ToSql + Sync); 4] {
+    [&fence.source, &fence.daemon, &fence.token, &fence.idle_ms]
+}
+
+/// What the fence query's answer means: the lease still ours, or lost to its holder.
+pub(super) fn fence_verdict(
+    fence: &Fence,
+    row: Option<tokio_postgres::Row>,
+) -> Result<(), StoreError> {
     match row {
         Some(r) if r.get::<_, Option<bool>>(0) == Some(true) => Ok(()),
         other => Err(StoreError::LeaseLost {

@@ -1,5 +1,6 @@
-//! Object tables: creation and evolution, page loading (binary COPY into a staging table,
-//! then upsert, deletions and cursor in one transaction), deletions, and reading back.
+//! Object tables: creation and evolution, page loading (new rows by binary COPY straight
+//! into the table, others through a staging table and an upsert; rows, deletions and
+//! cursor in one transaction), deletions, and reading back.
 
 use std::pin::pin;
 
@@ -8,6 +9,8 @@ use tokio_postgres::Transaction;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::ToSql;
 
+use super::direct::{self, DirectError};
+use super::page_tx::PageTx;
 use super::statements::Statements;
 use super::types::{PgColumn, PgType, PgValue, from_row, select_expr, to_pg};
 use super::{PgStore, StoreError};
@@ -167,22 +170,48 @@ impl PgStore {
         if columns.is_empty() && !self.has_table(object)? {
             return Err(StoreError::UnknownObject(object.to_string()));
         }
+        if !page.upserts.is_empty()
+            && self.expect_new(object, page, &columns)?
+            && let Some(applied) = self.load_direct(object, page, mark, &columns)?
+        {
+            self.new_rows.insert(object.to_string());
+            return Ok(applied);
+        }
+        self.new_rows.remove(object);
         let rows = page_rows(object, page, &columns)?;
         // Rows of one page carry the same columns nearly always; one COPY per shape.
         let mut shapes: Vec<&[usize]> = rows.iter().map(|r| r.shape.as_slice()).collect();
         shapes.sort();
         shapes.dedup();
-        let distinct = distinct_ids(&rows);
-        if distinct && !rows.is_empty() && direct_encodable(&rows, &columns) {
-            let ids: Vec<&str> = rows.iter().map(|r| r.id).collect();
-            if !self.holds_any(object, &ids)?
-                && let Some(applied) =
-                    self.load_direct(object, page, mark, &columns, &shapes, &rows)?
-            {
-                return Ok(applied);
-            }
-        }
+        let distinct = distinct_ids(rows.iter().map(|r| r.id));
         self.load_staged(object, page, mark, &columns, &shapes, &rows, distinct)
+    }
+
+    /// Whether the page's records are all new Ids, as far as it is worth finding out. Once
+    /// a page of an object went in as new rows, the next is taken to be new as well (a
+    /// first sync, a run of created records) without looking its Ids up, which costs the
+    /// server an index probe per record. A wrong guess costs one declined COPY, never a
+    /// wrong row: a stored or repeated Id fails the COPY, and the page is upserted.
+    fn expect_new(
+        &mut self,
+        object: &str,
+        page: &PageWrite<'_>,
+        columns: &[PgColumn],
+    ) -> Result<bool, StoreError> {
+        if self.new_rows.contains(object) {
+            return Ok(true);
+        }
+        let layout = PageLayout::new(page.upserts, columns);
+        let ids = page
+            .upserts
+            .iter()
+            .map(|r| layout.id(object, r))
+            .collect::<Result<Vec<&str>, _>>()?;
+        if !distinct_ids(ids.iter().copied()) {
+            return Ok(false);
+        }
+        self.counts.lookups += 1;
+        Ok(!self.holds_any(object, &ids)?)
     }
 
     /// Whether the object table holds any of `ids`.
@@ -200,16 +229,15 @@ impl PgStore {
         })
     }
 
-    /// COPY new rows straight into the object table. `None`: an Id was stored meanwhile
-    /// (another writer); nothing was committed and the caller upserts instead.
+    /// COPY new rows straight into the object table. `None`: the page is not all new
+    /// rows after all (or has a value only the upsert's cast takes); nothing was
+    /// committed and the caller upserts instead.
     fn load_direct(
         &mut self,
         object: &str,
         page: &PageWrite<'_>,
         mark: Option<PageMark<'_>>,
         columns: &[PgColumn],
-        shapes: &[&[usize]],
-        rows: &[Row<'_>],
     ) -> Result<Option<PageApplied>, StoreError> {
         let schema = self.schema().to_string();
         let err = self.err();
@@ -217,44 +245,40 @@ impl PgStore {
         let fence = &self.fence.clone();
         let target = table(&schema, object);
         let outcome = self.run_prepared(|client, statements| async move {
-            let tx = client.transaction().await.map_err(&err)?;
-            let mut written = 0usize;
-            for shape in shapes {
-                let group = rows.iter().filter(|r| r.shape.as_slice() == *shape);
-                let into = Into {
-                    table: &target,
-                    wire: Wire::Direct,
-                };
-                let copied = copy_rows(
-                    &tx, statements, into, columns, shape, group, fail_after, written,
-                )
-                .await;
-                match copied {
-                    Ok(n) => written += n,
-                    Err(CopyError::Pg(e))
-                        if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) =>
-                    {
-                        return Ok(None);
-                    }
-                    Err(e) => return Err(e.into_store(&err)),
-                }
-            }
+            let mut tx = PageTx::new(client);
+            let copied = direct::copy_new_rows(
+                &mut tx, statements, &target, object, page, columns, fail_after,
+            )
+            .await;
+            let written = match copied {
+                Ok(n) => n,
+                Err(DirectError::Declined) => return Ok(None),
+                Err(DirectError::Pg(e)) => return Err(err(e)),
+                Err(DirectError::Store(e)) => return Err(e),
+            };
             let applied = finish_page(
-                &tx,
+                tx.client(),
                 statements,
                 &schema,
                 object,
                 page,
+                Seal {
+                    mark,
+                    fence: fence.as_ref(),
+                },
                 written,
-                rows.len(),
+                page.upserts.len(),
                 fail_after,
                 &err,
             )
             .await?;
-            seal_page(&tx, &schema, object, mark, fence.as_ref(), &err).await?;
             tx.commit().await.map_err(&err)?;
             Ok(Some(applied))
         })?;
+        match outcome {
+            Some(_) => self.counts.direct += 1,
+            None => self.counts.declined += 1,
+        }
         Ok(outcome)
     }
 
@@ -280,17 +304,21 @@ impl PgStore {
         let fail_after = self.fail_after;
         let fence = &self.fence.clone();
         let staged = &staging;
+        self.counts.staged += 1;
         self.run_prepared(|client, statements| async move {
             let tx = client.transaction().await.map_err(&err)?;
             let mut written = 0usize;
             for (shape, stage) in shapes.iter().zip(staged) {
                 let group = rows.iter().filter(|r| r.shape.as_slice() == *shape);
-                let into = Into {
-                    table: &quote_ident(stage),
-                    wire: Wire::Staging,
-                };
                 written += copy_rows(
-                    &tx, statements, into, columns, shape, group, fail_after, written,
+                    &tx,
+                    statements,
+                    &quote_ident(stage),
+                    columns,
+                    shape,
+                    group,
+                    fail_after,
+                    written,
                 )
                 .await
                 .map_err(|e| e.into_store(&err))?;
@@ -304,13 +332,16 @@ impl PgStore {
                 &schema,
                 object,
                 page,
+                Seal {
+                    mark,
+                    fence: fence.as_ref(),
+                },
                 written,
                 rows.len(),
                 fail_after,
                 &err,
             )
             .await?;
-            seal_page(&tx, &schema, object, mark, fence.as_ref(), &err).await?;
             tx.commit().await.map_err(&err)?;
             Ok(applied)
         })
@@ -502,37 +533,9 @@ impl From<tokio_postgres::Error> for CopyError {
 }
 
 /// No Id repeats within the page, so no row of it can overwrite another.
-fn distinct_ids(rows: &[Row<'_>]) -> bool {
-    let mut seen = std::collections::HashSet::with_capacity(rows.len());
-    rows.iter().all(|r| seen.insert(r.id))
-}
-
-/// Every numeric value has a binary `numeric` form (the staging path casts text instead).
-fn direct_encodable(rows: &[Row<'_>], columns: &[PgColumn]) -> bool {
-    rows.iter().all(|r| {
-        r.shape
-            .iter()
-            .zip(&r.values)
-            .all(|(&c, v)| match (columns[c].ty, v) {
-                (PgType::Numeric { .. }, PgValue::Text(t)) => super::numeric::encode(t).is_some(),
-                _ => true,
-            })
-    })
-}
-
-/// Where a COPY goes: staging tables hold numerics as text (cast in the upsert), the
-/// object table takes them as binary `numeric`, and has no `ord` column.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Wire {
-    Staging,
-    Direct,
-}
-
-/// A COPY's destination: a quoted table name and how values travel to it.
-#[derive(Clone, Copy)]
-struct Into<'a> {
-    table: &'a str,
-    wire: Wire,
+fn distinct_ids<'r>(ids: impl ExactSizeIterator<Item = &'r str>) -> bool {
+    let mut seen = std::collections::HashSet::with_capacity(ids.len());
+    ids.into_iter().all(|id| seen.insert(id))
 }
 
 /// A page transaction commits without waiting for its WAL flush. A client killed at any
@@ -544,35 +547,28 @@ struct Into<'a> {
 /// durable too (WAL is flushed in order), so a run shown as finished has all its pages.
 const RELAXED_COMMIT: &str = "SET LOCAL synchronous_commit = off";
 
-/// Binary COPY of `rows` (one shape) into `into` (a quoted table name). Returns the rows
-/// written.
+/// Binary COPY of `rows` (one shape) into the staging table `stage` (quoted), each with
+/// its position in the page. Returns the rows written.
 #[allow(clippy::too_many_arguments)]
 async fn copy_rows<'r>(
     tx: &Transaction<'_>,
     statements: &mut Statements,
-    into: Into<'_>,
+    stage: &str,
     columns: &[PgColumn],
     shape: &[usize],
     rows: impl Iterator<Item = &'r Row<'r>>,
     fail_after: Option<usize>,
     written_before: usize,
 ) -> Result<usize, CopyError> {
-    let wire = into.wire;
-    let staging = wire == Wire::Staging;
-    let mut names = vec![quote_ident("Id")];
-    let mut types = vec![tokio_postgres::types::Type::TEXT];
-    if staging {
-        names.push("ord".to_string());
-        types.push(tokio_postgres::types::Type::INT4);
-    }
+    let mut names = vec![quote_ident("Id"), "ord".to_string()];
+    let mut types = vec![
+        tokio_postgres::types::Type::TEXT,
+        tokio_postgres::types::Type::INT4,
+    ];
     names.extend(shape.iter().map(|&c| quote_ident(&columns[c].name)));
-    types.extend(shape.iter().map(|&c| match wire {
-        Wire::Staging => columns[c].ty.wire(),
-        Wire::Direct => columns[c].ty.direct_wire(),
-    }));
+    types.extend(shape.iter().map(|&c| columns[c].ty.wire()));
     let copy = format!(
-        "COPY {} ({}) FROM STDIN (FORMAT binary)",
-        into.table,
+        "COPY {stage} ({}) FROM STDIN (FORMAT binary)",
         names.join(", ")
     );
     let copy = statements.get(tx, &copy).await?;
@@ -586,9 +582,7 @@ async fn copy_rows<'r>(
         let ord = i32::try_from(ord).unwrap_or(i32::MAX);
         let mut refs: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(names.len());
         refs.push(&row.id);
-        if staging {
-            refs.push(&ord);
-        }
+        refs.push(&ord);
         refs.extend(row.values.iter().map(|v| v as &(dyn ToSql + Sync)));
         writer.as_mut().write(&refs).await?;
         written += 1;
@@ -651,15 +645,26 @@ async fn upsert_staged(
     Ok(())
 }
 
-/// The rest of a page's transaction after its rows: deletions, cursor and the relaxed
-/// commit, sent together (one round trip once their statements are prepared).
+/// What commits with a page besides its rows and cursor: a slice's position or a Bulk
+/// read's checkpoint, then the fleet lease check, last, so a takeover that happened while
+/// the page was written refuses the whole page.
+#[derive(Clone, Copy)]
+struct Seal<'a> {
+    mark: Option<PageMark<'a>>,
+    fence: Option<&'a super::lease::Fence>,
+}
+
+/// The rest of a page's transaction after its rows: deletions, cursor, [`Seal`] and the
+/// relaxed commit setting, sent together (one round trip once their statements are
+/// prepared; the lease check still runs last, just before the commit).
 #[allow(clippy::too_many_arguments)]
 async fn finish_page(
-    tx: &Transaction<'_>,
+    tx: &(impl tokio_postgres::GenericClient + Sync),
     statements: &mut Statements,
     schema: &str,
     object: &str,
     page: &PageWrite<'_>,
+    seal: Seal<'_>,
     written: usize,
     rows: usize,
     fail_after: Option<usize>,
@@ -685,6 +690,23 @@ async fn finish_page(
         )),
         None => None,
     };
+    let mark = match seal.mark {
+        Some(m) => {
+            let sql = match m {
+                PageMark::Slice(_) => super::slices::slice_sql(schema),
+                PageMark::Bulk(b) => bulk_mark_sql(schema, b),
+            };
+            Some((statements.get(tx, &sql).await.map_err(err)?, m))
+        }
+        None => None,
+    };
+    let fence = match seal.fence {
+        Some(f) => {
+            let sql = super::lease::fence_sql(f);
+            Some((statements.get(tx, &sql).await.map_err(err)?, f))
+        }
+        None => None,
+    };
     let deleted = async {
         match &delete {
             Some(d) => tx.execute(d, &[&page.deletes]).await,
@@ -697,38 +719,43 @@ async fn finish_page(
             None => Ok(0),
         }
     };
-    let ((), deleted, _) =
-        futures::try_join!(tx.batch_execute(RELAXED_COMMIT), deleted, moved).map_err(err)?;
+    let marked = async {
+        match &mark {
+            Some((statement, PageMark::Slice(s))) => {
+                let slice = i64::from(s.slice);
+                tx.execute(statement, &super::slices::slice_params(&object, s, &slice))
+                    .await
+            }
+            Some((statement, PageMark::Bulk(b))) => {
+                write_bulk_mark(tx, statement, object, *b).await
+            }
+            None => Ok(0),
+        }
+    };
+    let checked = async {
+        match &fence {
+            Some((statement, f)) => tx
+                .query_opt(statement, &super::lease::fence_params(f))
+                .await
+                .map(Some),
+            None => Ok(None),
+        }
+    };
+    let ((), deleted, _, _, lease) = futures::try_join!(
+        tx.batch_execute(RELAXED_COMMIT),
+        deleted,
+        moved,
+        marked,
+        checked
+    )
+    .map_err(err)?;
+    if let Some((_, f)) = fence {
+        super::lease::fence_verdict(f, lease.flatten())?;
+    }
     Ok(PageApplied {
         upserted: written as u64,
         deleted,
     })
-}
-
-/// What commits with a page besides its rows and cursor: a slice's position or a Bulk
-/// read's checkpoint, then the fleet lease check, last, so a takeover that happened while
-/// the page was written refuses the whole page.
-async fn seal_page(
-    tx: &Transaction<'_>,
-    schema: &str,
-    object: &str,
-    mark: Option<PageMark<'_>>,
-    fence: Option<&super::lease::Fence>,
-    err: &(impl Fn(tokio_postgres::Error) -> StoreError + Sync),
-) -> Result<(), StoreError> {
-    match mark {
-        Some(PageMark::Slice(slice)) => super::slices::write_slice(tx, schema, object, slice)
-            .await
-            .map_err(err)?,
-        Some(PageMark::Bulk(bulk)) => write_bulk_mark(tx, schema, object, bulk)
-            .await
-            .map_err(err)?,
-        None => {}
-    }
-    if let Some(fence) = fence {
-        super::lease::check_fence(tx, fence, err).await?;
-    }
-    Ok(())
 }
 
 /// Insert or replace an object's cursor (`$1` object, then the cursor's fields).
@@ -771,38 +798,48 @@ fn fnv1a(s: &str) -> u64 {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
 }
-/// Save or clear an object's Bulk checkpoint (inside the page's transaction).
-pub(super) async fn write_bulk_mark(
+/// Save or clear an object's Bulk checkpoint (inside the page's transaction) with
+/// `statement`, [`bulk_mark_sql`] of the same mark.
+pub(super) async fn write_bulk_mark<S>(
     client: &impl tokio_postgres::GenericClient,
-    schema: &str,
+    statement: &S,
     object: &str,
     mark: BulkMark<'_>,
-) -> Result<(), tokio_postgres::Error> {
-    let s = quote_ident(schema);
+) -> Result<u64, tokio_postgres::Error>
+where
+    S: tokio_postgres::ToStatement + ?Sized + Sync + Send,
+{
     match mark {
         BulkMark::Save(c) => {
             let rows_done = i64::try_from(c.rows_done).unwrap_or(i64::MAX);
             client
                 .execute(
-                    &format!(
-                        "INSERT INTO {s}.bulk_checkpoints (object, job_id, locator, rows_done, job_started, field_set)
-                         VALUES ($1, $2, $3, $4, $5, $6)
-                         ON CONFLICT (object) DO UPDATE SET job_id = excluded.job_id,
-                           locator = excluded.locator, rows_done = excluded.rows_done,
-                           job_started = excluded.job_started, field_set = excluded.field_set"
-                    ),
-                    &[&object, &c.job_id, &c.locator, &rows_done, &c.job_started, &c.field_set],
+                    statement,
+                    &[
+                        &object,
+                        &c.job_id,
+                        &c.locator,
+                        &rows_done,
+                        &c.job_started,
+                        &c.field_set,
+                    ],
                 )
-                .await?;
+                .await
         }
-        BulkMark::Clear => {
-            client
-                .execute(
-                    &format!("DELETE FROM {s}.bulk_checkpoints WHERE object = $1"),
-                    &[&object],
-                )
-                .await?;
-        }
+        BulkMark::Clear => client.execute(statement, &[&object]).await,
     }
-    Ok(())
+}
+
+pub(super) fn bulk_mark_sql(schema: &str, mark: BulkMark<'_>) -> String {
+    let s = quote_ident(schema);
+    match mark {
+        BulkMark::Save(_) => format!(
+            "INSERT INTO {s}.bulk_checkpoints (object, job_id, locator, rows_done, job_started, field_set)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (object) DO UPDATE SET job_id = excluded.job_id,
+               locator = excluded.locator, rows_done = excluded.rows_done,
+               job_started = excluded.job_started, field_set = excluded.field_set"
+        ),
+        BulkMark::Clear => format!("DELETE FROM {s}.bulk_checkpoints WHERE object = $1"),
+    }
 }

@@ -1,7 +1,8 @@
 //! The PostgreSQL store: one schema per source in a shared database (`[store] url`), one
 //! table per object with PostgreSQL types ([`types`]), the bookkeeping tables beside them,
-//! versioned migrations ([`migrations`]). Pages go in by binary COPY into a staging table,
-//! then upsert, deletions and cursor advance commit in one transaction ([`load`]).
+//! versioned migrations ([`migrations`]). Pages of new rows go in by binary COPY straight
+//! into the object table ([`direct`]), others by binary COPY into a staging table and an
+//! upsert; either way rows, deletions and cursor advance commit in one transaction ([`load`]).
 //!
 //! The store interface is synchronous (the engine calls it on tokio's blocking pool), so
 //! this backend owns a small current-thread runtime that drives one tokio-postgres
@@ -15,10 +16,12 @@
 
 mod bookkeeping;
 pub mod check;
+mod direct;
 pub mod lease;
 mod load;
 pub mod migrations;
 mod numeric;
+mod page_tx;
 mod slices;
 mod statements;
 mod target;
@@ -28,6 +31,8 @@ pub mod types;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_direct;
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -132,12 +137,30 @@ pub struct PgStore {
     columns: HashMap<String, Vec<PgColumn>>,
     /// Staging tables created on the current connection (temporary, so per connection).
     staged: HashSet<String>,
+    /// Objects whose last page went in as new rows: their next page is tried the same way
+    /// without looking its Ids up first (see `load::expect_new`).
+    new_rows: HashSet<String>,
+    counts: LoadCounts,
     fail_after: Option<usize>,
     /// Set while this daemon holds the source through a fleet lease: every commit checks it.
     fence: Option<lease::Fence>,
     /// The last failed connect: calls within [`RECONNECT_PAUSE`] of it fail with its error
     /// at once instead of each waiting out the connect timeout again.
     connect_failed: Option<(Instant, PgError)>,
+}
+
+/// How this store's pages went in: the tests' view of which loading path ran.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(test), allow(dead_code))]
+struct LoadCounts {
+    /// Pages whose Ids were looked up before choosing the path.
+    lookups: u64,
+    /// Pages COPYed straight into the object table.
+    direct: u64,
+    /// Pages tried that way that turned out not to be all new (nothing committed).
+    declined: u64,
+    /// Pages upserted through a staging table.
+    staged: u64,
 }
 
 /// How long a failed connect answers for the calls after it. A worker reads several things
@@ -152,6 +175,8 @@ impl PgStore {
             conn: None,
             columns: HashMap::new(),
             staged: HashSet::new(),
+            new_rows: HashSet::new(),
+            counts: LoadCounts::default(),
             fail_after: None,
             fence: None,
             connect_failed: None,

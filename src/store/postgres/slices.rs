@@ -1,6 +1,7 @@
 //! The `slice_cursors` table (migration 2): checkpoints of sliced reads.
 
 use tokio_postgres::GenericClient;
+use tokio_postgres::types::ToSql;
 
 use super::PgStore;
 use super::load::write_cursor;
@@ -78,29 +79,41 @@ pub(super) async fn write_slice(
     object: &str,
     s: &SliceCursor,
 ) -> Result<(), tokio_postgres::Error> {
+    let slice = i64::from(s.slice);
     client
-        .execute(
-            &format!(
-                "INSERT INTO {}.slice_cursors
-                   (object, slice, range_from, range_until, position, done, field_set_hash, from_start)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                 ON CONFLICT (object, slice) DO UPDATE SET range_from = excluded.range_from,
-                   range_until = excluded.range_until, position = excluded.position,
-                   done = excluded.done, field_set_hash = excluded.field_set_hash,
-                   from_start = excluded.from_start",
-                quote_ident(schema)
-            ),
-            &[
-                &object,
-                &i64::from(s.slice),
-                &s.from,
-                &s.until,
-                &s.position,
-                &s.done,
-                &s.field_set_hash,
-                &s.from_start,
-            ],
-        )
+        .execute(&slice_sql(schema), &slice_params(&object, s, &slice))
         .await?;
     Ok(())
+}
+
+/// Insert or replace one slice's position (`$1` object, `$2` slice number, then the rest
+/// of [`slice_params`]).
+pub(super) fn slice_sql(schema: &str) -> String {
+    format!(
+        "INSERT INTO {}.slice_cursors
+           (object, slice, range_from, range_until, position, done, field_set_hash, from_start)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (object, slice) DO UPDATE SET range_from = excluded.range_from,
+           range_until = excluded.range_until, position = excluded.position,
+           done = excluded.done, field_set_hash = excluded.field_set_hash,
+           from_start = excluded.from_start",
+        quote_ident(schema)
+    )
+}
+
+pub(super) fn slice_params<'a>(
+    object: &'a &'a str,
+    s: &'a SliceCursor,
+    slice: &'a i64,
+) -> [&'a (dyn ToSql + Sync); 8] {
+    [
+        object,
+        slice,
+        &s.from,
+        &s.until,
+        &s.position,
+        &s.done,
+        &s.field_set_hash,
+        &s.from_start,
+    ]
 }

@@ -9,7 +9,7 @@ use crate::store::{
     Cursor, PageWrite, RunId, RunRecord, Store, StoreError, StoreField, VerifyRecord,
 };
 
-fn records(values: Vec<Value>) -> Records {
+pub(super) fn records(values: Vec<Value>) -> Records {
     Records::from_maps(
         values
             .into_iter()
@@ -18,7 +18,7 @@ fn records(values: Vec<Value>) -> Records {
     )
 }
 
-fn every_type() -> Vec<StoreField> {
+pub(super) fn every_type() -> Vec<StoreField> {
     vec![
         StoreField::new("Name", "string"),
         StoreField::new("Active__c", "boolean"),
@@ -47,7 +47,7 @@ fn every_type() -> Vec<StoreField> {
     ]
 }
 
-fn full_record(id: &str, notes: &str) -> Value {
+pub(super) fn full_record(id: &str, notes: &str) -> Value {
     json!({
         "attributes": {"type": "Account"},
         "Id": id,
@@ -107,7 +107,7 @@ fn pg_store(ts: &TestSchema) -> Store {
     Store::connect_postgres(&ts.target).unwrap()
 }
 
-fn cursor(stamp: &str, id: &str) -> Cursor {
+pub(super) fn cursor(stamp: &str, id: &str) -> Cursor {
     Cursor {
         system_modstamp: stamp.into(),
         last_id: id.into(),
