@@ -40,8 +40,9 @@ impl Outcome {
         assert_ne!(self.code, Some(101), "{what} panicked");
         assert!(
             matches!(self.code, Some(c) if c != 0),
-            "{what} should fail: {:?}",
-            self.code
+            "{what} should fail: {:?}: {}",
+            self.code,
+            head(&text)
         );
         assert!(
             text.len() < OUTPUT_BOUND,

@@ -14,10 +14,9 @@ use serde::Serialize;
 use super::{Selection, SelectionDiff, is_locked};
 use crate::fields::selection::find_object;
 use crate::model::{ObjectSchema, OrgSchema};
-use crate::salesforce::bulk::BulkShape;
 use crate::salesforce::read_plan::{
     RECORD_COUNT_CALLS, ReadPlan, RestRead, TYPICAL_QUERY_URL_PREFIX, backfill_via, bulk_job_calls,
-    grouped_calls, read_select,
+    bulk_supports, grouped_calls, read_select,
 };
 pub use crate::salesforce::read_plan::{ReadSettings, ReadVia};
 
@@ -98,9 +97,8 @@ pub fn estimate_cost(
             let incremental = read_plan(object, fields, described, Some(DateTime::UNIX_EPOCH));
             let backfill = diff.object(object).is_some_and(|d| !d.added.is_empty());
             // The run's own verdict (SystemModstamp, base64, compounds by their components).
-            let bulk_possible = described.is_some_and(|o| {
-                BulkShape::check_schema(o, fields.iter().map(String::as_str)).is_ok()
-            });
+            let bulk_possible =
+                described.is_some_and(|o| bulk_supports(o, fields.iter().map(String::as_str)));
             let via = backfill_via(records.unwrap_or(0), settings.bulk_threshold, bulk_possible);
             // Only a read by SystemModstamp is sliced; a read by Id goes page by page, as
             // under a single cursor.

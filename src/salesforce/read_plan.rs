@@ -115,6 +115,15 @@ pub enum ReadVia {
     Bulk,
 }
 
+/// Whether the run could read `selected` of `object` (as the schema shows it) through Bulk:
+/// the run's own verdict (`bulk::BulkShape`), for Review to price the same route.
+pub fn bulk_supports<'s>(
+    object: &crate::model::ObjectSchema,
+    selected: impl IntoIterator<Item = &'s str>,
+) -> bool {
+    super::bulk::BulkShape::check_schema(object, selected).is_ok()
+}
+
 /// The route of a read from the start of `records` rows: Bulk API when there are more than
 /// `threshold` (0: never) and Bulk can read the selection, else REST pages. The run and
 /// Review decide with this one function.

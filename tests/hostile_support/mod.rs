@@ -21,9 +21,11 @@ pub enum Hostility {
     OversizedDescribeGlobal,
     /// describeGlobal answers a ~0.5 MiB gzip body that decodes to 512 MiB.
     GzipBombDescribeGlobal,
-    /// Every query page holds 4 000 records whose keys all differ.
+    /// Every query page (alone or in a composite call) holds 4 000 records whose keys all
+    /// differ.
     DistinctKeysPage,
-    /// Every query fails with an error message of this many bytes.
+    /// Every query (alone or in a composite call) fails with an error message of this many
+    /// bytes.
     HugeErrorMessage(usize),
     /// Every versioned REST call answers 503 with `Retry-After: 18446744073709551615`,
     /// after 1.1 s (the client's elapsed time plus that wait overflowed a `Duration` only
@@ -76,13 +78,22 @@ fn hostile(h: Hostility, method: &Method, path: &str, body: &[u8]) -> Option<Res
     let form = String::from_utf8_lossy(body);
     // query/ and queryAll/, first pages and nextRecordsUrl pages.
     let is_query = *method == Method::GET && path.contains("/query");
+    // First pages travel in composite calls (grouped, or with the newest row for slicing):
+    // the hostile answer reaches them there too (describes in composite calls pass).
+    let is_composite = *method == Method::POST
+        && path.ends_with("/composite")
+        && (form.contains("/query/?q=") || form.contains("/queryAll/?q="));
     let is_global = *method == Method::GET && path.ends_with("/sobjects/");
     let is_token = *method == Method::POST && path == "/services/oauth2/token";
     match h {
         Hostility::OversizedDescribeGlobal if is_global => Some(oversized()),
         Hostility::GzipBombDescribeGlobal if is_global => Some(gzip_bomb()),
         Hostility::DistinctKeysPage if is_query => Some(json(StatusCode::OK, distinct_keys_page())),
-        Hostility::HugeErrorMessage(len) if is_query => Some(json(
+        Hostility::DistinctKeysPage if is_composite => Some(json(
+            StatusCode::OK,
+            every_subrequest(body, &distinct_keys_page()),
+        )),
+        Hostility::HugeErrorMessage(len) if is_query || is_composite => Some(json(
             StatusCode::BAD_REQUEST,
             format!(
                 r#"[{{"message":"{}","errorCode":"INVALID_FIELD"}}]"#,
@@ -157,6 +168,24 @@ fn gzip_bomb() -> Response {
         .header(header::CONTENT_ENCODING, "gzip")
         .body(Body::from(bomb().clone()))
         .unwrap()
+}
+
+/// A composite answer giving `result` to each of the request's subrequests.
+fn every_subrequest(request: &[u8], result: &str) -> String {
+    let request: serde_json::Value = serde_json::from_slice(request).unwrap_or_default();
+    let answers: Vec<String> = request["compositeRequest"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|sub| {
+            format!(
+                r#"{{"body":{result},"httpHeaders":{{}},"httpStatusCode":200,"referenceId":{}}}"#,
+                sub["referenceId"]
+            )
+        })
+        .collect();
+    format!(r#"{{"compositeResponse":[{}]}}"#, answers.join(","))
 }
 
 /// A query page of 4 000 records whose keys all differ (about 160 KB).
