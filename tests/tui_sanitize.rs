@@ -139,7 +139,12 @@ fn the_flash_naming_an_object_shows_escape_sequences_as_text() {
 #[test]
 fn bulk_job_state_route_and_fleet_owner_are_neutralised() {
     let mut h = harness_with(hostile_snapshot(), Theme::color());
-    h.keys("jl"); // live status of the source whose run reads the hostile object
+    h.keys("j");
+    // The sources screen's detail box names the fleet owner of the selected source too.
+    let table = h.screen_text(80, 24);
+    assert_clean(&table);
+    assert!(table.contains("Fleet: synced by host␛[2J-b"), "{table}");
+    h.keys("l"); // live status of the source whose run reads the hostile object
     let live = h.screen_text(120, 40);
     assert_clean(&live);
     assert!(live.contains("host␛[2J-b"), "{live}");

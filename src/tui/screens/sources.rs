@@ -228,6 +228,14 @@ fn render_details(app: &App, frame: &mut Frame, area: Rect, s: &SourceSnapshot) 
         ),
     };
     lines.push(Line::from(Span::styled(usage, theme.label)));
+    // In a fleet, who syncs the source matters more than the verify and login lines below,
+    // which the fixed-height box may cut.
+    if let Some(f) = &s.fleet {
+        lines.push(Line::from(Span::styled(
+            super::status::fleet_line(f, app.now),
+            theme.dim,
+        )));
+    }
     if let Some(v) = &s.verify {
         let style = if v.outcome == "exact" {
             theme.dim

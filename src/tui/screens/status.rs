@@ -133,7 +133,7 @@ fn render_run(app: &App, frame: &mut Frame, area: Rect, s: &SourceSnapshot) {
 }
 
 /// Who syncs a fleet source: this daemon or another host, and its last heartbeat.
-fn fleet_line(f: &crate::model::FleetOwner, now: DateTime<Utc>) -> String {
+pub(super) fn fleet_line(f: &crate::model::FleetOwner, now: DateTime<Utc>) -> String {
     let owner = match (&f.host, f.here) {
         (Some(host), true) => format!("Fleet: synced here ({host})"),
         (Some(host), false) => format!("Fleet: synced by {host}"),
