@@ -12,9 +12,9 @@ use tokio_postgres::types::{IsNull, ToSql, Type};
 use super::StoreError;
 use super::page_tx::PageTx;
 use super::statements::Statements;
-use super::types::{PgColumn, PgValue, to_pg};
+use super::types::{PgColumn, PgValue, column_value};
 use crate::store::PageWrite;
-use crate::store::columns::{PageLayout, bad_record};
+use crate::store::columns::PageLayout;
 use crate::store::types::quote_ident;
 
 /// COPY data goes to the connection in parts of about this size: large enough that the
@@ -94,13 +94,7 @@ pub(super) async fn copy_new_rows(
                 buf.put_i32(-1);
             }
             next = index + 1;
-            let col = &columns[index];
-            let value = to_pg(v, col.ty).map_err(|expected| {
-                bad_record(
-                    object,
-                    format!("{id}: {} should be {expected}, got {v}", col.name),
-                )
-            })?;
+            let value = column_value(object, id, &columns[index], v)?;
             // A decimal without a binary form: the staging upsert's text cast decides
             // what it means.
             declined |= !put_value(&mut buf, &value, &types[index]);

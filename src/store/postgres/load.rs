@@ -12,9 +12,9 @@ use tokio_postgres::types::ToSql;
 use super::direct::{self, DirectError};
 use super::page_tx::PageTx;
 use super::statements::Statements;
-use super::types::{PgColumn, PgType, PgValue, from_row, select_expr, to_pg};
+use super::types::{PgColumn, PgType, PgValue, column_value, from_row, select_expr};
 use super::{PgStore, StoreError};
-use crate::store::columns::{PageLayout, bad_record, plan_columns};
+use crate::store::columns::{PageLayout, plan_columns};
 use crate::store::types::quote_ident;
 use crate::store::{BulkMark, Cursor, PageApplied, PageMark, PageWrite, StoreField};
 
@@ -496,13 +496,7 @@ fn page_rows<'r>(
             values: Vec::with_capacity(columns.len()),
         };
         layout.values(object, id, record, columns, |index, v| {
-            let col = &columns[index];
-            let value = to_pg(v, col.ty).map_err(|expected| {
-                bad_record(
-                    object,
-                    format!("{id}: {} should be {expected}, got {v}", col.name),
-                )
-            })?;
+            let value = column_value(object, id, &columns[index], v)?;
             row.shape.push(index);
             row.values.push(value);
             Ok(())

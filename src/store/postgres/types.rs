@@ -215,6 +215,21 @@ impl ToSql for PgValue<'_> {
     to_sql_checked!();
 }
 
+/// [`to_pg`] for `column` of record `id`, a mismatch reported as that record's error.
+pub(super) fn column_value<'v>(
+    object: &str,
+    id: &str,
+    column: &PgColumn,
+    value: FieldValue<'v>,
+) -> Result<PgValue<'v>, crate::store::StoreError> {
+    to_pg(value, column.ty).map_err(|expected| {
+        crate::store::columns::bad_record(
+            object,
+            format!("{id}: {} should be {expected}, got {value}", column.name),
+        )
+    })
+}
+
 /// Convert a query-JSON value for a column of type `ty`; `Err` says what was expected.
 /// Lenient where Salesforce is (`400.0` in an int field, `"true"`), never silently wrong.
 pub fn to_pg(value: FieldValue<'_>, ty: PgType) -> Result<PgValue<'_>, &'static str> {
